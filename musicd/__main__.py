@@ -1,0 +1,5 @@
+"""Allow `python -m musicd`."""
+
+from musicd.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""Composition root: builds the services and the Litestar app, and owns the background tasks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.di import Provide
+
+from musicd.config import Config, load_config
+from musicd.http.errors import exception_handlers
+from musicd.http.metrics import metrics_middleware
+from musicd.http.system import SystemController
+from musicd.logs import configure_logging, get_logger
+from musicd.services.metrics import Metrics
+from musicd.services.registry import Services, open_services
+
+__all__ = ["create_app", "create_app_from_env"]
+
+log = get_logger("musicd.app")
+
+
+def create_app(config: Config) -> Litestar:
+    """The ASGI app for `config`; services open in the lifespan and close on shutdown."""
+    holder: dict[str, Services] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        services = await open_services(config)
+        holder["services"] = services
+        app.state.services = services
+        if await services.accounts.count() == 0:
+            log.warning("no users yet: create the admin with `musicd user add NAME --role admin`")
+        services.spawn("scan-on-start", services.scan_on_start())
+        log.info("server.ready", host=config.server.host, port=config.server.port,
+                 library=[str(f) for f in config.library_folders], data=str(config.data_dir))
+        try:
+            yield
+        finally:
+            await services.close()
+
+    def provide_services() -> Services:
+        return holder["services"]
+
+    def current_metrics() -> Metrics | None:
+        services = holder.get("services")
+        return services.metrics if services else None
+
+    return Litestar(
+        route_handlers=[SystemController],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers=exception_handlers,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        middleware=[metrics_middleware(current_metrics)],
+        request_max_body_size=config.server.max_body_bytes,
+        openapi_config=None,
+        debug=False,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for granian workers: the config comes from MUSICD_CONFIG and MUSICD_* variables."""
+    config = load_config()
+    configure_logging(config.log.level, config.log.format)
+    return create_app(config)

@@ -1,0 +1,252 @@
+"""The `musicd` command: serve, scan, user, db, config, demo-library."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from musicd.config import Config, load_config
+from musicd.errors import MusicdError
+from musicd.logs import configure_logging
+from musicd.services.registry import Services, open_services
+
+__all__ = ["main"]
+
+T = TypeVar("T")
+console = Console(stderr=True)
+
+
+def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
+    async def go() -> T:
+        services = await open_services(config)
+        try:
+            return await fn(services)
+        finally:
+            await services.close()
+
+    return asyncio.run(go())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="MUSICD_CONFIG",
+              help="TOML config file (default: none; MUSICD_* variables still apply).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """musicd: a self-hostable personal music server."""
+    try:
+        config = load_config(config_path)
+    except MusicdError as e:
+        raise click.ClickException(e.message) from None
+    configure_logging(config.log.level, config.log.format)
+    ctx.obj = {"config": config, "config_path": config_path}
+
+
+def _config(ctx: click.Context) -> Config:
+    return ctx.obj["config"]
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (server.host).")
+@click.option("--port", type=int, help="Port to listen on (server.port).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the HTTP server (migrates the database; scans at start if the catalogue is empty)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    config = _config(ctx)
+    # granian imports the app in a worker process: hand it the same settings through the environment.
+    if ctx.obj["config_path"]:
+        os.environ["MUSICD_CONFIG"] = str(Path(ctx.obj["config_path"]).resolve())
+    if host:
+        os.environ["MUSICD_SERVER_HOST"] = host
+    if port:
+        os.environ["MUSICD_SERVER_PORT"] = str(port)
+    _run(config, _first_start_hint)
+    Granian(
+        "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
+        address=host or config.server.host, port=port or config.server.port, workers=1,
+        log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
+        websockets=True,
+    ).serve()
+
+
+async def _first_start_hint(services: Services) -> None:
+    if await services.accounts.count() == 0:
+        console.print("[yellow]No users yet.[/] Create the admin with:\n"
+                      "  [bold]musicd user add admin --role admin[/]  (it asks for a password)")
+
+
+def _print_summary(s: Any) -> None:
+    console.print(
+        f"[bold]scan done[/] in {s.wall_s:.2f} s: added {s.added}, updated {s.updated}, moved {s.moved}, "
+        f"removed {s.removed}, failed {s.failed}, unchanged {s.unchanged}"
+    )
+    for path, reason in s.failures[:50]:
+        console.print(f"  [red]failed[/] {path}: {reason}")
+    if len(s.failures) > 50:
+        console.print(f"  ... and {len(s.failures) - 50} more failures")
+    for ref in s.report.get("removed_references", []):
+        for pl in ref["playlist_entries"]:
+            console.print(f"  [yellow]removed tracks were in playlist[/] {pl['playlist']!r} ({pl['owner']}): "
+                          f"{pl['entries']} entries")
+        for user, n in ref["saved_by"].items():
+            console.print(f"  [yellow]removed tracks were saved by[/] {user}: {n}")
+
+
+@cli.command()
+@click.option("--allow-empty", is_flag=True, help="Allow an empty library folder to remove all its tracks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
+    """Scan the library folders into the catalogue (incremental: unchanged files are not re-read)."""
+    config = _config(ctx)
+
+    async def go(services: Services) -> Any:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("walking", total=None)
+
+            def progress(phase: str, done: int, total: int) -> None:
+                bar.update(task, description=phase, completed=done, total=total or None)
+
+            return await services.library.scan(progress, allow_empty=allow_empty)
+
+    try:
+        summary = _run(config, go)
+    except MusicdError as e:
+        raise click.ClickException(e.message) from None
+    if as_json:
+        out = msgspec.to_builtins(summary)
+        out.pop("changed_track_ids", None)
+        out.pop("removed_track_ids", None)
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        _print_summary(summary)
+
+
+@cli.group()
+def user() -> None:
+    """Manage accounts."""
+
+
+def _read_password(password_stdin: bool, confirm: bool = True) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "user", "guest"]), default="user", show_default=True)
+@click.option("--email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def user_add(ctx: click.Context, username: str, role: str, email: str | None, password_stdin: bool) -> None:
+    """Create a user."""
+    password = _read_password(password_stdin)
+    try:
+        u = _run(_config(ctx), lambda s: s.accounts.create(username, password, role=role, email=email))
+    except MusicdError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"created {u.role} {u.username} ({u.id})")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List users."""
+    for u in _run(_config(ctx), lambda s: s.accounts.list()):
+        click.echo(f"{u.username}\t{u.role}\t{'disabled' if u.disabled else 'active'}\t{u.email or ''}\t{u.id}")
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def user_passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
+    """Change a user's password."""
+    password = _read_password(password_stdin)
+    try:
+        _run(_config(ctx), lambda s: s.accounts.change_password(username, password))
+    except MusicdError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"password of {username} changed")
+
+
+@user.command("delete")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def user_delete(ctx: click.Context, username: str, yes: bool) -> None:
+    """Delete a user and everything they own (playlists, history)."""
+    if not yes:
+        click.confirm(f"Delete user {username} and their playlists?", abort=True)
+    try:
+        _run(_config(ctx), lambda s: s.accounts.delete(username))
+    except MusicdError as e:
+        raise click.ClickException(e.message) from None
+    click.echo(f"deleted {username}")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply pending schema migrations."""
+    from musicd.store.migrations import applied_versions
+
+    versions = _run(_config(ctx), lambda s: applied_versions(s.db))
+    click.echo(f"database at version {max(versions) if versions else 0}")
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Configuration."""
+
+
+@config_group.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the configuration and print the effective settings as TOML-like lines."""
+    config = _config(ctx)
+    for section, values in msgspec.to_builtins(config).items():
+        click.echo(f"[{section}]")
+        for k, v in values.items():
+            click.echo(f"{k} = {json.dumps(v)}")
+    for f in config.library_folders:
+        if not f.is_dir():
+            console.print(f"[yellow]warning:[/] library folder {f} does not exist")
+    click.echo("config ok", err=True)
+
+
+@cli.command("demo-library")
+@click.argument("path", type=click.Path(file_okay=False))
+def demo_library(path: str) -> None:
+    """Write a small demo library (real audio, tags, covers, lyrics) into PATH."""
+    from musicd.devtools.library_builder import build_demo_library
+
+    with Progress(TextColumn("demo library"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("demo", total=None)
+        lib = build_demo_library(Path(path), progress=lambda d, t: bar.update(task, completed=d, total=t))
+    click.echo(f"wrote {len(lib.tracks)} tracks to {path}")
+
+
+def main() -> None:
+    """Entry point of the `musicd` command."""
+    cli(prog_name="musicd")

@@ -1,0 +1,136 @@
+"""Typed settings: TOML file, then `MUSICD_<SECTION>_<KEY>` environment overrides, validated once.
+
+Unknown keys and bad values fail at start with a message that names the key.
+`config.example.toml` mirrors the defaults here one to one (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from musicd.errors import ConfigError
+
+__all__ = [
+    "Config",
+    "DataConfig",
+    "LibraryConfig",
+    "LogConfig",
+    "ServerConfig",
+    "load_config",
+]
+
+ENV_PREFIX = "MUSICD_"
+
+
+class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 4747
+    # Public base URL used in links the server hands out (share pages, Subsonic apps); empty = from request.
+    public_url: str = ""
+    # Largest request body accepted, in bytes (uploads of playlist covers and imports included).
+    max_body_bytes: int = 10 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError("port must be between 1 and 65535")
+
+
+class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Folders scanned for music; several may be given.
+    folders: list[str] = msgspec.field(default_factory=list)
+    # When the server scans at start: "if_empty" (no tracks yet), "always" or "never".
+    scan_on_start: Literal["if_empty", "always", "never"] = "if_empty"
+    # Processes that read tags; 0 = one per core.
+    scan_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.scan_workers < 0:
+            raise ValueError("scan_workers must be >= 0")
+
+
+class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Where the database, search index, caches and generated keys live.
+    dir: str = "./data"
+
+
+class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
+    format: Literal["json", "text"] = "text"
+
+
+class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    server: ServerConfig = msgspec.field(default_factory=ServerConfig)
+    library: LibraryConfig = msgspec.field(default_factory=LibraryConfig)
+    data: DataConfig = msgspec.field(default_factory=DataConfig)
+    log: LogConfig = msgspec.field(default_factory=LogConfig)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.data.dir).expanduser().resolve()
+
+    @property
+    def library_folders(self) -> list[Path]:
+        return [Path(f).expanduser().resolve() for f in self.library.folders]
+
+
+_SECTIONS: dict[str, type[msgspec.Struct]] = {
+    "server": ServerConfig,
+    "library": LibraryConfig,
+    "data": DataConfig,
+    "log": LogConfig,
+}
+
+
+def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "MUSICD_CONFIG":
+            continue
+        rest = name[len(ENV_PREFIX) :].lower()
+        section, _, key = rest.partition("_")
+        if section not in _SECTIONS or not key:
+            raise ConfigError(f"environment variable {name}: no such setting ({section}.{key or '?'})")
+        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])}
+        if key not in fields:
+            raise ConfigError(f"environment variable {name}: unknown key {section}.{key}")
+        parsed: Any = value
+        if key == "folders":
+            parsed = [p for p in value.split(os.pathsep) if p]
+        raw.setdefault(section, {})[key] = parsed
+
+
+def _explain(err: msgspec.ValidationError) -> str:
+    # msgspec says "Object contains unknown field `x` - at `$.server`"; name the dotted key instead.
+    msg = str(err)
+    text, _, where = msg.partition(" - at `$")
+    where = where.rstrip("`").lstrip(".")
+    if "unknown field" in text:
+        field = text.split("`")[1]
+        key = f"{where}.{field}" if where else field
+        return f"unknown key {key}"
+    return f"{where or 'config'}: {text}"
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the TOML file (if any), apply environment overrides, validate; raise ConfigError naming the key."""
+    environ = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    path = path or environ.get("MUSICD_CONFIG")
+    if path:
+        p = Path(path)
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
+    _env_overrides(environ, raw)
+    try:
+        return msgspec.convert(raw, Config, strict=False)
+    except msgspec.ValidationError as e:
+        raise ConfigError(f"invalid configuration: {_explain(e)}") from None

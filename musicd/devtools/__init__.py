@@ -1,0 +1,1 @@
+"""Developer tools (test and demo fixtures); not used by the running server."""

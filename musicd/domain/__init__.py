@@ -1,0 +1,1 @@
+"""Pure domain: frozen models, ids, tag normalisation. Stdlib and msgspec only."""

@@ -1,0 +1,120 @@
+"""Frozen domain models shared by every layer."""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "ArtistCredit",
+    "CoverRef",
+    "KnownFile",
+    "Lyrics",
+    "ScannedTrack",
+    "TrackChange",
+    "User",
+    "UserRole",
+]
+
+UserRole = str  # "admin" | "user" | "guest"
+
+
+class ArtistCredit(msgspec.Struct, frozen=True):
+    """One artist credited on a track, with its role ("main" or "featured") and MusicBrainz id."""
+
+    name: str
+    role: str = "main"
+    mbid: str | None = None
+
+
+class CoverRef(msgspec.Struct, frozen=True):
+    """An image stored once by content hash in the data dir's covers folder."""
+
+    id: str  # content hash
+    mime: str
+    width: int | None
+    height: int | None
+    size: int
+    source: str  # "embedded" | "folder" | "upload"
+
+
+class Lyrics(msgspec.Struct, frozen=True):
+    """Lyrics of a track as found: raw text (LRC when synced), where they came from, a language."""
+
+    text: str
+    synced: bool
+    source: str  # "lrc" | "embedded"
+    lang: str | None = None
+
+
+class ScannedTrack(msgspec.Struct, frozen=True):
+    """Everything the scanner read from one audio file, before it is stored."""
+
+    path: str  # absolute path
+    size: int
+    mtime_ns: int
+    fingerprint: str
+    format: str
+    title: str
+    artist: str  # the display string, as tagged ("A feat. B")
+    artists: list[ArtistCredit]
+    album: str
+    album_artist: str | None
+    album_artist_mbid: str | None
+    compilation: bool
+    track_number: int | None
+    track_total: int | None
+    disc_number: int | None
+    disc_total: int | None
+    disc_subtitle: str | None
+    year: int | None
+    release_date: str | None
+    genres: list[str]
+    duration: float
+    bitrate: int | None  # kbps
+    sample_rate: int | None
+    channels: int | None
+    bit_depth: int | None
+    isrc: str | None
+    mbid_recording: str | None
+    mbid_release_track: str | None
+    mbid_album: str | None
+    rg_track_gain: float | None
+    rg_track_peak: float | None
+    rg_album_gain: float | None
+    rg_album_peak: float | None
+    bpm: int | None
+    comment: str | None
+    cover: CoverRef | None  # embedded front cover
+    lyrics: Lyrics | None
+    folder_cover: CoverRef | None = None  # cover.jpg & co. beside the file (or above a Disc N folder)
+
+
+class User(msgspec.Struct, frozen=True):
+    """An account of this server."""
+
+    id: str
+    username: str
+    email: str | None
+    display_name: str
+    role: UserRole
+    disabled: bool
+    created_at: str
+
+
+class KnownFile(msgspec.Struct, frozen=True):
+    """What the catalogue already knows of a file: enough to tell unchanged, changed and moved apart."""
+
+    track_id: str
+    size: int
+    mtime_ns: int
+    fingerprint: str
+    mbid_recording: str | None
+    album_id: str
+
+
+class TrackChange(msgspec.Struct, frozen=True):
+    """A file to store: a new track (`new`), or an existing track re-read or moved."""
+
+    track_id: str
+    track: ScannedTrack
+    new: bool = False

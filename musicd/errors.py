@@ -1,0 +1,64 @@
+"""Domain exceptions with stable codes, mapped to HTTP errors by the API layer."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "ConflictError",
+    "ForbiddenError",
+    "LibraryError",
+    "MusicdError",
+    "NotFoundError",
+    "ValidationError",
+]
+
+
+class MusicdError(Exception):
+    """Base of every error musicd reports to a user; `code` is stable, `status` is the HTTP status."""
+
+    code = "internal_error"
+    status = 500
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class ConfigError(MusicdError):
+    code = "config_invalid"
+    status = 500
+
+
+class ValidationError(MusicdError):
+    code = "bad_request"
+    status = 400
+
+
+class AuthError(MusicdError):
+    code = "unauthorized"
+    status = 401
+
+
+class ForbiddenError(MusicdError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFoundError(MusicdError):
+    code = "not_found"
+    status = 404
+
+
+class ConflictError(MusicdError):
+    code = "conflict"
+    status = 409
+
+
+class LibraryError(MusicdError):
+    """A library folder is missing or unreadable."""
+
+    code = "library_unavailable"
+    status = 503

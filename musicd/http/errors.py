@@ -1,0 +1,53 @@
+"""Every error leaves as JSON `{"error": {"status", "code", "message"}}`; never a traceback."""
+
+from __future__ import annotations
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from musicd.errors import MusicdError
+from musicd.logs import get_logger
+
+__all__ = ["error_response", "exception_handlers"]
+
+log = get_logger("musicd.http")
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+               416: "range_not_satisfiable", 429: "rate_limited", 503: "unavailable"}
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[dict]:
+    """The one JSON error shape of the API."""
+    return Response({"error": {"status": status, "code": code, "message": message}}, status_code=status,
+                    headers=headers, media_type="application/json")
+
+
+def _musicd_error(_: Request, exc: MusicdError) -> Response[dict]:
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _http_error(_: Request, exc: HTTPException) -> Response[dict]:
+    status = exc.status_code
+    msg = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if isinstance(exc, ValidationException) and exc.extra:
+        msg = f"{msg}: {exc.extra}"
+    return error_response(status, _HTTP_CODES.get(status, "error"), msg, headers=exc.headers or None)
+
+
+def _not_found(_: Request, exc: NotFoundException) -> Response[dict]:
+    return error_response(404, "not_found", "no such resource")
+
+
+def _internal(request: Request, exc: Exception) -> Response[dict]:
+    log.error("http.unhandled", path=request.url.path, method=request.method, error=repr(exc), exc_info=True)
+    return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
+
+
+exception_handlers = {
+    MusicdError: _musicd_error,
+    NotFoundException: _not_found,
+    HTTPException: _http_error,
+    Exception: _internal,
+}

@@ -1,0 +1,1 @@
+"""Library adapter: walk folders, read tags (mutagen), covers and lyrics."""

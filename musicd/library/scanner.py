@@ -1,0 +1,268 @@
+"""The library scanner, in phases: walk, diff, read (across cores), upsert, finalize, report.
+
+Unchanged files (size + mtime) are not re-read. A new file whose size and content sample
+match a vanished one is a move and keeps its track id (playlists, stars and history survive);
+so is one with the vanished track's MusicBrainz recording id. Files that cannot be read are
+logged with their reason, remembered, counted, and never stop the scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+
+from musicd.domain.ids import random_id
+from musicd.domain.models import CoverRef, KnownFile, ScannedTrack, TrackChange
+from musicd.errors import LibraryError
+from musicd.library.artwork import store_image
+from musicd.library.reader import ReadError, read_track
+from musicd.library.walk import WalkResult, walk_folder
+from musicd.logs import get_logger
+
+__all__ = ["CatalogWriter", "ScanSummary", "Scanner"]
+
+log = get_logger("musicd.scan")
+
+_BATCH = 128  # files per worker task: large enough to amortise pickling, small enough to spread
+_FLUSH = 2000  # tracks per write transaction
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+Failure = tuple[str, int, int, str]  # (path, size, mtime_ns, reason)
+
+
+class CatalogWriter(Protocol):
+    """What the scanner needs from storage (the store's CatalogRepository implements it)."""
+
+    async def ensure_folder(self, path: str) -> int: ...
+    async def known_files(self, folder_id: int) -> dict[str, KnownFile]: ...
+    async def known_failures(self) -> dict[str, tuple[int, int, str]]: ...
+    async def apply(self, folder_id: int, changes: Sequence[TrackChange], old_album_ids: Iterable[str]) -> set[str]: ...
+    async def record_failures(self, failures: Sequence[Failure]) -> None: ...
+    async def forget_failures(self, paths: Sequence[str]) -> None: ...
+    async def removal_report(self, track_ids: Sequence[str]) -> dict[str, Any]: ...
+    async def remove_tracks(self, track_ids: Sequence[str]) -> set[str]: ...
+    async def finalize(self, album_ids: Iterable[str]) -> None: ...
+
+
+class ScanSummary(msgspec.Struct, kw_only=True):
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    wall_s: float = 0.0
+    failures: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (path, reason)
+    unreadable_dirs: list[tuple[str, str]] = msgspec.field(default_factory=list)
+    report: dict[str, Any] = msgspec.field(default_factory=dict)  # what referred to removed tracks
+    changed_track_ids: list[str] = msgspec.field(default_factory=list)  # added, updated or moved
+    removed_track_ids: list[str] = msgspec.field(default_factory=list)
+
+
+def _read_batch(jobs: list[tuple[str, int, int, str | None]], covers_dir: str) -> list[ScannedTrack | Failure]:
+    """Worker-process entry: read a batch of files; failures come back as tuples, never raise."""
+    out: list[ScannedTrack | Failure] = []
+    cdir = Path(covers_dir)
+    for path, size, mtime, lrc in jobs:
+        try:
+            out.append(read_track(path, size, mtime, cdir, lrc))
+        except ReadError as e:
+            out.append((path, size, mtime, str(e)))
+        except OSError as e:
+            out.append((path, size, mtime, f"cannot read: {e.strerror or e}"))
+        except Exception as e:  # a mutagen bug on one odd file must not stop the scan
+            out.append((path, size, mtime, f"unexpected {type(e).__name__}: {e}"))
+    return out
+
+
+def _folder_covers(walked: WalkResult, paths: Iterable[str], covers_dir: Path) -> dict[str, CoverRef | None]:
+    refs: dict[str, CoverRef | None] = {}
+    for p in paths:
+        img = walked.folder_cover(p)
+        if img is None or img in refs:
+            continue
+        try:
+            refs[img] = store_image(covers_dir, Path(img).read_bytes(), "folder")
+        except OSError:
+            refs[img] = None
+    return refs
+
+
+class Scanner:
+    def __init__(self, catalog: CatalogWriter, covers_dir: Path, workers: int = 0) -> None:
+        self.catalog = catalog
+        self.covers_dir = covers_dir
+        self.workers = workers or os.cpu_count() or 1
+
+    @staticmethod
+    def check_folders(folders: Sequence[Path]) -> None:
+        """Fail with a clear message, before anything changes, when a library folder is unusable."""
+        if not folders:
+            raise LibraryError("no library folder configured (library.folders)", code="library_not_configured")
+        for f in folders:
+            if not f.exists():
+                raise LibraryError(f"library folder not found: {f}", code="library_missing")
+            if not f.is_dir():
+                raise LibraryError(f"library folder is not a directory: {f}", code="library_missing")
+            try:
+                with os.scandir(f) as it:
+                    next(it, None)
+            except OSError as e:
+                raise LibraryError(f"library folder unreadable: {f}: {e.strerror}", code="library_unreadable") from e
+
+    async def scan(
+        self, folders: Sequence[Path], progress: Progress | None = None, *, allow_empty: bool = False,
+        executor: Executor | None = None,
+    ) -> ScanSummary:
+        """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable."""
+        t0 = time.perf_counter()
+        self.check_folders(folders)
+        self.covers_dir.mkdir(parents=True, exist_ok=True)
+        summary = ScanSummary()
+        failures_known = await self.catalog.known_failures()
+        own_pool = executor is None
+        pool = executor or ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        try:
+            for folder in folders:
+                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty)
+        finally:
+            if own_pool:
+                pool.shutdown(wait=True, cancel_futures=True)
+        summary.wall_s = round(time.perf_counter() - t0, 3)
+        log.info("scan.done", added=summary.added, updated=summary.updated, moved=summary.moved,
+                 removed=summary.removed, failed=summary.failed, unchanged=summary.unchanged, wall_s=summary.wall_s)
+        return summary
+
+    async def _scan_folder(
+        self, folder: Path, pool: Executor, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
+        progress: Progress | None, allow_empty: bool,
+    ) -> None:
+        fid = await self.catalog.ensure_folder(str(folder))
+        known = await self.catalog.known_files(fid)
+        if progress:
+            progress("walk", 0, 0)
+        walked = await asyncio.to_thread(walk_folder, str(folder))
+        files = walked.files
+        summary.unreadable_dirs.extend(walked.unreadable)
+        for d, reason in walked.unreadable:
+            log.warning("scan.unreadable", path=d, reason=reason)
+        if not files and known and not allow_empty:
+            # An unmounted disk looks like an empty folder: refuse to drop the whole catalogue for it.
+            raise LibraryError(
+                f"library folder {folder} has no audio files but the catalogue has {len(known)} tracks from it; "
+                "not removing them (is the disk mounted?)", code="library_empty",
+            )
+
+        to_read: list[tuple[str, int, int, str | None]] = []
+        for path, st in files.items():
+            k = known.get(path)
+            if k is not None and k.size == st.size and k.mtime_ns == st.mtime_ns:
+                summary.unchanged += 1
+                continue
+            f = failures_known.get(path)
+            if k is None and f is not None and f[0] == st.size and f[1] == st.mtime_ns:
+                summary.failed += 1  # still broken, unchanged since the last scan: don't re-read
+                summary.failures.append((path, f[2]))
+                continue
+            to_read.append((path, st.size, st.mtime_ns, st.lrc))
+
+        unreadable_prefixes = tuple(d.rstrip("/") + "/" for d, _ in walked.unreadable)
+        vanished = {
+            p: k for p, k in known.items()
+            if p not in files and not (unreadable_prefixes and p.startswith(unreadable_prefixes))
+        }
+        by_fp: dict[tuple[int, str], list[str]] = {}
+        by_mbid: dict[str, list[str]] = {}
+        for p, k in vanished.items():
+            by_fp.setdefault((k.size, k.fingerprint), []).append(p)
+            if k.mbid_recording:
+                by_mbid.setdefault(k.mbid_recording, []).append(p)
+
+        folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
+        loop = asyncio.get_running_loop()
+        batches = [to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH)]
+        pending = [loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)) for b in batches]
+        touched: set[str] = set()
+        changes: list[TrackChange] = []
+        old_albums: set[str] = set()
+        failures: list[Failure] = []
+        done = 0
+        if progress:
+            progress("read", 0, len(to_read))
+
+        def claim_vanished(t: ScannedTrack) -> KnownFile | None:
+            for table, key in ((by_fp, (t.size, t.fingerprint)), (by_mbid, t.mbid_recording)):
+                if key is None:
+                    continue
+                cands = [p for p in table.get(key, ()) if p in vanished]  # type: ignore[call-overload]
+                if len(cands) == 1:
+                    return vanished.pop(cands[0])
+            return None
+
+        for fut in asyncio.as_completed(pending):
+            results = await fut
+            for r in results:
+                if isinstance(r, tuple):
+                    failures.append(r)
+                    summary.failed += 1
+                    summary.failures.append((r[0], r[3]))
+                    log.warning("scan.file_failed", path=r[0], reason=r[3])
+                    continue
+                img = walked.folder_cover(r.path)
+                if img is not None and (ref := folder_covers.get(img)) is not None:
+                    r = msgspec.structs.replace(r, folder_cover=ref)
+                k = known.get(r.path)
+                if k is not None:
+                    summary.updated += 1
+                    changes.append(TrackChange(k.track_id, r))
+                    old_albums.add(k.album_id)
+                elif (moved := claim_vanished(r)) is not None:
+                    summary.moved += 1
+                    changes.append(TrackChange(moved.track_id, r))
+                    old_albums.add(moved.album_id)
+                else:
+                    summary.added += 1
+                    changes.append(TrackChange(random_id(), r, new=True))
+            done += len(results)
+            if progress:
+                progress("read", done, len(to_read))
+            if len(changes) >= _FLUSH:
+                touched |= await self._flush(fid, changes, old_albums, summary)
+        touched |= await self._flush(fid, changes, old_albums, summary)
+        if failures:
+            await self.catalog.record_failures(failures)
+
+        if vanished:
+            ids = [k.track_id for k in vanished.values()]
+            report = await self.catalog.removal_report(ids)
+            touched |= await self.catalog.remove_tracks(ids)
+            await self.catalog.forget_failures(list(vanished))
+            summary.removed += len(ids)
+            summary.removed_track_ids.extend(ids)
+            if report["playlist_entries"] or report["saved_by"] or report["ratings"]:
+                summary.report.setdefault("removed_references", []).append(report)
+                log.warning("scan.removed_referenced", folder=str(folder), **report)
+        gone_failures = [p for p in failures_known if p.startswith(str(folder).rstrip("/") + "/") and p not in files]
+        await self.catalog.forget_failures(gone_failures)
+        if progress:
+            progress("finalize", 0, 0)
+        await self.catalog.finalize(touched)
+
+    async def _flush(
+        self, fid: int, changes: list[TrackChange], old_albums: set[str], summary: ScanSummary
+    ) -> set[str]:
+        if not changes:
+            return set()
+        touched = await self.catalog.apply(fid, changes, old_albums)
+        summary.changed_track_ids.extend(c.track_id for c in changes)
+        changes.clear()
+        old_albums.clear()
+        return touched

@@ -1,0 +1,1 @@
+"""Use-cases shared by every API; each module holds one concern."""

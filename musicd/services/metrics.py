@@ -1,0 +1,26 @@
+"""Prometheus metrics of the process, in one registry (no global state shared between test apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["Metrics"]
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.catalog = Gauge("musicd_catalog_items", "Items in the catalogue", ["kind"], registry=r)
+        self.scan_running = Gauge("musicd_scan_running", "1 while a library scan runs", registry=r)
+        self.scan_progress = Gauge("musicd_scan_files_done", "Files read by the running scan", registry=r)
+        self.scan_total = Gauge("musicd_scan_files_to_read", "Files the running scan has to read", registry=r)
+        self.scan_last_seconds = Gauge("musicd_scan_last_duration_seconds", "Wall time of the last scan", registry=r)
+        self.scan_files = Counter("musicd_scan_files", "Files seen by scans, by outcome", ["outcome"], registry=r)
+        self.http_requests = Counter(
+            "musicd_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=r
+        )
+        self.http_latency = Histogram(
+            "musicd_http_request_seconds", "HTTP request latency until the response starts", ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r,
+        )
+        self.tasks = Gauge("musicd_background_tasks", "Background tasks owned by the app", ["name"], registry=r)

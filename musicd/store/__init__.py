@@ -1,0 +1,1 @@
+"""Storage adapter: SQLite (WAL) through aiosqlite. The only place SQL lives."""

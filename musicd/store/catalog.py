@@ -1,0 +1,276 @@
+"""Catalogue writes for the scanner: tracks, artists, albums, genres, covers, lyrics, failures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+from musicd.domain.grouping import album_identity, artist_key
+from musicd.domain.ids import derived_id
+from musicd.domain.models import CoverRef, KnownFile, TrackChange
+from musicd.store.db import Database, utc_now
+
+__all__ = ["CatalogRepository"]
+
+
+_TRACK_COLS = (
+    "id", "folder_id", "path", "size", "mtime_ns", "fingerprint", "format", "title", "artist_display",
+    "album_id", "track_number", "track_total", "disc_number", "disc_total", "disc_subtitle", "year",
+    "release_date", "duration", "bitrate", "sample_rate", "channels", "bit_depth", "isrc", "mbid_recording",
+    "mbid_release_track", "rg_track_gain", "rg_track_peak", "rg_album_gain", "rg_album_peak", "bpm",
+    "comment", "cover_id", "has_lyrics", "created_at", "updated_at",
+)
+_UPSERT_TRACK = (
+    f"INSERT INTO tracks ({', '.join(_TRACK_COLS)}) VALUES ({', '.join('?' * len(_TRACK_COLS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _TRACK_COLS if c not in ("id", "created_at"))
+)
+_IDS = "SELECT value FROM json_each(?)"
+
+
+class CatalogRepository:
+    """The scanner's view of the catalogue. Each `apply` is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._genre_ids: dict[str, int] = {}
+
+    async def ensure_folder(self, path: str) -> int:
+        """The id of a library folder, creating its row on first sight."""
+        row = await self.db.fetchone("SELECT id FROM library_folders WHERE path = ?", (path,))
+        if row:
+            return int(row[0])
+        name = path.rstrip("/").rsplit("/", 1)[-1] or path
+        async with self.db.transaction() as conn:
+            await conn.execute("INSERT OR IGNORE INTO library_folders (path, name) VALUES (?, ?)", (path, name))
+            async with conn.execute("SELECT id FROM library_folders WHERE path = ?", (path,)) as cur:
+                r = await cur.fetchone()
+        assert r is not None
+        return int(r[0])
+
+    async def known_files(self, folder_id: int) -> dict[str, KnownFile]:
+        rows = await self.db.fetchall(
+            "SELECT path, id, size, mtime_ns, fingerprint, mbid_recording, album_id FROM tracks WHERE folder_id = ?",
+            (folder_id,),
+        )
+        return {r[0]: KnownFile(*r[1:]) for r in rows}
+
+    async def known_failures(self) -> dict[str, tuple[int, int, str]]:
+        rows = await self.db.fetchall("SELECT path, size, mtime_ns, reason FROM scan_failures")
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    async def track_count(self) -> int:
+        row = await self.db.fetchone("SELECT count(*) FROM tracks")
+        return int(row[0]) if row else 0
+
+    async def counts(self) -> dict[str, int]:
+        row = await self.db.fetchone(
+            "SELECT (SELECT count(*) FROM tracks), (SELECT count(*) FROM albums), (SELECT count(*) FROM artists),"
+            " (SELECT count(*) FROM covers), (SELECT count(*) FROM lyrics)"
+        )
+        assert row is not None
+        return dict(zip(("tracks", "albums", "artists", "covers", "lyrics"), row, strict=True))
+
+    async def _genre_map(self, conn: aiosqlite.Connection, names: Iterable[str]) -> dict[str, int]:
+        missing = {n.casefold(): n for n in names if n.casefold() not in self._genre_ids}
+        if missing:
+            await conn.executemany("INSERT OR IGNORE INTO genres (name) VALUES (?)", [(n,) for n in missing.values()])
+            async with conn.execute("SELECT id, name FROM genres") as cur:
+                self._genre_ids = {r[1].casefold(): r[0] for r in await cur.fetchall()}
+        return self._genre_ids
+
+    async def apply(self, folder_id: int, changes: Sequence[TrackChange], old_album_ids: Iterable[str]) -> set[str]:
+        """Store new, re-read and moved tracks in one transaction; return the album ids they touched."""
+        now = utc_now()
+        artists: dict[str, tuple[Any, ...]] = {}
+        albums: dict[str, tuple[Any, ...]] = {}
+        covers: dict[str, CoverRef] = {}
+        track_rows, artist_links, genre_links, lyric_rows, replaced = [], [], [], [], []
+        touched = set(old_album_ids)
+
+        def add_artist(name: str, mbid: str | None) -> str:
+            key = artist_key(name)
+            aid = derived_id("artist", key)
+            if key not in artists or (mbid and artists[key][3] is None):
+                artists[key] = (aid, name, key, mbid, now)
+            return aid
+
+        for ch in changes:
+            t = ch.track
+            tid = ch.track_id
+            if not ch.new:
+                replaced.append(tid)
+            gkey, aa_name, aa_mbid = album_identity(t)
+            album_id = derived_id("album", gkey)
+            aa_id = add_artist(aa_name, aa_mbid)
+            if gkey not in albums:
+                albums[gkey] = (album_id, gkey, t.album, aa_id, int(t.compilation), t.year, t.release_date,
+                                t.mbid_album, t.disc_total, now, now)
+            touched.add(album_id)
+            for pos, credit in enumerate(t.artists):
+                artist_links.append((tid, add_artist(credit.name, credit.mbid), credit.role, pos))
+            cover = t.cover or t.folder_cover
+            for c in (t.cover, t.folder_cover):
+                if c is not None:
+                    covers.setdefault(c.id, c)
+            track_rows.append((
+                tid, folder_id, t.path, t.size, t.mtime_ns, t.fingerprint, t.format, t.title, t.artist,
+                album_id, t.track_number, t.track_total, t.disc_number, t.disc_total, t.disc_subtitle, t.year,
+                t.release_date, t.duration, t.bitrate, t.sample_rate, t.channels, t.bit_depth, t.isrc,
+                t.mbid_recording, t.mbid_release_track, t.rg_track_gain, t.rg_track_peak, t.rg_album_gain,
+                t.rg_album_peak, t.bpm, t.comment, cover.id if cover else None, int(t.lyrics is not None),
+                now, now,
+            ))
+            for pos, g in enumerate(t.genres):
+                genre_links.append((tid, g, pos))
+            if t.lyrics is not None:
+                lyric_rows.append((tid, t.lyrics.source, int(t.lyrics.synced), t.lyrics.lang, t.lyrics.text))
+
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO artists (id, name, name_key, mbid, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name_key) DO UPDATE SET mbid = coalesce(artists.mbid, excluded.mbid)",
+                list(artists.values()),
+            )
+            await conn.executemany(
+                "INSERT OR IGNORE INTO covers (id, mime, width, height, size, source, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(c.id, c.mime, c.width, c.height, c.size, c.source, now) for c in covers.values()],
+            )
+            await conn.executemany(
+                "INSERT INTO albums (id, group_key, name, album_artist_id, compilation, year, release_date, mbid,"
+                " disc_total, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (group_key) DO UPDATE SET updated_at = excluded.updated_at,"
+                " mbid = coalesce(albums.mbid, excluded.mbid),"
+                " compilation = max(albums.compilation, excluded.compilation)",
+                list(albums.values()),
+            )
+            if replaced:
+                js = json.dumps(replaced)
+                for table in ("track_artists", "track_genres", "lyrics"):
+                    await conn.execute(f"DELETE FROM {table} WHERE track_id IN ({_IDS})", (js,))
+            await conn.executemany(_UPSERT_TRACK, track_rows)
+            await conn.executemany(
+                "INSERT OR IGNORE INTO track_artists (track_id, artist_id, role, position) VALUES (?, ?, ?, ?)",
+                artist_links,
+            )
+            gmap = await self._genre_map(conn, {g for _, g, _ in genre_links})
+            await conn.executemany(
+                "INSERT OR IGNORE INTO track_genres (track_id, genre_id, position) VALUES (?, ?, ?)",
+                [(tid, gmap[g.casefold()], pos) for tid, g, pos in genre_links],
+            )
+            await conn.executemany(
+                "INSERT INTO lyrics (track_id, source, synced, lang, text) VALUES (?, ?, ?, ?, ?)", lyric_rows
+            )
+            if track_rows:
+                await conn.execute(f"DELETE FROM scan_failures WHERE path IN ({_IDS})",
+                                   (json.dumps([r[2] for r in track_rows]),))
+        return touched
+
+    async def record_failures(self, failures: Sequence[tuple[str, int, int, str]]) -> None:
+        """Remember files that could not be read (path, size, mtime_ns, reason)."""
+        now = utc_now()
+        await self.db.executemany(
+            "INSERT INTO scan_failures (path, size, mtime_ns, reason, seen_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+            " reason = excluded.reason, seen_at = excluded.seen_at",
+            [(*f, now) for f in failures],
+        )
+
+    async def forget_failures(self, paths: Sequence[str]) -> None:
+        if paths:
+            await self.db.execute(f"DELETE FROM scan_failures WHERE path IN ({_IDS})", (json.dumps(list(paths)),))
+
+    async def removal_report(self, track_ids: Sequence[str]) -> dict[str, Any]:
+        """What refers to tracks about to be removed: playlist entries, saves, ratings, kept history."""
+        js = json.dumps(list(track_ids))
+        playlists = await self.db.fetchall(
+            "SELECT p.id, p.name, u.username, count(*) FROM playlist_entries e JOIN playlists p ON p.id = e.playlist_id"
+            f" JOIN users u ON u.id = p.owner_id WHERE e.track_id IN ({_IDS}) GROUP BY p.id ORDER BY p.name", (js,)
+        )
+        saved = await self.db.fetchall(
+            "SELECT u.username, count(*) FROM saved_items s JOIN users u ON u.id = s.user_id"
+            f" WHERE s.item_type = 'track' AND s.item_id IN ({_IDS}) GROUP BY u.username", (js,)
+        )
+        rated = await self.db.fetchone(
+            f"SELECT count(*) FROM ratings WHERE item_type = 'track' AND item_id IN ({_IDS})", (js,)
+        )
+        history = await self.db.fetchone(f"SELECT count(*) FROM listening_history WHERE track_id IN ({_IDS})", (js,))
+        return {
+            "playlist_entries": [
+                {"playlist_id": r[0], "playlist": r[1], "owner": r[2], "entries": r[3]} for r in playlists
+            ],
+            "saved_by": {r[0]: r[1] for r in saved},
+            "ratings": rated[0] if rated else 0,
+            "history_rows_kept": history[0] if history else 0,
+        }
+
+    async def remove_tracks(self, track_ids: Sequence[str]) -> set[str]:
+        """Delete tracks (their playlist entries, saves and ratings go with them); return touched albums."""
+        if not track_ids:
+            return set()
+        js = json.dumps(list(track_ids))
+        async with self.db.transaction() as conn:
+            async with conn.execute(f"SELECT DISTINCT album_id FROM tracks WHERE id IN ({_IDS})", (js,)) as cur:
+                albums = {r[0] for r in await cur.fetchall()}
+            await conn.execute(
+                "UPDATE playlists SET version = version + 1, updated_at = ? WHERE id IN"
+                f" (SELECT DISTINCT playlist_id FROM playlist_entries WHERE track_id IN ({_IDS}))", (utc_now(), js)
+            )
+            for table in ("saved_items", "ratings"):
+                await conn.execute(f"DELETE FROM {table} WHERE item_type = 'track' AND item_id IN ({_IDS})", (js,))
+            await conn.execute(f"DELETE FROM tracks WHERE id IN ({_IDS})", (js,))
+        return albums
+
+    async def finalize(self, album_ids: Iterable[str]) -> None:
+        """Recompute album aggregates (counts, year, genres, cover), drop empty albums and orphan artists."""
+        ids = list(album_ids)
+        if not ids:
+            return
+        js = json.dumps(ids)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE albums SET"
+                " track_count = (SELECT count(*) FROM tracks t WHERE t.album_id = albums.id),"
+                " duration = coalesce((SELECT sum(duration) FROM tracks t WHERE t.album_id = albums.id), 0),"
+                " disc_total = (SELECT max(max(coalesce(disc_number, 1)), max(coalesce(disc_total, 1)))"
+                "   FROM tracks t WHERE t.album_id = albums.id),"
+                " year = (SELECT year FROM tracks t WHERE t.album_id = albums.id AND year IS NOT NULL"
+                "   GROUP BY year ORDER BY count(*) DESC, year DESC LIMIT 1),"
+                " release_date = (SELECT min(release_date) FROM tracks t WHERE t.album_id = albums.id),"
+                " cover_id = (SELECT t.cover_id FROM tracks t JOIN covers c ON c.id = t.cover_id"
+                "   WHERE t.album_id = albums.id"
+                "   ORDER BY c.source = 'embedded' DESC, t.disc_number, t.track_number LIMIT 1),"
+                " updated_at = ?"
+                f" WHERE id IN ({_IDS})",
+                (utc_now(), js),
+            )
+            await conn.execute(f"DELETE FROM album_genres WHERE album_id IN ({_IDS})", (js,))
+            await conn.execute(
+                "INSERT INTO album_genres (album_id, genre_id, position)"
+                " SELECT t.album_id, tg.genre_id,"
+                "  row_number() OVER (PARTITION BY t.album_id ORDER BY count(*) DESC, min(tg.position))"
+                " FROM tracks t JOIN track_genres tg ON tg.track_id = t.id"
+                f" WHERE t.album_id IN ({_IDS}) GROUP BY t.album_id, tg.genre_id",
+                (js,),
+            )
+            await conn.execute(f"DELETE FROM albums WHERE id IN ({_IDS}) AND track_count = 0", (js,))
+            await conn.execute(
+                "DELETE FROM artists WHERE NOT EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = artists.id)"
+                " AND NOT EXISTS (SELECT 1 FROM albums a WHERE a.album_artist_id = artists.id)"
+            )
+            await conn.execute(
+                "DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id)"
+            )
+        self._genre_ids.clear()
+
+    async def record_scan(self, started_at: str, summary: dict[str, Any]) -> None:
+        await self.db.execute(
+            "INSERT INTO scan_runs (started_at, finished_at, added, updated, moved, removed, failed, unchanged,"
+            " wall_s, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (started_at, utc_now(), summary["added"], summary["updated"], summary["moved"], summary["removed"],
+             summary["failed"], summary["unchanged"], summary["wall_s"], json.dumps(summary.get("report", {}))),
+        )

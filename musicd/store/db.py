@@ -1,0 +1,114 @@
+"""The SQLite connection set: one writer that owns every write, readers on their own connections."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["Database", "utc_now"]
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",  # WAL + NORMAL: durable at checkpoints, a crash loses at most the last commits
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-32000",
+    "PRAGMA mmap_size=268435456",
+)
+
+
+def utc_now() -> str:
+    """Now as ISO-8601 UTC text with millisecond precision, the format every timestamp column uses."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Database:
+    """Owns the writer connection (behind a lock, so writes are serialised) and a few readers."""
+
+    def __init__(self, path: Path, readers: int = 2) -> None:
+        self.path = path
+        self._n_readers = readers
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._next_reader: itertools.cycle[aiosqlite.Connection] | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Open the writer and the readers and set their pragmas."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        for _ in range(self._n_readers):
+            conn = await self._connect()
+            await conn.execute("PRAGMA query_only=ON")
+            self._readers.append(conn)
+        self._next_reader = itertools.cycle(self._readers)
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for p in _PRAGMAS:
+            await conn.execute(p)
+        return conn
+
+    async def close(self) -> None:
+        """Close every connection (the writer last, so its close checkpoints the WAL)."""
+        for conn in self._readers:
+            await conn.close()
+        self._readers.clear()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("database is not open")
+        return self._writer
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction (BEGIN IMMEDIATE); rolled back if the block raises."""
+        async with self._write_lock:
+            conn = self.writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    def _reader(self) -> aiosqlite.Connection:
+        if self._next_reader is None:
+            raise RuntimeError("database is not open")
+        return next(self._next_reader)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """Run a read query on a reader connection."""
+        async with self._reader().execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        async with self._reader().execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """A single write statement in its own transaction; returns the changed row count."""
+        async with self.transaction() as conn:
+            cur = await conn.execute(sql, params)
+            return cur.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
