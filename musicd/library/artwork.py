@@ -19,6 +19,11 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _EXT = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
 
+# Images already stored by this process: every track of an album usually embeds the same cover,
+# so the file check and the header parse happen once per image, not once per track.
+_seen: dict[tuple[Path, str], CoverRef] = {}
+
+
 def sniff_mime(data: bytes) -> str | None:
     """The image type from its magic bytes; None when it is not an image we serve."""
     if data[:3] == b"\xff\xd8\xff":
@@ -58,7 +63,8 @@ def store_image(covers_dir: Path, data: bytes, source: str) -> CoverRef | None:
         return None
     cid = hashlib.blake2b(data, digest_size=16).hexdigest()
     dest = cover_path(covers_dir, cid, mime)
-    if not dest.exists():
+    key = (covers_dir, cid)
+    if key not in _seen and not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename: several scan workers may store the same image at once.
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
@@ -69,5 +75,7 @@ def store_image(covers_dir: Path, data: bytes, source: str) -> CoverRef | None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    w, h = _dimensions(data)
-    return CoverRef(id=cid, mime=mime, width=w, height=h, size=len(data), source=source)
+    if (ref := _seen.get(key)) is None or ref.source != source:
+        w, h = _dimensions(data)
+        ref = _seen[key] = CoverRef(id=cid, mime=mime, width=w, height=h, size=len(data), source=source)
+    return ref

@@ -1,0 +1,34 @@
+# Shared set-up for scripts/run and scripts/test: Debian ffmpeg, a venv, musicd installed into it.
+# Sourced, not executed. Idempotent: a second run only checks.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MUSICD_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if [ "${MUSICD_WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "musicd: installing ${need_apt[*]} with apt-get" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "musicd needs Python 3.11 or newer")'
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "musicd: creating the virtual environment in $VENV" >&2
+  "$PY" -m venv "$VENV"
+fi
+# Reinstall only when pyproject.toml changed since the last install.
+stamp="$VENV/.musicd-installed"
+extras="${MUSICD_EXTRAS:-}"
+want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)-$extras"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "musicd: installing Python dependencies" >&2
+  "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
+  "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}" 2>&1 | grep -v "^WARNING: Location" || true
+  "$VENV/bin/python" -c "import musicd" || { echo "musicd: install failed" >&2; exit 1; }
+  echo "$want" > "$stamp"
+fi
+export PATH="$VENV/bin:$PATH"

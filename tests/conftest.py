@@ -1,0 +1,61 @@
+"""Shared fixtures: one real test library built per session, copies for tests that modify files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from musicd.config import Config, load_config
+from musicd.devtools.library_builder import BuiltLibrary, build_test_library
+from musicd.services.registry import Services, open_services
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def built_library(tmp_path_factory: pytest.TempPathFactory) -> BuiltLibrary:
+    """The test library, built once per session (per xdist worker), never modified."""
+    base = tmp_path_factory.getbasetemp()
+    # The template cache is shared between xdist workers (the builder writes it atomically).
+    cache = base.parent / "musicd-templates" if os.environ.get("PYTEST_XDIST_WORKER") else base / "templates"
+    return build_test_library(tmp_path_factory.mktemp("library") / "Music", cache_dir=cache)
+
+
+@pytest.fixture
+def library_copy(built_library: BuiltLibrary, tmp_path: Path) -> BuiltLibrary:
+    """A private copy of the test library that a test may modify."""
+    dest = tmp_path / "Music"
+    shutil.copytree(built_library.root, dest, symlinks=True)
+    return replace(built_library, root=dest)
+
+
+def make_config(data_dir: Path, *folders: Path, **extra: str) -> Config:
+    env = {"MUSICD_DATA_DIR": str(data_dir), "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders)}
+    env["MUSICD_LIBRARY_SCAN_WORKERS"] = "2"
+    env.update(extra)
+    return load_config(environ=env)
+
+
+ServicesFactory = Callable[..., "AsyncIterator[Services]"]
+
+
+@pytest.fixture
+def services_for(tmp_path: Path):
+    """`async with services_for(folder, ...) as s:` opens Services on a fresh data dir and closes it."""
+
+    @asynccontextmanager
+    async def open_for(*folders: Path, data_dir: Path | None = None) -> AsyncIterator[Services]:
+        config = make_config(data_dir or tmp_path / "data", *folders)
+        services = await open_services(config)
+        try:
+            yield services
+        finally:
+            await services.close()
+
+    return open_for
