@@ -22,12 +22,12 @@ class Migration:
 
 
 def _migrations_dir() -> Path:
-    # In a checkout the top-level migrations/ folder is the source of truth; an installed wheel
-    # carries a copy inside the package (see pyproject's package data).
-    checkout = Path(__file__).resolve().parents[2] / "migrations"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(resources.files("musicd") / "migrations"))
+    # An installed wheel carries the SQL files as musicd/migrations (see pyproject's package-dir);
+    # in a checkout they are the top-level migrations/ folder.
+    packaged = Path(str(resources.files("musicd"))) / "migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "migrations"
 
 
 def available_migrations(folder: Path | None = None) -> list[Migration]:

@@ -1,0 +1,1 @@
+"""Media adapter: ffmpeg tiers, transcode cache, range and ETag helpers."""

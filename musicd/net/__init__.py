@@ -1,0 +1,1 @@
+"""Network adapter: zeroconf discovery and the federation client."""

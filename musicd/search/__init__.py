@@ -1,0 +1,1 @@
+"""Search adapter: the Tantivy index (the only tantivy importer)."""
