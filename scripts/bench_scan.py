@@ -23,7 +23,8 @@ import unicodedata
 from pathlib import Path
 
 
-def _tree_rss_kib(root: int) -> int:
+def _tree_memory_kib(root: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) over a process and all its descendants."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -41,12 +42,26 @@ def _tree_rss_kib(root: int) -> int:
             continue
         children.setdefault(ppid, []).append(int(d))
         rss[int(d)] = kib
-    total, stack = 0, [root]
+    total, pss, stack = 0, 0, [root]
     while stack:
         p = stack.pop()
         total += rss.get(p, 0)
+        pss += _pss_kib(p)
         stack.extend(children.get(p, []))
-    return total
+    return total, pss
+
+
+def _pss_kib(pid: int) -> int:
+    # PSS splits shared pages (the interpreter, libraries) between the processes that map them,
+    # so the sum over the tree is the memory the scan really occupies; the RSS sum counts them per process.
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def run_scan(data: Path, library: Path) -> dict:
@@ -54,11 +69,12 @@ def run_scan(data: Path, library: Path) -> dict:
     musicd = Path(sys.executable).with_name("musicd")
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(musicd), "scan", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0]
+    peak = [0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+            rss, pss = _tree_memory_kib(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.05)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -71,6 +87,7 @@ def run_scan(data: Path, library: Path) -> dict:
     summary = json.loads(out)
     summary.pop("failures", None)
     return {"wall_s": round(wall, 3), "scanner_wall_s": summary["wall_s"], "peak_rss_mib": round(peak[0] / 1024, 1),
+            "peak_pss_mib": round(peak[1] / 1024, 1),
             "summary": summary}
 
 

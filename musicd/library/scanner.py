@@ -9,9 +9,10 @@ logged with their reason, remembered, counted, and never stop the scan.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -32,7 +33,7 @@ __all__ = ["CatalogWriter", "ScanSummary", "Scanner"]
 log = get_logger("musicd.scan")
 
 _BATCH = 128  # files per worker task: large enough to amortise pickling, small enough to spread
-_FLUSH = 2000  # tracks per write transaction
+_FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 Failure = tuple[str, int, int, str]  # (path, size, mtime_ns, reason)
@@ -188,8 +189,7 @@ class Scanner:
 
         folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
         loop = asyncio.get_running_loop()
-        batches = [to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH)]
-        pending = [loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)) for b in batches]
+        batches = iter([to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH)])
         touched: set[str] = set()
         changes: list[TrackChange] = []
         old_albums: set[str] = set()
@@ -207,8 +207,20 @@ class Scanner:
                     return vanished.pop(cands[0])
             return None
 
-        for fut in asyncio.as_completed(pending):
-            results = await fut
+        async def read_results() -> AsyncIterator[list[ScannedTrack | Failure]]:
+            # A bounded window of batches in flight: results are stored as they arrive instead of
+            # piling up in memory when reading outruns the database (100k tracks would hold GBs).
+            window: set[asyncio.Future[list[ScannedTrack | Failure]]] = set()
+            for b in itertools.islice(batches, self.workers * 3):
+                window.add(loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)))
+            while window:
+                finished, window = await asyncio.wait(window, return_when=asyncio.FIRST_COMPLETED)
+                for fut in finished:
+                    if (b := next(batches, None)) is not None:
+                        window.add(loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)))
+                    yield fut.result()
+
+        async for results in read_results():
             for r in results:
                 if isinstance(r, tuple):
                     failures.append(r)
