@@ -27,6 +27,8 @@ console = Console(stderr=True)
 
 
 def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
+    """Open the services, run `fn`, close them; a MusicdError becomes a one-line CLI error."""
+
     async def go() -> T:
         services = await open_services(config)
         try:
@@ -34,7 +36,10 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
         finally:
             await services.close()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except MusicdError as e:
+        raise click.ClickException(e.message) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,10 +127,7 @@ def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
 
             return await services.library.scan(progress, allow_empty=allow_empty)
 
-    try:
-        summary = _run(config, go)
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
+    summary = _run(config, go)
     if as_json:
         out = msgspec.to_builtins(summary)
         out.pop("changed_track_ids", None)
@@ -155,10 +157,7 @@ def _read_password(password_stdin: bool, confirm: bool = True) -> str:
 def user_add(ctx: click.Context, username: str, role: str, email: str | None, password_stdin: bool) -> None:
     """Create a user."""
     password = _read_password(password_stdin)
-    try:
-        u = _run(_config(ctx), lambda s: s.accounts.create(username, password, role=role, email=email))
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
+    u = _run(_config(ctx), lambda s: s.accounts.create(username, password, role=role, email=email))
     click.echo(f"created {u.role} {u.username} ({u.id})")
 
 
@@ -177,10 +176,7 @@ def user_list(ctx: click.Context) -> None:
 def user_passwd(ctx: click.Context, username: str, password_stdin: bool) -> None:
     """Change a user's password."""
     password = _read_password(password_stdin)
-    try:
-        _run(_config(ctx), lambda s: s.accounts.change_password(username, password))
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
+    _run(_config(ctx), lambda s: s.accounts.change_password(username, password))
     click.echo(f"password of {username} changed")
 
 
@@ -192,10 +188,7 @@ def user_delete(ctx: click.Context, username: str, yes: bool) -> None:
     """Delete a user and everything they own (playlists, history)."""
     if not yes:
         click.confirm(f"Delete user {username} and their playlists?", abort=True)
-    try:
-        _run(_config(ctx), lambda s: s.accounts.delete(username))
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
+    _run(_config(ctx), lambda s: s.accounts.delete(username))
     click.echo(f"deleted {username}")
 
 
