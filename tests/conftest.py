@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -40,9 +40,6 @@ def make_config(data_dir: Path, *folders: Path, **extra: str) -> Config:
     env["MUSICD_LIBRARY_SCAN_WORKERS"] = "2"
     env.update(extra)
     return load_config(environ=env)
-
-
-ServicesFactory = Callable[..., "AsyncIterator[Services]"]
 
 
 @pytest.fixture
