@@ -51,6 +51,10 @@ class CatalogRepository:
         assert r is not None
         return int(r[0])
 
+    async def mark_scanned(self, folder_id: int) -> None:
+        """Record when a folder was last scanned in full."""
+        await self.db.execute("UPDATE library_folders SET last_scan_at = ? WHERE id = ?", (utc_now(), folder_id))
+
     async def known_files(self, folder_id: int) -> dict[str, KnownFile]:
         rows = await self.db.fetchall(
             "SELECT path, id, size, mtime_ns, fingerprint, mbid_recording, album_id FROM tracks WHERE folder_id = ?",
