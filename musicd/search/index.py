@@ -1,0 +1,452 @@
+"""Full-text search over the library, backed by tantivy.
+
+This is the only module that imports ``tantivy``: everything else talks to :class:`SearchIndex`
+with plain :class:`SearchDoc` values, so the engine can be swapped without touching callers.
+
+Text normalisation happens here in Python rather than in tantivy's analyzers, and the same
+function is used for documents and for queries.  That way the terms we build queries from are
+exactly the terms in the index (tantivy-py's query parser is unreliable, so we build
+``tantivy.Query`` objects directly and must produce the indexed tokens ourselves).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import shutil
+import threading
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+import tantivy
+
+__all__ = ["KindHits", "SearchDoc", "SearchIndex", "normalise_words"]
+
+Kind = Literal["track", "album", "artist", "playlist"]
+KINDS: tuple[str, ...] = ("track", "album", "artist", "playlist")
+
+# Bump when the schema or tokenisation changes: a mismatch makes `open` start empty and ask for a rebuild.
+SCHEMA_VERSION = 1
+ANALYZER = "musicd_words"
+CURRENT_FILE = "CURRENT"
+
+# Field -> weight.  The title dominates so "Home" the song beats a song by an artist called Home.
+FIELD_WEIGHTS: dict[str, float] = {
+    "name": 3.0,
+    "artists": 2.0,
+    "album": 1.5,
+    "album_artist": 1.0,
+    "genres": 0.5,
+    "lyrics": 0.3,
+}
+EXACT_BOOST = 4.0
+PREFIX_BOOST = 2.0
+FUZZY_BOOST = 1.0
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 20
+# Terms longer than this are noise (base64 blobs, pasted URLs) and only bloat the term dictionary.
+MAX_TOKEN_CHARS = 64
+# Fetch more than asked so the popularity re-ranking can promote hits from just below the cut.
+OVERFETCH = 3
+POPULARITY_WEIGHT = 0.05
+
+_SPLIT_RE = re.compile(r"[^\w]+|_+")
+
+
+def _is_cjk(ch: str) -> bool:
+    """Whether ``ch`` belongs to a script written without spaces between words."""
+    cp = ord(ch)
+    return (
+        0x3040 <= cp <= 0x30FF  # Hiragana, Katakana
+        or 0x3400 <= cp <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= cp <= 0x9FFF  # CJK unified ideographs
+        or 0xF900 <= cp <= 0xFAFF  # CJK compatibility ideographs
+        or 0xAC00 <= cp <= 0xD7AF  # Hangul syllables
+        or 0x1100 <= cp <= 0x11FF  # Hangul jamo
+        or 0x3130 <= cp <= 0x318F  # Hangul compatibility jamo
+        or 0x20000 <= cp <= 0x2FFFF  # CJK extensions B+
+    )
+
+
+def _fold(text: str) -> str:
+    """Casefold and strip accents, so "Été" and "ete" are the same word."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Recompose so Hangul syllables (decomposed into jamo by NFKD) become whole syllables again.
+    return unicodedata.normalize("NFC", stripped)
+
+
+def _split_runs(word: str) -> list[tuple[str, bool]]:
+    """Split a word into runs of CJK and non-CJK characters, flagged with whether they are CJK."""
+    runs: list[tuple[str, bool]] = []
+    for ch in word:
+        cjk = _is_cjk(ch)
+        if runs and runs[-1][1] == cjk:
+            runs[-1] = (runs[-1][0] + ch, cjk)
+        else:
+            runs.append((ch, cjk))
+    return runs
+
+
+def normalise_words(text: str) -> list[str]:
+    """Fold ``text`` and split it on anything that is not a letter or digit.
+
+    CJK runs are kept whole here; the index and the query builder each decide how to cut them.
+    """
+    return [w for w in _SPLIT_RE.split(_fold(text)) if w]
+
+
+def _index_tokens(text: str) -> list[str]:
+    """Tokens stored in the index for one field value.
+
+    Besides the plain words we add, for every whitespace-separated chunk that punctuation split
+    into several words, the words glued together: "R.E.M." gives "r", "e", "m" and "rem", so both
+    "rem" and "r.e.m." find it, and "AC/DC" is found by "acdc" as well as "ac dc".
+    CJK runs are indexed as single characters plus bigrams, since they have no word spaces.
+    """
+    tokens: list[str] = []
+    for chunk in _fold(text).split():
+        words = [w for w in _SPLIT_RE.split(chunk) if w]
+        if len(words) > 1:
+            tokens.append("".join(words))
+        for word in words:
+            for run, cjk in _split_runs(word):
+                if not cjk:
+                    tokens.append(run)
+                    continue
+                tokens.extend(run)
+                tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return [t for t in tokens if len(t) <= MAX_TOKEN_CHARS]
+
+
+def _query_words(text: str) -> list[tuple[str, bool]]:
+    """The words of a user query, each flagged with whether fuzzy/prefix matching makes sense.
+
+    CJK runs become bigrams (or the lone character), which are indexed verbatim; edit distance
+    on them would match unrelated words, so they only get exact matching.
+    """
+    words: list[tuple[str, bool]] = []
+    for word in normalise_words(text[:MAX_QUERY_CHARS]):
+        for run, cjk in _split_runs(word):
+            if not cjk:
+                words.append((run[:MAX_TOKEN_CHARS], True))
+            elif len(run) == 1:
+                words.append((run, False))
+            else:
+                words.extend((run[i : i + 2], False) for i in range(len(run) - 1))
+    return words[:MAX_QUERY_WORDS]
+
+
+def _fuzzy_distance(word: str) -> int:
+    """Edit distance allowed for a typo in ``word``: none for short words, where it matches junk."""
+    if len(word) >= 8:
+        return 2
+    if len(word) >= 4:
+        return 1
+    return 0
+
+
+class SearchDoc(msgspec.Struct, frozen=True):
+    """One searchable entity, as handed to the index by the library."""
+
+    kind: Kind
+    id: str
+    name: str
+    artists: list[str] = []
+    album: str | None = None
+    album_artist: str | None = None
+    genres: list[str] = []
+    year: int | None = None
+    lyrics: str | None = None
+    popularity: int = 0
+    owner_id: str | None = None
+    public: bool = True
+
+
+class KindHits(msgspec.Struct, frozen=True):
+    """The hits of one kind: the requested page of ``(id, score)`` and how many matched in all."""
+
+    hits: list[tuple[str, float]]
+    total: int
+
+
+def _build_schema() -> tantivy.Schema:
+    """Schema shared by every generation of the index."""
+    sb = tantivy.SchemaBuilder()
+    # "raw" keeps keys as one term, so deleting and filtering by them is exact.
+    sb.add_text_field("key", stored=True, tokenizer_name="raw")
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("kind", stored=True, tokenizer_name="raw")
+    sb.add_text_field("visibility", tokenizer_name="raw")
+    for field in FIELD_WEIGHTS:
+        sb.add_text_field(field, tokenizer_name=ANALYZER)
+    sb.add_integer_field("year", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("popularity", stored=True, fast=True)
+    return sb.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    """Analyzer for text fields.
+
+    Tokens arrive already folded and space-separated from `_index_tokens`; lowercase and
+    ascii_fold are kept as a safety net for anything written to the index by other means.
+    """
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+def _open_tantivy(path: Path, schema: tantivy.Schema) -> tantivy.Index:
+    """Open or create a tantivy index at ``path`` with our analyzer registered.
+
+    Custom tokenizers are not persisted with the index, so this must run on every open.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(schema, path=str(path), reuse=True)
+    index.register_tokenizer(ANALYZER, _analyzer())
+    return index
+
+
+def _visibility(doc: SearchDoc) -> str:
+    """The visibility term: public, or private to one owner."""
+    if doc.kind != "playlist" or doc.public or doc.owner_id is None:
+        return "public"
+    return f"owner:{doc.owner_id}"
+
+
+def _to_document(doc: SearchDoc, schema: tantivy.Schema) -> tantivy.Document:
+    """Convert a SearchDoc into a tantivy Document."""
+    values: dict[str, object] = {
+        "key": f"{doc.kind}:{doc.id}",
+        "id": doc.id,
+        "kind": doc.kind,
+        "visibility": _visibility(doc),
+        "name": " ".join(_index_tokens(doc.name)),
+        "artists": " ".join(t for a in doc.artists for t in _index_tokens(a)),
+        "album": " ".join(_index_tokens(doc.album or "")),
+        "album_artist": " ".join(_index_tokens(doc.album_artist or "")),
+        "genres": " ".join(t for g in doc.genres for t in _index_tokens(g)),
+        "lyrics": " ".join(_index_tokens(doc.lyrics or "")),
+        "popularity": max(0, doc.popularity),
+    }
+    if doc.year is not None:
+        values["year"] = doc.year
+    # from_dict converts Python ints using the schema; Document(**values) fails on int fields.
+    return tantivy.Document.from_dict(values, schema)
+
+
+class SearchIndex:
+    """An on-disk search index with atomic rebuilds.
+
+    Layout under ``path``: one directory per generation (``gen-<n>``) and a ``CURRENT`` file naming
+    the live one.  A rebuild fills a new generation while searches keep using the old one, then
+    replaces ``CURRENT`` atomically and swaps the in-memory handle.
+    """
+
+    def __init__(self, root: Path, index: tantivy.Index, generation: int, needs_rebuild: bool) -> None:
+        """Use :meth:`open` instead; this wires up an already opened tantivy index."""
+        self._root = root
+        self._schema = _build_schema()
+        self._index = index
+        self._generation = generation
+        self._writer: tantivy.IndexWriter | None = None
+        # One writer per tantivy index is allowed; this lock serialises writes and handle swaps.
+        self._lock = threading.RLock()
+        self.needs_rebuild = needs_rebuild
+
+    @classmethod
+    def open(cls, path: Path) -> SearchIndex:
+        """Open the index at ``path``, or start an empty one with ``needs_rebuild`` set."""
+        path.mkdir(parents=True, exist_ok=True)
+        schema = _build_schema()
+        generation = cls._read_current(path)
+        if generation is not None:
+            try:
+                index = _open_tantivy(path / f"gen-{generation}", schema)
+                # Touch the searcher so a corrupt segment fails here rather than on the first search.
+                index.searcher().num_docs  # noqa: B018
+                return cls(path, index, generation, needs_rebuild=False)
+            except Exception:
+                # tantivy raises assorted error types for damaged files; any of them means rebuild.
+                pass
+        generation = (generation or 0) + 1
+        # Whatever is on disk is unusable now; drop it so damaged generations do not pile up.
+        for stale in path.glob("gen-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        gen_dir = path / f"gen-{generation}"
+        index = _open_tantivy(gen_dir, schema)
+        cls._write_current(path, generation)
+        return cls(path, index, generation, needs_rebuild=True)
+
+    @staticmethod
+    def _read_current(root: Path) -> int | None:
+        """The live generation number, or None when missing, unreadable or from another schema."""
+        try:
+            version, generation = (root / CURRENT_FILE).read_text().split()
+            if int(version) != SCHEMA_VERSION:
+                return None
+            return int(generation)
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def _write_current(root: Path, generation: int) -> None:
+        """Point CURRENT at ``generation`` atomically (rename), so a crash leaves the old or new one."""
+        tmp = root / f"{CURRENT_FILE}.tmp"
+        tmp.write_text(f"{SCHEMA_VERSION} {generation}\n")
+        os.replace(tmp, root / CURRENT_FILE)
+
+    def _get_writer(self) -> tantivy.IndexWriter:
+        """The writer for the live index, created on first use and kept to hold the lock once."""
+        if self._writer is None:
+            self._writer = self._index.writer(heap_size=50_000_000, num_threads=1)
+        return self._writer
+
+    def upsert(self, docs: Iterable[SearchDoc]) -> None:
+        """Add or replace documents, in one commit."""
+        with self._lock:
+            writer = self._get_writer()
+            for doc in docs:
+                writer.delete_documents_by_term("key", f"{doc.kind}:{doc.id}")
+                writer.add_document(_to_document(doc, self._schema))
+            writer.commit()
+            self._index.reload()
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove every document (of any kind) with one of these ids, in one commit."""
+        with self._lock:
+            writer = self._get_writer()
+            for doc_id in ids:
+                writer.delete_documents_by_term("id", doc_id)
+            writer.commit()
+            self._index.reload()
+
+    def rebuild(self, docs: Iterable[SearchDoc]) -> None:
+        """Replace the whole index with ``docs``.
+
+        The new generation is written beside the live one, which keeps serving searches, and
+        only swapped in once committed.  The write lock is held throughout, so upserts made during
+        a rebuild wait rather than going to the soon-discarded generation.
+        """
+        with self._lock:
+            generation = self._generation + 1
+            gen_dir = self._root / f"gen-{generation}"
+            shutil.rmtree(gen_dir, ignore_errors=True)
+            index = _open_tantivy(gen_dir, self._schema)
+            writer = index.writer(heap_size=50_000_000, num_threads=1)
+            for doc in docs:
+                writer.add_document(_to_document(doc, self._schema))
+            writer.commit()
+            writer.wait_merging_threads()
+            index.reload()
+            self._write_current(self._root, generation)
+            old_dir = self._root / f"gen-{self._generation}"
+            old_writer, self._writer = self._writer, None
+            self._index, self._generation = index, generation
+            self.needs_rebuild = False
+            if old_writer is not None:
+                # Let the old writer finish so its files and lock are released before deletion.
+                with contextlib.suppress(Exception):
+                    old_writer.wait_merging_threads()
+            # Open searchers on the old generation keep their mmaps valid after unlink (POSIX).
+            shutil.rmtree(old_dir, ignore_errors=True)
+
+    def count(self) -> int:
+        """Number of documents in the index."""
+        return int(self._index.searcher().num_docs)
+
+    def _word_query(self, word: str, fuzzy_ok: bool, prefix: bool) -> tantivy.Query:
+        """Match one query word in any field: exact, then prefix, then typo-tolerant."""
+        schema = self._schema
+        distance = _fuzzy_distance(word) if fuzzy_ok else 0
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for field, weight in FIELD_WEIGHTS.items():
+            exact = tantivy.Query.term_query(schema, field, word, index_option="freq")
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(exact, EXACT_BOOST * weight)))
+            if prefix:
+                pre = tantivy.Query.fuzzy_term_query(schema, field, word, 0, True, True)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(pre, PREFIX_BOOST * weight)))
+            if distance:
+                fuzzy = tantivy.Query.fuzzy_term_query(schema, field, word, distance, True, False)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, FUZZY_BOOST * weight)))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _text_query(self, words: list[tuple[str, bool]], occur: tantivy.Occur) -> tantivy.Query:
+        """Combine the per-word queries; the last word may be half typed, so it gets prefix matching."""
+        last = len(words) - 1
+        return tantivy.Query.boolean_query(
+            [
+                # Prefix matching on 1-2 letter words mid-query would match most of the index.
+                (occur, self._word_query(word, fuzzy_ok, prefix=fuzzy_ok and (i == last or len(word) >= 3)))
+                for i, (word, fuzzy_ok) in enumerate(words)
+            ]
+        )
+
+    def _filtered(self, text: tantivy.Query, kind: str, user_id: str | None) -> tantivy.Query:
+        """Restrict ``text`` to one kind and to what ``user_id`` may see, without changing scores."""
+        visible = ["public"] if user_id is None else ["public", f"owner:{user_id}"]
+        filters = [
+            tantivy.Query.term_query(self._schema, "kind", kind),
+            tantivy.Query.term_set_query(self._schema, "visibility", visible),
+        ]
+        clauses = [(tantivy.Occur.Must, text)]
+        clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
+        return tantivy.Query.boolean_query(clauses)
+
+    def search(
+        self,
+        query: str,
+        kinds: set[str] | frozenset[str] = frozenset(KINDS),
+        limit: int = 20,
+        offset: int = 0,
+        user_id: str | None = None,
+    ) -> dict[str, KindHits]:
+        """Search ``query`` and return, per requested kind, a page of ``(id, score)`` and a total.
+
+        Never raises on odd input: whatever cannot be made into words gives empty results.
+        """
+        wanted = [k for k in KINDS if k in kinds]
+        empty = {k: KindHits([], 0) for k in wanted}
+        words = _query_words(query or "")
+        limit, offset = max(0, limit), max(0, offset)
+        if not words or not wanted or limit == 0:
+            return empty
+        searcher = self._index.searcher()
+        must = self._text_query(words, tantivy.Occur.Must)
+        results = {k: self._search_kind(searcher, must, k, limit, offset, user_id) for k in wanted}
+        if len(words) > 1 and all(r.total == 0 for r in results.values()):
+            # Nothing has every word: show what has some of them rather than nothing.
+            should = self._text_query(words, tantivy.Occur.Should)
+            results = {k: self._search_kind(searcher, should, k, limit, offset, user_id) for k in wanted}
+        return results
+
+    def _search_kind(
+        self,
+        searcher: tantivy.Searcher,
+        text: tantivy.Query,
+        kind: str,
+        limit: int,
+        offset: int,
+        user_id: str | None,
+    ) -> KindHits:
+        """One kind's page, re-ranked with popularity as a gentle tie-break."""
+        fetch = (offset + limit) * OVERFETCH
+        result = searcher.search(self._filtered(text, kind, user_id), limit=fetch, count=True)
+        scored: list[tuple[float, str]] = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            popularity = doc.get_first("popularity") or 0
+            boost = 1.0 + math.log1p(max(0, popularity)) * POPULARITY_WEIGHT
+            scored.append((score * boost, str(doc.get_first("id"))))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        page = [(doc_id, score) for score, doc_id in scored[offset : offset + limit]]
+        return KindHits(page, int(result.count or 0))
