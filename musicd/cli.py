@@ -207,6 +207,19 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database at version {max(versions) if versions else 0}")
 
 
+@cli.group()
+def index() -> None:
+    """Search index maintenance."""
+
+
+@index.command("rebuild")
+@click.pass_context
+def index_rebuild(ctx: click.Context) -> None:
+    """Rebuild the search index from the database."""
+    n = _run(_config(ctx), lambda s: s.search.rebuild())
+    click.echo(f"search index rebuilt: {n} documents")
+
+
 @cli.group("config")
 def config_group() -> None:
     """Configuration."""

@@ -13,6 +13,7 @@ from musicd.logs import get_logger
 from musicd.services.accounts import AccountService
 from musicd.services.library import LibraryService
 from musicd.services.metrics import Metrics
+from musicd.services.search import SearchService
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.keys import ServerKeys, load_or_create_keys
@@ -36,7 +37,9 @@ class Services:
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers
         )
+        self.search = SearchService(self.library.catalog, config.data_dir / "index")
         self.library.on_scanned(self._count_scan)
+        self.library.on_scanned(self.search.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
@@ -109,4 +112,10 @@ async def open_services(config: Config) -> Services:
         raise
     if applied:
         log.info("db.migrated", versions=[m.version for m in applied])
-    return Services(config, db, keys)
+    services = Services(config, db, keys)
+    try:
+        await services.search.open()
+    except Exception:
+        await db.close()
+        raise
+    return services

@@ -271,6 +271,47 @@ class CatalogRepository:
             )
         self._genre_ids.clear()
 
+    async def search_track_rows(self, track_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Tracks with what the search index needs: names, artists, album, genres, year, lyrics, plays."""
+        where, params = "", ()
+        if track_ids is not None:
+            where, params = f"WHERE t.id IN ({_IDS})", (json.dumps(list(track_ids)),)
+        rows = await self.db.fetchall(
+            "SELECT t.id, t.title, al.name, aa.name, t.year, t.play_count, l.text,"
+            " (SELECT json_group_array(name) FROM (SELECT a.name FROM track_artists ta JOIN artists a"
+            "   ON a.id = ta.artist_id WHERE ta.track_id = t.id ORDER BY ta.position)),"
+            " (SELECT json_group_array(name) FROM (SELECT g.name FROM track_genres tg JOIN genres g"
+            "   ON g.id = tg.genre_id WHERE tg.track_id = t.id ORDER BY tg.position))"
+            " FROM tracks t JOIN albums al ON al.id = t.album_id JOIN artists aa ON aa.id = al.album_artist_id"
+            f" LEFT JOIN lyrics l ON l.track_id = t.id {where}",
+            params,
+        )
+        return [
+            {"id": r[0], "name": r[1], "album": r[2], "album_artist": r[3], "year": r[4], "popularity": r[5],
+             "lyrics": r[6], "artists": json.loads(r[7]), "genres": json.loads(r[8])}
+            for r in rows
+        ]
+
+    async def search_album_rows(self) -> list[dict[str, Any]]:
+        """Every album with its artist, genres, year and summed plays."""
+        rows = await self.db.fetchall(
+            "SELECT al.id, al.name, ar.name, al.year,"
+            " coalesce((SELECT sum(play_count) FROM tracks t WHERE t.album_id = al.id), 0),"
+            " (SELECT json_group_array(name) FROM (SELECT g.name FROM album_genres ag JOIN genres g"
+            "   ON g.id = ag.genre_id WHERE ag.album_id = al.id ORDER BY ag.position))"
+            " FROM albums al JOIN artists ar ON ar.id = al.album_artist_id"
+        )
+        return [{"id": r[0], "name": r[1], "artists": [r[2]], "album_artist": r[2], "year": r[3],
+                 "popularity": r[4], "genres": json.loads(r[5])} for r in rows]
+
+    async def search_artist_rows(self) -> list[dict[str, Any]]:
+        """Every artist with the plays of the tracks they are credited on."""
+        rows = await self.db.fetchall(
+            "SELECT a.id, a.name, coalesce((SELECT sum(t.play_count) FROM track_artists ta JOIN tracks t"
+            " ON t.id = ta.track_id WHERE ta.artist_id = a.id), 0) FROM artists a"
+        )
+        return [{"id": r[0], "name": r[1], "popularity": r[2]} for r in rows]
+
     async def record_scan(self, started_at: str, summary: dict[str, Any]) -> None:
         await self.db.execute(
             "INSERT INTO scan_runs (started_at, finished_at, added, updated, moved, removed, failed, unchanged,"
