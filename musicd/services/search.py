@@ -16,6 +16,8 @@ __all__ = ["SearchService"]
 
 log = get_logger("musicd.search")
 
+_CHUNK = 5000
+
 
 def _docs(kind: str, rows: Iterable[dict[str, Any]]) -> list[SearchDoc]:
     return [SearchDoc(kind=kind, **r) for r in rows]  # type: ignore[arg-type]
@@ -63,11 +65,15 @@ class SearchService:
         """Apply a scan's changes without a rebuild: changed tracks, removed tracks, albums and artists."""
         if not (s.changed_track_ids or s.removed_track_ids):
             return
-        tracks = _docs("track", await self.catalog.search_track_rows(s.changed_track_ids))
         groups = await self._group_docs()
         gone = self._groups - {d.id for d in groups}
         await asyncio.to_thread(self.index.delete, [*s.removed_track_ids, *gone])
-        await asyncio.to_thread(self.index.upsert, tracks + groups)
+        ids = s.changed_track_ids
+        # In slices, so a first scan of 100k tracks never holds every row and document at once.
+        for i in range(0, len(ids), _CHUNK):
+            tracks = _docs("track", await self.catalog.search_track_rows(ids[i : i + _CHUNK]))
+            await asyncio.to_thread(self.index.upsert, tracks)
+        await asyncio.to_thread(self.index.upsert, groups)
         self._groups = {d.id for d in groups}
 
     async def search(
