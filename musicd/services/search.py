@@ -45,8 +45,7 @@ class SearchService:
         if self._index.needs_rebuild or (tracks and self._index.count() == 0):
             await self.rebuild()
         else:
-            self._groups = {r["id"] for r in await self.catalog.search_album_rows()}
-            self._groups |= {r["id"] for r in await self.catalog.search_artist_rows()}
+            self._groups = await self.catalog.album_and_artist_ids()
 
     async def _group_docs(self) -> list[SearchDoc]:
         docs = _docs("album", await self.catalog.search_album_rows())
@@ -67,7 +66,8 @@ class SearchService:
             return
         groups = await self._group_docs()
         gone = self._groups - {d.id for d in groups}
-        await asyncio.to_thread(self.index.delete, [*s.removed_track_ids, *gone])
+        if s.removed_track_ids or gone:
+            await asyncio.to_thread(self.index.delete, [*s.removed_track_ids, *gone])
         ids = s.changed_track_ids
         # In slices, so a first scan of 100k tracks never holds every row and document at once.
         for i in range(0, len(ids), _CHUNK):

@@ -292,6 +292,11 @@ class CatalogRepository:
             for r in rows
         ]
 
+    async def album_and_artist_ids(self) -> set[str]:
+        """Ids of every album and artist (cheap: no aggregates)."""
+        rows = await self.db.fetchall("SELECT id FROM albums UNION ALL SELECT id FROM artists")
+        return {r[0] for r in rows}
+
     async def search_album_rows(self) -> list[dict[str, Any]]:
         """Every album with its artist, genres, year and summed plays."""
         rows = await self.db.fetchall(
