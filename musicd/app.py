@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.di import Provide
 
 from musicd.config import Config, load_config
+from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.metrics import metrics_middleware
+from musicd.http.openapi import openapi_config
 from musicd.http.system import SystemController
+from musicd.http.v1.accounts import AccountsController, AdminUsersController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
@@ -47,14 +51,19 @@ def create_app(config: Config) -> Litestar:
         services = holder.get("services")
         return services.metrics if services else None
 
+    route_handlers: list[Any] = [
+        SystemController,
+        AccountsController,
+        AdminUsersController,
+    ]
     return Litestar(
-        route_handlers=[SystemController],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=route_handlers,
+        dependencies={"services": Provide(provide_services, sync_to_thread=False), **auth_dependencies},
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],
-        middleware=[metrics_middleware(current_metrics)],
+        middleware=[metrics_middleware(current_metrics), auth_middleware],
         request_max_body_size=config.server.max_body_bytes,
-        openapi_config=None,
+        openapi_config=openapi_config,
         debug=False,
     )
 

@@ -16,6 +16,7 @@ import msgspec
 from musicd.errors import ConfigError
 
 __all__ = [
+    "AuthConfig",
     "Config",
     "DataConfig",
     "LibraryConfig",
@@ -58,6 +59,23 @@ class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     dir: str = "./data"
 
 
+class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Lifetime of a /v1 access token (a JWT) and of a refresh token (rotated on every use).
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    # Token-bucket rate limits per user (or per client address before login): failed and
+    # successful logins per minute, reads and writes per second (a burst of twice that is allowed).
+    login_per_minute: int = 10
+    reads_per_second: int = 500
+    writes_per_second: int = 50
+
+    def __post_init__(self) -> None:
+        for name in ("access_token_minutes", "refresh_token_days", "login_per_minute", "reads_per_second",
+                     "writes_per_second"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -68,6 +86,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     library: LibraryConfig = msgspec.field(default_factory=LibraryConfig)
     data: DataConfig = msgspec.field(default_factory=DataConfig)
+    auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -83,6 +102,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "server": ServerConfig,
     "library": LibraryConfig,
     "data": DataConfig,
+    "auth": AuthConfig,
     "log": LogConfig,
 }
 

@@ -10,6 +10,7 @@ __all__ = [
     "LibraryError",
     "MusicdError",
     "NotFoundError",
+    "RateLimitError",
     "ValidationError",
 ]
 
@@ -62,3 +63,14 @@ class LibraryError(MusicdError):
 
     code = "library_unavailable"
     status = 503
+
+
+class RateLimitError(MusicdError):
+    """Too many requests for one action; `retry_after` says in how many seconds to try again."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

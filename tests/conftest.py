@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from musicd.config import Config, load_config
 from musicd.devtools.library_builder import BuiltLibrary, build_test_library
 from musicd.services.registry import Services, open_services
+from tests.live import LiveServer, make_config, start_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,13 +35,6 @@ def library_copy(built_library: BuiltLibrary, tmp_path: Path) -> BuiltLibrary:
     return replace(built_library, root=dest)
 
 
-def make_config(data_dir: Path, *folders: Path, **extra: str) -> Config:
-    env = {"MUSICD_DATA_DIR": str(data_dir), "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders)}
-    env["MUSICD_LIBRARY_SCAN_WORKERS"] = "2"
-    env.update(extra)
-    return load_config(environ=env)
-
-
 @pytest.fixture
 def services_for(tmp_path: Path):
     """`async with services_for(folder, ...) as s:` opens Services on a fresh data dir and closes it."""
@@ -56,3 +49,12 @@ def services_for(tmp_path: Path):
             await services.close()
 
     return open_for
+
+
+@pytest.fixture(scope="session")
+def live_server(built_library: BuiltLibrary, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real server per test session (per xdist worker) on the test library, with the users of
+    tests.live.USERS (admin, alice, bob, guest). Tests must not depend on state other tests leave:
+    create what you change (your own playlist, your own user)."""
+    with start_server(tmp_path_factory.mktemp("live"), built_library.root) as server:
+        yield server

@@ -13,6 +13,7 @@ __all__ = [
     "TrackChange",
     "User",
     "UserRole",
+    "UserSettings",
 ]
 
 UserRole = str  # "admin" | "user" | "guest"
@@ -89,6 +90,13 @@ class ScannedTrack(msgspec.Struct, frozen=True):
     folder_cover: CoverRef | None = None  # cover.jpg & co. beside the file (or above a Disc N folder)
 
 
+class UserSettings(msgspec.Struct, frozen=True):
+    """Per-user preferences an admin or the user sets; stored as JSON on the user row."""
+
+    default_quality: str = "normal"  # a tier name: low | normal | high | lossless
+    download_allowed: bool = True
+
+
 class User(msgspec.Struct, frozen=True):
     """An account of this server."""
 
@@ -99,6 +107,7 @@ class User(msgspec.Struct, frozen=True):
     role: UserRole
     disabled: bool
     created_at: str
+    settings: UserSettings = UserSettings()
 
 
 class KnownFile(msgspec.Struct, frozen=True):

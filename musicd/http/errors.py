@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from musicd.errors import MusicdError
+from musicd.errors import AuthError, MusicdError, RateLimitError
 from musicd.logs import get_logger
 
 __all__ = ["error_response", "exception_handlers"]
@@ -25,7 +27,12 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 
 def _musicd_error(_: Request, exc: MusicdError) -> Response[dict]:
-    return error_response(exc.status, exc.code, exc.message)
+    headers = None
+    if isinstance(exc, RateLimitError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+    elif isinstance(exc, AuthError):
+        headers = {"WWW-Authenticate": 'Bearer realm="musicd"'}
+    return error_response(exc.status, exc.code, exc.message, headers=headers)
 
 
 def _http_error(_: Request, exc: HTTPException) -> Response[dict]:

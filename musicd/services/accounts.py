@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from musicd.domain.ids import random_id
-from musicd.domain.models import User
+from musicd.domain.models import User, UserSettings
 from musicd.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from musicd.services.secretbox import SecretBox
 from musicd.store.db import utc_now
 from musicd.store.users import UserRecord, UserRepository
 
-__all__ = ["ROLES", "AccountService"]
+__all__ = ["QUALITIES", "ROLES", "AccountService"]
 
 ROLES = ("admin", "user", "guest")
+QUALITIES = ("low", "normal", "high", "lossless")
 _USERNAME = re.compile(r"^[\w.@+-]{1,64}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
@@ -27,16 +31,91 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("musicd-timing-equaliser")
 
 
+def _public(rec: UserRecord) -> User:
+    return User(**{f: getattr(rec, f) for f in User.__struct_fields__})
+
+
 class AccountService:
     def __init__(self, users: UserRepository, server_key: bytes) -> None:
         self.users = users
         self._box = SecretBox(server_key, b"subsonic-password")
+        self._change_hooks: list[Callable[[str, bool], Awaitable[None]]] = []
+        self._setup_lock = asyncio.Lock()
+
+    def on_user_changed(self, hook: Callable[[str, bool], Awaitable[None]]) -> None:
+        """Call `hook(user_id, revoke)` when a user changes; `revoke` when their sessions must end
+        (password change, disable, role change, delete)."""
+        self._change_hooks.append(hook)
+
+    async def _changed(self, user_id: str, revoke: bool = False) -> None:
+        for hook in self._change_hooks:
+            await hook(user_id, revoke)
+
+    async def _revoked(self, user_id: str) -> None:
+        await self._changed(user_id, revoke=True)
+
+    async def get(self, user_id: str) -> User:
+        rec = await self.users.get(user_id)
+        if rec is None:
+            raise NotFoundError("no such user", code="user_not_found")
+        return _public(rec)
+
+    async def find(self, login: str) -> User | None:
+        rec = await self.users.by_login(login)
+        return _public(rec) if rec else None
+
+    async def update(
+        self, user_id: str, *, display_name: str | None = None, email: str | None = None, role: str | None = None,
+        disabled: bool | None = None, settings: dict[str, object] | None = None,
+    ) -> User:
+        """Change a user's profile, role, disabled flag or settings; disabling ends their sessions."""
+        cur = await self.get(user_id)
+        fields: dict[str, object] = {}
+        if display_name is not None:
+            if not 0 < len(display_name.strip()) <= 100:
+                raise ValidationError("display_name: 1-100 characters", code="invalid_display_name")
+            fields["display_name"] = display_name.strip()
+        if email is not None:
+            if email and not re.match(r"^[^@\s]+@[^@\s]+$", email):
+                raise ValidationError("email is not an e-mail address", code="invalid_email")
+            fields["email"] = email or None
+        if role is not None:
+            if role not in ROLES:
+                raise ValidationError(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+            fields["role"] = role
+        if disabled is not None:
+            fields["disabled"] = int(disabled)
+        if settings is not None:
+            merged = {**msgspec.structs.asdict(cur.settings), **settings}
+            if set(merged) - set(UserSettings.__struct_fields__):
+                raise ValidationError(f"unknown settings {sorted(set(merged) - set(UserSettings.__struct_fields__))}",
+                                      code="invalid_settings")
+            if merged["default_quality"] not in QUALITIES:
+                raise ValidationError(f"default_quality must be one of {', '.join(QUALITIES)}",
+                                      code="invalid_settings")
+            if not isinstance(merged["download_allowed"], bool):
+                raise ValidationError("download_allowed must be true or false", code="invalid_settings")
+            fields["settings"] = UserSettings(**merged)  # type: ignore[arg-type]
+        if fields:
+            try:
+                await self.users.update(user_id, **fields)
+            except KeyError:
+                raise ConflictError("that e-mail is already used", code="email_taken") from None
+        await self._changed(user_id, revoke=bool(disabled or (role is not None and role != cur.role)))
+        return await self.get(user_id)
+
+    async def create_first_admin(self, username: str, password: str, email: str | None = None) -> User:
+        """Create the first admin; refused once any user exists (first-run setup from the web player)."""
+        async with self._setup_lock:
+            if await self.users.count() > 0:
+                raise ConflictError("this server already has users; log in instead", code="already_set_up")
+            return await self.create(username, password, role="admin", email=email)
 
     async def count(self) -> int:
         return await self.users.count()
 
     async def list(self) -> list[User]:
-        return list(await self.users.list())
+        return [_public(r) for r in await self.users.list()]
 
     async def create(
         self, username: str, password: str, *, role: str = "user", email: str | None = None,
@@ -52,13 +131,14 @@ class AccountService:
         rec = UserRecord(
             id=random_id(), username=username, email=email, display_name=display_name or username,
             role=role, disabled=False, created_at=utc_now(),
-            password_hash=_hasher.hash(password), subsonic_secret=self._box.seal(password.encode()),
+            password_hash=await asyncio.to_thread(_hasher.hash, password),
+            subsonic_secret=self._box.seal(password.encode()),
         )
         try:
             await self.users.insert(rec)
         except KeyError:
             raise ConflictError(f"user {username!r} already exists", code="user_exists") from None
-        return User(**{f: getattr(rec, f) for f in User.__struct_fields__})
+        return _public(rec)
 
     @staticmethod
     def _check_password(password: str) -> None:
@@ -71,14 +151,15 @@ class AccountService:
         """The user whose login and password these are; AuthError otherwise (same message either way)."""
         rec = await self.users.by_login(login.strip()) if login else None
         try:
-            _hasher.verify(rec.password_hash if rec else _DUMMY_HASH, password)
+            # Argon2 costs tens of milliseconds of CPU: off the event loop, so other requests keep flowing.
+            await asyncio.to_thread(_hasher.verify, rec.password_hash if rec else _DUMMY_HASH, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             raise AuthError("wrong username or password", code="invalid_credentials") from None
         if rec is None:
             raise AuthError("wrong username or password", code="invalid_credentials")
         if rec.disabled:
             raise AuthError("this account is disabled", code="account_disabled")
-        return User(**{f: getattr(rec, f) for f in User.__struct_fields__})
+        return _public(rec)
 
     async def subsonic_password(self, login: str) -> tuple[User, str] | None:
         """The clear password of a user, decrypted for Subsonic token auth (t = md5(password + salt))."""
@@ -88,16 +169,24 @@ class AccountService:
         clear = self._box.open(rec.subsonic_secret)
         if clear is None:
             return None
-        return User(**{f: getattr(rec, f) for f in User.__struct_fields__}), clear.decode()
+        return _public(rec), clear.decode()
 
     async def change_password(self, username: str, password: str) -> None:
         self._check_password(password)
         rec = await self.users.by_login(username)
         if rec is None:
             raise NotFoundError(f"no user {username!r}", code="user_not_found")
-        await self.users.set_password(rec.id, _hasher.hash(password), self._box.seal(password.encode()))
+        hashed = await asyncio.to_thread(_hasher.hash, password)
+        await self.users.set_password(rec.id, hashed, self._box.seal(password.encode()))
+        await self._revoked(rec.id)
+
+    async def delete_id(self, user_id: str) -> None:
+        if not await self.users.delete(user_id):
+            raise NotFoundError("no such user", code="user_not_found")
+        await self._revoked(user_id)
 
     async def delete(self, username: str) -> None:
         rec = await self.users.by_login(username)
         if rec is None or not await self.users.delete(rec.id):
             raise NotFoundError(f"no user {username!r}", code="user_not_found")
+        await self._revoked(rec.id)

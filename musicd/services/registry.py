@@ -5,19 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from musicd.config import Config
+from musicd.library.artwork import cover_path
 from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.services.accounts import AccountService
+from musicd.services.auth import AuthService
+from musicd.services.catalog import CatalogService
 from musicd.services.library import LibraryService
 from musicd.services.metrics import Metrics
 from musicd.services.search import SearchService
+from musicd.services.user_library import UserLibraryService
+from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.migrations import migrate
+from musicd.store.tokens import TokenRepository
+from musicd.store.user_library import UserLibraryRepository
 from musicd.store.users import UserRepository
 
 __all__ = ["Services", "open_services"]
@@ -34,10 +42,14 @@ class Services:
         self.keys = keys
         self.metrics = Metrics()
         self.accounts = AccountService(UserRepository(db), keys.server_key)
+        self.auth = AuthService(self.accounts, TokenRepository(db), keys.token_key, config.auth)
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers
         )
         self.search = SearchService(self.library.catalog, config.data_dir / "index")
+        browse = BrowseRepository(db)
+        self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
+        self.user_library = UserLibraryService(UserLibraryRepository(db), browse)
         self.library.on_scanned(self._count_scan)
         self.library.on_scanned(self.search.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}

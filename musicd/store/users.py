@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from musicd.domain.models import User
+import msgspec
+
+from musicd.domain.models import User, UserSettings
 from musicd.store.db import Database, utc_now
 
 __all__ = ["UserRecord", "UserRepository"]
@@ -15,9 +17,13 @@ class UserRecord(User, frozen=True):
 
     password_hash: str = ""
     subsonic_secret: bytes | None = None
+    token_generation: int = 0
 
 
-_COLS = "id, username, email, display_name, role, disabled, created_at, password_hash, subsonic_secret"
+_COLS = (
+    "id, username, email, display_name, role, disabled, created_at, password_hash, subsonic_secret, settings,"
+    " token_generation"
+)
 
 
 def _record(r: sqlite3.Row) -> UserRecord:
@@ -31,7 +37,16 @@ def _record(r: sqlite3.Row) -> UserRecord:
         created_at=r["created_at"],
         password_hash=r["password_hash"],
         subsonic_secret=r["subsonic_secret"],
+        settings=_settings(r["settings"]),
+        token_generation=r["token_generation"],
     )
+
+
+def _settings(raw: str) -> UserSettings:
+    try:
+        return msgspec.json.decode(raw, type=UserSettings)
+    except msgspec.DecodeError:  # a hand-edited row must not lock the user out
+        return UserSettings()
 
 
 class UserRepository:
@@ -75,3 +90,18 @@ class UserRepository:
 
     async def delete(self, user_id: str) -> bool:
         return await self.db.execute("DELETE FROM users WHERE id = ?", (user_id,)) > 0
+
+    async def update(self, user_id: str, **fields: object) -> bool:
+        """Change profile fields (display_name, email, role, disabled, settings); True if the user exists."""
+        allowed = {"display_name", "email", "role", "disabled", "settings"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"cannot update {sorted(set(fields) - allowed)}")
+        values = [msgspec.json.encode(v).decode() if k == "settings" else v for k, v in fields.items()]
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        try:
+            n = await self.db.execute(
+                f"UPDATE users SET {sets}, updated_at = ? WHERE id = ?", (*values, utc_now(), user_id)
+            )
+        except sqlite3.IntegrityError as e:
+            raise KeyError(str(e)) from None
+        return n > 0

@@ -15,7 +15,7 @@ from musicd.devtools.library_builder import BuiltLibrary, ExpectedTrack
 from musicd.domain.lyrics import plain_text
 from musicd.library.scanner import ScanSummary
 from musicd.services.registry import open_services
-from tests.conftest import make_config
+from tests.live import make_config
 
 
 @dataclass

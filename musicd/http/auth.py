@@ -1,0 +1,67 @@
+"""Bearer-token authentication for /v1, per-user rate limits, and the guards handlers use.
+
+Everything under /v1/ needs an access token unless its handler sets `opt={"exclude_from_auth": True}`
+(login, refresh, first-run setup; stream URLs do their own signed-token check). /rest has its own
+Subsonic auth; /health, /metrics, share pages and the web UI's static pages are outside /v1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection, Request
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from musicd.domain.models import User
+from musicd.errors import AuthError, ForbiddenError
+
+__all__ = ["admin_only", "auth_dependencies", "auth_middleware", "bearer_token", "client_address", "not_guest"]
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The token of an `Authorization: Bearer` header, if there is one."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        token = bearer_token(connection)
+        if token is None:
+            raise AuthError("this endpoint needs an access token (Authorization: Bearer ...)", code="no_token")
+        services = connection.app.state.services
+        user = await services.auth.user_for_access_token(token)
+        services.auth.check_rate(user, write=connection.scope.get("method", "GET") not in _READ_METHODS)
+        return AuthenticationResult(user=user, auth=token)
+
+
+# Paths outside /v1/ are not this middleware's business.
+auth_middleware = DefineMiddleware(BearerAuthMiddleware, exclude=[r"^/(?!v1/)", r"^/v1/(openapi\.json|docs)"])
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: only admins."""
+    if connection.user.role != "admin":
+        raise ForbiddenError("this needs an admin account", code="admin_only")
+
+
+def not_guest(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: guests may listen and browse but not change anything."""
+    if connection.user.role == "guest":
+        raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
+
+
+def _current_user(request: Request[Any, Any, Any]) -> User:
+    return request.user  # type: ignore[no-any-return]
+
+
+auth_dependencies = {"user": Provide(_current_user, sync_to_thread=False)}

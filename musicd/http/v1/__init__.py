@@ -1,0 +1,1 @@
+"""The Spotify-Web-API-shaped API under /v1: one controller module per resource group."""

@@ -1,0 +1,168 @@
+"""Sessions for /v1: short-lived JWT access tokens and rotating, revocable refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import msgspec
+
+from musicd.config import AuthConfig
+from musicd.domain.ids import random_id
+from musicd.domain.models import User
+from musicd.errors import AuthError
+from musicd.services.accounts import AccountService
+from musicd.services.ratelimit import Bucket, RateLimiter
+from musicd.store.tokens import RefreshRecord, TokenRepository
+
+__all__ = ["AuthService", "TokenPair"]
+
+_ALGORITHM = "HS256"
+_ISSUER = "musicd"
+# How long a verified user stays cached for access-token checks. Revocations in this process
+# (disable, password change, logout everywhere) drop the entry at once; the TTL only bounds
+# staleness for changes made by another process (the CLI).
+_USER_CACHE_S = 5.0
+
+
+class TokenPair(msgspec.Struct, frozen=True):
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds the access token lives
+    token_type: str = "Bearer"
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class AuthService:
+    """Logs users in, verifies access tokens, rotates refresh tokens, and applies rate limits."""
+
+    def __init__(self, accounts: AccountService, tokens: TokenRepository, token_key: bytes, cfg: AuthConfig) -> None:
+        self.accounts = accounts
+        self.tokens = tokens
+        self._key = token_key
+        self._access_ttl = cfg.access_token_minutes * 60
+        self._refresh_ttl = timedelta(days=cfg.refresh_token_days)
+        self.limits = RateLimiter({
+            "login": Bucket(burst=cfg.login_per_minute, per_second=cfg.login_per_minute / 60),
+            "read": Bucket(burst=2 * cfg.reads_per_second, per_second=cfg.reads_per_second),
+            "write": Bucket(burst=2 * cfg.writes_per_second, per_second=cfg.writes_per_second),
+        })
+        self._users: dict[str, tuple[User, int, float]] = {}
+        accounts.on_user_changed(self._user_changed)
+
+    async def _user_changed(self, user_id: str, revoke: bool) -> None:
+        self._users.pop(user_id, None)
+        if revoke:
+            await self.tokens.revoke_user(user_id)
+
+    async def _forget(self, user_id: str) -> None:
+        await self._user_changed(user_id, revoke=True)
+
+    async def login(self, login: str, password: str, client: str, user_agent: str | None = None) -> TokenPair:
+        """Check the password (rate limited per client address and login) and open a session."""
+        subject = f"{client}|{login.strip().lower()}"
+        self.limits.take("login", subject)
+        user = await self.accounts.authenticate(login, password)
+        self.limits.refund("login", subject)
+        return await self._issue(user, random_id(), user_agent)
+
+    async def _issue(self, user: User, family_id: str, user_agent: str | None, replaces: str | None = None
+                     ) -> TokenPair:
+        generation = await self.tokens.generation(user.id)
+        if generation is None:
+            raise AuthError("no such user", code="invalid_token")
+        now = int(time.time())
+        access = jwt.encode(
+            {"sub": user.id, "gen": generation, "role": user.role, "iat": now, "exp": now + self._access_ttl,
+             "iss": _ISSUER, "typ": "access"},
+            self._key, algorithm=_ALGORITHM,
+        )
+        refresh = secrets.token_urlsafe(32)
+        rec = RefreshRecord(id=random_id(), user_id=user.id, family_id=family_id,
+                            expires_at=_iso(datetime.now(UTC) + self._refresh_ttl), used_at=None, revoked_at=None)
+        if replaces is None:
+            await self.tokens.insert(rec, _hash(refresh), user_agent)
+        elif not await self.tokens.rotate(replaces, rec, _hash(refresh), user_agent):
+            await self.tokens.revoke_family(family_id)
+            raise AuthError("refresh token already used; please log in again", code="invalid_refresh_token")
+        return TokenPair(access_token=access, refresh_token=refresh, expires_in=self._access_ttl)
+
+    async def change_password(self, user: User, current: str, new: str, client: str,
+                              user_agent: str | None = None) -> TokenPair:
+        """Check the current password, set the new one, end every session and open a fresh one."""
+        subject = f"{client}|{user.username.lower()}"
+        self.limits.take("login", subject)
+        await self.accounts.authenticate(user.username, current)
+        self.limits.refund("login", subject)
+        await self.accounts.change_password(user.username, new)
+        return await self._issue(await self.accounts.get(user.id), random_id(), user_agent)
+
+    async def refresh(self, refresh_token: str, client: str, user_agent: str | None = None) -> TokenPair:
+        """Swap a refresh token for a new pair; a token used twice ends its whole login (theft)."""
+        self.limits.take("login", f"{client}|refresh")
+        rec = await self.tokens.by_hash(_hash(refresh_token)) if refresh_token else None
+        if rec is None or rec.revoked_at is not None:
+            raise AuthError("invalid refresh token", code="invalid_refresh_token")
+        if rec.used_at is not None:
+            await self.tokens.revoke_family(rec.family_id)
+            raise AuthError("refresh token already used; please log in again", code="invalid_refresh_token")
+        if rec.expires_at < _iso(datetime.now(UTC)):
+            raise AuthError("refresh token expired", code="expired_refresh_token")
+        user = await self.accounts.get(rec.user_id)
+        if user.disabled:
+            raise AuthError("this account is disabled", code="account_disabled")
+        self.limits.refund("login", f"{client}|refresh")
+        return await self._issue(user, rec.family_id, user_agent, replaces=rec.id)
+
+    async def logout(self, user: User, refresh_token: str | None = None, everywhere: bool = False) -> None:
+        """End this login (the refresh token's family) or, with `everywhere`, every session of the user."""
+        if everywhere:
+            await self._forget(user.id)
+            return
+        rec = await self.tokens.by_hash(_hash(refresh_token)) if refresh_token else None
+        if rec is not None and rec.user_id == user.id:
+            await self.tokens.revoke_family(rec.family_id)
+
+    async def user_for_access_token(self, token: str) -> User:
+        """The user an access token was issued to, if it is valid, unexpired and not revoked."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=[_ALGORITHM], issuer=_ISSUER,
+                                options={"require": ["exp", "iat", "sub"]})
+        except jwt.ExpiredSignatureError:
+            raise AuthError("access token expired", code="token_expired") from None
+        except jwt.InvalidTokenError:
+            raise AuthError("invalid access token", code="invalid_token") from None
+        if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+            raise AuthError("invalid access token", code="invalid_token")
+        user, generation = await self._cached_user(claims["sub"])
+        if claims.get("gen") != generation:
+            raise AuthError("this session has ended; please log in again", code="token_revoked")
+        if user.disabled:
+            raise AuthError("this account is disabled", code="account_disabled")
+        return user
+
+    async def _cached_user(self, user_id: str) -> tuple[User, int]:
+        now = time.monotonic()
+        hit = self._users.get(user_id)
+        if hit is not None and now - hit[2] < _USER_CACHE_S:
+            return hit[0], hit[1]
+        generation = await self.tokens.generation(user_id)
+        if generation is None:
+            raise AuthError("this account no longer exists", code="token_revoked")
+        user = await self.accounts.get(user_id)
+        self._users[user_id] = (user, generation, now)
+        return user, generation
+
+    def check_rate(self, user: User, write: bool) -> None:
+        """Spend one request of the user's read or write budget, or raise RateLimitError."""
+        self.limits.take("write" if write else "read", user.id)

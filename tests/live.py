@@ -1,0 +1,149 @@
+"""A real musicd server in a subprocess (granian on a loopback port) for HTTP tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from musicd.config import Config, load_config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The accounts every live server has: name -> (password, role).
+USERS: dict[str, tuple[str, str]] = {
+    "admin": ("admin-password", "admin"),
+    "alice": ("alice-password", "user"),
+    "bob": ("bob-password", "user"),
+    "guest": ("guest-password", "guest"),
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_config(data_dir: Path, *folders: Path, **extra: str) -> Config:
+    """A config on `data_dir` scanning `folders`, as the server would load it from the environment."""
+    env = {"MUSICD_DATA_DIR": str(data_dir), "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders)}
+    env["MUSICD_LIBRARY_SCAN_WORKERS"] = "2"
+    env.update(extra)
+    return load_config(environ=env)
+
+
+def server_env(data_dir: Path, *folders: Path, **extra: str) -> dict[str, str]:
+    """The environment of a musicd process: this data dir and library, nothing inherited from MUSICD_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MUSICD_")}
+    env.update({
+        "MUSICD_DATA_DIR": str(data_dir),
+        "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders),
+        "MUSICD_LIBRARY_SCAN_WORKERS": "2",
+    })
+    env.update(extra)
+    return env
+
+
+@dataclass
+class LiveServer:
+    """A running server: its base URL, data dir, log file, and a cache of access tokens per user."""
+
+    base: str
+    data_dir: Path
+    log_path: Path
+    proc: subprocess.Popen[bytes]
+    _tokens: dict[str, str] = field(default_factory=dict)
+    _user_ids: dict[str, str] = field(default_factory=dict)
+
+    def login(self, name: str, password: str | None = None) -> dict[str, object]:
+        """A fresh token pair for `name` (one of USERS unless a password is given)."""
+        pw = password if password is not None else USERS[name][0]
+        r = httpx.post(f"{self.base}/v1/auth/login", json={"username": name, "password": pw}, timeout=10)
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def token(self, name: str) -> str:
+        """A cached access token for one of USERS (fresh enough for a test session)."""
+        if name not in self._tokens:
+            self._tokens[name] = str(self.login(name)["access_token"])
+        return self._tokens[name]
+
+    def headers(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(name)}"}
+
+    def client(self, name: str | None) -> httpx.Client:
+        """An httpx client on the server, logged in as `name` (None: no token)."""
+        headers = self.headers(name) if name else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=30)
+
+    def user_id(self, name: str) -> str:
+        if name not in self._user_ids:
+            r = httpx.get(f"{self.base}/v1/me", headers=self.headers(name), timeout=10)
+            assert r.status_code == 200, r.text
+            self._user_ids[name] = r.json()["id"]
+        return self._user_ids[name]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+async def _prepare(data_dir: Path, folders: tuple[Path, ...], users: dict[str, tuple[str, str]]) -> None:
+    from musicd.services.registry import open_services
+
+    services = await open_services(make_config(data_dir, *folders))
+    try:
+        for name, (password, role) in users.items():
+            await services.accounts.create(name, password, role=role, email=f"{name}@example.test")
+        if folders:
+            await services.library.scan()
+    finally:
+        await services.close()
+
+
+@contextmanager
+def start_server(
+    workdir: Path, *folders: Path, users: dict[str, tuple[str, str]] | None = None, **env: str
+) -> Iterator[LiveServer]:
+    """Create users and scan in-process, then serve with `python -m musicd serve` until the block ends."""
+    data_dir = workdir / "data"
+    asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
+    port = free_port()
+    log_path = workdir / "server.log"
+    log = log_path.open("wb")
+    env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
+    env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
+        env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+    )
+    server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, server.log()
+            try:
+                if httpx.get(f"{server.base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not answer /health in 30 s\n" + server.log()
+            time.sleep(0.1)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
