@@ -13,9 +13,17 @@ from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.metrics import metrics_middleware
-from musicd.http.openapi import openapi_config
+from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.share import ShareController
+from musicd.http.subsonic import subsonic_route
 from musicd.http.system import SystemController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
+from musicd.http.v1.browse import BrowseController
+from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.me import MeLibraryController
+from musicd.http.v1.playback import PlaybackController, PlayerEventsController
+from musicd.http.v1.playlists import PlaylistsController
+from musicd.http.v1.search import SearchController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
@@ -34,9 +42,11 @@ def create_app(config: Config) -> Litestar:
         services = await open_services(config)
         holder["services"] = services
         app.state.services = services
+        document_errors(app)
         if await services.accounts.count() == 0:
             log.warning("no users yet: create the admin with `musicd user add NAME --role admin`")
         services.spawn("scan-on-start", services.scan_on_start())
+        await services.start_playback()
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:
@@ -55,6 +65,15 @@ def create_app(config: Config) -> Litestar:
         SystemController,
         AccountsController,
         AdminUsersController,
+        SearchController,
+        CatalogController,
+        BrowseController,
+        MeLibraryController,
+        PlaylistsController,
+        ShareController,
+        PlaybackController,
+        PlayerEventsController,
+        subsonic_route,
     ]
     return Litestar(
         route_handlers=route_handlers,

@@ -48,15 +48,23 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 auth_middleware = DefineMiddleware(BearerAuthMiddleware, exclude=[r"^/(?!v1/)", r"^/v1/(openapi\.json|docs)"])
 
 
+def _user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
+    # OPTIONS requests skip authentication but still run guards: there is no user then.
+    user = connection.scope.get("user")
+    if not isinstance(user, User):
+        raise AuthError("this endpoint needs an access token (Authorization: Bearer ...)", code="no_token")
+    return user
+
+
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: only admins."""
-    if connection.user.role != "admin":
+    if _user_of(connection).role != "admin":
         raise ForbiddenError("this needs an admin account", code="admin_only")
 
 
 def not_guest(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: guests may listen and browse but not change anything."""
-    if connection.user.role == "guest":
+    if _user_of(connection).role == "guest":
         raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
 
 

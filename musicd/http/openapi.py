@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Reference,
+    Schema,
+    SecurityScheme,
+)
 
 from musicd import __version__
 
-__all__ = ["openapi_config"]
+__all__ = ["document_errors", "openapi_config"]
 
 openapi_config = OpenAPIConfig(
     title="musicd /v1",
@@ -26,3 +35,45 @@ openapi_config = OpenAPIConfig(
     security=[{"bearer": []}],
     use_handler_docstrings=True,
 )
+
+
+_ERROR_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["error"],
+    properties={"error": Schema(
+        type=OpenAPIType.OBJECT,
+        required=["status", "code", "message"],
+        properties={"status": Schema(type=OpenAPIType.INTEGER), "code": Schema(type=OpenAPIType.STRING),
+                    "message": Schema(type=OpenAPIType.STRING)},
+    )},
+    description="Every /v1 error: the HTTP status, a stable code and a message for people.",
+)
+_COMMON_ERRORS = {"400": "Bad request", "401": "No, expired or revoked access token", "403": "Not allowed",
+                  "404": "No such resource (or not visible to this user)", "429": "Rate limited (see Retry-After)"}
+
+
+def document_errors(app: Litestar) -> None:
+    """Make the schema say what the handlers do: errors are `{"error": {...}}` (Litestar documents its own
+    `{status_code, detail}` shape otherwise), and any operation may answer 400, 401, 403, 404 or 429."""
+    schema = app.openapi_schema
+    if schema.components.schemas is None:
+        schema.components.schemas = {}
+    schema.components.schemas["Error"] = _ERROR_SCHEMA
+    ref = Reference(ref="#/components/schemas/Error")
+    for item in (schema.paths or {}).values():
+        if isinstance(item, Reference):
+            continue
+        for method in ("get", "put", "post", "delete", "patch", "head"):
+            op = getattr(item, method, None)
+            if op is None:
+                continue
+            responses = op.responses if op.responses is not None else {}
+            for status, description in _COMMON_ERRORS.items():
+                existing = responses.get(status)
+                text = existing.description if isinstance(existing, OpenAPIResponse) else description
+                responses[status] = OpenAPIResponse(description=text or description,
+                                                    content={"application/json": OpenAPIMediaType(schema=ref)})
+            for status, resp in list(responses.items()):
+                if status.startswith(("4", "5")) and isinstance(resp, OpenAPIResponse):
+                    resp.content = {"application/json": OpenAPIMediaType(schema=ref)}
+            op.responses = responses

@@ -360,6 +360,15 @@ class SearchIndex:
             # Open searchers on the old generation keep their mmaps valid after unlink (POSIX).
             shutil.rmtree(old_dir, ignore_errors=True)
 
+    def close(self) -> None:
+        """Release the writer and with it the index lock, so another process may write."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.wait_merging_threads()
+                del writer
+
     def count(self) -> int:
         """Number of documents in the index."""
         return int(self._index.searcher().num_docs)

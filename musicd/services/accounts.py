@@ -47,6 +47,15 @@ class AccountService:
         (password change, disable, role change, delete)."""
         self._change_hooks.append(hook)
 
+    def on_access_revoked(self, hook: Callable[[str], Awaitable[None]]) -> None:
+        """Call `hook(user_id)` only when a user's sessions must end."""
+
+        async def on_change(user_id: str, revoke: bool) -> None:
+            if revoke:
+                await hook(user_id)
+
+        self._change_hooks.append(on_change)
+
     async def _changed(self, user_id: str, revoke: bool = False) -> None:
         for hook in self._change_hooks:
             await hook(user_id, revoke)

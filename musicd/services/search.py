@@ -3,16 +3,65 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
-from musicd.search.index import KindHits, SearchDoc, SearchIndex
+from musicd.search.index import KindHits, SearchDoc, SearchIndex, normalise_words
 from musicd.store.catalog import CatalogRepository
 
-__all__ = ["SearchService"]
+if TYPE_CHECKING:
+    from musicd.domain.catalog import AlbumView, ArtistView, TrackView
+    from musicd.services.catalog import CatalogService
+
+__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion"]
+
+KINDS = ("track", "album", "artist", "playlist")
+MAX_QUERY = 500  # characters; a longer query is cut, never an error
+MAX_LIMIT = 500
+
+# Resolves playlist ids to the playlists `user_id` may see (None for one it may not).
+PlaylistLookup = Callable[[Sequence[str], str | None], Awaitable[Sequence[Any | None]]]
+
+
+@dataclass
+class KindPage:
+    """One kind's results in rank order, with the total number of matches."""
+
+    items: list[Any] = field(default_factory=list)
+    total: int = 0
+    scores: list[float] = field(default_factory=list)  # relevance of each item, comparable across kinds
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str
+    item: Any
+
+
+# In a suggestion list, when several kinds match by name, an artist is the likeliest intent.
+_SUGGEST_ORDER = {"artist": 0, "album": 1, "playlist": 2, "track": 3}
+
+
+def _name_matches(query_words: list[str], name: str) -> bool:
+    """Every query word starts some word of the name (or the name's words glued together)."""
+    words = normalise_words(name)
+    words.append("".join(words))
+    return all(any(w.startswith(q) for w in words) for q in query_words)
+
+
+@dataclass
+class SearchResults:
+    """Ranked read models per kind; only the kinds asked for are present."""
+
+    query: str
+    kinds: dict[str, KindPage]
+
+    def __getitem__(self, kind: str) -> KindPage:
+        return self.kinds[kind]
 
 log = get_logger("musicd.search")
 
@@ -31,6 +80,13 @@ class SearchService:
         self.path = path
         self._index: SearchIndex | None = None
         self._groups: set[str] = set()  # album and artist ids in the index, to drop the ones a scan removed
+        self._views: CatalogService | None = None
+        self._playlists: PlaylistLookup | None = None
+
+    def attach(self, views: CatalogService, playlists: PlaylistLookup | None = None) -> None:
+        """Give the service what turns ids into read models (set once by the registry)."""
+        self._views = views
+        self._playlists = playlists
 
     @property
     def index(self) -> SearchIndex:
@@ -55,8 +111,9 @@ class SearchService:
     async def rebuild(self) -> int:
         """Rebuild the whole index from the catalogue; searches use the old one until the swap."""
         docs = _docs("track", await self.catalog.search_track_rows()) + await self._group_docs()
+        docs += _docs("playlist", await self.catalog.search_playlist_rows())
         await asyncio.to_thread(self.index.rebuild, docs)
-        self._groups = {d.id for d in docs if d.kind != "track"}
+        self._groups = {d.id for d in docs if d.kind in ("album", "artist")}
         log.info("search.rebuilt", docs=len(docs))
         return len(docs)
 
@@ -81,3 +138,64 @@ class SearchService:
     ) -> dict[str, KindHits]:
         """Ranked ids per kind; odd input gives empty results, never an error."""
         return await asyncio.to_thread(self.index.search, query, kinds, limit, offset, user_id)
+
+    async def close(self) -> None:
+        if self._index is not None:
+            await asyncio.to_thread(self._index.close)
+
+    async def playlists_changed(self, playlist_ids: Sequence[str]) -> None:
+        """Re-index playlists after a change (name, description, visibility, follows)."""
+        docs = _docs("playlist", await self.catalog.search_playlist_rows(playlist_ids))
+        if docs:
+            await asyncio.to_thread(self.index.upsert, docs)
+
+    async def playlists_deleted(self, playlist_ids: Sequence[str]) -> None:
+        await asyncio.to_thread(self.index.delete, list(playlist_ids))
+
+    async def find(
+        self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0, user_id: str | None = None
+    ) -> SearchResults:
+        """Search and resolve the hits into read models with the user's state, per kind, in rank order."""
+        wanted = [k for k in KINDS if k in set(kinds)]
+        query = (query or "")[:MAX_QUERY]
+        limit, offset = min(max(0, limit), MAX_LIMIT), max(0, offset)
+        hits = await self.search(query, set(wanted), limit, offset, user_id)
+        out: dict[str, KindPage] = {}
+        for kind in wanted:
+            ids = [doc_id for doc_id, _ in hits[kind].hits]
+            items = await self._resolve(kind, ids, user_id) if ids else []
+            # An id the index still has but the catalogue lost (mid-scan) is skipped, not an error.
+            kept = [(item, score) for item, (_, score) in zip(items, hits[kind].hits, strict=True) if item is not None]
+            out[kind] = KindPage([i for i, _ in kept], max(0, hits[kind].total - (len(items) - len(kept))),
+                                 [s for _, s in kept])
+        return SearchResults(query, out)
+
+    async def _resolve(self, kind: str, ids: list[str], user_id: str | None) -> Sequence[Any | None]:
+        if kind == "playlist":
+            return await self._playlists(ids, user_id) if self._playlists else []
+        if self._views is None:
+            raise RuntimeError("search service has no catalogue attached")
+        found: Sequence[TrackView | AlbumView | ArtistView | None]
+        if kind == "track":
+            found = await self._views.tracks(ids, user_id)
+        elif kind == "album":
+            found = await self._views.albums(ids, user_id)
+        else:
+            found = await self._views.artists(ids, user_id)
+        return found
+
+    async def suggest(self, query: str, user_id: str | None = None, size: int = 8) -> list[Suggestion]:
+        """A few mixed results for a search box: items whose name matches come first, artists before
+        albums before tracks (relevance scores of different kinds are not comparable), then the rest."""
+        results = await self.find(query, KINDS, limit=4, offset=0, user_id=user_id)
+        words = normalise_words(query)
+        ranked: list[tuple[int, int, float, Suggestion]] = []
+        for kind in KINDS:
+            page = results[kind]
+            for item, score in zip(page.items, page.scores, strict=True):
+                name = getattr(item, "title", None) or item.name
+                named = _name_matches(words, name)
+                ranked.append((0 if named else 1, _SUGGEST_ORDER[kind] if named else 0, -score,
+                               Suggestion(kind, item)))
+        ranked.sort(key=lambda r: r[:3])
+        return [r[3] for r in ranked[:size]]

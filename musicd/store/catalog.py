@@ -317,6 +317,20 @@ class CatalogRepository:
         )
         return [{"id": r[0], "name": r[1], "popularity": r[2]} for r in rows]
 
+    async def search_playlist_rows(self, playlist_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Playlists with their owner's name, description, visibility and follower count."""
+        where, params = "", ()
+        if playlist_ids is not None:
+            where, params = f"WHERE p.id IN ({_IDS})", (json.dumps(list(playlist_ids)),)
+        rows = await self.db.fetchall(
+            "SELECT p.id, p.name, p.description, u.display_name, p.owner_id, p.public,"
+            " (SELECT count(*) FROM playlist_follows f WHERE f.playlist_id = p.id)"
+            f" FROM playlists p JOIN users u ON u.id = p.owner_id {where}",
+            params,
+        )
+        return [{"id": r[0], "name": r[1], "lyrics": r[2] or None, "artists": [r[3]], "owner_id": r[4],
+                 "public": bool(r[5]), "popularity": r[6]} for r in rows]
+
     async def record_scan(self, started_at: str, summary: dict[str, Any]) -> None:
         await self.db.execute(
             "INSERT INTO scan_runs (started_at, finished_at, added, updated, moved, removed, failed, unchanged,"
