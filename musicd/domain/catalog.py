@@ -12,9 +12,11 @@ __all__ = [
     "AlbumView",
     "ArtistRef",
     "ArtistView",
+    "Category",
     "CursorPage",
     "GenreCount",
     "ItemState",
+    "Mix",
     "Page",
     "PlayedTrack",
     "TrackView",
@@ -155,6 +157,32 @@ class PlayedTrack(msgspec.Struct, frozen=True):
     track: TrackView
     played_at: str  # ISO-8601 UTC
     context_uri: str | None = None
+
+
+class Category(msgspec.Struct, frozen=True):
+    """A browse category: one genre of the library, pictured by one of its albums' covers."""
+
+    id: str  # URL-safe slug of the genre name
+    name: str
+    cover_id: str | None
+    track_count: int
+    album_count: int
+
+
+class Mix(msgspec.Struct, frozen=True):
+    """A playlist generated from the library (most played, recently added, a genre's mix).
+
+    `id` is "mix-<kind>-<key>"; the tracks change on a schedule (`snapshot` names the current one).
+    """
+
+    id: str
+    kind: str  # "top" | "new" | "genre"
+    key: str
+    name: str
+    description: str
+    track_ids: list[str]
+    cover_id: str | None
+    snapshot: str
 
 
 def index_sort_key(name: str, sort_name: str | None = None) -> str:

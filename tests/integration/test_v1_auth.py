@@ -42,7 +42,8 @@ def test_login_refused(live_server: LiveServer, body: dict[str, object], status:
 
 
 def test_malformed_and_huge_bodies(live_server: LiveServer) -> None:
-    r = httpx.post(f"{live_server.base}/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    r = httpx.post(f"{live_server.base}/v1/auth/login", content=b"{not json",
+                   headers={"content-type": "application/json"})
     assert r.status_code == 400 and _err(r) == "bad_request"
     r = httpx.post(f"{live_server.base}/v1/auth/login", content=b"x" * (11 * 1024 * 1024),
                    headers={"content-type": "application/json"})
