@@ -14,6 +14,7 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
 
 from musicd.domain.models import User
 from musicd.errors import AuthError, ForbiddenError
@@ -21,6 +22,7 @@ from musicd.errors import AuthError, ForbiddenError
 __all__ = ["admin_only", "auth_dependencies", "auth_middleware", "bearer_token", "client_address", "not_guest"]
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_PUBLIC_PATHS = frozenset({"/v1/openapi.json", "/v1/docs"})
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -34,6 +36,16 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Only /v1/ is this middleware's business (/rest has Subsonic auth; pages and /health are public).
+        # Checked here rather than with `exclude`, whose "everything but /v1/" regex Litestar mistakes
+        # for one that disables the middleware on every route.
+        path = scope.get("path", "")
+        if not path.startswith("/v1/") or path in _PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection)
         if token is None:
@@ -44,8 +56,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=user, auth=token)
 
 
-# Paths outside /v1/ are not this middleware's business.
-auth_middleware = DefineMiddleware(BearerAuthMiddleware, exclude=[r"^/(?!v1/)", r"^/v1/(openapi\.json|docs)"])
+auth_middleware = DefineMiddleware(BearerAuthMiddleware)
 
 
 def _user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> User:

@@ -44,6 +44,10 @@ FIELD_WEIGHTS: dict[str, float] = {
     "genres": 0.5,
     "lyrics": 0.3,
 }
+# Prefix and typo matching walk a field's whole term dictionary; lyrics have the largest one and a
+# half-typed or misspelt lyric word is rarely what someone searches for (measured: 25 % of query time).
+PREFIX_FIELDS = frozenset({"name", "artists", "album", "album_artist", "genres"})
+FUZZY_FIELDS = frozenset({"name", "artists", "album", "album_artist"})
 EXACT_BOOST = 4.0
 PREFIX_BOOST = 2.0
 FUZZY_BOOST = 1.0
@@ -373,29 +377,30 @@ class SearchIndex:
         """Number of documents in the index."""
         return int(self._index.searcher().num_docs)
 
-    def _word_query(self, word: str, fuzzy_ok: bool, prefix: bool) -> tantivy.Query:
-        """Match one query word in any field: exact, then prefix, then typo-tolerant."""
+    def _word_query(self, word: str, fuzzy_ok: bool, prefix: bool, typos: bool = True) -> tantivy.Query:
+        """Match one query word in any field: exact, then prefix, then typo-tolerant (when `typos`)."""
         schema = self._schema
-        distance = _fuzzy_distance(word) if fuzzy_ok else 0
+        distance = _fuzzy_distance(word) if fuzzy_ok and typos else 0
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for field, weight in FIELD_WEIGHTS.items():
             exact = tantivy.Query.term_query(schema, field, word, index_option="freq")
             clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(exact, EXACT_BOOST * weight)))
-            if prefix:
+            if prefix and field in PREFIX_FIELDS:
                 pre = tantivy.Query.fuzzy_term_query(schema, field, word, 0, True, True)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(pre, PREFIX_BOOST * weight)))
-            if distance:
+            if distance and field in FUZZY_FIELDS:
                 fuzzy = tantivy.Query.fuzzy_term_query(schema, field, word, distance, True, False)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, FUZZY_BOOST * weight)))
         return tantivy.Query.boolean_query(clauses)
 
-    def _text_query(self, words: list[tuple[str, bool]], occur: tantivy.Occur) -> tantivy.Query:
+    def _text_query(self, words: list[tuple[str, bool]], occur: tantivy.Occur, typos: bool = True) -> tantivy.Query:
         """Combine the per-word queries; the last word may be half typed, so it gets prefix matching."""
         last = len(words) - 1
         return tantivy.Query.boolean_query(
             [
                 # Prefix matching on 1-2 letter words mid-query would match most of the index.
-                (occur, self._word_query(word, fuzzy_ok, prefix=fuzzy_ok and (i == last or len(word) >= 3)))
+                (occur, self._word_query(word, fuzzy_ok, prefix=fuzzy_ok and (i == last or len(word) >= 3),
+                                         typos=typos))
                 for i, (word, fuzzy_ok) in enumerate(words)
             ]
         )
@@ -430,8 +435,14 @@ class SearchIndex:
         if not words or not wanted or limit == 0:
             return empty
         searcher = self._index.searcher()
-        must = self._text_query(words, tantivy.Occur.Must)
-        results = {k: self._search_kind(searcher, must, k, limit, offset, user_id) for k in wanted}
+        # Typo matching is the costly part (it walks the term dictionaries). Exact and prefix matches
+        # rank above typo matches anyway, so a kind whose page they already fill needs no typo pass.
+        exact = self._text_query(words, tantivy.Occur.Must, typos=False)
+        results = {k: self._search_kind(searcher, exact, k, limit, offset, user_id) for k in wanted}
+        short = [k for k in wanted if results[k].total < offset + limit]
+        if short:
+            must = self._text_query(words, tantivy.Occur.Must)
+            results.update({k: self._search_kind(searcher, must, k, limit, offset, user_id) for k in short})
         if len(words) > 1 and all(r.total == 0 for r in results.values()):
             # Nothing has every word: show what has some of them rather than nothing.
             should = self._text_query(words, tantivy.Occur.Should)

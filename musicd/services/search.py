@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
-from musicd.search.index import KindHits, SearchDoc, SearchIndex, normalise_words
+from musicd.search.catalog_index import CatalogIndex
+from musicd.search.index import KindHits, SearchDoc, normalise_words
 from musicd.store.catalog import CatalogRepository
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class SearchService:
     def __init__(self, catalog: CatalogRepository, path: Path) -> None:
         self.catalog = catalog
         self.path = path
-        self._index: SearchIndex | None = None
+        self._index: CatalogIndex | None = None
         self._groups: set[str] = set()  # album and artist ids in the index, to drop the ones a scan removed
         self._views: CatalogService | None = None
         self._playlists: PlaylistLookup | None = None
@@ -89,14 +90,14 @@ class SearchService:
         self._playlists = playlists
 
     @property
-    def index(self) -> SearchIndex:
+    def index(self) -> CatalogIndex:
         if self._index is None:
             raise RuntimeError("search index is not open")
         return self._index
 
     async def open(self) -> None:
         """Open the index; rebuild it from the database when it is missing, damaged or out of step."""
-        self._index = await asyncio.to_thread(SearchIndex.open, self.path)
+        self._index = await asyncio.to_thread(CatalogIndex.open, self.path)
         tracks = await self.catalog.track_count()
         if self._index.needs_rebuild or (tracks and self._index.count() == 0):
             await self.rebuild()
@@ -161,9 +162,11 @@ class SearchService:
         limit, offset = min(max(0, limit), MAX_LIMIT), max(0, offset)
         hits = await self.search(query, set(wanted), limit, offset, user_id)
         out: dict[str, KindPage] = {}
-        for kind in wanted:
-            ids = [doc_id for doc_id, _ in hits[kind].hits]
-            items = await self._resolve(kind, ids, user_id) if ids else []
+        # Resolved concurrently: the database has several reader connections.
+        resolved = await asyncio.gather(*(
+            self._resolve(kind, [doc_id for doc_id, _ in hits[kind].hits], user_id) for kind in wanted
+        ))
+        for kind, items in zip(wanted, resolved, strict=True):
             # An id the index still has but the catalogue lost (mid-scan) is skipped, not an error.
             kept = [(item, score) for item, (_, score) in zip(items, hits[kind].hits, strict=True) if item is not None]
             out[kind] = KindPage([i for i, _ in kept], max(0, hits[kind].total - (len(items) - len(kept))),
@@ -171,6 +174,8 @@ class SearchService:
         return SearchResults(query, out)
 
     async def _resolve(self, kind: str, ids: list[str], user_id: str | None) -> Sequence[Any | None]:
+        if not ids:
+            return []
         if kind == "playlist":
             return await self._playlists(ids, user_id) if self._playlists else []
         if self._views is None:

@@ -1,0 +1,83 @@
+"""The catalogue's search index: tracks in one Tantivy index, albums, artists and playlists in another.
+
+Why two: typo and prefix matching walk a field's whole term dictionary, once per kind searched. With
+one index, finding an artist among 2,500 also walked the 100,000 track titles; measured on the 100k
+library, album and artist searches cost as much as the track search (about 2 ms each). Apart, the small
+index answers in a fraction of that, and the two are searched at once on two threads.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from musicd.search.index import CURRENT_FILE, KindHits, SearchDoc, SearchIndex
+
+__all__ = ["CatalogIndex"]
+
+
+class CatalogIndex:
+    """Same interface as SearchIndex, routing tracks and the other kinds to their own index."""
+
+    def __init__(self, tracks: SearchIndex, groups: SearchIndex) -> None:
+        self.tracks = tracks
+        self.groups = groups
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
+
+    @classmethod
+    def open(cls, path: Path) -> CatalogIndex:
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / CURRENT_FILE).exists():  # the single-index layout of earlier versions: rebuilt below
+            for old in [*path.glob("gen-*"), path / CURRENT_FILE]:
+                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+        return cls(SearchIndex.open(path / "tracks"), SearchIndex.open(path / "groups"))
+
+    @property
+    def needs_rebuild(self) -> bool:
+        return self.tracks.needs_rebuild or self.groups.needs_rebuild
+
+    @staticmethod
+    def _split(docs: Iterable[SearchDoc]) -> tuple[list[SearchDoc], list[SearchDoc]]:
+        tracks: list[SearchDoc] = []
+        groups: list[SearchDoc] = []
+        for d in docs:
+            (tracks if d.kind == "track" else groups).append(d)
+        return tracks, groups
+
+    def upsert(self, docs: Iterable[SearchDoc]) -> None:
+        tracks, groups = self._split(docs)
+        if tracks:
+            self.tracks.upsert(tracks)
+        if groups:
+            self.groups.upsert(groups)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        self.tracks.delete(ids)
+        self.groups.delete(ids)
+
+    def rebuild(self, docs: Iterable[SearchDoc]) -> None:
+        tracks, groups = self._split(docs)
+        self.tracks.rebuild(tracks)
+        self.groups.rebuild(groups)
+
+    def count(self) -> int:
+        return self.tracks.count() + self.groups.count()
+
+    def search(self, query: str, kinds: set[str] | frozenset[str], limit: int = 20, offset: int = 0,
+               user_id: str | None = None) -> dict[str, KindHits]:
+        """Ranked hits per kind, the two indexes searched at the same time."""
+        group_kinds = set(kinds) - {"track"}
+        pending = self._pool.submit(self.groups.search, query, group_kinds, limit, offset, user_id) \
+            if group_kinds else None
+        out = self.tracks.search(query, {"track"}, limit, offset, user_id) if "track" in kinds else {}
+        if pending is not None:
+            out.update(pending.result())
+        return out
+
+    def close(self) -> None:
+        self.tracks.close()
+        self.groups.close()
+        self._pool.shutdown(wait=False)
