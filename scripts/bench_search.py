@@ -96,7 +96,7 @@ def _http(base_url: str, user: str, password: str, queries: list[tuple[str, str]
     conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=30)
     headers = {"Authorization": f"Bearer {_login(conn, user, password)}"}
     lat: dict[str, list[float]] = {}
-    errors = 0
+    errors: dict[int, int] = {}
     for i, (kind, q) in enumerate([("warmup", q) for _, q in queries[:20]] + queries):
         path = "/v1/search?" + urllib.parse.urlencode({"q": q, "type": "track,artist,album", "limit": 10})
         t0 = time.perf_counter()
@@ -105,7 +105,7 @@ def _http(base_url: str, user: str, password: str, queries: list[tuple[str, str]
         r.read()
         dt = (time.perf_counter() - t0) * 1000
         if r.status != 200:
-            errors += 1
+            errors[r.status] = errors.get(r.status, 0) + 1
         elif i >= 20:
             lat.setdefault(kind, []).append(dt)
             lat.setdefault("all", []).append(dt)

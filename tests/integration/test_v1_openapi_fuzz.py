@@ -25,6 +25,6 @@ def test_v1_schema_holds_under_fuzzing(built_library: BuiltLibrary, tmp_path: Pa
              "--header", f"Authorization: Bearer {server.token('alice')}", "--max-examples", "10",
              "--seed", "42", "--generation-deterministic", "--exclude-path-regex", _EXCLUDE,
              "--suppress-health-check", "all", "--continue-on-failure", "--workers", "2"],
-            capture_output=True, text=True, timeout=400,
+            capture_output=True, text=True, timeout=400, cwd=tmp_path,
         )
         assert r.returncode == 0, r.stdout[-8000:] + r.stderr[-2000:] + server.log()[-3000:]
