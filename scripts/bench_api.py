@@ -79,7 +79,32 @@ def artist_section(client: httpx.Client, rng: random.Random, n: int) -> dict[str
     }
 
 
-SECTIONS: dict[str, Section] = {"album": album_section, "artist": artist_section}
+PLAYLIST_ITEMS = 10_000
+
+
+def playlist_section(client: httpx.Client, rng: random.Random, n: int) -> dict[str, list[str]]:
+    """A 10,000-item playlist (made once by importing the library's tracks): the playlist object with its
+    first 100 items, and pages of 100 items at random offsets."""
+    pid = next((p["id"] for p in _pages(client, "/v1/me/playlists?limit=50", None)
+                if p["name"] == "bench 10k" and p["tracks"]["total"] == PLAYLIST_ITEMS), None)
+    if pid is None:
+        ids: list[str] = []
+        for album in _albums(client):
+            ids += [t["id"] for t in _pages(client, f"/v1/albums/{album['id']}/tracks?limit=50", None)]
+            if len(ids) >= PLAYLIST_ITEMS:
+                break
+        body = "\n".join(f"musicd:track:{ids[i % len(ids)]}" for i in range(PLAYLIST_ITEMS))
+        r = client.post("/v1/me/playlists/import", params={"name": "bench 10k"}, content=body.encode())
+        r.raise_for_status()
+        pid = r.json()["playlist"]["id"]
+    offsets = [rng.randrange(0, PLAYLIST_ITEMS // 100) * 100 for _ in range(n)]
+    return {
+        "playlist_10k": [f"/v1/playlists/{pid}" for _ in range(n)],
+        "playlist_10k_items": [f"/v1/playlists/{pid}/tracks?offset={o}&limit=100" for o in offsets],
+    }
+
+
+SECTIONS: dict[str, Section] = {"album": album_section, "artist": artist_section, "playlist": playlist_section}
 
 
 def _measure(client: httpx.Client, urls: list[str]) -> dict[str, Any]:

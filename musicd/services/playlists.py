@@ -1,0 +1,195 @@
+"""Playlists for both APIs: PlaylistService is the core (musicd.services.playlist_core: access, reads, item
+edits with snapshot merging, follows, collaborators) plus share links, M3U8/XSPF files and the Subsonic methods.
+
+Public methods (`user` is the asking domain User; unreadable playlists are NotFoundError "playlist_not_found"):
+- get(user, id) -> (Playlist, Viewer); page(user, id, limit, offset) -> (Playlist, Page[PlaylistItem]);
+  items(user | None, playlist, limit, offset); lookup(ids, user_id) -> [Playlist | None] (search)
+- my_playlists(user, limit, offset), user_playlists(user, owner_id, limit, offset) -> Page[Playlist]
+- create(user, name, description, public, collaborative, owner_id=None); change_details(...); delete(user, id);
+  set_cover(user, id, base64 JPEG bytes) -> snapshot id
+- add(user, id, track_ids, position=None, snapshot=None), remove(user, id, [(track_id, positions|None)], snapshot),
+  reorder(user, id, range_start, insert_before, range_length, snapshot), replace(user, id, track_ids, snapshot)
+  -> new snapshot id; a stale snapshot merges or raises ConflictError "snapshot_conflict"
+- follow / unfollow(user, id), followers_contain(user, id, user_ids); collaborators / invite / uninvite
+- share(user, id, expires_in) -> ShareLink with its token; shares; revoke(user, id, link_id=None);
+  shared(token) -> Playlist (404 unknown, 410 PlaylistShareGone revoked/expired)
+- export(user, id, "m3u8"|"xspf") -> (file name, media type, text); import_file(user, body, name, public)
+- Subsonic: subsonic_list(user, owner_id=None), subsonic_get(user, id) -> (Playlist, [PlaylistItem]),
+  subsonic_create(user, name, song_ids, playlist_id=None), subsonic_update(user, id, name, comment, public,
+  add, remove_indexes), delete(user, id)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from musicd.domain.ids import random_id
+from musicd.domain.models import User
+from musicd.domain.playlists import MAX_ITEMS, Append, EditOp, Playlist, PlaylistItem, RemoveAt, Replace, ShareLink
+from musicd.errors import ForbiddenError, MusicdError, NotFoundError, ValidationError
+from musicd.services.playlist_core import (
+    MAX_COVER_BASE64,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_PAGE,
+    PayloadTooLarge,
+    PlaylistCore,
+    no_guest,
+)
+from musicd.services.playlist_files import FORMATS, TrackMatcher, parse_playlist, render_m3u8, render_xspf
+
+__all__ = ["MAX_COVER_BASE64", "MAX_PAGE", "PayloadTooLarge", "PlaylistService", "PlaylistShareGone"]
+
+DEFAULT_SHARE_SECONDS = 30 * 24 * 3600
+MAX_SHARE_SECONDS = 366 * 24 * 3600
+
+
+class PlaylistShareGone(MusicdError):
+    """A share link that was revoked or has expired."""
+
+    code = "share_gone"
+    status = 410
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PlaylistService(PlaylistCore):
+    """Everything both APIs do with playlists, for one asking user (a domain User)."""
+
+    # ---- share links ----
+
+    async def share(self, user: User, playlist_id: str, expires_in: int | None = None) -> ShareLink:
+        """A new read-only link (owner only); its token is only in this answer."""
+        await self._owned(user, playlist_id)
+        seconds = DEFAULT_SHARE_SECONDS if expires_in is None else expires_in
+        if not 1 <= seconds <= MAX_SHARE_SECONDS:
+            raise ValidationError(f"expires_in must be 1 to {MAX_SHARE_SECONDS} seconds", code="invalid_expiry")
+        now = datetime.now(UTC)
+        token = secrets.token_urlsafe(24)
+        link = ShareLink(id=random_id(), playlist_id=playlist_id, created_at=_iso(now),
+                         expires_at=_iso(now + timedelta(seconds=seconds)), revoked_at=None, token=token)
+        await self.repo.add_share(link, _token_hash(token), user.id)
+        return link
+
+    async def shares(self, user: User, playlist_id: str) -> list[ShareLink]:
+        await self._owned(user, playlist_id)
+        return await self.repo.shares(playlist_id)
+
+    async def revoke(self, user: User, playlist_id: str, link_id: str | None = None) -> int:
+        """Revoke one link or all of a playlist's links (owner only); how many were live."""
+        await self._owned(user, playlist_id)
+        n = await self.repo.revoke_shares(playlist_id, link_id)
+        if link_id is not None and n == 0 and link_id not in {s.id for s in await self.repo.shares(playlist_id)}:
+            raise NotFoundError(f"no share link {link_id}", code="share_not_found")
+        return n
+
+    async def shared(self, token: str) -> Playlist:
+        """The playlist a share token opens, for anyone (404 unknown, 410 revoked or expired)."""
+        link = await self.repo.share_by_hash(_token_hash(token)) if 8 <= len(token) <= 128 else None
+        if link is None:
+            raise NotFoundError("no such share link", code="share_not_found")
+        if link.revoked_at is not None:
+            raise PlaylistShareGone("this share link was revoked", code="share_revoked")
+        if link.expires_at is not None and link.expires_at <= _iso(datetime.now(UTC)):
+            raise PlaylistShareGone("this share link has expired", code="share_expired")
+        row = await self.repo.get(link.playlist_id)
+        if row is None:
+            raise NotFoundError("no such share link", code="share_not_found")
+        return row[0]
+
+    # ---- files ----
+
+    async def export(self, user: User, playlist_id: str, fmt: str) -> tuple[str, str, str]:
+        """(file name, media type, text) of the playlist as M3U8 or XSPF."""
+        if fmt not in FORMATS:
+            raise ValidationError("format must be m3u8 or xspf", code="bad_format")
+        pl, _ = await self._load(user, playlist_id)
+        tracks = [t for t in await self.catalog.tracks([e.track_id for e in await self.repo.entries(pl.id)])
+                  if t is not None]
+        text = (render_m3u8(pl.name, tracks) if fmt == "m3u8"
+                else render_xspf(pl.name, pl.description, pl.owner_name, tracks))
+        safe = "".join(c if c.isalnum() or c in " -_." else "_" for c in pl.name).strip() or "playlist"
+        return f"{safe}.{fmt}", FORMATS[fmt], text
+
+    async def import_file(self, user: User, body: bytes, name: str | None = None, public: bool = False
+                          ) -> tuple[Playlist, int, list[dict[str, object]]]:
+        """Create a playlist from an M3U8/XSPF body; (playlist, matched count, the lines not matched)."""
+        no_guest(user)
+        parsed = parse_playlist(body)
+        if len(parsed.entries) > MAX_ITEMS:
+            raise ValidationError(f"a playlist holds at most {MAX_ITEMS} items", code="playlist_full")
+        matcher = TrackMatcher(await self.repo.track_keys())
+        matched: list[str] = []
+        unmatched: list[dict[str, object]] = []
+        for e in parsed.entries:
+            tid = matcher.match(e)
+            if tid is None:
+                unmatched.append({"index": e.index, "location": e.location, "title": e.title,
+                                  "artist": e.artist, "album": e.album, "extinf": e.extinf})
+            else:
+                matched.append(tid)
+        pl = await self.create(user, (name or parsed.name or "Imported playlist")[:MAX_NAME],
+                               (parsed.description or "")[:MAX_DESCRIPTION], public=public)
+        if matched:
+            await self._edit(user, pl.id, [Append(matched)], None, "import", editable=True)
+        return (await self._load(user, pl.id))[0], len(matched), unmatched
+
+    # ---- Subsonic (getPlaylists, getPlaylist, createPlaylist, updatePlaylist, deletePlaylist) ----
+
+    async def subsonic_list(self, user: User, owner_id: str | None = None) -> list[Playlist]:
+        """The user's own, collaborating and everyone's public playlists; an admin may ask for one owner's."""
+        if owner_id is not None and owner_id != user.id:
+            if user.role != "admin":
+                raise ForbiddenError("only admins list another user's playlists", code="admin_only")
+            items, _ = await self.repo.library(owner_id, owner_id, -1, 0)
+            return items
+        return await self.repo.visible(user.id)
+
+    async def subsonic_get(self, user: User, playlist_id: str) -> tuple[Playlist, list[PlaylistItem]]:
+        """The playlist and every item with its track (the user's state filled in)."""
+        pl, _ = await self._load(user, playlist_id)
+        entries = await self.repo.entries(pl.id)
+        tracks = await self.catalog.tracks([e.track_id for e in entries], user.id)
+        return pl, [PlaylistItem(i, e, t) for i, (e, t) in enumerate(zip(entries, tracks, strict=True))]
+
+    async def subsonic_create(self, user: User, name: str | None, track_ids: Sequence[str],
+                              playlist_id: str | None = None) -> Playlist:
+        """createPlaylist: a new playlist with these songs, or (with playlist_id) replace an existing one's songs."""
+        if playlist_id is None:
+            if not name:
+                raise ValidationError("a new playlist needs a name", code="invalid_name")
+            pl = await self.create(user, name, public=False)
+            playlist_id = pl.id
+            if track_ids:
+                await self._edit(user, playlist_id, [Append(list(track_ids))], None, "add", editable=True)
+        else:
+            pl, viewer = await self._load(user, playlist_id)
+            if name and name != pl.name and viewer.owner:
+                await self.change_details(user, playlist_id, name=name)
+            await self._edit(user, playlist_id, [Replace(list(track_ids))], None, "replace")
+        return (await self._load(user, playlist_id))[0]
+
+    async def subsonic_update(self, user: User, playlist_id: str, name: str | None = None,
+                              comment: str | None = None, public: bool | None = None,
+                              add: Sequence[str] = (), remove_indexes: Sequence[int] = ()) -> Playlist:
+        """updatePlaylist: details (owner only), then remove songs by index (of the list before) and append."""
+        if name is not None or comment is not None or public is not None:
+            await self.change_details(user, playlist_id, name=name, description=comment, public=public)
+        ops: list[EditOp] = []
+        if remove_indexes:
+            ps = sorted(set(remove_indexes))
+            ops.append(RemoveAt(ps, [None] * len(ps)))
+        if add:
+            ops.append(Append(list(add)))
+        if ops:
+            await self._edit(user, playlist_id, ops, None, "update")
+        return (await self._load(user, playlist_id))[0]

@@ -1,0 +1,55 @@
+"""spotipy, a real Spotify Web API client, drives musicd's playlists with its prefix pointed at the server."""
+
+from __future__ import annotations
+
+import pytest
+import spotipy
+
+from tests.integration.playlist_helpers import track_ids
+from tests.live import LiveServer
+
+
+def _client(server: LiveServer, name: str) -> spotipy.Spotify:
+    sp = spotipy.Spotify(auth=server.token(name), requests_timeout=30, retries=0, status_retries=0)
+    sp.prefix = server.base + "/v1/"
+    return sp
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # spotipy marks user_playlist_create deprecated
+def test_spotipy_playlists(live_server: LiveServer) -> None:
+    t = track_ids(live_server)
+    alice, bob = _client(live_server, "alice"), _client(live_server, "bob")
+    alice_id = live_server.user_id("alice")
+
+    pl = alice.user_playlist_create(alice_id, "Spotipy list", public=True, description="made by spotipy")
+    pid = pl["id"]
+    assert pl["name"] == "Spotipy list" and pl["description"] == "made by spotipy" and pl["public"] is True
+    assert pid in [p["id"] for p in alice.current_user_playlists(limit=50)["items"]]
+
+    snap = alice.playlist_add_items(pid, t[:4])["snapshot_id"]
+    alice.playlist_add_items(pid, [t[4]], position=0)
+    got = alice.playlist(pid)
+    assert got["tracks"]["total"] == 5 and got["snapshot_id"] != snap
+    assert [i["track"]["id"] for i in got["tracks"]["items"]] == [t[4], t[0], t[1], t[2], t[3]]
+
+    page = alice.playlist_items(pid, limit=2, offset=1)
+    assert [i["track"]["id"] for i in page["items"]] == [t[0], t[1]] and page["total"] == 5
+    assert alice.next(page)["items"][0]["track"]["id"] == t[2]
+
+    snap = alice.playlist_reorder_items(pid, range_start=0, insert_before=5)["snapshot_id"]
+    assert [i["track"]["id"] for i in alice.playlist_items(pid)["items"]] == [t[0], t[1], t[2], t[3], t[4]]
+    alice.playlist_remove_all_occurrences_of_items(pid, [t[1], t[3]], snapshot_id=snap)
+    assert [i["track"]["id"] for i in alice.playlist_items(pid)["items"]] == [t[0], t[2], t[4]]
+
+    alice.playlist_change_details(pid, name="Renamed", description="changed")
+    got = alice.playlist(pid)
+    assert (got["name"], got["description"]) == ("Renamed", "changed")
+
+    bob.current_user_follow_playlist(pid)
+    assert pid in [p["id"] for p in bob.current_user_playlists(limit=50)["items"]]
+    assert alice.playlist(pid)["followers"]["total"] == 1
+
+    # A stale reorder of moved positions is refused with 409, which spotipy raises.
+    with pytest.raises(spotipy.SpotifyException) as e:
+        alice.playlist_reorder_items(pid, range_start=2, insert_before=0, snapshot_id=snap)
+    assert e.value.http_status == 409
