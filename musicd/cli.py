@@ -240,6 +240,63 @@ def config_check(ctx: click.Context) -> None:
     click.echo("config ok", err=True)
 
 
+@cli.group()
+def transcode() -> None:
+    """Tiers of the library (Ogg Vorbis low/normal/high) made ahead of time."""
+
+
+@transcode.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@click.pass_context
+def transcode_status(ctx: click.Context, as_json: bool) -> None:
+    """How many tiers are made, failed and left, and how full the cache is."""
+
+    async def go(services: Services) -> Any:
+        await services.transcoder.load()
+        return await services.transcoding.status()
+
+    st = _run(_config(ctx), go)
+    if as_json:
+        click.echo(json.dumps(msgspec.to_builtins(st.__dict__)))
+        return
+    pct = 100.0 * st.done / st.wanted if st.wanted else 100.0
+    limit = f"{st.cache_max_bytes / 1e9:.1f} GB" if st.cache_max_bytes else "no limit"
+    click.echo(f"tiers: {st.done}/{st.wanted} made ({pct:.1f} %), {st.failed} failed, {st.pending} to do")
+    for name, t in st.by_tier.items():
+        click.echo(f"  {name:7} {t['done']}/{t['wanted']} made, {t['failed']} failed")
+    click.echo(f"cache: {st.cache_files} files, {st.cache_bytes / 1e6:.1f} MB of {limit}")
+
+
+@transcode.command("run")
+@click.option("--workers", type=int, help="ffmpeg processes at once (default: transcode.workers).")
+@click.option("--retry-failed", is_flag=True, help="Try again the sources that failed before.")
+@click.option("--limit", type=int, help="Make at most this many tiers, then stop.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, limit: int | None,
+                  as_json: bool) -> None:
+    """Make the missing tiers now, in the foreground (stops and resumes safely; Ctrl-C to stop)."""
+
+    async def go(services: Services) -> Any:
+        await services.transcoder.load()
+        if workers:
+            services.transcoding.workers = workers
+        with Progress(TextColumn("transcoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("transcode", total=None)
+            return await services.transcoding.run_pass(lambda d, t: bar.update(task, completed=d, total=t),
+                                                       retry_failed=retry_failed, limit=limit)
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(json.dumps(s.__dict__))
+        return
+    speed = f", {s.audio_s / s.wall_s:.0f}x realtime" if s.wall_s and s.audio_s else ""
+    click.echo(f"made {s.made} tiers, {s.failed} failed, {s.skipped} skipped (failed before), "
+               f"{s.removed_stale} stale removed in {s.wall_s:.1f} s{speed}"
+               + (f"; stopped: {s.stopped}" if s.stopped else ""))
+
+
 @cli.command("demo-library")
 @click.argument("path", type=click.Path(file_okay=False))
 def demo_library(path: str) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "LibraryConfig",
     "LogConfig",
     "ServerConfig",
+    "TranscodeConfig",
     "load_config",
 ]
 
@@ -76,6 +77,34 @@ class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be > 0")
 
 
+class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Ogg Vorbis tiers offered: "low" (96 kbps), "normal" (160), "high" (320). A disabled tier is
+    # served as the nearest enabled one below it.
+    tiers: list[Literal["low", "normal", "high"]] = msgspec.field(default_factory=lambda: ["low", "normal", "high"])
+    # Source formats whose tiers the background transcoder makes ahead of time (any format is still
+    # transcoded on the fly when asked).
+    source_formats: list[str] = msgspec.field(
+        default_factory=lambda: ["flac", "mp3", "m4a", "ogg", "opus", "wav", "aiff"]
+    )
+    # Make the tiers of the whole library in the background, at low priority, resuming after a restart.
+    pre_transcode: bool = True
+    # ffmpeg processes the background transcoder runs at once; 0 = one per core.
+    workers: int = 0
+    # Size limit of the tier cache in bytes (least recently used files are removed first); 0 = no limit.
+    cache_max_bytes: int = 20 * 1024**3
+    # Encoders kept started per tier so an on-the-fly transcode begins in milliseconds; 0 = none.
+    pool_size: int = 1
+    # On-the-fly transcodes running at once (more wait their turn); 0 = two per core.
+    live_limit: int = 0
+    # The ffmpeg program (a name looked up on PATH, or a path).
+    ffmpeg: str = "ffmpeg"
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "cache_max_bytes", "pool_size", "live_limit"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -87,6 +116,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     library: LibraryConfig = msgspec.field(default_factory=LibraryConfig)
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
+    transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -103,6 +133,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "library": LibraryConfig,
     "data": DataConfig,
     "auth": AuthConfig,
+    "transcode": TranscodeConfig,
     "log": LogConfig,
 }
 
@@ -121,6 +152,8 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
+        elif key in ("tiers", "source_formats"):
+            parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
 
 

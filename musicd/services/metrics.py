@@ -24,3 +24,21 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10), registry=r,
         )
         self.tasks = Gauge("musicd_background_tasks", "Background tasks owned by the app", ["name"], registry=r)
+        # Playback: tier cache, transcodes, play events.
+        self.transcode_queue = Gauge(
+            "musicd_transcode_queue", "(track, tier) pairs the background transcoder still has to make", registry=r
+        )
+        self.transcode_done = Counter(
+            "musicd_transcodes", "Transcodes finished, by kind (background/live) and outcome", ["kind", "outcome"],
+            registry=r,
+        )
+        self.transcode_active = Gauge("musicd_transcodes_running", "ffmpeg transcodes running now", registry=r)
+        self.transcode_cache_bytes = Gauge("musicd_transcode_cache_bytes", "Bytes in the tier cache", registry=r)
+        self.transcode_cache_files = Gauge("musicd_transcode_cache_files", "Files in the tier cache", registry=r)
+        self.transcode_cache_requests = Counter(
+            "musicd_transcode_cache_requests", "Tier requests by cache result (hit/miss/joined)", ["result"],
+            registry=r,
+        )
+        self.play_events = Counter("musicd_play_events", "Play events written to the database", registry=r)
+        self.plays_recorded = Counter("musicd_plays", "Plays stored in the listening history", registry=r)
+        self.play_events_queue = Gauge("musicd_play_events_queue", "Play events waiting for the writer", registry=r)

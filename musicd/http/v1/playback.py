@@ -1,0 +1,159 @@
+"""/v1 playback: stream, download, zips, cover images, signed stream URLs and play events.
+
+The media routes skip the Bearer middleware and authenticate here, because `<audio>` and `<img>`
+cannot send headers: an `Authorization: Bearer` header or a signed `?st=` token bound to the item
+both work (a verified access token is remembered for a few seconds, see PlaybackService). Media
+requests are not rate limited (a player seeks and prefetches in bursts, and a file costs the server
+almost nothing). The handler resolves what to send (errors are normal JSON
+errors); the returned `MediaResponse` sends it with Range support and no database access.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import msgspec
+from litestar import Controller, Request, post, route
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from musicd.domain.models import User
+from musicd.errors import AuthError, ValidationError
+from musicd.http.auth import bearer_token
+from musicd.http.streaming import IMAGE_CACHE, MediaResponse, send_stream
+from musicd.services.play_events import PlayEvent
+from musicd.services.playback import STREAM_TOKEN_TTL_S
+from musicd.services.registry import Services
+
+__all__ = ["PlaybackController", "PlayerEventsController"]
+
+_OPEN = {"exclude_from_auth": True}
+_GET_HEAD = ["GET", "HEAD"]
+_MAX_EVENTS = 500
+_PAST_S = 7 * 24 * 3600
+
+
+async def _media_user(request: Request[Any, Any, Any], services: Services, item_id: str, st: str | None) -> User:
+    token = bearer_token(request)
+    if token is not None:
+        return await services.playback.user_for_access_token(token)
+    if st:
+        return await services.playback.user_for_stream_token(st, item_id)
+    raise AuthError("this needs an access token (Authorization: Bearer ...) or a stream token (?st=...)",
+                    code="no_token")
+
+
+class _ZipResponse:
+    __slots__ = ("chunks", "filename")
+
+    def __init__(self, filename: str, chunks: Any) -> None:
+        self.filename = filename
+        self.chunks = chunks
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send_stream(scope, send, self.filename, "application/zip", self.chunks)
+
+
+class PlaybackController(Controller):
+    path = "/v1"
+    tags = ["playback"]
+
+    @route("/tracks/{track_id:str}/stream", http_method=_GET_HEAD, opt=_OPEN)
+    async def stream(
+        self, request: Request[Any, Any, Any], services: Services, track_id: str,
+        quality: Literal["low", "normal", "high", "lossless", "original"] | None = None,
+        time_offset: float = 0.0, device_id: str | None = None, st: str | None = None,
+    ) -> MediaResponse:
+        """The track at a quality (default: the user's), with Range; `time_offset` seeks inside a tier."""
+        if time_offset < 0:
+            raise ValidationError("time_offset must be >= 0", code="invalid_offset")
+        user = await _media_user(request, services, track_id, st)
+        q = await services.playback.quality_for(user, quality, device_id)
+        body = await services.playback.open_track(track_id, q, time_offset=time_offset,
+                                                  head=request.method == "HEAD")
+        return MediaResponse(body)
+
+    @route("/tracks/{track_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)
+    async def download(self, request: Request[Any, Any, Any], services: Services, track_id: str,
+                       st: str | None = None) -> MediaResponse:
+        """The original file as an attachment (Range works: downloads can resume)."""
+        user = await _media_user(request, services, track_id, st)
+        return MediaResponse(await services.playback.open_download(track_id, user))
+
+    @route("/albums/{album_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)
+    async def album_download(self, request: Request[Any, Any, Any], services: Services, album_id: str,
+                             st: str | None = None) -> _ZipResponse:
+        """The album's original files as a zip, streamed as it is written."""
+        user = await _media_user(request, services, album_id, st)
+        z = await services.downloads.album_zip(album_id, user)
+        return _ZipResponse(z.filename, z.chunks)
+
+    @route("/playlists/{playlist_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)
+    async def playlist_download(self, request: Request[Any, Any, Any], services: Services, playlist_id: str,
+                                st: str | None = None) -> _ZipResponse:
+        """A playlist's tracks as a zip in playlist order."""
+        user = await _media_user(request, services, playlist_id, st)
+        z = await services.downloads.playlist_zip(playlist_id, user)
+        return _ZipResponse(z.filename, z.chunks)
+
+    @route("/images/{image_id:str}", http_method=_GET_HEAD, opt=_OPEN)
+    async def image(self, request: Request[Any, Any, Any], services: Services, image_id: str,
+                    size: int | None = None, st: str | None = None) -> MediaResponse:
+        """A cover image, scaled to fit `size` pixels when given."""
+        await _media_user(request, services, image_id, st)
+        return MediaResponse(await services.playback.image(image_id, size), IMAGE_CACHE)
+
+    @route("/tracks/{track_id:str}/stream-url", http_method=["GET"])
+    async def stream_url(self, user: User, services: Services, track_id: str,
+                         quality: Literal["low", "normal", "high", "lossless", "original"] | None = None
+                         ) -> dict[str, Any]:
+        """A signed URL for `<audio src>` (no header needed) and when it expires."""
+        await services.playback.source(track_id)  # 404 for an unknown track
+        st = services.playback.stream_token(user.id, track_id)
+        url = f"/v1/tracks/{track_id}/stream?st={st}" + (f"&quality={quality}" if quality else "")
+        return {"url": url, "token": st, "expires_at": int(time.time()) + STREAM_TOKEN_TTL_S}
+
+
+class EventBody(msgspec.Struct, forbid_unknown_fields=True):
+    track_id: str
+    event: Literal["start", "progress", "end"]
+    position_ms: int = 0
+    ms_played: int = 0
+    context_uri: str | None = None
+    device_id: str | None = None
+    timestamp: int | None = None  # when it happened, ms since the epoch (default: now)
+
+
+class EventsBody(msgspec.Struct, forbid_unknown_fields=True):
+    events: list[EventBody]
+
+
+class PlayerEventsController(Controller):
+    path = "/v1/me/player"
+    tags = ["playback"]
+
+    @post("/events", status_code=HTTP_202_ACCEPTED)
+    async def events(self, user: User, services: Services, data: dict[str, Any]) -> dict[str, int]:
+        """Report playback: `start`, `progress` (every 30 s) and `end`, one event or `{"events": [...]}`.
+
+        Events go on the in-process bus and are stored in batches: nothing is written on this path."""
+        try:
+            items = (msgspec.convert(data, EventsBody).events if "events" in data
+                     else [msgspec.convert(data, EventBody)])
+        except msgspec.ValidationError as e:
+            raise ValidationError(f"invalid event: {e}", code="invalid_event") from None
+        if len(items) > _MAX_EVENTS:
+            raise ValidationError(f"at most {_MAX_EVENTS} events per request", code="too_many_events")
+        now = time.time()
+        events = []
+        for e in items:
+            at = now if e.timestamp is None else e.timestamp / 1000
+            if not now - _PAST_S <= at <= now + 60:
+                raise ValidationError("timestamp is not within the last 7 days", code="invalid_timestamp")
+            if e.position_ms < 0 or e.ms_played < 0:
+                raise ValidationError("position_ms and ms_played must be >= 0", code="invalid_event")
+            events.append(PlayEvent(user.id, e.track_id, e.event, at, e.position_ms, e.ms_played, e.context_uri,
+                                    e.device_id))
+        for ev in events:
+            services.play_events.submit(ev)
+        return {"accepted": len(events)}

@@ -1,0 +1,84 @@
+"""The only place ffmpeg command lines are built.
+
+Every tier is Ogg Vorbis (libvorbis) with bit-exact muxing, so the same source and tier give the same
+bytes whether they come from a pre-transcode, an on-the-fly transcode fed through stdin, or a
+transcode read from the file: one ETag can name all three.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+__all__ = ["ARGV_VERSION", "PIPE_INPUT_FORMATS", "ffmpeg_binary", "nice_prefix", "tier_argv", "tiers_argv"]
+
+# Bump when the output of `tier_argv` changes: it is part of every cache key and ETag.
+ARGV_VERSION = "1"
+
+# Formats ffmpeg demuxes from a pipe without seeking. MP4/M4A usually keeps its index (moov) at the
+# end and then needs a seekable input; the transcoder checks that case per file.
+PIPE_INPUT_FORMATS = frozenset({"mp3", "flac", "ogg", "oga", "opus", "wav", "aiff", "m4a", "mp4", "alac"})
+
+
+def ffmpeg_binary(configured: str = "ffmpeg") -> str:
+    """The ffmpeg executable to run; raises FileNotFoundError naming what was looked for."""
+    exe = shutil.which(configured)
+    if exe is None:
+        raise FileNotFoundError(f"ffmpeg not found: {configured!r} (install ffmpeg or set transcode.ffmpeg)")
+    return exe
+
+
+def nice_prefix() -> list[str]:
+    """`nice -n 19` when the `nice` program exists: background transcodes yield the CPU to requests."""
+    exe = shutil.which("nice")
+    return [exe, "-n", "19"] if exe else []
+
+
+def _vorbis_output(bitrate_kbps: int, output: str, threads: int, flush: bool) -> list[str]:
+    out = [
+        "-map", "0:a:0", "-vn", "-sn", "-dn",
+        "-threads", str(threads),
+        # libvorbis refuses high bitrates for mono or low sample rates (320k mono 44.1 kHz, 160k at
+        # 22 kHz): encode stereo at 44.1 or 48 kHz, whichever is nearer the source.
+        "-af", "aformat=sample_rates=44100|48000:channel_layouts=stereo",
+        "-c:a", "libvorbis", "-b:a", f"{bitrate_kbps}k",
+        # Bit-exact: fixed Ogg serial numbers and no encoder version string, so outputs are reproducible.
+        "-fflags", "+bitexact", "-flags:a", "+bitexact",
+    ]
+    if flush:
+        out += ["-flush_packets", "1"]  # each page leaves at once: a listener gets the first bytes sooner
+    return [*out, "-f", "ogg", "-y", output]
+
+
+def tier_argv(
+    binary: str,
+    bitrate_kbps: int,
+    *,
+    source: str | None = None,
+    time_offset: float = 0.0,
+    output: str = "pipe:1",
+    threads: int = 1,
+) -> list[str]:
+    """ffmpeg arguments that encode `source` (a path; None = read stdin) to Ogg Vorbis at `bitrate_kbps`.
+
+    `time_offset` seeks the input first (fast seek on a file, decode-and-drop on a pipe). `output` is a
+    path or `pipe:1`; packets are flushed as they are muxed so the first page reaches a listener at once.
+    """
+    argv = [binary, "-hide_banner", "-nostats", "-loglevel", "error"]
+    if source is not None:
+        argv.append("-nostdin")
+    if time_offset > 0:
+        argv += ["-ss", f"{time_offset:.3f}"]
+    argv += ["-i", source if source is not None else "pipe:0"]
+    return argv + _vorbis_output(bitrate_kbps, output, threads, flush=True)
+
+
+def tiers_argv(binary: str, source: str, outputs: list[tuple[int, str]], threads: int = 1) -> list[str]:
+    """ffmpeg arguments that decode `source` once and write one Ogg Vorbis file per (bitrate, path).
+
+    One process for all of a track's tiers: for short tracks ffmpeg's start-up (~50 ms) costs more
+    than the encode, so the background transcoder pays it once per track, not once per tier.
+    """
+    argv = [binary, "-hide_banner", "-nostats", "-loglevel", "error", "-nostdin", "-i", source]
+    for bitrate, path in outputs:
+        argv += _vorbis_output(bitrate, path, threads, flush=False)
+    return argv

@@ -1,0 +1,212 @@
+"""The background transcoder: makes every track's tiers ahead of time, at low priority, resumably.
+
+Progress lives in the cache folder itself (a finished tier is a file, a failed one a `.failed` note),
+so a pass after a restart simply skips what is there. A pass runs at start and after every scan;
+it stops early when the cache is full rather than evicting what it made a moment ago.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicd.config import TranscodeConfig
+from musicd.domain.tiers import Tier
+from musicd.logs import get_logger
+from musicd.media.ffmpeg import ARGV_VERSION
+from musicd.media.transcoder import Transcoder
+from musicd.services.metrics import Metrics
+from musicd.services.playback import PlaybackService
+from musicd.store.media_lookup import MediaLookup, SourceRow
+
+__all__ = ["PassSummary", "TranscodeService", "TranscodeStatus"]
+
+log = get_logger("musicd.media")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class TranscodeStatus:
+    """How far the tiers of the library are: (track, tier) pairs wanted, made, failed, left."""
+
+    wanted: int = 0
+    done: int = 0
+    failed: int = 0
+    pending: int = 0
+    cache_bytes: int = 0
+    cache_files: int = 0
+    cache_max_bytes: int = 0
+    running: bool = False
+    by_tier: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class PassSummary:
+    made: int = 0
+    failed: int = 0
+    skipped: int = 0
+    removed_stale: int = 0
+    stopped: str = ""  # "" (finished), "cache_full" or "cancelled"
+    wall_s: float = 0.0
+    audio_s: float = 0.0  # seconds of audio transcoded
+
+
+class TranscodeService:
+    def __init__(self, lookup: MediaLookup, transcoder: Transcoder, playback: PlaybackService,
+                 cfg: TranscodeConfig, metrics: Metrics, scanning: Callable[[], bool] = lambda: False) -> None:
+        self.lookup = lookup
+        self.transcoder = transcoder
+        self.playback = playback
+        self.cfg = cfg
+        self.metrics = metrics
+        self.scanning = scanning
+        self.workers = cfg.workers or os.cpu_count() or 1
+        self.running = False
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    def wanted(self, rows: list[SourceRow]) -> list[tuple[SourceRow, Tier]]:
+        """Every (track, tier) the configuration asks for; tiers that would upscale collapse into one."""
+        out = []
+        for row in rows:
+            seen: set[str] = set()
+            for q in self.playback.tiers:
+                tier = self.playback.tier_for(row, q)
+                if tier is not None and tier.name not in seen:
+                    seen.add(tier.name)
+                    out.append((row, tier))
+        return out
+
+    async def _rows(self) -> list[SourceRow]:
+        return await self.lookup.all_sources([f.lower() for f in self.cfg.source_formats])
+
+    async def status(self) -> TranscodeStatus:
+        """Counts from the catalogue and the cache folder (cheap: stats, no ffmpeg)."""
+        pairs = self.wanted(await self._rows())
+        st = TranscodeStatus(wanted=len(pairs), running=self.running, cache_max_bytes=self.cfg.cache_max_bytes)
+        for row, tier in pairs:
+            src = self.playback.media_source(row)
+            t = st.by_tier.setdefault(tier.name, {"wanted": 0, "done": 0, "failed": 0})
+            t["wanted"] += 1
+            if self.transcoder.cache.contains(self.transcoder.path(src, tier)):
+                st.done += 1
+                t["done"] += 1
+            elif self.transcoder.failure(src, tier) is not None:
+                st.failed += 1
+                t["failed"] += 1
+        st.pending = st.wanted - st.done - st.failed
+        st.cache_bytes = self.transcoder.cache.total_bytes
+        st.cache_files = len(self.transcoder.cache)
+        return st
+
+    def _remove_stale(self, rows: list[SourceRow]) -> int:
+        """Delete cached tiers of tracks that are gone or whose file changed since."""
+        keep = {
+            str(self.transcoder.cache.path_for(r.id, name, r.size, r.mtime_ns, ARGV_VERSION))
+            for r in rows for name in ("low", "normal", "high")
+        }
+        removed = 0
+        for p in self.transcoder.cache.files():
+            if p not in keep:
+                self.transcoder.cache.remove(Path(p))
+                removed += 1
+        return removed
+
+    async def run_pass(self, progress: Progress | None = None, *, retry_failed: bool = False,
+                       limit: int | None = None) -> PassSummary:
+        """Make every missing tier with `workers` niced ffmpeg processes; one pass at a time."""
+        async with self._lock:
+            self.running = True
+            try:
+                return await self._pass(progress, retry_failed, limit)
+            finally:
+                self.running = False
+                self.metrics.transcode_queue.set(0)
+
+    async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None) -> PassSummary:
+        t0 = time.monotonic()
+        summary = PassSummary()
+        rows = await self.lookup.all_sources(None)
+        summary.removed_stale = self._remove_stale(rows)
+        wanted_formats = {f.lower() for f in self.cfg.source_formats}
+        todo = []
+        for row, tier in self.wanted([r for r in rows if r.format.lower() in wanted_formats]):
+            src = self.playback.media_source(row)
+            path = self.transcoder.path(src, tier)
+            if self.transcoder.cache.contains(path):
+                continue
+            if self.transcoder.failure(src, tier) is not None:
+                if not retry_failed:
+                    summary.skipped += 1
+                    continue
+                self.transcoder.cache.clear_failure(path)
+            todo.append((row, tier))
+        if limit is not None:
+            todo = todo[:limit]
+        total = len(todo)
+        self.metrics.transcode_queue.set(total)
+        # One job per track: one ffmpeg decodes it once and writes all of its missing tiers.
+        jobs: dict[str, tuple[SourceRow, list[Tier]]] = {}
+        for row, tier in todo:
+            jobs.setdefault(row.id, (row, []))[1].append(tier)
+        queue: asyncio.Queue[tuple[SourceRow, list[Tier]]] = asyncio.Queue()
+        for job in jobs.values():
+            queue.put_nowait(job)
+        cache = self.transcoder.cache
+        done = 0
+
+        async def worker() -> None:
+            nonlocal done
+            while not queue.empty() and not summary.stopped:
+                row, tiers = queue.get_nowait()
+                estimate = int(row.duration * sum(t.bitrate_kbps for t in tiers) * 125 * 1.1)
+                if cache.max_bytes and cache.total_bytes + estimate > cache.max_bytes:
+                    summary.stopped = "cache_full"
+                    return
+                results = await self.transcoder.pretranscode(self.playback.media_source(row), tiers)
+                for error in results.values():
+                    if error:
+                        summary.failed += 1
+                    else:
+                        summary.made += 1
+                        summary.audio_s += row.duration
+                done += len(tiers)
+                self.metrics.transcode_queue.set(total - done)
+                if progress:
+                    progress(done, total)
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(self.workers, max(len(jobs), 1)))))
+        except asyncio.CancelledError:
+            summary.stopped = "cancelled"
+            raise
+        finally:
+            summary.wall_s = time.monotonic() - t0
+            if summary.made or summary.failed or summary.stopped:
+                log.info("transcode.pass", made=summary.made, failed=summary.failed, skipped=summary.skipped,
+                         removed_stale=summary.removed_stale, stopped=summary.stopped,
+                         wall_s=round(summary.wall_s, 2))
+        return summary
+
+    def wake(self) -> None:
+        """Ask the background loop for a pass (after a scan, at start)."""
+        self._wake.set()
+
+    async def loop(self) -> None:
+        """Background task: a pass whenever woken; never more than one at a time."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self.scanning():
+                continue  # a pass on a half-scanned catalogue would take new tracks' tiers for stale ones
+            try:
+                await self.run_pass()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.error("transcode.pass_failed", error=str(e))
