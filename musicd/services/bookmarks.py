@@ -1,0 +1,48 @@
+"""Bookmarks: a resume position in a track, one per user and track (Subsonic createBookmark & co)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from musicd.domain.catalog import TrackView
+from musicd.errors import ValidationError
+from musicd.services.catalog import CatalogService
+from musicd.store.bookmarks import BookmarkRepository
+
+__all__ = ["Bookmark", "BookmarkService"]
+
+_MAX_COMMENT = 1000
+
+
+class Bookmark(msgspec.Struct, frozen=True):
+    track: TrackView
+    position_ms: int
+    comment: str | None
+    created_at: str
+    changed_at: str
+
+
+class BookmarkService:
+    def __init__(self, repo: BookmarkRepository, catalog: CatalogService) -> None:
+        self.repo = repo
+        self.catalog = catalog
+
+    async def list(self, user_id: str) -> list[Bookmark]:
+        """The user's bookmarks, the most recently changed first; those of removed tracks are skipped."""
+        recs = await self.repo.for_user(user_id)
+        tracks = await self.catalog.tracks([r.track_id for r in recs], user_id)
+        return [Bookmark(t, r.position_ms, r.comment, r.created_at, r.updated_at)
+                for r, t in zip(recs, tracks, strict=True) if t is not None]
+
+    async def save(self, user_id: str, track_id: str, position_ms: int, comment: str | None = None) -> None:
+        """Create or move the bookmark of a track (NotFoundError for an unknown track)."""
+        if position_ms < 0:
+            raise ValidationError("position must not be negative", code="bad_position")
+        if comment is not None and len(comment) > _MAX_COMMENT:
+            raise ValidationError(f"comment: at most {_MAX_COMMENT} characters", code="bad_comment")
+        await self.catalog.track(track_id)
+        await self.repo.upsert(user_id, track_id, position_ms, comment)
+
+    async def delete(self, user_id: str, track_id: str) -> bool:
+        """Remove a bookmark; False when there was none."""
+        return await self.repo.delete(user_id, track_id)
