@@ -15,15 +15,21 @@ from musicd.http.errors import exception_handlers
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
 from musicd.http.share import ShareController
-from musicd.http.subsonic import subsonic_route
+from musicd.http.subsonic import SharePageController, subsonic_route
 from musicd.http.system import SystemController
+from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
+from musicd.http.v1.admin_library import AdminLibraryController
+from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.library_lists import LibraryListsController
+from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
+from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
@@ -74,6 +80,13 @@ def create_app(config: Config) -> Litestar:
         PlaybackController,
         PlayerEventsController,
         subsonic_route,
+        SharePageController,
+        ApiKeysController,
+        AdminLibraryController,
+        LyricsController,
+        LibraryListsController,
+        StreamTokensController,
+        WebController,
     ]
     return Litestar(
         route_handlers=route_handlers,

@@ -1001,6 +1001,33 @@ def _test_albums() -> list[_Album]:
                 _Song("Dawn Exit", 2, disc=2, stem="2-02 Dawn Exit"),
             ),
         ),
+        _Album(
+            # The web player's end-to-end test searches "hone", plays "Home", seeks in it and follows its
+            # synced lyrics: its LRC lines are 0.6 s apart, so a seek lands on a known line.
+            folder="Ósk Harbour/Heimkoma",
+            album="Heimkoma",
+            artist="Ósk Harbour",
+            album_artist="Ósk Harbour",
+            fmt="ogg",
+            seconds=4.0,
+            year=2022,
+            genres=("Pop",),
+            embedded=_test_cover((230, 90, 60), "jpeg"),
+            songs=(
+                _Song(
+                    "Home",
+                    1,
+                    lyrics="lrc",
+                    lyrics_text=_lrc(
+                        "Ósk Harbour",
+                        "Home",
+                        ["Home is where the kettle sings", "Lamplight on the harbour wall",
+                         "Every road bends back to you", "Open the door, the fire is lit", "Home", "Home again"],
+                        step=0.6,
+                    ),
+                ),
+            ),
+        ),
     ]
 
 

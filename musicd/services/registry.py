@@ -4,26 +4,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Coroutine
 from functools import partial
 from typing import Any
 
 from musicd.config import Config
+from musicd.domain.tiers import TIERS
 from musicd.library.artwork import cover_path
 from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
+from musicd.media.images import ImageResizer
+from musicd.media.transcoder import Transcoder
 from musicd.services.accounts import AccountService
+from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
+from musicd.services.bookmarks import BookmarkService
+from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
+from musicd.services.downloads import Downloads
 from musicd.services.library import LibraryService
 from musicd.services.metrics import Metrics
+from musicd.services.mixes import MixesService
+from musicd.services.play_events import PlayEventService
+from musicd.services.play_queue import PlayQueueService
+from musicd.services.playback import PlaybackService
+from musicd.services.playlists import PlaylistService
 from musicd.services.search import SearchService
+from musicd.services.shares import ShareService
+from musicd.services.subsonic_auth import SubsonicAuthService
+from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
+from musicd.store.api_keys import ApiKeyRepository
+from musicd.store.bookmarks import BookmarkRepository
 from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
+from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
+from musicd.store.play_queues import PlayQueueRepository
+from musicd.store.playlists import PlaylistRepository
+from musicd.store.shares import ShareRepository
 from musicd.store.tokens import TokenRepository
 from musicd.store.user_library import UserLibraryRepository
 from musicd.store.users import UserRepository
@@ -50,14 +73,57 @@ class Services:
         browse = BrowseRepository(db)
         self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse)
+        self.mixes = MixesService(browse)
+        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog)
+        # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
+        self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
+        self.subsonic_auth = SubsonicAuthService(self.accounts, self.api_keys, config.auth.login_per_minute)
+        self.bookmarks = BookmarkService(BookmarkRepository(db), self.catalog)
+        self.play_queue = PlayQueueService(PlayQueueRepository(db), self.catalog)
+        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts)
+        self.playlists.on_change(self.search.playlists_changed, self.search.playlists_deleted)
+        self.search.attach(self.catalog, self.playlists.lookup)
         self.library.on_scanned(self._count_scan)
         self.library.on_scanned(self.search.on_scanned)
+        # Playback: the bus, play events, tiers, images, downloads (issue 5).
+        self.bus = EventBus()
+        self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays)
+        media, tc = MediaLookup(db), config.transcode
+        self.transcoder = Transcoder(
+            config.data_dir / "transcodes", binary=tc.ffmpeg, max_bytes=tc.cache_max_bytes, pool_size=tc.pool_size,
+            pool_bitrates=[TIERS[t].bitrate_kbps for t in tc.tiers],
+            live_limit=tc.live_limit or 2 * (os.cpu_count() or 1),
+            on_finished=lambda kind, ok: self.metrics.transcode_done.labels(kind, "done" if ok else "failed").inc(),
+        )
+        self.playback = PlaybackService(media, self.transcoder, ImageResizer(config.data_dir / "image-cache"),
+                                        self.accounts, self.catalog, keys.token_key, tc, self.metrics,
+                                        access_token_user=self.auth.user_for_access_token)
+        self.transcoding = TranscodeService(media, self.transcoder, self.playback, tc, self.metrics,
+                                            scanning=lambda: self.library.state.running)
+        self.downloads = Downloads(media, self.playback, self.playlists)
+        self.library.on_scanned(self._media_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
         for outcome in ("added", "updated", "moved", "removed", "failed", "unchanged"):
             self.metrics.scan_files.labels(outcome).inc(getattr(s, outcome))
         self.metrics.scan_last_seconds.set(s.wall_s)
+
+    def _count_plays(self, events: int, plays: int) -> None:
+        self.metrics.play_events.inc(events)
+        self.metrics.plays_recorded.inc(plays)
+
+    async def _media_scanned(self, _: ScanSummary) -> None:
+        self.playback.forget_sources()
+        self.transcoding.wake()
+
+    async def start_playback(self) -> None:
+        """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
+        await self.transcoder.start()
+        self.spawn("play-events", self.play_events.run())
+        if self.config.transcode.pre_transcode:
+            self.spawn("pre-transcode", self.transcoding.loop())
+            self.transcoding.wake()
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
@@ -88,6 +154,10 @@ class Services:
         self.metrics.scan_running.set(1 if st.running else 0)
         self.metrics.scan_progress.set(st.done)
         self.metrics.scan_total.set(st.total)
+        self.metrics.transcode_cache_bytes.set(self.transcoder.cache.total_bytes)
+        self.metrics.transcode_cache_files.set(len(self.transcoder.cache))
+        self.metrics.transcode_active.set(self.transcoder.active())
+        self.metrics.play_events_queue.set(self.play_events.pending())
 
     async def scan_on_start(self) -> None:
         """Scan at start as `library.scan_on_start` says; a failure is logged, the server keeps serving."""
@@ -107,6 +177,9 @@ class Services:
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
+        await self.play_events.close()  # after the writer task stopped: drain what is queued
+        await self.transcoder.close()
+        await self.search.close()
         await self.db.close()
 
 

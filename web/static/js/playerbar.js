@@ -1,0 +1,177 @@
+// The player bar at the bottom: what is playing, the controls, progress and seek, volume, quality.
+
+import { player } from "./player.js";
+import { fmtTime, setIcon, artistLinks, clear, toast, imageUrl } from "./ui/dom.js";
+import { signImage } from "./media.js";
+import { isSaved, setSaved, canEdit, on } from "./state.js";
+import { markSaved, trackMenu } from "./ui/tracks.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function setupPlayerBar() {
+  const el = {
+    bar: $("player"), play: $("player-play"), prev: $("player-prev"), next: $("player-next"),
+    shuffle: $("player-shuffle"), repeat: $("player-repeat"), seek: $("player-seek"), time: $("player-time"),
+    duration: $("player-duration"), title: $("player-title"), artists: $("player-artists"), cover: $("player-cover"),
+    coverLink: $("player-cover-link"), save: $("player-save"), volume: $("player-volume"), mute: $("player-mute"),
+    quality: $("player-quality"), fill: $("player-bar-fill"),
+  };
+  let dragging = false;
+
+  el.play.addEventListener("click", () => player.toggle());
+  el.prev.addEventListener("click", () => player.previous());
+  el.next.addEventListener("click", () => player.next());
+  el.shuffle.addEventListener("click", () => player.setShuffle(!player.shuffle));
+  el.repeat.addEventListener("click", () => player.cycleRepeat());
+  el.seek.addEventListener("input", () => {
+    dragging = true;
+    el.time.textContent = fmtTime(Number(el.seek.value));
+  });
+  el.seek.addEventListener("change", () => {
+    dragging = false;
+    player.seek(Number(el.seek.value));
+  });
+  el.volume.addEventListener("input", () => player.setVolume(Number(el.volume.value)));
+  el.mute.addEventListener("click", () => player.toggleMute());
+  el.quality.addEventListener("change", () => {
+    player.setQuality(el.quality.value);
+    toast(`Streaming quality: ${el.quality.selectedOptions[0].textContent}`);
+  });
+  el.save.addEventListener("click", async () => {
+    const t = player.current?.track;
+    if (!t) return;
+    const value = el.save.getAttribute("aria-pressed") !== "true";
+    try { await setSaved(t.id, value); } catch { toast("Could not change Liked songs.", { error: true }); }
+  });
+  el.title.addEventListener("contextmenu", (e) => {
+    const t = player.current?.track;
+    if (!t) return;
+    e.preventDefault();
+    trackMenu(t, { point: { x: e.clientX, y: e.clientY } });
+  });
+
+  const showState = () => {
+    const playing = player.isPlaying() || (player.playing && player.current);
+    setIcon(el.play, playing ? "pause" : "play");
+    el.play.setAttribute("aria-label", playing ? "Pause" : "Play");
+    el.bar.classList.toggle("is-playing", Boolean(playing));
+    el.shuffle.setAttribute("aria-pressed", String(player.shuffle));
+    el.shuffle.classList.toggle("on", player.shuffle);
+    const rep = player.repeat;
+    el.repeat.dataset.mode = rep;
+    el.repeat.classList.toggle("on", rep !== "off");
+    el.repeat.setAttribute("aria-label", `Repeat: ${{ off: "off", context: "all", track: "this track" }[rep]}`);
+    setIcon(el.repeat, rep === "track" ? "repeat-one" : "repeat");
+    const has = Boolean(player.current);
+    for (const b of [el.prev, el.next, el.seek]) b.disabled = !has;
+  };
+
+  const showTime = () => {
+    const d = player.duration || 0;
+    const t = player.currentTime || 0;
+    el.seek.max = String(d);
+    if (!dragging) {
+      el.seek.value = String(t);
+      el.time.textContent = fmtTime(t);
+    }
+    el.duration.textContent = fmtTime(d);
+    el.seek.setAttribute("aria-valuetext", `${fmtTime(t)} of ${fmtTime(d)}`);
+    el.fill.style.width = d ? `${(100 * t) / d}%` : "0";
+  };
+
+  const showTrack = () => {
+    const t = player.current?.track;
+    clear(el.artists);
+    if (!t) {
+      el.title.textContent = "Nothing playing";
+      el.cover.hidden = true;
+      el.save.disabled = true;
+      document.title = "musicd";
+      return;
+    }
+    el.title.textContent = t.name;
+    el.title.href = t.album?.id ? `/album/${t.album.id}` : "/";
+    el.coverLink.href = el.title.href;
+    el.artists.append(...artistLinks(t.artists));
+    document.title = `${t.name} · ${t.artists.map((a) => a.name).join(", ")}`;
+    const url = imageUrl(t.album?.images, 128);
+    el.cover.hidden = true;
+    if (url) {
+      signImage(url).then((src) => {
+        if (player.current?.track !== t) return;
+        el.cover.src = src;
+        el.cover.hidden = false;
+      }, () => {});
+    }
+    el.save.disabled = !canEdit();
+    isSaved(t.id).then((v) => { if (player.current?.track === t) markSaved(el.save, v); });
+    showTime();
+  };
+
+  const showVolume = () => {
+    el.volume.value = String(player.muted ? 0 : player.volume);
+    el.mute.setAttribute("aria-pressed", String(player.muted));
+    el.mute.setAttribute("aria-label", player.muted ? "Unmute" : "Mute");
+    setIcon(el.mute, player.muted || player.volume === 0 ? "volume-off" : "volume");
+  };
+
+  player.addEventListener("state", showState);
+  player.addEventListener("time", showTime);
+  player.addEventListener("track", showTrack);
+  player.addEventListener("volume", showVolume);
+  player.addEventListener("error", (e) => {
+    const name = e.detail?.track?.name;
+    toast(name ? `Can't play “${name}”.` : "Can't play this track.", { error: true });
+  });
+  on("saved", ({ id, value }) => { if (player.current?.track.id === id) markSaved(el.save, value); });
+  el.quality.value = player.quality;
+  showState();
+  showTrack();
+  showVolume();
+}
+
+/** Keyboard shortcuts: space play/pause, ←/→ seek 5 s, Shift+←/→ previous/next, / search, m mute, s shuffle, r repeat. */
+export function setupShortcuts({ focusSearch }) {
+  document.addEventListener("keydown", (e) => {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    const typing = t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName);
+    if (e.key === "/" && !typing) {
+      e.preventDefault();
+      focusSearch();
+      return;
+    }
+    if (typing && !(t.type === "range" && e.key === " ")) return;
+    if (document.querySelector("dialog[open], .menu")) return;
+    const onControl = t.tagName === "BUTTON" || t.tagName === "A";
+    switch (e.key) {
+      case " ":
+        if (onControl) return; // space activates the focused button
+        e.preventDefault();
+        player.toggle();
+        break;
+      case "ArrowLeft":
+        if (t.type === "range") return;
+        e.preventDefault();
+        if (e.shiftKey) player.previous();
+        else player.seekBy(-5);
+        break;
+      case "ArrowRight":
+        if (t.type === "range") return;
+        e.preventDefault();
+        if (e.shiftKey) player.next();
+        else player.seekBy(5);
+        break;
+      case "m":
+        player.toggleMute();
+        break;
+      case "s":
+        player.setShuffle(!player.shuffle);
+        break;
+      case "r":
+        player.cycleRepeat();
+        break;
+      default:
+    }
+  });
+}

@@ -1,0 +1,134 @@
+// Admin: the household's accounts (create, role, disable, delete) and the library (folders, scan now
+// with live progress).
+
+import { api } from "../api.js";
+import { h, icon, emptyState, errorText, toast } from "../ui/dom.js";
+import { confirmAction } from "../ui/menu.js";
+import { state } from "../state.js";
+
+const ROLES = [["admin", "Admin"], ["user", "User"], ["guest", "Guest (listen only)"]];
+let uid = 0;
+
+function field(label, input) {
+  input.id ||= `a${++uid}`;
+  return h("div.field", null, h("label", { for: input.id }, label), input);
+}
+
+function usersCard() {
+  const tbody = h("tbody");
+  const status = h("p.form-status", { role: "status" });
+  const load = async () => {
+    let res;
+    try {
+      res = await api.get("/v1/admin/users");
+    } catch (e) {
+      tbody.replaceChildren(h("tr", null, h("td", { colspan: "5" }, emptyState("Couldn't load the accounts.", errorText(e), { error: true }))));
+      return;
+    }
+    tbody.replaceChildren(...res.items.map((u) => {
+      const self = u.id === state.me.id;
+      const role = h("select", { "aria-label": `Role of ${u.username}`, disabled: self },
+        ROLES.map(([v, label]) => h("option", { value: v, selected: u.role === v }, label)));
+      role.addEventListener("change", async () => {
+        try { await api.patch(`/v1/admin/users/${u.id}`, { role: role.value }); toast(`${u.username} is now ${role.value}`); } catch (e) { toast(errorText(e), { error: true }); load(); }
+      });
+      const enabled = h("input", { type: "checkbox", checked: !u.disabled, disabled: self, "aria-label": `${u.username} may log in` });
+      enabled.addEventListener("change", async () => {
+        try { await api.patch(`/v1/admin/users/${u.id}`, { disabled: !enabled.checked }); } catch (e) { toast(errorText(e), { error: true }); load(); }
+      });
+      const del = h("button.icon-button", { type: "button", "aria-label": `Delete ${u.username}`, disabled: self }, icon("delete"));
+      del.addEventListener("click", async () => {
+        if (!await confirmAction(`Delete ${u.username}?`, "Their playlists, likes and history are deleted too.")) return;
+        try { await api.del(`/v1/admin/users/${u.id}`); toast(`Deleted ${u.username}`); load(); } catch (e) { toast(errorText(e), { error: true }); }
+      });
+      return h("tr", null,
+        h("td", null, h("strong", null, u.username), u.display_name && u.display_name !== u.username ? h("div.muted.small", null, u.display_name) : null),
+        h("td.hide-narrow", null, u.email || ""), h("td", null, role), h("td", null, enabled), h("td", null, del));
+    }));
+  };
+  const name = h("input", { required: true, autocomplete: "off" });
+  const password = h("input", { type: "password", required: true, minlength: "8", autocomplete: "new-password" });
+  const email = h("input", { type: "email", autocomplete: "off" });
+  const role = h("select", null, ROLES.map(([v, label]) => h("option", { value: v, selected: v === "user" }, label)));
+  const form = h("form.form.grid-form", {
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { username: name.value.trim(), password: password.value, role: role.value };
+      if (email.value.trim()) body.email = email.value.trim();
+      try {
+        await api.post("/v1/admin/users", body);
+        form.reset();
+        status.textContent = `Created ${body.username}.`;
+        load();
+      } catch (err) { status.textContent = errorText(err); }
+    },
+  }, field("Username", name), field("Password", password), field("E-mail (optional)", email), field("Role", role),
+  h("button.button.primary", { type: "submit" }, icon("plus"), "Add account"));
+  load();
+  return h("section.settings-card.wide", { "aria-labelledby": "users-title" },
+    h("h2", { id: "users-title" }, "Accounts"),
+    h("div.table-wrap", null, h("table.table", null,
+      h("thead", null, h("tr", null, h("th", null, "Account"), h("th.hide-narrow", null, "E-mail"), h("th", null, "Role"), h("th", null, "Enabled"), h("th", null, h("span.visually-hidden", null, "Actions")))),
+      tbody)),
+    h("h3", null, "Add an account"), form, status);
+}
+
+function libraryCard() {
+  const folders = h("ul.folder-list", { "aria-label": "Library folders" });
+  const phase = h("p.scan-phase", { role: "status", "aria-live": "polite" });
+  const bar = h("progress.scan-progress", { max: "1", value: "0", "aria-label": "Scan progress" });
+  const summary = h("p.muted");
+  const button = h("button.button.primary", { type: "button" }, "Scan now");
+  let timer = null;
+  const show = (s) => {
+    folders.replaceChildren(...(s.folders.length ? s.folders.map((f) => h("li", null, h("code", null, f))) : [h("li.muted", null, "No folders configured (library.folders in the config).")]));
+    button.disabled = s.running;
+    bar.hidden = !s.running;
+    if (s.running) {
+      bar.max = Math.max(1, s.total);
+      bar.value = s.done;
+      phase.textContent = s.total ? `Scanning: ${s.phase}, ${s.done.toLocaleString()} of ${s.total.toLocaleString()}` : `Scanning: ${s.phase}…`;
+    } else {
+      phase.textContent = s.last_error ? `The last scan failed: ${s.last_error}` : "Idle.";
+    }
+    if (s.last) {
+      const l = s.last;
+      summary.textContent = `Last scan: ${l.added} added, ${l.updated} updated, ${l.moved} moved, ${l.removed} removed, ${l.failed} failed, ${l.unchanged} unchanged in ${Number(l.wall_s).toFixed(1)} s.`;
+    }
+  };
+  const poll = async () => {
+    clearTimeout(timer);
+    try {
+      const s = await api.get("/v1/admin/scan");
+      show(s);
+      if (s.running && document.body.contains(button)) timer = setTimeout(poll, 500);
+    } catch (e) {
+      phase.textContent = `Couldn't read the scan state: ${errorText(e)}`;
+    }
+  };
+  button.addEventListener("click", async () => {
+    try {
+      show(await api.post("/v1/admin/scan", {}));
+      timer = setTimeout(poll, 300);
+    } catch (e) {
+      if (e.status === 409) poll();
+      else toast(errorText(e), { error: true });
+    }
+  });
+  poll();
+  const card = h("section.settings-card.wide", { "aria-labelledby": "library-title" },
+    h("h2", { id: "library-title" }, "Library"), h("h3", null, "Folders"), folders,
+    h("div.scan-row", null, button, phase), bar, summary);
+  card.stop = () => clearTimeout(timer);
+  return card;
+}
+
+export function render({ root }) {
+  if (state.me.role !== "admin") {
+    root.append(h("h1.page-title", null, "Admin"), emptyState("This page is for admins.", "Ask an admin of this server for help."));
+    return null;
+  }
+  const lib = libraryCard();
+  root.append(h("h1.page-title", null, "Admin"), h("div.settings-grid", null, lib, usersCard()));
+  return () => lib.stop();
+}
