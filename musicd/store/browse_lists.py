@@ -102,7 +102,7 @@ class ListQueries:
             parts.append("SELECT id, 0 AS grp, year, name FROM albums WHERE album_artist_id = :id")
         if "appears_on" in groups:
             parts.append(
-                "SELECT al.id, 1, al.year, al.name FROM albums al WHERE al.album_artist_id <> :id AND al.id IN"
+                "SELECT al.id, 1 AS grp, al.year, al.name FROM albums al WHERE al.album_artist_id <> :id AND al.id IN"
                 " (SELECT t.album_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id"
                 " WHERE ta.artist_id = :id)")
         if not parts:

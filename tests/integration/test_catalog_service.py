@@ -298,7 +298,12 @@ async def test_recently_played_and_tops(s: Services) -> None:
     from datetime import UTC, datetime, timedelta
 
     uid = await _user(s, "listener")
-    t1, t2, t3 = await s.catalog.random_tracks(3)
+    # Three tracks by three different single artists, so the artist ranking below is unambiguous.
+    picked: list = []
+    for t in sorted(await s.catalog.random_tracks(100), key=lambda t: t.id):
+        if len(t.artists) == 1 and all(t.artists[0].id != p.artists[0].id for p in picked):
+            picked.append(t)
+    t1, t2, t3 = picked[:3]
     now = datetime.now(UTC)
 
     def ago(days: float) -> str:

@@ -112,6 +112,8 @@ def test_artists(c: httpx.Client) -> None:
     assert [(a["name"], a["album_group"]) for a in albums["items"]] == [("Summer Mix 2020", "appears_on")]
     own = c.get(f"/v1/artists/{marina['id']}/albums", params={"include_groups": "album,single"}).json()
     assert own["items"] == [] and own["total"] == 0
+    only = c.get(f"/v1/artists/{marina['id']}/albums", params={"include_groups": "appears_on"}).json()
+    assert [a["name"] for a in only["items"]] == ["Summer Mix 2020"]
     _err(c.get(f"/v1/artists/{marina['id']}/albums", params={"include_groups": "bogus"}), 400)
 
     roy = _album_named(c, "Melody A.M.", "Röyksopp")["artists"][0]
