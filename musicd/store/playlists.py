@@ -31,9 +31,11 @@ _COLS = (
     "   JOIN albums al ON al.id = t.album_id WHERE e.playlist_id = p.id ORDER BY e.position LIMIT 1),"
     " (SELECT count(*) FROM playlist_entries e WHERE e.playlist_id = p.id),"
     " (SELECT count(*) FROM playlist_follows f WHERE f.playlist_id = p.id),"
-    " p.created_at, p.updated_at"
+    " p.created_at, p.updated_at,"
+    " (SELECT coalesce(sum(t.duration), 0) FROM playlist_entries e JOIN tracks t ON t.id = e.track_id"
+    "   WHERE e.playlist_id = p.id)"
 )
-_N_COLS = 14
+_N_COLS = 15
 
 
 class TrackKey(msgspec.Struct, frozen=True):
@@ -51,7 +53,7 @@ def _playlist(r: Sequence[Any]) -> Playlist:
     return Playlist(
         id=r[0], owner_id=r[1], owner_name=r[2], name=r[3], description=r[4], public=bool(r[5]),
         collaborative=bool(r[6]), version=r[7], cover_id=r[8], first_cover_id=r[9], total=r[10], followers=r[11],
-        created_at=r[12], updated_at=r[13],
+        created_at=r[12], updated_at=r[13], duration=float(r[14]),
     )
 
 

@@ -288,6 +288,7 @@ def test_playlists(fresh: Sub, admin: Sub, songs: list[dict[str, Any]]) -> None:
     assert [e["id"] for e in pl["entry"]] == ids[:2] and pl["changed"] and pl["duration"] > 0
     listed = both(fresh, "getPlaylists")["playlists"]["playlist"]
     assert pl["id"] in [p["id"] for p in listed]
+    assert next(p for p in listed if p["id"] == pl["id"])["duration"] == pl["duration"]
     fresh.xml("updatePlaylist", [("playlistId", pl["id"]), ("name", "Road trip 2"), ("comment", "long"),
                                   ("songIdToAdd", ids[2]), ("songIdToAdd", ids[3]), ("songIndexToRemove", 0)])
     got = both(fresh, "getPlaylist", {"id": pl["id"]})["playlist"]

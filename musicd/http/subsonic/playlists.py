@@ -12,7 +12,7 @@ from musicd.http.subsonic.mappers import child
 __all__ = ["playlist"]
 
 
-def playlist(pl: Playlist, ctx: Ctx, duration: float = 0.0) -> dict[str, Any]:
+def playlist(pl: Playlist, ctx: Ctx, duration: float | None = None) -> dict[str, Any]:
     """A Playlist (without entries); `changed` is required by the XSD and by typed clients."""
     return {
         "id": pl.id,
@@ -21,7 +21,7 @@ def playlist(pl: Playlist, ctx: Ctx, duration: float = 0.0) -> dict[str, Any]:
         "owner": pl.owner_name,
         "public": pl.public,
         "songCount": pl.total,
-        "duration": round(duration),
+        "duration": round(pl.duration if duration is None else duration),
         "created": pl.created_at,
         "changed": pl.updated_at,
         "coverArt": pl.image_id,
