@@ -3,7 +3,8 @@
 Public methods (every `user_id` fills ItemState: saved_at, rating, the user's play_count, last_played_at):
 - track(id, user_id) -> TrackView; tracks(ids, user_id) -> list[TrackView | None] in order
 - track_file(id) -> TrackFile(path, format, size, mtime_ns): for streaming, never shown to clients
-- album(id, user_id) -> AlbumView; albums(ids, user_id); album_tracks(id, user_id) -> list[TrackView];
+- album(id, user_id) -> AlbumView; albums(ids, user_id); album_tracks(id, user_id) -> list[TrackView]
+- all_tracks(user_id, limit, offset) -> Page[TrackView]: the whole library, album by album;
   album_track_page(id, user_id, limit, offset) -> Page[TrackView]; album_with_tracks(id, user_id, limit)
 - artist(id, user_id) -> ArtistView; artists(ids, user_id);
   artist_albums(id, user_id, limit, offset, include_groups=("album", "appears_on")) -> Page[AlbumView];
@@ -120,6 +121,12 @@ class CatalogService:
         if not ids:
             raise NotFoundError(f"no album with id {album_id}", code="album_not_found")
         return _present(await self.browse.tracks(ids, user_id))
+
+    async def all_tracks(self, user_id: str | None = None, limit: int = 50, offset: int = 0) -> Page[TrackView]:
+        """A page of every track, album by album (Subsonic apps sync the whole library this way)."""
+        _check_page(limit, offset)
+        ids, total = await self.browse.all_track_page(limit, offset)
+        return Page(items=_present(await self.browse.tracks(ids, user_id)), total=total, limit=limit, offset=offset)
 
     async def album_track_page(
         self, album_id: str, user_id: str | None = None, limit: int = 50, offset: int = 0

@@ -95,6 +95,14 @@ class ListQueries:
             "SELECT id FROM tracks WHERE album_id = :id ORDER BY coalesce(disc_number, 0), coalesce(track_number, 0),"
             " path", {"id": album_id})
 
+    async def all_track_page(self, limit: int, offset: int) -> IdPage:
+        """Every track, album by album (albums by name), in play order: for clients that sync everything."""
+        return await self._id_page(
+            "SELECT t.id AS id FROM tracks t JOIN albums al ON al.id = t.album_id"
+            " ORDER BY al.name COLLATE NOCASE, al.id, coalesce(t.disc_number, 0), coalesce(t.track_number, 0),"
+            " t.path LIMIT :limit OFFSET :offset",
+            {"limit": limit, "offset": offset}, "SELECT count(*) FROM tracks")
+
     async def artist_album_page(self, artist_id: str, groups: Sequence[str], limit: int, offset: int) -> IdPage:
         """Albums of an artist: "album" (they are the album artist) first, then "appears_on" (credited on tracks)."""
         parts = []

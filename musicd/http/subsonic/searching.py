@@ -30,25 +30,7 @@ async def _all_albums(ctx: Ctx, count: int, offset: int) -> list[AlbumView]:
 
 
 async def _all_tracks(ctx: Ctx, count: int, offset: int) -> list[TrackView]:
-    """Tracks album by album (albums by name, tracks in album order): the page is found from album sizes."""
-    catalog = ctx.services.catalog
-    out: list[TrackView] = []
-    seen = 0  # tracks in the albums walked so far
-    album_offset = 0
-    while len(out) < count:
-        page = await catalog.album_list("alphabeticalByName", ctx.user.id, _MAX, album_offset)
-        for a in page.items:
-            if seen + a.track_count > offset and len(out) < count:
-                tracks = await catalog.album_tracks(a.id, ctx.user.id)
-                skip = max(0, offset - seen)
-                out += tracks[skip:skip + count - len(out)]
-            seen += a.track_count
-            if len(out) >= count:
-                break
-        album_offset += _MAX
-        if album_offset >= page.total or not page.items:
-            break
-    return out
+    return (await ctx.services.catalog.all_tracks(ctx.user.id, count, offset)).items
 
 
 async def _search(ctx: Ctx, song_mapper: Any, album_mapper: Any, artist_mapper: Any) -> dict[str, Any]:
