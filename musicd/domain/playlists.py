@@ -60,7 +60,6 @@ class Playlist(msgspec.Struct, frozen=True):
     followers: int
     created_at: str
     updated_at: str
-    duration: float = 0.0  # seconds, all entries
 
     @property
     def snapshot_id(self) -> str:

@@ -14,7 +14,8 @@ Public methods (`user` is the asking domain User; unreadable playlists are NotFo
 - share(user, id, expires_in) -> ShareLink with its token; shares; revoke(user, id, link_id=None);
   shared(token) -> Playlist (404 unknown, 410 PlaylistShareGone revoked/expired)
 - export(user, id, "m3u8"|"xspf") -> (file name, media type, text); import_file(user, body, name, public)
-- Subsonic: subsonic_list(user, owner_id=None), subsonic_get(user, id) -> (Playlist, [PlaylistItem]),
+- Subsonic: subsonic_list(user, owner_id=None) -> [(Playlist, duration)],
+  subsonic_get(user, id) -> (Playlist, [PlaylistItem]),
   subsonic_create(user, name, song_ids, playlist_id=None), subsonic_update(user, id, name, comment, public,
   add, remove_indexes), delete(user, id)
 """
@@ -145,14 +146,17 @@ class PlaylistService(PlaylistCore):
 
     # ---- Subsonic (getPlaylists, getPlaylist, createPlaylist, updatePlaylist, deletePlaylist) ----
 
-    async def subsonic_list(self, user: User, owner_id: str | None = None) -> list[Playlist]:
-        """The user's own, collaborating and everyone's public playlists; an admin may ask for one owner's."""
+    async def subsonic_list(self, user: User, owner_id: str | None = None) -> list[tuple[Playlist, float]]:
+        """The user's own, collaborating and everyone's public playlists, each with its duration in
+        seconds; an admin may ask for one owner's."""
         if owner_id is not None and owner_id != user.id:
             if user.role != "admin":
                 raise ForbiddenError("only admins list another user's playlists", code="admin_only")
             items, _ = await self.repo.library(owner_id, owner_id, -1, 0)
-            return items
-        return await self.repo.visible(user.id)
+        else:
+            items = await self.repo.visible(user.id)
+        durations = await self.repo.durations([p.id for p in items]) if items else {}
+        return [(p, durations.get(p.id, 0.0)) for p in items]
 
     async def subsonic_get(self, user: User, playlist_id: str) -> tuple[Playlist, list[PlaylistItem]]:
         """The playlist and every item with its track (the user's state filled in)."""

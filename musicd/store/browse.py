@@ -7,6 +7,7 @@ listening_history, see migrations/0006_catalog.sql).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -103,8 +104,28 @@ def _refs(js: str | None) -> list[ArtistRef]:
     return [ArtistRef(id=i, name=n) for i, n in json.loads(js)] if js else []
 
 
-def track_from_row(r: sqlite3.Row) -> TrackView:
+@functools.cache
+def _positions(keys: tuple[str, ...]) -> dict[str, int]:
+    return {k: i for i, k in enumerate(keys)}
+
+
+class _ByName:
+    """Column access by name at tuple speed: sqlite3.Row looks names up by a linear, case-insensitive scan
+    (0.3 µs each, measured), which made building 100 TrackViews cost about 1 ms."""
+
+    __slots__ = ("_pos", "_values")
+
+    def __init__(self, r: sqlite3.Row) -> None:
+        self._pos = _positions(tuple(r.keys()))
+        self._values = tuple(r)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[self._pos[name]]
+
+
+def track_from_row(row: sqlite3.Row) -> TrackView:
     """A TrackView from a row of the track select."""
+    r = _ByName(row)
     return TrackView(
         id=r["id"], title=r["title"], artist_display=r["artist_display"], artists=_refs(r["artists_js"]),
         album_id=r["album_id"], album_name=r["album_name"], album_artist=ArtistRef(id=r["aa_id"], name=r["aa_name"]),
@@ -120,8 +141,9 @@ def track_from_row(r: sqlite3.Row) -> TrackView:
     )
 
 
-def album_from_row(r: sqlite3.Row) -> AlbumView:
+def album_from_row(row: sqlite3.Row) -> AlbumView:
     """An AlbumView from a row of the album select."""
+    r = _ByName(row)
     artist = ArtistRef(id=r["aa_id"], name=r["aa_name"])
     return AlbumView(
         id=r["id"], name=r["name"], artist=artist, artists=[artist, *_refs(r["artists_js"])],

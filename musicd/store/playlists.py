@@ -31,11 +31,9 @@ _COLS = (
     "   JOIN albums al ON al.id = t.album_id WHERE e.playlist_id = p.id ORDER BY e.position LIMIT 1),"
     " (SELECT count(*) FROM playlist_entries e WHERE e.playlist_id = p.id),"
     " (SELECT count(*) FROM playlist_follows f WHERE f.playlist_id = p.id),"
-    " p.created_at, p.updated_at,"
-    " (SELECT coalesce(sum(t.duration), 0) FROM playlist_entries e JOIN tracks t ON t.id = e.track_id"
-    "   WHERE e.playlist_id = p.id)"
+    " p.created_at, p.updated_at"
 )
-_N_COLS = 15
+_N_COLS = 14
 
 
 class TrackKey(msgspec.Struct, frozen=True):
@@ -53,7 +51,7 @@ def _playlist(r: Sequence[Any]) -> Playlist:
     return Playlist(
         id=r[0], owner_id=r[1], owner_name=r[2], name=r[3], description=r[4], public=bool(r[5]),
         collaborative=bool(r[6]), version=r[7], cover_id=r[8], first_cover_id=r[9], total=r[10], followers=r[11],
-        created_at=r[12], updated_at=r[13], duration=float(r[14]),
+        created_at=r[12], updated_at=r[13],
     )
 
 
@@ -98,6 +96,15 @@ class PlaylistEditor:
             "SELECT version, low FROM playlist_edits WHERE playlist_id = ? AND version > ?", (self.playlist_id, base)
         ) as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
+
+    async def durations(self, playlist_ids: Sequence[str]) -> dict[str, float]:
+        """Summed track durations per playlist (a join over every entry: only where a client shows it)."""
+        rows = await self.db.fetchall(
+            "SELECT e.playlist_id, coalesce(sum(t.duration), 0) FROM playlist_entries e"
+            f" JOIN tracks t ON t.id = e.track_id WHERE e.playlist_id IN ({_IDS}) GROUP BY e.playlist_id",
+            (json.dumps(list(playlist_ids)),),
+        )
+        return {r[0]: float(r[1]) for r in rows}
 
     async def existing_tracks(self, track_ids: Sequence[str]) -> set[str]:
         async with self.conn.execute(
@@ -246,6 +253,15 @@ class PlaylistRepository:
             " ORDER BY position LIMIT ? OFFSET ?", (playlist_id, limit, offset),
         )
         return [PlaylistEntry(*r) for r in rows]
+
+    async def durations(self, playlist_ids: Sequence[str]) -> dict[str, float]:
+        """Summed track durations per playlist (a join over every entry: only where a client shows it)."""
+        rows = await self.db.fetchall(
+            "SELECT e.playlist_id, coalesce(sum(t.duration), 0) FROM playlist_entries e"
+            f" JOIN tracks t ON t.id = e.track_id WHERE e.playlist_id IN ({_IDS}) GROUP BY e.playlist_id",
+            (json.dumps(list(playlist_ids)),),
+        )
+        return {r[0]: float(r[1]) for r in rows}
 
     async def existing_tracks(self, track_ids: Sequence[str]) -> set[str]:
         rows = await self.db.fetchall(f"SELECT id FROM tracks WHERE id IN ({_IDS})", (json.dumps(list(track_ids)),))

@@ -12,7 +12,7 @@ from musicd.http.subsonic.mappers import child
 __all__ = ["playlist"]
 
 
-def playlist(pl: Playlist, ctx: Ctx, duration: float | None = None) -> dict[str, Any]:
+def playlist(pl: Playlist, ctx: Ctx, duration: float) -> dict[str, Any]:
     """A Playlist (without entries); `changed` is required by the XSD and by typed clients."""
     return {
         "id": pl.id,
@@ -21,7 +21,7 @@ def playlist(pl: Playlist, ctx: Ctx, duration: float | None = None) -> dict[str,
         "owner": pl.owner_name,
         "public": pl.public,
         "songCount": pl.total,
-        "duration": round(pl.duration if duration is None else duration),
+        "duration": round(duration),
         "created": pl.created_at,
         "changed": pl.updated_at,
         "coverArt": pl.image_id,
@@ -38,7 +38,7 @@ async def get_playlists(ctx: Ctx) -> Reply:
             raise SubsonicError(ERR_GENERIC, f"no user {username!r}")
         owner_id = owner.id
     pls = await ctx.services.playlists.subsonic_list(ctx.user, owner_id)
-    return {"playlists": {"playlist": [playlist(p, ctx) for p in pls]}}
+    return {"playlists": {"playlist": [playlist(p, ctx, seconds) for p, seconds in pls]}}
 
 
 async def _with_songs(ctx: Ctx, playlist_id: str) -> dict[str, Any]:

@@ -39,10 +39,10 @@ async def test_subsonic_create_update_replace_delete(services_for, built_library
 
         # Everyone's public playlists are listed for Subsonic clients; private ones only for their owner.
         private = await s.playlists.subsonic_create(alice, "Mine", [])
-        assert {p.id for p in await s.playlists.subsonic_list(bob)} >= {pl.id}
-        assert private.id not in {p.id for p in await s.playlists.subsonic_list(bob)}
-        assert private.id in {p.id for p in await s.playlists.subsonic_list(alice)}
-        assert {p.id for p in await s.playlists.subsonic_list(root, alice.id)} == {pl.id, private.id}
+        assert {p.id for p, _ in await s.playlists.subsonic_list(bob)} >= {pl.id}
+        assert private.id not in {p.id for p, _ in await s.playlists.subsonic_list(bob)}
+        assert private.id in {p.id for p, _ in await s.playlists.subsonic_list(alice)}
+        assert {p.id for p, _ in await s.playlists.subsonic_list(root, alice.id)} == {pl.id, private.id}
         with pytest.raises(ForbiddenError):
             await s.playlists.subsonic_list(bob, alice.id)
         _, items = await s.playlists.subsonic_get(bob, pl.id)
