@@ -50,7 +50,8 @@ def create_app(config: Config) -> Litestar:
         app.state.services = services
         document_errors(app)
         if await services.accounts.count() == 0:
-            log.warning("no users yet: create the admin with `musicd user add NAME --role admin`")
+            log.warning("no users yet: open the web player to create the admin, or run"
+                        " `musicd user add NAME --role admin`")
         services.spawn("scan-on-start", services.scan_on_start())
         await services.start_playback()
         log.info("server.ready", host=config.server.host, port=config.server.port,
