@@ -97,15 +97,6 @@ class PlaylistEditor:
         ) as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
 
-    async def durations(self, playlist_ids: Sequence[str]) -> dict[str, float]:
-        """Summed track durations per playlist (a join over every entry: only where a client shows it)."""
-        rows = await self.db.fetchall(
-            "SELECT e.playlist_id, coalesce(sum(t.duration), 0) FROM playlist_entries e"
-            f" JOIN tracks t ON t.id = e.track_id WHERE e.playlist_id IN ({_IDS}) GROUP BY e.playlist_id",
-            (json.dumps(list(playlist_ids)),),
-        )
-        return {r[0]: float(r[1]) for r in rows}
-
     async def existing_tracks(self, track_ids: Sequence[str]) -> set[str]:
         async with self.conn.execute(
             f"SELECT id FROM tracks WHERE id IN ({_IDS})", (json.dumps(list(track_ids)),)
