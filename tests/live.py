@@ -117,11 +117,18 @@ def start_server(
     """Create users and scan in-process, then serve with `python -m musicd serve` until the block ends."""
     data_dir = workdir / "data"
     asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
+    env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
+    env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
+    with serve(workdir, data_dir, *folders, **env) as server:
+        yield server
+
+
+@contextmanager
+def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator[LiveServer]:
+    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends."""
     port = free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
-    env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
-    env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,24 +15,7 @@ import pytest
 
 from musicd import __version__
 from musicd.devtools.library_builder import BuiltLibrary
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(data_dir: Path, *folders: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MUSICD_")}
-    env.update({
-        "MUSICD_DATA_DIR": str(data_dir),
-        "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders),
-        "MUSICD_LIBRARY_SCAN_WORKERS": "2",
-    })
-    return env
+from tests.live import serve, server_env
 
 
 def _musicd(*args: str, env: dict[str, str], stdin: str | None = None, cwd: Path | None = None):
@@ -46,33 +27,9 @@ def _musicd(*args: str, env: dict[str, str], stdin: str | None = None, cwd: Path
 
 @pytest.fixture
 def server(built_library: BuiltLibrary, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
-        env=_env(tmp_path / "data", built_library.root), stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not answer /health in 30 s"
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    """A server that scans the library itself at start (no users, nothing prepared in-process)."""
+    with serve(tmp_path, tmp_path / "data", built_library.root) as live:
+        yield live.base
 
 
 def test_server_health_metrics_and_errors(server: str, built_library: BuiltLibrary) -> None:
@@ -106,7 +63,7 @@ def test_server_health_metrics_and_errors(server: str, built_library: BuiltLibra
 
 
 def test_cli_scan_json(built_library: BuiltLibrary, tmp_path: Path) -> None:
-    r = _musicd("scan", "--json", env=_env(tmp_path / "data", built_library.root))
+    r = _musicd("scan", "--json", env=server_env(tmp_path / "data", built_library.root))
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["added"] == len(built_library.tracks)
@@ -116,7 +73,7 @@ def test_cli_scan_json(built_library: BuiltLibrary, tmp_path: Path) -> None:
 
 
 def test_cli_user_add(tmp_path: Path) -> None:
-    env = _env(tmp_path / "data")
+    env = server_env(tmp_path / "data")
     r = _musicd("user", "add", "admin", "--role", "admin", "--password-stdin", env=env, stdin="long-enough-pw\n")
     assert r.returncode == 0, r.stderr
     assert "created admin admin" in r.stdout
@@ -133,7 +90,7 @@ def test_cli_user_add(tmp_path: Path) -> None:
 def test_cli_config_check_rejects_unknown_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[library]\nfolderz = []\n")
-    env = _env(tmp_path / "data")
+    env = server_env(tmp_path / "data")
     r = _musicd("--config", str(bad), "config", "check", env=env)
     assert r.returncode != 0
     assert "library.folderz" in r.stderr
