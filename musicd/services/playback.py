@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -44,7 +43,6 @@ STREAM_TOKEN_TTL_S = 6 * 3600
 _SOURCE_CACHE_MAX = 200_000
 _USER_CACHE_S = 30.0
 _DEVICE_CACHE_S = 30.0
-_BEARER_CACHE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,21 +86,10 @@ def _b64(b: bytes) -> str:
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
-def _seconds_left(jwt: str) -> float:
-    """Seconds until a (verified) JWT's `exp`; 0 when it cannot be read."""
-    try:
-        payload = jwt.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return max(0.0, float(claims["exp"]) - time.time())
-    except (IndexError, ValueError, KeyError, TypeError):
-        return 0.0
-
-
 class PlaybackService:
     def __init__(
         self, lookup: MediaLookup, transcoder: Transcoder, images: ImageResizer, accounts: AccountService,
         catalog: CatalogService, token_key: bytes, cfg: TranscodeConfig, metrics: Metrics,
-        access_token_user: Callable[[str], Awaitable[User]] | None = None,
     ) -> None:
         self.lookup = lookup
         self.transcoder = transcoder
@@ -116,14 +103,10 @@ class PlaybackService:
         self._sources: dict[str, SourceRow] = {}
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
-        self._verify_access = access_token_user
-        self._bearer: dict[str, tuple[User, float]] = {}
         accounts.on_user_changed(self._user_changed)
 
     async def _user_changed(self, user_id: str, revoke: bool) -> None:
         self._users.pop(user_id, None)
-        for token in [t for t, (u, _) in self._bearer.items() if u.id == user_id]:
-            self._bearer.pop(token, None)
 
     # ---- the catalogue, in memory ----
 
@@ -272,25 +255,6 @@ class PlaybackService:
             if resized is not None:
                 return self._file(str(resized.path), resized.mime, f"img{size}")
         return self._file(str(cover.path), cover.mime, "img")
-
-    async def user_for_access_token(self, token: str) -> User:
-        """The user of a /v1 access token, remembered for a few seconds (never past its expiry).
-
-        A player fetches many ranges and images in a burst; checking the JWT signature each time was
-        about a third of a media request's CPU. A change to the user (disable, password, settings)
-        forgets them here at once, as the auth service does.
-        """
-        now = time.monotonic()
-        hit = self._bearer.get(token)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        if self._verify_access is None:
-            raise AuthError("access tokens are not accepted here", code="invalid_token")
-        user = await self._verify_access(token)
-        if len(self._bearer) > 10_000:
-            self._bearer.clear()
-        self._bearer[token] = (user, now + min(_BEARER_CACHE_S, _seconds_left(token)))
-        return user
 
     # ---- signed stream URLs (for <audio>, <img> and Subsonic-less clients that cannot send headers) ----
 

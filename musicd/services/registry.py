@@ -96,8 +96,7 @@ class Services:
             on_finished=lambda kind, ok: self.metrics.transcode_done.labels(kind, "done" if ok else "failed").inc(),
         )
         self.playback = PlaybackService(media, self.transcoder, ImageResizer(config.data_dir / "image-cache"),
-                                        self.accounts, self.catalog, keys.token_key, tc, self.metrics,
-                                        access_token_user=self.auth.user_for_access_token)
+                                        self.accounts, self.catalog, keys.token_key, tc, self.metrics)
         self.transcoding = TranscodeService(media, self.transcoder, self.playback, tc, self.metrics,
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)

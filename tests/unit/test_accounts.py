@@ -84,3 +84,28 @@ async def test_change_password(services_for) -> None:
         with pytest.raises(AuthError):
             await s.accounts.authenticate("alice", PASSWORD)
         assert (await s.accounts.subsonic_password("alice"))[1] == "another-passphrase"
+
+
+async def test_access_tokens_are_remembered_until_the_user_changes(services_for, monkeypatch) -> None:
+    from musicd.services import auth as auth_module
+
+    async with services_for() as s:
+        user = await s.accounts.create("b", "long-enough-pw")
+        token = (await s.auth.login("b", "long-enough-pw", "127.0.0.1")).access_token
+        calls = 0
+        real = auth_module.jwt.decode
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(auth_module.jwt, "decode", counting)
+        for _ in range(5):
+            assert (await s.auth.user_for_access_token(token)).id == user.id
+        assert calls == 1
+        await s.accounts.update(user.id, disabled=True)
+        with pytest.raises(AuthError):
+            await s.auth.user_for_access_token(token)
+        with pytest.raises(AuthError):
+            await s.auth.user_for_access_token("not.a.jwt")

@@ -36,7 +36,7 @@ _PAST_S = 7 * 24 * 3600
 async def _media_user(request: Request[Any, Any, Any], services: Services, item_id: str, st: str | None) -> User:
     token = bearer_token(request)
     if token is not None:
-        return await services.playback.user_for_access_token(token)
+        return await services.auth.user_for_access_token(token)
     if st:
         return await services.playback.user_for_stream_token(st, item_id)
     raise AuthError("this needs an access token (Authorization: Bearer ...) or a stream token (?st=...)",

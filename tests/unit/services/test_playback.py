@@ -52,27 +52,3 @@ async def test_stream_tokens(services_for, built_library: BuiltLibrary) -> None:
         with pytest.raises(AuthError):
             await pb.user_for_stream_token(pb.stream_token(user.id, "track1"), "track1")
         assert int(tok.split(".")[1], 16) > time.time()
-
-
-async def test_access_tokens_are_remembered_until_the_user_changes(services_for,  # type: ignore[no-untyped-def]
-                                                                   built_library: BuiltLibrary) -> None:
-    async with services_for(built_library.root) as s:
-        user = await s.accounts.create("b", "long-enough-pw")
-        token = (await s.auth.login("b", "long-enough-pw", "127.0.0.1")).access_token
-        calls = 0
-        real = s.playback._verify_access
-
-        async def counting(t: str):  # type: ignore[no-untyped-def]
-            nonlocal calls
-            calls += 1
-            return await real(t)
-
-        s.playback._verify_access = counting
-        for _ in range(5):
-            assert (await s.playback.user_for_access_token(token)).id == user.id
-        assert calls == 1
-        await s.accounts.update(user.id, disabled=True)
-        with pytest.raises(AuthError):
-            await s.playback.user_for_access_token(token)
-        with pytest.raises(AuthError):
-            await s.playback.user_for_access_token("not.a.jwt")
