@@ -14,6 +14,7 @@ from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.realtime import install_realtime, realtime_socket
 from musicd.http.share import ShareController
 from musicd.http.subsonic import SharePageController, subsonic_route
 from musicd.http.system import SystemController
@@ -23,6 +24,7 @@ from musicd.http.v1.admin_library import AdminLibraryController
 from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.friends import FriendsController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
@@ -54,11 +56,14 @@ def create_app(config: Config) -> Litestar:
                         " `musicd user add NAME --role admin`")
         services.spawn("scan-on-start", services.scan_on_start())
         await services.start_playback()
+        install_realtime(services)
+        services.spawn("realtime", services.realtime.run())
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:
             yield
         finally:
+            services.realtime.close_all()
             await services.close()
 
     def provide_services() -> Services:
@@ -87,6 +92,8 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        FriendsController,
+        realtime_socket,
         WebController,
     ]
     return Litestar(

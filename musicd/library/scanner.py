@@ -67,6 +67,7 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     report: dict[str, Any] = msgspec.field(default_factory=dict)  # what referred to removed tracks
     changed_track_ids: list[str] = msgspec.field(default_factory=list)  # added, updated or moved
     removed_track_ids: list[str] = msgspec.field(default_factory=list)
+    album_ids: list[str] = msgspec.field(default_factory=list)  # albums whose tracks changed, came or went
 
 
 def _read_batch(jobs: list[tuple[str, int, int, str | None]], covers_dir: str) -> list[ScannedTrack | Failure]:
@@ -269,6 +270,7 @@ class Scanner:
             progress("finalize", 0, 0)
         await self.catalog.finalize(touched)
         await self.catalog.mark_scanned(fid)
+        summary.album_ids.extend(sorted(touched))
 
     async def _flush(
         self, fid: int, changes: list[TrackChange], old_albums: set[str], summary: ScanSummary

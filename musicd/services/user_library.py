@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistView, CursorPage, Page, PlayedTrack, TrackView
+from musicd.domain.events import FollowsChanged, RatingChanged, SavesChanged
 from musicd.errors import NotFoundError, ValidationError
+from musicd.services.bus import EventBus
 from musicd.store.browse import BrowseRepository
 from musicd.store.user_library import UserLibraryRepository
 
@@ -61,9 +63,10 @@ def _paging(limit: int, offset: int = 0) -> None:
 class UserLibraryService:
     """Everything here acts for one user, named by `user_id`."""
 
-    def __init__(self, repo: UserLibraryRepository, browse: BrowseRepository) -> None:
+    def __init__(self, repo: UserLibraryRepository, browse: BrowseRepository, bus: EventBus) -> None:
         self.repo = repo
         self.browse = browse
+        self.bus = bus
 
     async def _require(self, kind: str, ids: Sequence[str]) -> list[str]:
         """The ids, deduplicated in order; NotFoundError naming the first unknown one."""
@@ -81,11 +84,13 @@ class UserLibraryService:
         wanted = await self._require(_kind(kind, ITEM_KINDS), ids)
         if wanted:
             await self.repo.save(user_id, kind, wanted)
+            self.bus.publish(SavesChanged(user_id=user_id, kind=kind, ids=tuple(wanted), saved=True))
 
     async def unsave(self, kind: str, ids: Sequence[str], user_id: str) -> None:
         """Remove saved items; ids that were not saved are ignored."""
         if ids:
             await self.repo.unsave(user_id, _kind(kind, ITEM_KINDS), list(ids))
+            self.bus.publish(SavesChanged(user_id=user_id, kind=kind, ids=tuple(dict.fromkeys(ids)), saved=False))
 
     async def contains(self, kind: str, ids: Sequence[str], user_id: str) -> list[bool]:
         """For each id, whether the user saved it."""
@@ -116,6 +121,7 @@ class UserLibraryService:
             raise ValidationError("rating must be between 0 and 5", code="bad_rating")
         await self._require(_kind(kind, ITEM_KINDS), [item_id])
         await self.repo.set_rating(user_id, kind, item_id, rating)
+        self.bus.publish(RatingChanged(user_id=user_id, kind=kind, item_id=item_id, rating=rating))
 
     # ---- follows ----
 
@@ -127,10 +133,13 @@ class UserLibraryService:
         wanted = await self._require(kind, ids)
         if wanted:
             await self.repo.follow(user_id, kind, wanted)
+            self.bus.publish(FollowsChanged(user_id=user_id, kind=kind, ids=tuple(wanted), following=True))
 
     async def unfollow(self, kind: str, ids: Sequence[str], user_id: str) -> None:
         if ids:
             await self.repo.unfollow(user_id, _kind(kind, FOLLOW_KINDS), list(ids))
+            self.bus.publish(FollowsChanged(user_id=user_id, kind=kind, ids=tuple(dict.fromkeys(ids)),
+                                            following=False))
 
     async def is_following(self, kind: str, ids: Sequence[str], user_id: str) -> list[bool]:
         if not ids:

@@ -48,6 +48,8 @@ class PasswordBody(msgspec.Struct, forbid_unknown_fields=True):
 class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     default_quality: Literal["low", "normal", "high", "lossless"] | None = None
     download_allowed: bool | None = None
+    share_activity: bool | None = None  # followers see what you play (off by default)
+    private_session: bool | None = None  # true: hide your listening for an hour; false: end that now
 
 
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -148,7 +150,8 @@ class AccountsController(Controller):
     @put("/me/settings", status_code=HTTP_200_OK)
     async def change_settings(self, request: Request[Any, Any, Any], data: SettingsBody, user: User,
                               services: Services) -> dict[str, Any]:
-        """Change the default quality or the download setting of the current user."""
+        """Change the default quality, the download setting, sharing one's listening with followers, or start
+        (true) / end (false) a private session of one hour that hides it."""
         changed = await services.accounts.update(user.id, settings=_settings_dict(data))
         return msgspec.structs.asdict(changed.settings)
 
