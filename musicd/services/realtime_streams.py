@@ -5,8 +5,8 @@ Every event recorded for a user takes the next seq. A stream's first seq is the 
 milliseconds, so seqs keep increasing across restarts and a resume from before a restart is answered
 with resync_required rather than with the wrong events. The history keeps at least the last
 `history_events` events or the last `history_seconds` seconds (whichever is more), never more than
-`history_max_events` events nor `history_max_bytes`. A topic stays recorded for `history_seconds` after its last subscriber left, so a
-client that reconnects and subscribes again can resume it.
+`history_max_events` events nor `history_max_bytes`. A topic stays recorded for `history_seconds` after
+its last subscriber left, so a client that reconnects and subscribes again can resume it.
 """
 
 from __future__ import annotations

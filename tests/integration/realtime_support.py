@@ -105,17 +105,17 @@ class Client:
     async def send(self, msg: dict[str, Any] | str) -> None:
         await self.ws.send(msg if isinstance(msg, str) else json.dumps(msg))
 
-    async def next(self, timeout: float = 5) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+    async def next(self, within: float = 5) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.ws.recv(), within)
         msg = json.loads(raw)
         assert set(msg) == {"type", "seq", "data"}, msg
         self.received.append(msg)
         return msg  # type: ignore[no-any-return]
 
-    async def expect(self, kind: str, timeout: float = 5, where: Callable[[dict[str, Any]], bool] | None = None
+    async def expect(self, kind: str, within: float = 5, where: Callable[[dict[str, Any]], bool] | None = None
                      ) -> dict[str, Any]:
         """Skip messages until one of `kind` (matching `where`) comes; its data."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             msg = await self.next(max(0.01, deadline - time.monotonic()))
             if msg["type"] == "ping":
@@ -132,12 +132,12 @@ class Client:
             except TimeoutError:
                 return out
 
-    async def closed(self, timeout: float = 8) -> tuple[int, str]:
+    async def closed(self, within: float = 8) -> tuple[int, str]:
         """Wait for the server to close; (code, reason)."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 while True:
-                    await self.next(timeout)
+                    await self.next(within)
         except ConnectionClosed as e:
             assert e.rcvd is not None, "the server closed without a close frame"
             return e.rcvd.code, e.rcvd.reason

@@ -5,6 +5,7 @@ deleted), each closing the socket within 5 s."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -111,14 +112,18 @@ async def test_disabled_and_deleted_users_are_closed(live_server: LiveServer) ->
         await _closed_with(c, "session_revoked")
 
 
+def _passwd_cli(server: LiveServer, name: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "musicd", "user", "passwd", name, "--password-stdin"],
+                       input="a-new-password-2\n", text=True, capture_output=True, env=server_env(server.data_dir),
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
 async def test_password_changed_by_another_process(live_server: LiveServer) -> None:
     """`musicd user passwd` runs in its own process: the periodic check closes the socket within 5 s."""
     name, password, _ = new_user(live_server)
     c = await Client.open(live_server, live_server.login(name, password)["access_token"])
-    env = server_env(live_server.data_dir)
-    r = subprocess.run([sys.executable, "-m", "musicd", "user", "passwd", name, "--password-stdin"],
-                       input="a-new-password-2\n", text=True, capture_output=True, env=env, timeout=60)
-    assert r.returncode == 0, r.stderr
+    await asyncio.to_thread(_passwd_cli, live_server, name)
     await _closed_with(c, "session_revoked", within=5.5)
 
 

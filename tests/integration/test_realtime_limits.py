@@ -12,9 +12,7 @@ import socket
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
-import httpx
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary, write_tags
@@ -145,21 +143,21 @@ async def test_scans_reach_library_and_album_subscribers(small: tuple[LiveServer
     write_tags(new_dir / "01 Fresh.flac", replace(edited, title="Fresh", album="Fresh Release",
                                                   album_artist="Realtime Band", artist="Realtime Band",
                                                   artists=("Realtime Band",), mbid_album=None, mbid_recording=None))
-    Path(lib.root / gone.path).unlink()
+    os.unlink(lib.root / gone.path)
     with api(server, admin) as http:
         assert http.post("/v1/admin/scan", json={}).status_code == 202
-    started = await watcher.expect("scan_started", timeout=30)
+    started = await watcher.expect("scan_started", within=30)
     assert started["started_at"]
-    progress = await watcher.expect("scan_progress", timeout=30)
+    progress = await watcher.expect("scan_progress", within=30)
     assert progress["phase"] in ("walk", "read", "finalize")
-    done = await watcher.expect("scan_done", timeout=60)
+    done = await watcher.expect("scan_done", within=60)
     assert (done["added"], done["updated"], done["removed"], done["error"]) == (1, 1, 1, None)
-    changed = await watcher.expect("library_changed", timeout=30)
+    changed = await watcher.expect("library_changed", within=30)
     assert len(changed["new_album_ids"]) == 1 and album_id in changed["album_ids"]
     assert len(changed["removed_track_ids"]) == 1 and changed["truncated"] is False
-    album = await watcher.expect("album_changed", timeout=10, where=lambda d: d["album_id"] == album_id)
+    album = await watcher.expect("album_changed", within=10, where=lambda d: d["album_id"] == album_id)
     assert album["removed"] is False
     # The new album is there for whoever refreshes.
-    r = httpx.get(f"{server.base}/v1/albums/{changed['new_album_ids'][0]}", headers=server.headers("alice"))
-    assert r.json()["name"] == "Fresh Release"
+    with api(server, admin) as http:
+        assert http.get(f"/v1/albums/{changed['new_album_ids'][0]}").json()["name"] == "Fresh Release"
     await watcher.close()
