@@ -47,7 +47,7 @@ def _pct(xs: list[float], p: float) -> float:
     if not xs:
         return float("nan")
     s = sorted(xs)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def _summary(xs: list[float]) -> dict[str, float]:
@@ -156,8 +156,8 @@ async def _open(ws_url: str, token: str, topic: str) -> Sock:
     return s
 
 
-async def _run(base: str, admin: str, password: str, n_conns: int, n_users: int, n_changes: int,
-               n_plays: int) -> dict[str, Any]:
+def _setup(base: str, admin: str, password: str, n_users: int) -> dict[str, Any]:
+    """Accounts, a public playlist of the first one (who shares their listening), everyone else following them."""
     http = httpx.Client(base_url=base, timeout=60)
     login = http.post("/v1/auth/login", json={"username": admin, "password": password})
     login.raise_for_status()
@@ -179,7 +179,18 @@ async def _run(base: str, admin: str, password: str, n_conns: int, n_users: int,
     for u in users[1:]:
         http.put("/v1/me/following", params={"type": "user", "ids": owner["id"]},
                  headers={"Authorization": f"Bearer {u['token']}"}).raise_for_status()
+    return {"http": http, "users": users, "owner": oh, "tracks": tracks, "playlist": pid}
 
+
+def _post(ctx: dict[str, Any], path: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = ctx["http"].post(path, json=body, headers=ctx["owner"])
+    r.raise_for_status()
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def _run(base: str, ctx: dict[str, Any], n_conns: int, n_changes: int, n_plays: int) -> dict[str, Any]:
+    users, tracks, pid = ctx["users"], ctx["tracks"], ctx["playlist"]
+    n_users = len(users)
     await asyncio.sleep(1.0)
     rss_before = _metric(base, "process_resident_memory_bytes")
     ws_url = base.replace("http://", "ws://").replace("https://", "wss://") + "/v1/realtime"
@@ -202,10 +213,8 @@ async def _run(base: str, admin: str, password: str, n_conns: int, n_users: int,
     for i in range(n_changes):
         tid = tracks[i % len(tracks)]
         t = time.perf_counter()
-        r = await asyncio.to_thread(http.post, f"/v1/playlists/{pid}/tracks", json={"uris": [f"musicd:track:{tid}"]},
-                                    headers=oh)
-        r.raise_for_status()
-        key = ("playlist_changed", r.json()["snapshot_id"])
+        snap = await asyncio.to_thread(_post, ctx, f"/v1/playlists/{pid}/tracks", {"uris": [f"musicd:track:{tid}"]})
+        key = ("playlist_changed", snap["snapshot_id"])
         await asyncio.wait_for(asyncio.gather(*(s.wait(key) for s in socks)), 30)
         got = [s.seen[key] - t for s in socks]
         per += got
@@ -222,9 +231,7 @@ async def _run(base: str, admin: str, password: str, n_conns: int, n_users: int,
         for s in followers:
             s.seen.pop(key, None)
         t = time.perf_counter()
-        r = await asyncio.to_thread(http.post, "/v1/me/player/events", json={"track_id": tid, "event": "start"},
-                                    headers=oh)
-        r.raise_for_status()
+        await asyncio.to_thread(_post, ctx, "/v1/me/player/events", {"track_id": tid, "event": "start"})
         await asyncio.wait_for(asyncio.gather(*(s.wait(key) for s in followers)), 30)
         got = [s.seen[key] - t for s in followers]
         fper += got
@@ -232,6 +239,7 @@ async def _run(base: str, admin: str, password: str, n_conns: int, n_users: int,
         await asyncio.sleep(0.3)
 
     sent = _metric(base, "musicd_realtime_messages_sent_total")
+    load = os.getloadavg()
     resyncs = sum(_metric(base, "musicd_realtime_resyncs_total", f'reason="{r}"')
                   for r in ("slow_consumer", "server_overflow", "too_far_behind"))
     for s in socks:
@@ -248,6 +256,7 @@ async def _run(base: str, admin: str, password: str, n_conns: int, n_users: int,
         "friend_activity_to_all_followers": _summary(flast),
         "friend_activity_target_p95_ms": 1000,
         "server_messages_sent": sent, "server_resyncs": resyncs,
+        "load_average_1m_5m": [round(load[0], 1), round(load[1], 1)],
     }
 
 
@@ -266,12 +275,12 @@ def main() -> None:
     if a.base_url:
         if not a.password:
             sys.exit("--password is needed with --base-url")
-        out = asyncio.run(_run(a.base_url.rstrip("/"), a.user, a.password, a.connections, a.users, a.changes,
-                               a.plays))
+        base = a.base_url.rstrip("/")
+        out = asyncio.run(_run(base, _setup(base, a.user, a.password, a.users), a.connections, a.changes, a.plays))
     else:
         pw = secrets.token_urlsafe(12)
         with _own_server(pw) as base:
-            out = asyncio.run(_run(base, "admin", pw, a.connections, a.users, a.changes, a.plays))
+            out = asyncio.run(_run(base, _setup(base, "admin", pw, a.users), a.connections, a.changes, a.plays))
     out["cpus"] = os.cpu_count()
     print(json.dumps(out))
 

@@ -72,6 +72,7 @@ class FriendActivityService:
         self._users: dict[str, User | None] = {}
         self._followers: dict[str, frozenset[str]] = {}
         self._live: dict[str, _Live] = {}
+        self._hub: RealtimeHub | None = None
 
     # ---- consent and follows (cached, kept current by account and follow events) ----
 
@@ -128,9 +129,10 @@ class FriendActivityService:
         context = e.context_uri or (live.context_uri if live and live.track_id == e.track_id else None)
         at = live.at if live is not None and live.track_id == e.track_id and not playing else e.at
         live = self._live[e.user_id] = _Live(e.track_id, context, e.at if playing else at, playing)
-        followers = await self.followers(e.user_id)
+        hub = self._hub
+        followers = [f for f in await self.followers(e.user_id) if hub is None or hub.has_stream(f)]
         if not followers:
-            return []
+            return []  # nobody who could hear of it is connected: no track lookup
         activity = await self._activity(e.user_id, live.track_id, live.context_uri, live.at, playing, None)
         return [Delivery("friend_activity", activity, users=followers)] if activity else []
 
@@ -188,6 +190,7 @@ class FriendActivityService:
 
     def install(self, hub: RealtimeHub) -> None:
         """Register the routes and the command on the realtime hub."""
+        self._hub = hub
         for kind in (ev.PlayStarted, ev.PlayProgressed, ev.PlayEnded, ev.PlayScrobbled):
             hub.route(kind, self.route, ("friend_activity",))  # type: ignore[arg-type]
         for kind in (ev.FollowsChanged, ev.UserChanged, ev.UserSettingsChanged, ev.UserDeleted):

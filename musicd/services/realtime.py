@@ -128,6 +128,10 @@ class RealtimeHub:
         if not st.conns:
             st.idle_since = time.monotonic()
 
+    def has_stream(self, user_id: str) -> bool:
+        """Whether events for this user are kept (they are or were connected lately)."""
+        return user_id in self._streams
+
     def ready(self, conn: Connection) -> str:
         """The `ready` message: who, where the stream is, the limits."""
         c = self.cfg

@@ -10,31 +10,26 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Console, sync_api
-from tests.live import USERS, LiveServer
+from tests.e2e.conftest import Console, login, new_page, sync_api
+from tests.live import LiveServer
 
 Page = sync_api.Page
 expect = sync_api.expect
 
 pytestmark = pytest.mark.slow
 
-PLAYING = "() => { const a = window.musicd && window.musicd.player.audio; return Boolean(a && !a.paused && a.currentTime > 0.2); }"
+PLAYING = """() => { const a = window.musicd && window.musicd.player.audio;
+                     return Boolean(a && !a.paused && a.currentTime > 0.2); }"""
 
 
 def _page(browser: sync_api.Browser, console: Console) -> Page:
-    page = browser.new_context(viewport={"width": 1400, "height": 850}).new_page()
+    page = new_page(browser, console, viewport={"width": 1400, "height": 850})  # wide enough for the panel
     page.set_default_timeout(15_000)
-    console.attach(page)
     return page
 
 
 def _login(page: Page, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.wait_for_url(re.compile(r"/login"))
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(USERS[name][0])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
+    login(page, base, name)
     page.wait_for_function("() => document.documentElement.dataset.realtime === 'open'")
 
 
@@ -63,7 +58,7 @@ def test_friend_activity_panel_updates_live(browser: sync_api.Browser, web_serve
     panel = alice.locator("#friends-panel")
     expect(panel.get_by_role("heading", name="Friend activity")).to_be_visible()
     alice.evaluate("""() => { window.__sameDocument = true; window.__heard = [];
-                              window.musicd.realtime.on("friend_activity", (d) => window.__heard.push(d.track.name)); }""")
+        window.musicd.realtime.on("friend_activity", (d) => window.__heard.push(d.track.name)); }""")
 
     bob = _page(browser, console)
     _login(bob, base, "bob")
