@@ -36,6 +36,7 @@ __all__ = ["Command", "Delivery", "RealtimeHub", "Router", "TopicCheck"]
 log = get_logger("musicd.realtime")
 
 _STREAM_KEEP_S = 3600.0  # a stream (seq and history) outlives its last connection by this long
+_SWEEP_S = 60.0  # how often topics nobody follows any more are forgotten
 _TOKEN_CLOSE = {"token_expired": "token_expired", "token_revoked": "session_revoked",
                 "account_disabled": "session_revoked"}
 
@@ -69,6 +70,7 @@ class RealtimeHub:
         self._topic_users: dict[str, set[str]] = {}
         self._conns: set[Connection] = set()
         self._last_recheck = 0.0
+        self._last_sweep = time.monotonic()
         self.event_types: set[str] = set()  # every event message type a router may send
 
     # ---- extension points ----
@@ -326,6 +328,19 @@ class RealtimeHub:
             if not st.conns and now - st.idle_since > _STREAM_KEEP_S:
                 self._last_seq[uid] = st.seq
                 del self._streams[uid]
+        if now - self._last_sweep >= _SWEEP_S:
+            self._last_sweep = now
+            self._sweep_topics()
+
+    def _sweep_topics(self) -> None:
+        """Forget topics whose linger time ran out (a client that browsed many albums leaves none behind)."""
+        for topic, users in list(self._topic_users.items()):
+            for uid in list(users):
+                st = self._streams.get(uid)
+                if st is None or not st.follows(topic):
+                    users.discard(uid)
+            if not users:
+                del self._topic_users[topic]
 
     def gauges(self) -> None:
         """Set the realtime gauges (called when /metrics is read)."""
