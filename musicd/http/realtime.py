@@ -136,6 +136,10 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
              asyncio.create_task(conn.closing.wait())]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        reader = tasks[0]  # a failed send is a client gone away; a failed read of a message is a bug
+        if reader in done and (exc := reader.exception()) is not None and not isinstance(
+                exc, WebSocketDisconnect | OSError):
+            log.error("realtime.connection_failed", user=conn.user.id, error=f"{type(exc).__name__}: {exc}")
         if tasks[1] not in done and conn.close_code is not None:
             # Let the writer send what a close leaves queued (an error that explains it), for a moment.
             with contextlib.suppress(TimeoutError):
