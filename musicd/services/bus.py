@@ -8,10 +8,11 @@ it is closed (its reader gets `SubscriptionClosed`).
 
 `consume(name, handler, ...)` registers a consumer: a subscription plus a task (started by `start()`)
 that hands every event to `handler` in order and calls `on_overflow` for a marker. `await
-publish_and_wait(event)` publishes and returns once every running consumer has handled the event: what a
-service uses when its caller must see the consequences (a revoked session's caches dropped, a new
-playlist searchable). Handlers must not call `publish_and_wait` themselves (they would wait for their
-own queue); they may `publish`.
+publish_and_wait(event)` publishes and returns once every running consumer registered with `awaited=True`
+has handled the event: what a service uses when its caller must see the consequences (a revoked
+session's caches dropped, a new playlist searchable). Consumers that only inform (the realtime channel,
+metrics) are not awaited, so a backlog there never slows a request. Handlers must not call
+`publish_and_wait` themselves (they would wait for their own queue); they may `publish`.
 
 Legacy: the untyped topic API (`subscribe(topic)` -> an unbounded asyncio.Queue, `publish(topic, item)`,
 `unsubscribe(topic, queue)`, `depth(topic)`) stays only for the play-event batch writer, until it stops
@@ -148,12 +149,14 @@ class Subscription:
 
 
 class _Consumer:
-    __slots__ = ("handler", "on_overflow", "sub", "task")
+    __slots__ = ("awaited", "handler", "on_overflow", "sub", "task")
 
-    def __init__(self, sub: Subscription, handler: Handler, on_overflow: Callable[[], Awaitable[None]] | None) -> None:
+    def __init__(self, sub: Subscription, handler: Handler, on_overflow: Callable[[], Awaitable[None]] | None,
+                 awaited: bool) -> None:
         self.sub = sub
         self.handler = handler
         self.on_overflow = on_overflow
+        self.awaited = awaited
         self.task: asyncio.Task[Any] | None = None
 
 
@@ -190,9 +193,9 @@ class EventBus:
         return len(self._fan_out(event))
 
     async def publish_and_wait(self, event: Event, within: float = 30.0) -> None:
-        """Publish, then wait (at most `within` s) until every running consumer has handled the event."""
+        """Publish, then wait (at most `within` s) until every running awaited consumer has handled the event."""
         waits = [c.sub.handled_future(pos) for c, pos in self._fan_out(event)
-                 if c is not None and c.task is not None and not c.task.done()]
+                 if c is not None and c.awaited and c.task is not None and not c.task.done()]
         if not waits:
             return
         _, pending = await asyncio.wait(waits, timeout=within)
@@ -224,12 +227,13 @@ class EventBus:
     # ---- consumers ----
 
     def consume(self, name: str, handler: Handler, kinds: tuple[type[Event], ...] | None = None, *,
-                on_overflow: Callable[[], Awaitable[None]] | None = None, maxsize: int | None = None) -> Subscription:
+                on_overflow: Callable[[], Awaitable[None]] | None = None, maxsize: int | None = None,
+                awaited: bool = True) -> Subscription:
         """Register a consumer: `handler(event)` for each event of `kinds`, in order, once `start()` ran.
         On overflow `on_overflow()` is called instead of the lost events (give it for consumers that must
-        not miss anything: it rebuilds from the source of truth)."""
+        not miss anything: it rebuilds from the source of truth). `awaited`: `publish_and_wait` waits for it."""
         sub = self.listen(name, kinds, maxsize=maxsize, policy="resync")
-        self._consumers.append(_Consumer(sub, handler, on_overflow))
+        self._consumers.append(_Consumer(sub, handler, on_overflow, awaited))
         return sub
 
     def start(self, spawn: Spawner | None = None) -> None:

@@ -46,12 +46,14 @@ def wire_consumers(s: Services) -> None:
 
     async def accounts(e: Any = None) -> None:
         uid = getattr(e, "user_id", None)  # None (after an overflow): forget everyone
-        for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback):
+        for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback, s.friends):
             cache.forget_user(uid)
 
     bus.consume("search", search, _SEARCH, on_overflow=rebuild_search)
-    bus.consume("metrics", count_scan, (ev.ScanDone,))  # type: ignore[arg-type]
+    bus.consume("metrics", count_scan, (ev.ScanDone,), awaited=False)  # type: ignore[arg-type]
     bus.consume("media", media, (ev.LibraryChanged,), on_overflow=media)
     bus.consume("accounts", accounts, _ACCOUNTS, on_overflow=accounts)
-    bus.consume("friend-activity", s.friends.record, (ev.PlayStarted, ev.PlayEnded, ev.PlayScrobbled))  # type: ignore[arg-type]
-    bus.consume("realtime", s.realtime.on_event, on_overflow=s.realtime.on_overflow)
+    # These only inform: requests never wait for them.
+    bus.consume("friend-activity", s.friends.record, (ev.PlayStarted, ev.PlayEnded, ev.PlayScrobbled),  # type: ignore[arg-type]
+                awaited=False)
+    bus.consume("realtime", s.realtime.on_event, on_overflow=s.realtime.on_overflow, awaited=False)

@@ -98,18 +98,25 @@ class FriendActivityService:
             self._followers[user_id] = frozenset(await self.social.followers_of(user_id))
         return self._followers[user_id]
 
-    async def forget(self, e: Any) -> Sequence[Delivery]:
-        """Drop what an account or follow change made stale (a router that sends nothing)."""
-        if isinstance(e, ev.FollowsChanged):
-            if e.kind == "user":
-                for uid in e.ids:
-                    self._followers.pop(uid, None)
-        elif isinstance(e, ev.UserDeleted):
-            self._users.pop(e.user_id, None)
-            self._live.pop(e.user_id, None)
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop a cached account (None: all); the awaited bus consumer of account changes calls this, so a
+        private session or sharing turned off applies before the settings request answers."""
+        if user_id is None:
+            self._users.clear()
             self._followers.clear()
-        else:
-            self._users.pop(e.user_id, None)
+            return
+        self._users.pop(user_id, None)
+
+    async def _follows(self, e: ev.FollowsChanged) -> Sequence[Delivery]:
+        """Followers changed (a router that sends nothing: it runs in order with the play events)."""
+        if e.kind == "user":
+            for uid in e.ids:
+                self._followers.pop(uid, None)
+        return []
+
+    async def _deleted(self, e: ev.UserDeleted) -> Sequence[Delivery]:
+        self._live.pop(e.user_id, None)
+        self._followers.clear()
         return []
 
     # ---- the realtime route: play events -> friend_activity for followers ----
@@ -193,6 +200,6 @@ class FriendActivityService:
         self._hub = hub
         for kind in (ev.PlayStarted, ev.PlayProgressed, ev.PlayEnded, ev.PlayScrobbled):
             hub.route(kind, self.route, ("friend_activity",))  # type: ignore[arg-type]
-        for kind in (ev.FollowsChanged, ev.UserChanged, ev.UserSettingsChanged, ev.UserDeleted):
-            hub.route(kind, self.forget)
+        hub.route(ev.FollowsChanged, self._follows)  # type: ignore[arg-type]
+        hub.route(ev.UserDeleted, self._deleted)  # type: ignore[arg-type]
         hub.command("get_friend_activity", self.command)

@@ -111,7 +111,9 @@ async def test_a_client_that_never_reads_stays_within_its_bounds(small: tuple[Li
         if rcvd is not None:  # the close frame, when it made it out before the socket was dropped
             assert (rcvd.code, close_name(rcvd.reason)) == (CLOSE["too_slow"], "too_slow")
     produced = (i + 1) * len(batch["events"])
-    assert "resync_required" in got and len(got) < produced / 2, "most messages were dropped, not buffered"
+    # What was already in the socket buffers arrives (up to the resync_required, when it made it out before
+    # the connection was dropped); everything else was thrown away, not buffered.
+    assert len(got) < produced / 2, "most messages were dropped, not buffered"
     # The server is fine: a new connection of the same user works.
     c2 = await Client.open(server, token)
     await c2.send({"type": "ping"})
