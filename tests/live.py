@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -129,9 +131,12 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator
     port = free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
+    # A session of its own: stopping it stops granian's worker too, even one still starting when the
+    # main process is told to stop (otherwise it lives on as an orphan).
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        start_new_session=True,
     )
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
@@ -147,10 +152,16 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator
             time.sleep(0.1)
         yield server
     finally:
-        proc.terminate()
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.wait()
+        _signal_group(proc, signal.SIGKILL)  # a worker left behind by its main process
         log.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
