@@ -20,6 +20,7 @@ import httpx
 from musicd.config import Config, load_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+START_WAIT_S = 120
 
 # The accounts every live server has: name -> (password, role).
 USERS: dict[str, tuple[str, str]] = {
@@ -140,7 +141,8 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator
     )
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
+        deadline = time.monotonic() + START_WAIT_S
         while True:
             assert proc.poll() is None, server.log()
             try:
@@ -148,7 +150,7 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "server did not answer /health in 30 s\n" + server.log()
+            assert time.monotonic() < deadline, f"server did not answer /health in {START_WAIT_S} s\n" + server.log()
             time.sleep(0.1)
         yield server
     finally:
