@@ -105,4 +105,3 @@ def test_writes_are_visible_to_the_next_read_under_heavy_reads(live_server: Live
     assert not failures, f"{len(failures)} of {ROUNDS} rounds missed their own write: {failures[:5]}"
     assert not read_errors, read_errors[:5]
     assert min(counts) > 0, counts  # every reader really read while the writes went on
-    print("reads per reader", counts)
