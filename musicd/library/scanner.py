@@ -5,9 +5,10 @@ match a vanished one is a move and keeps its track id (playlists, stars and hist
 so is one with the vanished track's MusicBrainz recording id. Files that cannot be read are
 logged with their reason, remembered, counted, and never stop the scan.
 
-A scan that stops part-way (killed, a full disk) leaves committed tracks whose albums were never
-finalized; the store keeps durable marks on those albums, and the next scan heals them first
-(`ScanSummary.healed_albums`) and reports their tracks as changed, so the search index follows.
+Every album whose tracks a scan writes or deletes stays marked in the store (durably, in the same
+transaction) until a scan completes. A scan that stops part-way (killed, a full disk) leaves its
+marks, and the next scan heals those albums (`ScanSummary.healed_albums`) and reports their tracks
+as changed, so listeners such as the search index see what the interrupted scan stored.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class CatalogWriter(Protocol):
     async def remove_tracks(self, track_ids: Sequence[str]) -> None: ...
     async def unfinished_albums(self) -> list[str]: ...
     async def album_track_ids(self, album_ids: Sequence[str]) -> list[str]: ...
-    async def finalize(self) -> int: ...
+    async def finalize(self, *, clear: bool = True) -> int: ...
 
 
 class ScanSummary(msgspec.Struct, kw_only=True):
@@ -145,8 +146,9 @@ class Scanner:
         own_pool = executor is None
         pool = executor or ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         try:
-            for folder in folders:
-                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty)
+            for i, folder in enumerate(folders):
+                last = i == len(folders) - 1
+                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
         except Exception:
             await self._finalize_after_failure()
             raise
@@ -165,16 +167,16 @@ class Scanner:
         return summary
 
     async def _finalize_after_failure(self) -> None:
-        """Make what the failed scan committed consistent now, if the database still takes writes."""
+        """Make what the failed scan stored consistent now if the database still takes writes; the marks
+        stay either way, so the next scan recomputes these albums again and reports their tracks."""
         try:
-            await self.catalog.finalize()
+            await self.catalog.finalize(clear=False)
         except Exception as e:
-            # The marks stay; the next scan heals these albums.
             log.warning("scan.finalize_failed", error=str(e), note="the next scan recomputes the albums left")
 
     async def _scan_folder(
         self, folder: Path, pool: Executor, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
-        progress: Progress | None, allow_empty: bool,
+        progress: Progress | None, allow_empty: bool, last: bool,
     ) -> None:
         fid = await self.catalog.ensure_folder(str(folder))
         known = await self.catalog.known_files(fid)
@@ -295,7 +297,8 @@ class Scanner:
         await self.catalog.forget_failures(gone_failures)
         if progress:
             progress("finalize", 0, 0)
-        await self.catalog.finalize()
+        # Albums of earlier folders stay marked until the whole scan is done (see the module docstring).
+        await self.catalog.finalize(clear=last)
         await self.catalog.mark_scanned(fid)
 
     async def _flush(

@@ -43,8 +43,9 @@ class CatalogRepository:
     """The scanner's view of the catalogue. Each `apply` is one transaction.
 
     Every write that changes an album's tracks marks the album in `scan_dirty_albums` in the same
-    transaction; `finalize` recomputes the marked albums and clears the marks in one transaction. So
-    a scan stopped anywhere (kill -9, a full disk) leaves marks that the next scan heals.
+    transaction; the `finalize` that ends a complete scan recomputes the marked albums and clears the
+    marks in one transaction. So a scan stopped anywhere (kill -9, a full disk) leaves marks that the
+    next scan heals.
     """
 
     def __init__(self, db: Database) -> None:
@@ -263,7 +264,7 @@ class CatalogRepository:
             await conn.execute(f"DELETE FROM tracks WHERE id IN ({_IDS})", (js,))
 
     async def unfinished_albums(self) -> list[str]:
-        """Albums marked for `finalize` and not finalized yet: what an interrupted scan left behind."""
+        """Albums changed since the last complete scan: at the start of a scan, what an interrupted one left."""
         return [r[0] for r in await self.db.fetchall("SELECT album_id FROM scan_dirty_albums ORDER BY album_id")]
 
     async def album_track_ids(self, album_ids: Sequence[str]) -> list[str]:
@@ -273,9 +274,10 @@ class CatalogRepository:
         )
         return [r[0] for r in rows]
 
-    async def finalize(self) -> int:
+    async def finalize(self, *, clear: bool = True) -> int:
         """Recompute the aggregates of every marked album (counts, discs, year, genres, cover), drop empty
-        albums and orphan artists and genres, clear the marks; one transaction. Returns the albums done.
+        albums and orphan artists and genres, and clear the marks unless `clear` is False (a scan that
+        is not complete yet); one transaction. Returns how many albums it recomputed.
 
         Every value is a function of the tracks alone (ties broken by name or path, never by the order
         rows were written in), so an album comes out the same whichever scan, or how many, wrote it.
@@ -323,7 +325,8 @@ class CatalogRepository:
             await conn.execute(
                 "DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id)"
             )
-            await conn.execute("DELETE FROM scan_dirty_albums")
+            if clear:
+                await conn.execute("DELETE FROM scan_dirty_albums")
         self._genre_ids.clear()
         return done
 

@@ -117,6 +117,9 @@ async def test_scan_stopped_by_a_full_disk_heals_on_the_next_scan(reference: Ref
         assert summary is not None and services.library.state.last_error is None
         assert summary.healed_albums == len(left)
         assert not await services.library.interrupted()
+        # The search index saw the tracks the failed scan had stored, though this scan found them unchanged.
+        hits = await services.search.search("song", {"track"}, 1)
+        assert hits["track"].total == len(reference.library.tracks)
     finally:
         await services.close()
     _assert_same_catalogue(reference, db)
@@ -190,3 +193,26 @@ def test_scan_killed_part_way_heals_on_the_next_scan(reference: Reference, tmp_p
     assert summary["added"] + summary["unchanged"] == len(lib.tracks)
     assert '"scan.healing"' in done.stderr, done.stderr[-2000:]
     _assert_same_catalogue(reference, data / "musicd.db")
+
+
+async def test_albums_an_older_version_left_unfinished_heal_after_the_upgrade(
+    built_library: BuiltLibrary, services_for: Any, tmp_path: Path
+) -> None:
+    async with services_for(built_library.root) as s:
+        await s.library.scan()
+    db = tmp_path / "data" / "musicd.db"
+    clean = catalogue(db)
+    # What a scan interrupted under a version without marks left behind: albums with tracks but no
+    # count, duration, discs, cover or genres, which later scans never repaired.
+    with sqlite3.connect(db) as conn:
+        damaged = "SELECT id FROM albums ORDER BY id LIMIT 5"
+        conn.execute(f"UPDATE albums SET track_count = 0, duration = 0, disc_total = NULL, cover_id = NULL"
+                     f" WHERE id IN ({damaged})")
+        conn.execute(f"DELETE FROM album_genres WHERE album_id IN ({damaged})")
+        conn.execute("DROP TABLE scan_dirty_albums")
+        conn.execute("DELETE FROM schema_version WHERE version = 7")
+    async with services_for(built_library.root) as s:  # migrates to this version, then scans
+        summary = await s.library.scan()
+    assert summary.healed_albums == 5
+    diff = catalogue_diff(clean, catalogue(db))
+    assert not diff, diff
