@@ -11,6 +11,7 @@ import aiosqlite
 from musicd.domain.grouping import album_identity, artist_key
 from musicd.domain.ids import derived_id
 from musicd.domain.models import CoverRef, KnownFile, TrackChange
+from musicd.store.album_totals import MARKED_ALBUMS, recompute_marked_albums
 from musicd.store.db import Database, utc_now
 
 __all__ = ["CatalogRepository"]
@@ -265,7 +266,7 @@ class CatalogRepository:
 
     async def unfinished_albums(self) -> list[str]:
         """Albums changed since the last complete scan: at the start of a scan, what an interrupted one left."""
-        return [r[0] for r in await self.db.fetchall("SELECT album_id FROM scan_dirty_albums ORDER BY album_id")]
+        return [r[0] for r in await self.db.fetchall(f"{MARKED_ALBUMS} ORDER BY album_id")]
 
     async def album_track_ids(self, album_ids: Sequence[str]) -> list[str]:
         """The ids of the tracks of `album_ids`."""
@@ -275,57 +276,11 @@ class CatalogRepository:
         return [r[0] for r in rows]
 
     async def finalize(self, *, clear: bool = True) -> int:
-        """Recompute the aggregates of every marked album (counts, discs, year, genres, cover), drop empty
-        albums and orphan artists and genres, and clear the marks unless `clear` is False (a scan that
-        is not complete yet); one transaction. Returns how many albums it recomputed.
-
-        Every value is a function of the tracks alone (ties broken by name or path, never by the order
-        rows were written in), so an album comes out the same whichever scan, or how many, wrote it.
-        """
-        dirty = "SELECT album_id FROM scan_dirty_albums"
+        """Recompute every marked album (`recompute_marked_albums`) and clear the marks unless `clear` is
+        False (a scan that is not complete yet); one transaction. Returns how many albums it recomputed."""
         async with self.db.transaction() as conn:
-            async with conn.execute(f"SELECT count(*) FROM ({dirty})") as cur:
-                row = await cur.fetchone()
-            done = int(row[0]) if row else 0
-            if not done:
-                return 0
-            await conn.execute(
-                "UPDATE albums SET"
-                " track_count = (SELECT count(*) FROM tracks t WHERE t.album_id = albums.id),"
-                # Summed in a fixed order: float addition is not associative.
-                " duration = (SELECT total(d) FROM (SELECT t.duration AS d FROM tracks t"
-                "   WHERE t.album_id = albums.id ORDER BY d)),"
-                " disc_total = (SELECT max(max(coalesce(disc_number, 1)), max(coalesce(disc_total, 1)))"
-                "   FROM tracks t WHERE t.album_id = albums.id),"
-                " year = (SELECT year FROM tracks t WHERE t.album_id = albums.id AND year IS NOT NULL"
-                "   GROUP BY year ORDER BY count(*) DESC, year DESC LIMIT 1),"
-                " release_date = (SELECT min(release_date) FROM tracks t WHERE t.album_id = albums.id),"
-                " cover_id = (SELECT t.cover_id FROM tracks t JOIN covers c ON c.id = t.cover_id"
-                "   WHERE t.album_id = albums.id"
-                "   ORDER BY c.source = 'embedded' DESC, t.disc_number, t.track_number, t.path LIMIT 1),"
-                " updated_at = ?"
-                f" WHERE id IN ({dirty})",
-                (utc_now(),),
-            )
-            await conn.execute(f"DELETE FROM album_genres WHERE album_id IN ({dirty})")
-            # Most tracks first, then the genre tagged first on any track, then the name.
-            await conn.execute(
-                "INSERT INTO album_genres (album_id, genre_id, position)"
-                " SELECT t.album_id, tg.genre_id,"
-                "  row_number() OVER (PARTITION BY t.album_id"
-                "   ORDER BY count(*) DESC, min(tg.position), g.name COLLATE NOCASE, g.name)"
-                " FROM tracks t JOIN track_genres tg ON tg.track_id = t.id JOIN genres g ON g.id = tg.genre_id"
-                f" WHERE t.album_id IN ({dirty}) GROUP BY t.album_id, tg.genre_id",
-            )
-            await conn.execute(f"DELETE FROM albums WHERE id IN ({dirty}) AND track_count = 0")
-            await conn.execute(
-                "DELETE FROM artists WHERE NOT EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = artists.id)"
-                " AND NOT EXISTS (SELECT 1 FROM albums a WHERE a.album_artist_id = artists.id)"
-            )
-            await conn.execute(
-                "DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id)"
-            )
-            if clear:
+            done = await recompute_marked_albums(conn, utc_now())
+            if done and clear:
                 await conn.execute("DELETE FROM scan_dirty_albums")
         self._genre_ids.clear()
         return done
