@@ -24,9 +24,9 @@ from musicd.services.registry import Services, open_services
 from tests.integration.catalogue_dump import catalogue, catalogue_diff, read_only
 from tests.live import REPO_ROOT, make_config, server_env
 
-# Enough files for three write batches of the scanner (1,000 tracks each), so a scan can be stopped
+# Enough files for two write batches of the scanner (1,000 tracks each), so a scan can be stopped
 # with some batches committed and more to come; small enough to build and scan in a few seconds.
-_ALBUMS, _TRACKS_PER_ALBUM = 140, 16
+_ALBUMS, _TRACKS_PER_ALBUM = 100, 15
 
 
 @dataclass(frozen=True)
