@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from musicd.domain.models import User
+from musicd.domain.numbers import parse_digits
 from musicd.errors import AuthError, ForbiddenError, RateLimitError
 from musicd.http.subsonic.context import Ctx
 from musicd.http.subsonic.envelope import (
@@ -26,10 +27,9 @@ def check_version(v: str | None) -> None:
     """Error 20 or 30 when the client speaks another major version of the protocol."""
     if not v:
         return
-    head = v.split(".", 1)[0]
-    if not head.isdigit():
+    major = parse_digits(v.split(".", 1)[0], cap=1_000)
+    if major is None:
         return
-    major = int(head)
     if major < _SERVER_MAJOR:
         raise SubsonicError(ERR_CLIENT_TOO_OLD, f"incompatible Subsonic REST protocol version {v}: client must upgrade")
     if major > _SERVER_MAJOR:
