@@ -230,10 +230,17 @@ def _problem(resp: httpx.Response, subsonic: bool) -> str | None:
 
 def _check_all(fx: Fixture, calls: list[Callable[[], tuple[str, httpx.Response]]], value: str,
                subsonic: bool) -> None:
-    failures = []
-    for label, resp in fx.pool.map(lambda call: call(), calls):
-        if (problem := _problem(resp, subsonic)) is not None:
-            failures.append(f"{label}: {problem}")
+    def attempt(call: Callable[[], tuple[str, httpx.Response]]) -> str | None:
+        try:
+            label, resp = call()
+        except httpx.TransportError as e:  # no answer at all: the server hung up, or died
+            return f"no answer: {e!r}"
+        problem = _problem(resp, subsonic)
+        return None if problem is None else f"{label}: {problem}"
+
+    failures = [f for f in fx.pool.map(attempt, calls) if f is not None]
+    if fx.server.proc.poll() is not None:
+        failures.insert(0, f"the server exited with code {fx.server.proc.returncode}")
     shown = value if len(value) <= 40 else f"{value[:20]}...({len(value)} chars)"
     assert not failures, f"value {shown!r} broke {len(failures)} calls:\n" + "\n".join(failures[:40]) + \
         "\n" + fx.server.log()[-2000:]
