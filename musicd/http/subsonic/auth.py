@@ -30,10 +30,11 @@ def check_version(v: str | None) -> None:
     major = parse_digits(v.split(".", 1)[0], cap=1_000)
     if major is None:
         return
+    what = f"incompatible Subsonic REST protocol version {v[:32]}"  # never echo a hostile kilobyte
     if major < _SERVER_MAJOR:
-        raise SubsonicError(ERR_CLIENT_TOO_OLD, f"incompatible Subsonic REST protocol version {v}: client must upgrade")
+        raise SubsonicError(ERR_CLIENT_TOO_OLD, f"{what}: client must upgrade")
     if major > _SERVER_MAJOR:
-        raise SubsonicError(ERR_SERVER_TOO_OLD, f"incompatible Subsonic REST protocol version {v}: server must upgrade")
+        raise SubsonicError(ERR_SERVER_TOO_OLD, f"{what}: server must upgrade")
 
 
 async def authenticate(ctx: Ctx) -> User:
