@@ -298,3 +298,26 @@ def test_range_header_survives_hostile_values(fuzz: Fixture, family: str) -> Non
                 assert r.status_code in (200, 206, 416), (header[:80], r.status_code, r.read()[:300])
 
     run()
+
+
+def test_bad_numbers_are_client_errors_that_name_the_parameter(fuzz: Fixture) -> None:
+    err = fuzz._rest("getAlbumList2", type="newest", offset=str(2**63)).json()["subsonic-response"]["error"]
+    assert err["code"] == 0 and "parameter offset is out of range" in err["message"]
+    err = fuzz._rest("setRating", id=fuzz.track_ids[0], rating="inf").json()["subsonic-response"]["error"]
+    assert err["code"] == 0 and "parameter rating must be a number" in err["message"]
+    err = fuzz._rest("createBookmark", id=fuzz.track_ids[0]).json()["subsonic-response"]["error"]
+    assert err["code"] == 10 and "position" in err["message"]
+    r = fuzz.web.get(f"/v1/playlists/{fuzz.v1_playlist}/tracks", params={"offset": str(2**63)})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    assert r.json()["error"]["message"].startswith("invalid offset (query)")
+    r = fuzz.web.post(f"/v1/playlists/{fuzz.v1_playlist}/tracks", content=b'{"uris": [], "position": 1e400}',
+                      headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request"
+    url = f"/v1/tracks/{fuzz.track_ids[0]}/download"
+    size = len(fuzz.web.get(url).content)
+    r = fuzz.web.get(url, headers={"range": "bytes=\u0663-\u0665".encode()})
+    assert r.status_code == 200 and len(r.content) == size  # not ASCII digits: ignored, the whole file
+    r = fuzz.web.get(url, headers={"range": f"bytes={'9' * 5_000}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{size}"
+    r = fuzz.web.get(url, headers={"range": f"bytes=1-{'9' * 5_000}"})
+    assert r.status_code == 206 and len(r.content) == size - 1
