@@ -22,7 +22,7 @@ from musicd.http.subsonic.context import ENDPOINTS
 __all__ = ["HOLE", "RestTarget", "V1Target", "rest_targets", "v1_targets"]
 
 _ACCESSORS = frozenset({"opt", "req", "int", "req_int", "bool", "all", "ints"})
-# Read by the router for every method (the protocol version); fuzzed on one method, as the code is shared.
+# Read by the router and auth for every method (protocol version, client name): fuzzed on one method.
 _ROUTER_PARAMS = ("v", "c")
 HOLE = "\x00hostile\x00"  # where the hostile value goes in a JSON body
 
@@ -35,7 +35,8 @@ class RestTarget:
 
 @dataclass(frozen=True)
 class V1Target:
-    """One field of one /v1 operation: `where` is "query" or "body"; `path` is the body leaf (keys, 0 = item)."""
+    """One field of one /v1 operation: `where` is "query" or "body"; a body field's `name` is its dotted path
+    (`tracks.0.positions.0`: keys, and 0 for a list item)."""
 
     verb: str
     route: str

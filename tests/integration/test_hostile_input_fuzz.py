@@ -14,6 +14,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
@@ -64,11 +65,10 @@ FAMILIES: dict[str, st.SearchStrategy[str]] = {
 }
 
 
-def _fuzz(fn: Callable[..., None]) -> Callable[..., None]:
+def _fuzz(examples: int = EXAMPLES) -> settings:
     """Deterministic, no shrinking (each example already names every failing target), no database."""
-    return settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                    phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=list(HealthCheck))(fn)
+    return settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+                    phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 
 
 # ---- the server and what it holds ----
@@ -252,29 +252,27 @@ def test_every_rest_parameter_is_found() -> None:
     assert {"getAlbumList2", "search3", "stream", "createShare", "updatePlaylist"} <= {t.method for t in REST_TARGETS}
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_rest_parameters_survive_hostile_values(fuzz: Fixture, family: str) -> None:
-    @_fuzz
+def _fuzz_all(fx: Fixture, family: str, targets: list[Any], call: Callable[[Any, str], tuple[str, httpx.Response]],
+              subsonic: bool) -> None:
+    """Every example of the family, sent to every target."""
+    @_fuzz()
     @given(value=FAMILIES[family])
     def run(value: str) -> None:
-        calls = [lambda t=t: fuzz.rest_call(t, value) for t in REST_TARGETS]
-        _check_all(fuzz, calls, value, subsonic=True)
+        _check_all(fx, [lambda t=t: call(t, value) for t in targets], value, subsonic)
 
     run()
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_rest_parameters_survive_hostile_values(fuzz: Fixture, family: str) -> None:
+    _fuzz_all(fuzz, family, REST_TARGETS, fuzz.rest_call, subsonic=True)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_v1_fields_survive_hostile_values(fuzz: Fixture, family: str) -> None:
     targets = [t for t in v1_targets(fuzz.web.get("/v1/openapi.json").json(), _SKIP_V1) if t.name != "password"]
     assert len(targets) > 100
-
-    @_fuzz
-    @given(value=FAMILIES[family])
-    def run(value: str) -> None:
-        calls = [lambda t=t: fuzz.v1_call(t, value) for t in targets]
-        _check_all(fuzz, calls, value, subsonic=False)
-
-    run()
+    _fuzz_all(fuzz, family, targets, fuzz.v1_call, subsonic=False)
 
 
 _RANGE_FORMS = ["bytes={a}-{b}", "bytes={a}-", "bytes=-{a}", "bytes=0-{a},{b}-", "{a}={b}-", "bytes={a}"]
@@ -286,8 +284,7 @@ def test_range_header_survives_hostile_values(fuzz: Fixture, family: str) -> Non
     track = fuzz.track_ids[0]
     urls = [f"/v1/tracks/{track}/download", f"/rest/download?apiKey={fuzz.api_key}&v=1.16.1&c=fuzz&id={track}"]
 
-    @settings(max_examples=6 * EXAMPLES, derandomize=True, database=None, deadline=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @_fuzz(6 * EXAMPLES)
     @given(a=FAMILIES[family], b=FAMILIES[family], form=st.sampled_from(_RANGE_FORMS))
     def run(a: str, b: str, form: str) -> None:
         # HTTP cannot carry control characters or edge whitespace in a header value (httpx refuses them).
