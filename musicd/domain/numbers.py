@@ -19,7 +19,8 @@ INT64_MAX = 2**63 - 1
 # A number longer than this is no number a client means (and int() on thousands of digits is slow).
 _MAX_CHARS = 64
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Unambiguous (each digit can belong to one group only), so a long near-miss cannot backtrack for seconds.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ASCII_SPACE = " \t\r\n"
 
 
@@ -35,7 +36,9 @@ def parse_int(text: str, lo: int = INT64_MIN, hi: int = INT64_MAX) -> int:
     """
     s = text.strip(_ASCII_SPACE)
     if len(s) > _MAX_CHARS:
-        raise NumberError(f"is out of range ({lo} to {hi})" if _DECIMAL.fullmatch(s) else "must be a number")
+        digits = s[1:] if s[:1] in "+-" else s
+        raise NumberError(f"is out of range ({lo} to {hi})" if digits.isascii() and digits.isdigit()
+                          else "must be a number")
     if _INTEGER.fullmatch(s):
         n = int(s)
     elif _DECIMAL.fullmatch(s):

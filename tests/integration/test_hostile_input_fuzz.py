@@ -15,6 +15,7 @@ import string
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -161,6 +162,8 @@ class Fixture:
     def v1_call(self, target: V1Target, value: str) -> tuple[str, httpx.Response]:
         label = f"{target.verb} {target.route} {target.where}:{target.name}"
         url = self._path(target)
+        if target.where == "query":
+            value = _fits_a_url(value)
         if target.where == "query" and target.name == "st":
             # A stream token is the credential only when no bearer token comes with it.
             return label, self.http.request(target.verb, url, params={target.name: value})
@@ -169,6 +172,13 @@ class Fixture:
         raw = json.dumps(target.body).replace(json.dumps(HOLE), _json_token(value))
         return label, self.web.request(target.verb, url, content=raw.encode(),
                                        headers={"content-type": "application/json"})
+
+
+def _fits_a_url(value: str) -> str:
+    """As much of `value` as httpx sends in a query (64 kB encoded); the server answers 414 past its own limit."""
+    while len(quote(value)) > 60_000:
+        value = value[: len(value) // 2]
+    return value
 
 
 _JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?", re.ASCII)
