@@ -2,7 +2,8 @@
 
 Everything under /v1/ needs an access token unless its handler sets `opt={"exclude_from_auth": True}`
 (login, refresh, first-run setup; stream URLs do their own signed-token check). /rest has its own
-Subsonic auth; /health, /metrics, share pages and the web UI's static pages are outside /v1.
+Subsonic auth; /health, /metrics, share pages and the web UI's static pages are outside /v1. Who may do
+what (guests, admins, oneself) is the services' to say (musicd.services.rules), for every API alike.
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from typing import Any
 
 from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 
 from musicd.domain.models import User
-from musicd.errors import AuthError, ForbiddenError
+from musicd.errors import AuthError
 
-__all__ = ["admin_only", "auth_dependencies", "auth_middleware", "bearer_token", "client_address", "not_guest"]
+__all__ = ["auth_dependencies", "auth_middleware", "bearer_token", "client_address"]
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PUBLIC_PATHS = frozenset({"/v1/openapi.json", "/v1/docs"})
@@ -57,26 +57,6 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 auth_middleware = DefineMiddleware(BearerAuthMiddleware)
-
-
-def _user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
-    # OPTIONS requests skip authentication but still run guards: there is no user then.
-    user = connection.scope.get("user")
-    if not isinstance(user, User):
-        raise AuthError("this endpoint needs an access token (Authorization: Bearer ...)", code="no_token")
-    return user
-
-
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: only admins."""
-    if _user_of(connection).role != "admin":
-        raise ForbiddenError("this needs an admin account", code="admin_only")
-
-
-def not_guest(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: guests may listen and browse but not change anything."""
-    if _user_of(connection).role == "guest":
-        raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
 
 
 def _current_user(request: Request[Any, Any, Any]) -> User:
