@@ -311,15 +311,15 @@ class PlaylistCore:
     # ---- follows and collaborators ----
 
     async def follow(self, user: User, playlist_id: str, public: bool = True) -> None:
-        require_member(user)
         await self._load(user, playlist_id)
+        require_member(user)
         await self.repo.follow(playlist_id, user.id, public)
         await self._notify(self._on_changed, [playlist_id])
 
     async def unfollow(self, user: User, playlist_id: str) -> None:
         """Stop following; for the owner this deletes the playlist (what Spotify clients mean by it)."""
-        require_member(user)
         _, viewer = await self._load(user, playlist_id)
+        require_member(user)
         if viewer.owner:
             await self.delete(user, playlist_id)
             return
@@ -357,8 +357,8 @@ class PlaylistCore:
 
     async def uninvite(self, user: User, playlist_id: str, user_ids: Sequence[str]) -> list[tuple[str, str, str]]:
         """Remove collaborators (the owner removes anyone, a collaborator only themselves)."""
-        require_member(user)
         _, viewer = await self._load(user, playlist_id)
+        require_member(user)
         if not viewer.owner and set(user_ids) - {user.id}:
             raise ForbiddenError("only the owner removes other collaborators", code="not_owner")
         await self.repo.remove_collaborators(playlist_id, list(user_ids))

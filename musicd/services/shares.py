@@ -169,8 +169,8 @@ class ShareService:
         return self._share(rec, await self._tracks(user, rec.items, user.id))
 
     async def _own_playlist(self, user: User, playlist_id: str) -> None:
+        _, viewer = await self.playlists.get(user, playlist_id)  # not found first: private playlists do not leak
         require_member(user)
-        _, viewer = await self.playlists.get(user, playlist_id)
         if not viewer.owner:
             raise ForbiddenError("only the owner can do this", code="not_owner")
 
