@@ -127,7 +127,7 @@ def _admin_change(w: World, a: Account, owner: Account) -> str:
     return w.outcome(a, "PATCH", f"/v1/admin/users/{owner.id}", json={"display_name": "Changed by someone"})
 
 
-@case("PATCH /v1/admin/users/{user_id:str}", {r: FORBIDDEN for r in ROLES}, "one's own role")
+@case("PATCH /v1/admin/users/{user_id:str}", {r: FORBIDDEN for r in ROLES}, "one's own role", fresh=True)
 def _admin_own_role(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "PATCH", f"/v1/admin/users/{a.id}", json={"role": "guest" if a.role != "guest" else "admin"})
 
@@ -299,7 +299,7 @@ def _r_update_user(w: World, a: Account, owner: Account) -> str:
     return w.rest(a, "updateUser", {"username": owner.name, "email": f"{owner.name}@example.test"})
 
 
-@case("rest updateUser", {r: FORBIDDEN for r in ROLES}, "one's own role")
+@case("rest updateUser", {r: FORBIDDEN for r in ROLES}, "one's own role", fresh=True)
 def _r_own_role(w: World, a: Account, _: Account) -> str:
     return w.rest(a, "updateUser", {"username": a.name, "adminRole": "false" if a.role == "admin" else "true"})
 
