@@ -165,6 +165,24 @@ class CatalogService:
         """An album and the first page of its tracks (a /v1 full album object)."""
         return await self.album(album_id, user_id), await self.album_track_page(album_id, user_id, limit, 0)
 
+    async def albums_with_tracks(
+        self, ids: Sequence[str], user_id: str | None = None, limit: int = 50
+    ) -> list[tuple[AlbumView, Page[TrackView]] | None]:
+        """Several albums, each with the first page of its tracks (Spotify's Get Several Albums); None if unknown."""
+        albums = await self.browse.albums(ids, user_id)
+        track_ids = await self.browse.albums_track_ids([a.id for a in albums if a is not None])
+        wanted = [t for a in albums if a is not None for t in track_ids.get(a.id, [])[:limit]]
+        by_id = {t.id: t for t in _present(await self.browse.tracks(wanted, user_id))}
+        out: list[tuple[AlbumView, Page[TrackView]] | None] = []
+        for a in albums:
+            if a is None:
+                out.append(None)
+                continue
+            all_ids = track_ids.get(a.id, [])
+            items = [by_id[t] for t in all_ids[:limit] if t in by_id]
+            out.append((a, Page(items=items, total=len(all_ids), limit=limit, offset=0)))
+        return out
+
     async def album_list(
         self, kind: str, user_id: str | None = None, size: int = 10, offset: int = 0,
         from_year: int | None = None, to_year: int | None = None, genre: str | None = None,

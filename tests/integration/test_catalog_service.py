@@ -345,7 +345,7 @@ async def test_recently_played_and_tops(s: Services) -> None:
 
 
 async def test_mixes_and_categories(s: Services, built_library: BuiltLibrary) -> None:
-    from musicd.services.mixes import category_slug, is_mix_id
+    from musicd.services.mixes import category_slug, is_mix_id, mix_id, parse_mix_id
 
     assert category_slug("Alternative Rock") == "alternative-rock" and category_slug("J-Pop") == "j-pop"
     assert category_slug("ロック").startswith("g") and category_slug("ロック") != category_slug("演歌")
@@ -358,21 +358,23 @@ async def test_mixes_and_categories(s: Services, built_library: BuiltLibrary) ->
     assert e.value.code == "category_not_found"
 
     mix = (await s.mixes.category_mixes("rock"))[0]
-    assert is_mix_id(mix.id) and mix.id == "mix-genre-rock"
+    assert is_mix_id(mix.id) and mix.id == mix_id("genre", "rock") and parse_mix_id(mix.id) == ("genre", "rock")
+    assert len(mix.id) % 2 == 1 and mix.id.isalnum()  # base62, and never the length of a stored id
     rock_ids = {t.id for t in (await s.catalog.tracks_by_genre("Rock", 100)).items}
     assert set(mix.track_ids) == rock_ids
-    assert (await s.mixes.mix("mix-genre-rock")).track_ids == mix.track_ids  # stable within a day
+    assert (await s.mixes.mix(mix.id)).track_ids == mix.track_ids  # stable within a day
+    assert (await s.mixes.mix("mix-genre-rock")).id == mix.id  # the older id form is still understood
 
     uid = await _user(s, "mixer")
     featured = await s.mixes.featured(uid)
     ids = [m.id for m in featured]
-    assert "mix-new-all" in ids and "mix-top-me" not in ids  # nothing played yet: no empty mixes
-    new = await s.mixes.mix("mix-new-all")
+    assert mix_id("new", "all") in ids and mix_id("top", "me") not in ids  # nothing played yet: no empty mixes
+    new = await s.mixes.mix(mix_id("new", "all"))
     assert len(new.track_ids) == min(50, len(built_library.tracks))
     track = (await s.catalog.random_tracks(1))[0]
     await _play(s, uid, track.id, utc_now())
-    assert (await s.mixes.mix("mix-top-me", uid)).track_ids == [track.id]
-    assert "mix-top-me" in [m.id for m in await s.mixes.featured(uid)]
-    for bad in ("mix-top-me", "mix-bogus-x", "mix-genre-nope", "not-a-mix"):
+    assert (await s.mixes.mix(mix_id("top", "me"), uid)).track_ids == [track.id]
+    assert mix_id("top", "me") in [m.id for m in await s.mixes.featured(uid)]
+    for bad in (mix_id("top", "me"), "mix-bogus-x", mix_id("genre", "nope"), "not-a-mix", "mixzz", "mix0"):
         with pytest.raises(NotFoundError):
             await s.mixes.mix(bad)  # mix-top-me needs a user

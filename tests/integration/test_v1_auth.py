@@ -25,7 +25,7 @@ def test_login_by_username_and_email(live_server: LiveServer) -> None:
         me = httpx.get(f"{live_server.base}/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
         assert me.status_code == 200
         assert me.json()["display_name"] == "alice"
-        assert me.json()["type"] == "user" and me.json()["uri"].startswith("musicd:user:")
+        assert me.json()["type"] == "user" and me.json()["uri"].startswith("spotify:user:")
 
 
 @pytest.mark.parametrize("body, status, code", [

@@ -12,6 +12,7 @@ from musicd.domain.models import User
 from musicd.errors import ValidationError
 from musicd.http.auth import client_address
 from musicd.http.urls import base_url
+from musicd.http.v1.shapes import uri
 from musicd.services.registry import Services
 
 __all__ = ["AccountsController", "AdminUsersController", "user_object"]
@@ -74,7 +75,7 @@ class UserChangeBody(msgspec.Struct, forbid_unknown_fields=True):
 def user_object(request: Request[Any, Any, Any], user: User, private: bool = False) -> dict[str, Any]:
     """A Spotify user object; `private` adds what only the user and admins see."""
     out: dict[str, Any] = {
-        "id": user.id, "display_name": user.display_name, "type": "user", "uri": f"musicd:user:{user.id}",
+        "id": user.id, "display_name": user.display_name, "type": "user", "uri": uri("user", user.id),
         "href": f"{base_url(request)}/v1/users/{user.id}", "images": [], "external_urls": {},
         "followers": {"href": None, "total": 0},
     }

@@ -14,7 +14,7 @@ from litestar.openapi import ResponseSpec
 from musicd.domain.catalog import Page
 from musicd.domain.playlists import Playlist, PlaylistItem
 from musicd.errors import ValidationError
-from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full
+from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full, uri
 from musicd.services.shares import Share
 
 __all__ = [
@@ -109,11 +109,11 @@ class ShareBody(msgspec.Struct, forbid_unknown_fields=False):
 
 
 def parse_track_uri(uri: str) -> str:
-    """The track id of a `musicd:track:<id>` or `spotify:track:<id>` URI; 400 otherwise."""
+    """The track id of a `spotify:track:<id>` or `musicd:track:<id>` URI; 400 otherwise."""
     for prefix in _TRACK_URI_PREFIXES:
         if uri.startswith(prefix) and 0 < len(uri) - len(prefix) <= 64:
             return uri[len(prefix):]
-    raise ValidationError(f"not a track URI: {uri[:80]!r} (use musicd:track:<id>)", code="invalid_uri")
+    raise ValidationError(f"not a track URI: {uri[:80]!r} (use spotify:track:<id>)", code="invalid_uri")
 
 
 def user_ref(base: str, user_id: str | None, display_name: str | None = None) -> dict[str, Any] | None:
@@ -122,7 +122,7 @@ def user_ref(base: str, user_id: str | None, display_name: str | None = None) ->
         return None
     out: dict[str, Any] = {
         "external_urls": {}, "href": f"{base}/v1/users/{user_id}", "id": user_id, "type": "user",
-        "uri": f"musicd:user:{user_id}",
+        "uri": uri("user", user_id),
     }
     if display_name is not None:
         out["display_name"] = display_name
@@ -137,7 +137,7 @@ def simplified_playlist(base: str, pl: Playlist) -> dict[str, Any]:
         "href": f"{base}/v1/playlists/{pl.id}", "id": pl.id, "images": images(base, pl.image_id),
         "name": pl.name, "owner": user_ref(base, pl.owner_id, pl.owner_name), "primary_color": None,
         "public": pl.public, "snapshot_id": pl.snapshot_id, "tracks": tracks_ref, "items": tracks_ref,
-        "type": "playlist", "uri": f"musicd:playlist:{pl.id}",
+        "type": "playlist", "uri": uri("playlist", pl.id),
     }
 
 

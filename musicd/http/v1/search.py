@@ -9,7 +9,7 @@ from litestar.params import Parameter
 
 from musicd.domain.models import User
 from musicd.http.v1.playlist_shapes import simplified_playlist
-from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full
+from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full, uri
 from musicd.services.registry import Services
 from musicd.services.search import MAX_QUERY, clean_query
 
@@ -29,7 +29,7 @@ def _suggestion(ln: Links, kind: str, item: Any) -> dict[str, Any]:
     else:
         subtitle, cover = f"Playlist by {item.owner_name}", item.image_id
     return {"type": kind, "id": item.id, "name": getattr(item, "title", None) or item.name, "subtitle": subtitle,
-            "uri": f"musicd:{kind}:{item.id}", "images": images(ln, cover)}
+            "uri": uri(kind, item.id), "images": images(ln, cover)}
 
 
 class SearchController(Controller):
