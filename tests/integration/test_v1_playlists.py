@@ -32,7 +32,7 @@ def test_create_read_change_list_delete(live_server: LiveServer) -> None:
                        json={"name": "Road trip", "description": "for the car", "public": False})
         assert r.status_code == 201, r.text
         pl = r.json()
-        assert pl["type"] == "playlist" and pl["uri"] == f"musicd:playlist:{pl['id']}"
+        assert pl["type"] == "playlist" and pl["uri"] == f"spotify:playlist:{pl['id']}"
         assert pl["owner"]["id"] == alice_id and pl["owner"]["display_name"] == "alice"
         assert (pl["name"], pl["description"], pl["public"], pl["collaborative"]) == (
             "Road trip", "for the car", False, False)
