@@ -15,7 +15,7 @@ def _user(role: str) -> User:
 
 
 def test_every_setting_is_a_self_or_an_admin_setting() -> None:
-    assert SELF_SETTINGS | ADMIN_SETTINGS == set(UserSettings.__struct_fields__)
+    assert set(UserSettings.__struct_fields__) == SELF_SETTINGS | ADMIN_SETTINGS
     assert not SELF_SETTINGS & ADMIN_SETTINGS
 
 
