@@ -203,24 +203,20 @@ class UserLibraryService:
 
     async def library_add(self, user: User, items: Sequence[tuple[str, str]]) -> None:
         """Save tracks and albums, follow artists, users and playlists."""
-        require_member(user)
-        for kind, item_id in items:
-            if _kind(kind, LIBRARY_KINDS) in ("track", "album"):
-                await self.save(kind, [item_id], user)
-            elif kind in FOLLOW_KINDS:
-                await self.follow(kind, [item_id], user)
-            else:
-                await self.playlists.follow(user, item_id)
+        await self._library(user, items, add=True)
 
     async def library_remove(self, user: User, items: Sequence[tuple[str, str]]) -> None:
+        await self._library(user, items, add=False)
+
+    async def _library(self, user: User, items: Sequence[tuple[str, str]], add: bool) -> None:
         require_member(user)
         for kind, item_id in items:
             if _kind(kind, LIBRARY_KINDS) in ("track", "album"):
-                await self.unsave(kind, [item_id], user)
+                await (self.save if add else self.unsave)(kind, [item_id], user)
             elif kind in FOLLOW_KINDS:
-                await self.unfollow(kind, [item_id], user)
+                await (self.follow if add else self.unfollow)(kind, [item_id], user)
             else:
-                await self.playlists.unfollow(user, item_id)
+                await (self.playlists.follow if add else self.playlists.unfollow)(user, item_id)
 
     async def library_contains(self, user: User, items: Sequence[tuple[str, str]]) -> list[bool]:
         """For each item, whether it is saved or followed."""

@@ -27,6 +27,13 @@ OK, FORBIDDEN, NOT_FOUND, CONFLICT = "ok", "forbidden", "not_found", "conflict"
 _ROLE_OF = {"admin": "admin", "owner": "user", "other": "user", "guest": "guest"}
 
 
+def _outcome(r: httpx.Response) -> str:
+    if r.is_success:
+        return OK
+    known = {403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
+    return known.get(r.status_code, f"{r.status_code} {r.text[:200]}")
+
+
 @dataclass
 class Account:
     name: str
@@ -104,11 +111,15 @@ class World:
         return Sub(self.server.base, who.name, who.password, self.http)
 
     def outcome(self, who: Account, method: str, path: str, **kw: Any) -> str:
+        return _outcome(self.v1(who, method, path, **kw))
+
+    def created(self, who: Account, method: str, path: str, **kw: Any) -> str:
+        """The outcome of a call that makes a playlist, which is deleted at the end."""
         r = self.v1(who, method, path, **kw)
-        if r.is_success:
-            return OK
-        known = {403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}
-        return known.get(r.status_code, f"{r.status_code} {r.text[:200]}")
+        if r.status_code == 201:
+            body = r.json()
+            self.cleanup.append((who, body.get("playlist", body)["id"]))
+        return _outcome(r)
 
     def rest(self, who: Account, method: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> str:
         body = self.sub(who).json(method, params)

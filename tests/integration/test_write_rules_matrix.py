@@ -181,30 +181,18 @@ def _stream_tokens(w: World, a: Account, _: Account) -> str:
 
 @case("POST /v1/me/playlists", MEMBERS)
 def _create(w: World, a: Account, _: Account) -> str:
-    r = w.v1(a, "POST", "/v1/me/playlists", json={"name": "mine", "public": False})
-    if r.status_code == 201:
-        w.cleanup.append((a, r.json()["id"]))
-        return OK
-    return {403: FORBIDDEN}.get(r.status_code, r.text)
+    return w.created(a, "POST", "/v1/me/playlists", json={"name": "mine", "public": False})
 
 
 @case("POST /v1/users/{user_id:str}/playlists", OWNER)
 def _create_for(w: World, a: Account, owner: Account) -> str:
-    r = w.v1(a, "POST", f"/v1/users/{owner.id}/playlists", json={"name": "for them", "public": False})
-    if r.status_code == 201:
-        w.cleanup.append((a, r.json()["id"]))
-        return OK
-    return {403: FORBIDDEN}.get(r.status_code, r.text)
+    return w.created(a, "POST", f"/v1/users/{owner.id}/playlists", json={"name": "for them", "public": False})
 
 
 @case("POST /v1/me/playlists/import", MEMBERS)
 def _import(w: World, a: Account, _: Account) -> str:
-    r = w.v1(a, "POST", "/v1/me/playlists/import", params={"name": "imported"},
-             content=f"#EXTM3U\n{_uri(w.tracks[0])}\n".encode())
-    if r.status_code == 201:
-        w.cleanup.append((a, r.json()["playlist"]["id"]))
-        return OK
-    return {403: FORBIDDEN}.get(r.status_code, r.text)
+    return w.created(a, "POST", "/v1/me/playlists/import", params={"name": "imported"},
+                     content=f"#EXTM3U\n{_uri(w.tracks[0])}\n".encode())
 
 
 @case("PUT /v1/playlists/{playlist_id:str}", OWNER)
