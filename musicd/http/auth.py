@@ -12,14 +12,16 @@ from typing import Any
 
 from litestar.connection import ASGIConnection, Request
 from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 
 from musicd.domain.models import User
 from musicd.errors import AuthError
+from musicd.services.rules import require_admin, require_member
 
-__all__ = ["auth_dependencies", "auth_middleware", "bearer_token", "client_address"]
+__all__ = ["admin_only", "auth_dependencies", "auth_middleware", "bearer_token", "client_address", "not_guest"]
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PUBLIC_PATHS = frozenset({"/v1/openapi.json", "/v1/docs"})
@@ -57,6 +59,25 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 auth_middleware = DefineMiddleware(BearerAuthMiddleware)
+
+
+def _user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
+    # OPTIONS requests skip authentication but still run guards: there is no user then.
+    user = connection.scope.get("user")
+    if not isinstance(user, User):
+        raise AuthError("this endpoint needs an access token (Authorization: Bearer ...)", code="no_token")
+    return user
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for a controller whose every route is for admins; the rule is the rulebook's, which the
+    services check too (a guard alone would leave /rest and the realtime channel open)."""
+    require_admin(_user_of(connection))
+
+
+def not_guest(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: guests change nothing (musicd.services.rules; the services check it too)."""
+    require_member(_user_of(connection))
 
 
 def _current_user(request: Request[Any, Any, Any]) -> User:
