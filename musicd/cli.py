@@ -297,6 +297,53 @@ def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, l
                + (f"; stopped: {s.stopped}" if s.stopped else ""))
 
 
+@cli.group()
+def analyze() -> None:
+    """Audio analysis of the library (tempo, loudness, key, timbre, ...) for /v1/audio-features."""
+
+
+@analyze.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@click.pass_context
+def analyze_status(ctx: click.Context, as_json: bool) -> None:
+    """How many tracks are analysed, silent, failed and left."""
+    st = _run(_config(ctx), lambda services: services.analysis.status())
+    if as_json:
+        click.echo(json.dumps(st.__dict__))
+        return
+    pct = 100.0 * (st.tracks - st.pending) / st.tracks if st.tracks else 100.0
+    click.echo(f"tracks: {st.tracks - st.pending}/{st.tracks} analysed ({pct:.1f} %): {st.ok} ok, {st.silent} silent,"
+               f" {st.failed} failed; {st.pending} to do")
+
+
+@analyze.command("run")
+@click.option("--workers", type=int, help="Processes at once (default: analysis.workers).")
+@click.option("--retry-failed", is_flag=True, help="Try again the tracks that failed before.")
+@click.option("--limit", type=int, help="Analyse at most this many tracks, then stop.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def analyze_run(ctx: click.Context, workers: int | None, retry_failed: bool, limit: int | None,
+                as_json: bool) -> None:
+    """Analyse the tracks not analysed yet, now, in the foreground (stops and resumes safely; Ctrl-C to stop)."""
+
+    async def go(services: Services) -> Any:
+        if workers:
+            services.analysis.workers = workers
+        with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("analyse", total=None)
+            return await services.analysis.run_pass(lambda d, t: bar.update(task, completed=d, total=t),
+                                                    retry_failed=retry_failed, limit=limit)
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(json.dumps(s.__dict__))
+        return
+    speed = f", {s.audio_s / s.cpu_s:.0f} s of audio per CPU-second" if s.cpu_s and s.audio_s else ""
+    click.echo(f"analysed {s.analysed} tracks, {s.silent} silent, {s.failed} failed, {s.skipped} skipped"
+               f" (failed before) in {s.wall_s:.1f} s{speed}")
+
+
 @cli.command("demo-library")
 @click.argument("path", type=click.Path(file_okay=False))
 def demo_library(path: str) -> None:
