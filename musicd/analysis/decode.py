@@ -44,6 +44,14 @@ def decode_argv(binary: str, path: str, channels: int, start: float, seconds: fl
     return argv
 
 
+def _reason(stderr: str, rc: int) -> str:
+    """The line of ffmpeg's errors that says what is wrong: its first own line (those of its components
+    start with "[codec @ 0x...]" and tend to be consequences), else the last one."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    own = [ln for ln in lines if not ln.startswith("[") and not ln.startswith("Last message repeated")]
+    return (own or lines or [f"ffmpeg exited with {rc}"])[0 if own else -1]
+
+
 def decode_chunks(path: str, *, channels: int, start: float = 0.0, seconds: float = 600.0,
                   binary: str = "ffmpeg", timeout: float = 600.0) -> Iterator[np.ndarray]:
     """Yield (frames, channels) float32 chunks of the decoded audio; DecodeError when ffmpeg fails.
@@ -91,6 +99,4 @@ def decode_chunks(path: str, *, channels: int, start: float = 0.0, seconds: floa
             raise DecodeError(f"decoding took longer than {timeout:.0f} s")
         if rc != 0 and not got:
             err.seek(0)
-            tail = err.read()[-600:].decode("utf-8", "replace").strip().splitlines()
-            reason = tail[-1] if tail else f"ffmpeg exited with {rc}"
-            raise DecodeError(f"cannot decode: {reason}")
+            raise DecodeError(f"cannot decode: {_reason(err.read(8192).decode('utf-8', 'replace'), rc)}")
