@@ -119,6 +119,7 @@ def start_server(
     asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
     env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
     env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
+    env.setdefault("MUSICD_ANALYSIS_BACKGROUND", "false")  # tests that want it switch it on
     with serve(workdir, data_dir, *folders, **env) as server:
         yield server
 
