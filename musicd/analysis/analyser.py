@@ -4,6 +4,12 @@ Measured outright: integrated loudness (EBU R128), tempo and its confidence, key
 centroid (brightness), timbre (MFCC statistics). Estimated from those, and documented as estimates in
 the README: energy, danceability, acousticness, valence and the metre. Nothing here is learnt from
 labelled data; the weights below were set on the generated test pieces and a few listening checks.
+
+Written on numpy and scipy rather than librosa, measured side by side on the same 3.5-minute tracks
+here: librosa 0.11 took about 1.9 CPU-seconds a track for load, beat tracking, chroma and MFCCs, after
+a numba JIT warm-up of 2 to 30 CPU-seconds in every new process, and peaked at 560-700 MB (the whole
+signal in memory); this analyser takes about 0.9 CPU-seconds a track including ffmpeg's decode and
+EBU R128 loudness (which librosa lacks), and about 15 MB above its 110 MB of imports.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ Everything is seeded: the same arguments give the same samples.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +22,7 @@ __all__ = [
     "Piece",
     "click_track",
     "encode",
+    "measure_analysis",
     "music_like",
     "noise",
     "sparse_wav",
@@ -216,3 +219,30 @@ def sparse_wav(dest: Path, seconds: float, *, rate: int = 8000, tone_from: float
             fh.write((0.3 * 32767 * np.sin(2 * np.pi * freq * t)).astype("<i2").tobytes())
         fh.truncate(44 + data_bytes)
     return dest
+
+
+_MEMORY_PROBE = """
+import json, sys, time
+import numpy
+from threadpoolctl import threadpool_limits
+threadpool_limits(1)
+from musicd.analysis.analyser import analyse_file
+
+def hwm():  # this process's own peak (ru_maxrss would carry the parent's over the exec)
+    with open("/proc/self/status") as fh:
+        return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmHWM")) / 1024
+
+base = hwm()
+a = analyse_file(sys.argv[1], channels=int(sys.argv[2]), duration=float(sys.argv[3]), max_seconds=float(sys.argv[4]))
+print(json.dumps({"status": a.status, "seconds": a.seconds, "loudness": a.loudness, "cpu_s": time.process_time(),
+                  "after_imports_mb": round(base, 1), "peak_mb": round(hwm(), 1),
+                  "analysis_mb": round(hwm() - base, 1)}))
+"""
+
+
+def measure_analysis(path: Path, *, channels: int = 2, duration: float = 0.0, max_seconds: float = 600.0) -> dict:
+    """Analyse `path` in a fresh Python process and return its status, CPU seconds and peak memory
+    (resident, after the imports and at the end) as a dict. Linux only (reads /proc/self/status)."""
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(path), str(channels), str(duration),
+                          str(max_seconds)], capture_output=True, text=True, check=True, timeout=600)
+    return dict(json.loads(out.stdout))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +9,7 @@ import numpy as np
 from musicd.analysis.analyser import analyse_file
 from musicd.analysis.decode import decode_chunks, window
 from musicd.analysis.pool import AnalysisPool
-from musicd.devtools.analysis_audio import encode, sparse_wav, tone
+from musicd.devtools.analysis_audio import encode, measure_analysis, sparse_wav, tone
 
 
 def test_undecodable_and_empty_files_fail_with_a_reason(tmp_path: Path) -> None:
@@ -42,23 +39,12 @@ def test_a_ten_hour_file_is_analysed_in_a_bounded_window_from_its_middle(tmp_pat
     path = sparse_wav(tmp_path / "ten_hours.wav", 10 * 3600, tone_from=17_900, tone_seconds=200)
     assert window(36_000, 600) == (17_700.0, 600)
     # In a fresh process, so the peak memory is this analysis's own and not an earlier test's.
-    code = (
-        "import json, resource, sys, time\n"
-        "from musicd.analysis.analyser import analyse_file\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "a = analyse_file(sys.argv[1], channels=1, duration=36000, max_seconds=600)\n"
-        "grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024\n"
-        "print(json.dumps({'status': a.status, 'seconds': a.seconds, 'loudness': a.loudness, 'grown_mb': grown,"
-        " 'cpu': time.process_time()}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
-                         timeout=300)
-    r = json.loads(out.stdout)
+    r = measure_analysis(path, channels=1, duration=36_000, max_seconds=600)
     assert r["status"] == "ok" and r["seconds"] == 600.0  # the middle ten minutes, where the tone is
     assert r["loudness"] is not None and r["loudness"] > -30
     # The ten minutes decoded whole would be 106 MB (float32 at 44.1 kHz); chunks keep far less.
-    assert r["grown_mb"] < 50, r
-    assert r["cpu"] < 60, r  # ten minutes' work, not ten hours'
+    assert r["analysis_mb"] < 50, r
+    assert r["cpu_s"] < 60, r  # ten minutes' work, not ten hours'
 
 
 def test_a_catalogue_duration_longer_than_the_file_falls_back_to_its_start(tmp_path: Path) -> None:
