@@ -240,6 +240,14 @@ def config_check(ctx: click.Context) -> None:
     click.echo("config ok", err=True)
 
 
+async def _progress_pass(label: str, quiet: bool, run: Callable[[Callable[[int, int], None]], Awaitable[T]]) -> T:
+    """Run a background pass in the foreground behind a rich progress bar (none with `quiet`)."""
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True, disable=quiet) as bar:
+        task = bar.add_task(label, total=None)
+        return await run(lambda done, total: bar.update(task, completed=done, total=total))
+
+
 @cli.group()
 def transcode() -> None:
     """Tiers of the library (Ogg Vorbis low/normal/high) made ahead of time."""
@@ -281,11 +289,8 @@ def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, l
         await services.transcoder.load()
         if workers:
             services.transcoding.workers = workers
-        with Progress(TextColumn("transcoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=as_json) as bar:
-            task = bar.add_task("transcode", total=None)
-            return await services.transcoding.run_pass(lambda d, t: bar.update(task, completed=d, total=t),
-                                                       retry_failed=retry_failed, limit=limit)
+        return await _progress_pass("transcoding", as_json, lambda progress: services.transcoding.run_pass(
+            progress, retry_failed=retry_failed, limit=limit))
 
     s = _run(_config(ctx), go)
     if as_json:
@@ -329,11 +334,8 @@ def analyze_run(ctx: click.Context, workers: int | None, retry_failed: bool, lim
     async def go(services: Services) -> Any:
         if workers:
             services.analysis.workers = workers
-        with Progress(TextColumn("analysing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=as_json) as bar:
-            task = bar.add_task("analyse", total=None)
-            return await services.analysis.run_pass(lambda d, t: bar.update(task, completed=d, total=t),
-                                                    retry_failed=retry_failed, limit=limit)
+        return await _progress_pass("analysing", as_json, lambda progress: services.analysis.run_pass(
+            progress, retry_failed=retry_failed, limit=limit))
 
     s = _run(_config(ctx), go)
     if as_json:

@@ -19,6 +19,7 @@ from musicd.config import AnalysisConfig
 from musicd.domain.audio import ANALYSIS_VERSION, TrackFeatures
 from musicd.errors import NotFoundError
 from musicd.logs import get_logger
+from musicd.services.background import BackgroundPasses
 from musicd.services.feature_matrix import FeatureMatrix, build_matrix
 from musicd.services.metrics import Metrics
 from musicd.store.audio_features import AnalysisCounts, AnalysisJob, AudioFeatureRepository
@@ -55,18 +56,17 @@ class AnalysisPassSummary:
     audio_s: float = 0.0  # seconds of audio analysed
 
 
-class AnalysisService:
+class AnalysisService(BackgroundPasses):
+    log_name, event_prefix = "musicd.analysis", "analysis"
+
     def __init__(self, repo: AudioFeatureRepository, cfg: AnalysisConfig, metrics: Metrics, ffmpeg: str = "ffmpeg",
                  scanning: Callable[[], bool] = lambda: False) -> None:
+        super().__init__(scanning)
         self.repo = repo
         self.cfg = cfg
         self.metrics = metrics
         self.ffmpeg = ffmpeg
-        self.scanning = scanning
         self.workers = cfg.workers or os.cpu_count() or 1
-        self.running = False
-        self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
         self._matrix: FeatureMatrix | None = None
 
     async def status(self) -> AnalysisStatus:
@@ -108,13 +108,10 @@ class AnalysisService:
     async def run_pass(self, progress: Progress | None = None, *, retry_failed: bool = False,
                        limit: int | None = None) -> AnalysisPassSummary:
         """Analyse every track not analysed yet with `workers` niced processes; one pass at a time."""
-        async with self._lock:
-            self.running = True
-            try:
-                return await self._pass(progress, retry_failed, limit)
-            finally:
-                self.running = False
-                self.metrics.analysis_queue.set(0)
+        try:
+            return await self.exclusive(lambda: self._pass(progress, retry_failed, limit))
+        finally:
+            self.metrics.analysis_queue.set(0)
 
     async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None) -> AnalysisPassSummary:
         t0 = time.monotonic()
@@ -174,25 +171,3 @@ class AnalysisService:
             log.info("analysis.pass", analysed=summary.analysed, silent=summary.silent, failed=summary.failed,
                      stopped=summary.stopped, wall_s=round(summary.wall_s, 2), cpu_s=round(summary.cpu_s, 2))
         return summary
-
-    async def on_scanned(self, _summary: object) -> None:
-        """A scan finished: analyse what it added or changed."""
-        self.wake()
-
-    def wake(self) -> None:
-        """Ask the background loop for a pass (after a scan, at start)."""
-        self._wake.set()
-
-    async def loop(self) -> None:
-        """Background task: a pass whenever woken; never more than one at a time."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self.scanning():
-                continue  # the scan wakes us again when it is done
-            try:
-                await self.run_pass()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.error("analysis.pass_failed", error=str(e))
