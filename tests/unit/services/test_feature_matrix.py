@@ -15,9 +15,9 @@ def _a(tempo: float, energy: float, timbre: tuple[float, ...], key: int = 0, mod
 
 
 def test_values_are_scaled_to_0_1_and_keys_sit_on_the_circle_of_fifths() -> None:
-    v = dict(zip(FEATURES, feature_vector(_a(50.0, 0.3, ()))), strict=True)
+    v = dict(zip(FEATURES, feature_vector(_a(50.0, 0.3, ())), strict=True))
     assert v["tempo"] == 0.0 and v["energy"] == 0.3 and all(0 <= x <= 1 for x in v.values())
-    assert dict(zip(FEATURES, feature_vector(_a(220.0, 2.0, ()))), strict=True)["tempo"] == 1.0
+    assert dict(zip(FEATURES, feature_vector(_a(220.0, 2.0, ())), strict=True))["tempo"] == 1.0
 
     def key_point(key: int, mode: int) -> np.ndarray:
         return np.array(feature_vector(_a(120, 0.5, (), key, mode))[-2:])
