@@ -49,6 +49,7 @@ def server_env(data_dir: Path, *folders: Path, **extra: str) -> dict[str, str]:
         "MUSICD_DATA_DIR": str(data_dir),
         "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders),
         "MUSICD_LIBRARY_SCAN_WORKERS": "2",
+        "MUSICD_ANALYSIS_BACKGROUND": "false",  # the tests that want background analysis switch it on
     })
     env.update(extra)
     return env
@@ -119,7 +120,6 @@ def start_server(
     asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
     env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
     env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
-    env.setdefault("MUSICD_ANALYSIS_BACKGROUND", "false")  # tests that want it switch it on
     with serve(workdir, data_dir, *folders, **env) as server:
         yield server
 
