@@ -69,6 +69,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from musicd.http.serving import granian_options, raise_open_files_limit
+
     config = _config(ctx)
     # granian imports the app in a worker process: hand it the same settings through the environment.
     if ctx.obj["config_path"]:
@@ -82,7 +84,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
         address=host or config.server.host, port=port or config.server.port, workers=1,
         log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
-        websockets=True,
+        websockets=True, **granian_options(config.server, raise_open_files_limit()),
     ).serve()
 
 
@@ -97,6 +99,9 @@ def _print_summary(s: Any) -> None:
         f"[bold]scan done[/] in {s.wall_s:.2f} s: added {s.added}, updated {s.updated}, moved {s.moved}, "
         f"removed {s.removed}, failed {s.failed}, unchanged {s.unchanged}"
     )
+    if s.healed_albums:
+        console.print(f"  [yellow]healed[/] {s.healed_albums} albums left unfinished by an interrupted scan "
+                      "(counts, durations, covers and genres recomputed)")
     for path, reason in s.failures[:50]:
         console.print(f"  [red]failed[/] {path}: {reason}")
     if len(s.failures) > 50:

@@ -37,16 +37,29 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     public_url: str = ""
     # Largest request body accepted, in bytes (uploads of playlist covers and imports included).
     max_body_bytes: int = 10 * 1024 * 1024
+    # Connections served at once, idle ones included (more wait in the backlog until one closes); capped by
+    # the open-file limit, which musicd raises to its hard limit at start.
+    max_connections: int = 10000
+    # Connections the kernel queues before musicd accepts them (the kernel caps it at net.core.somaxconn).
+    backlog: int = 4096
+    # Seconds a client has to send a request's headers; also how long an idle keep-alive connection stays.
+    header_timeout_seconds: int = 15
+    # Keep connections open between requests (HTTP/1.1 keep-alive).
+    keep_alive: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError("port must be between 1 and 65535")
+        for name in ("max_connections", "backlog", "header_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
 
 
 class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Folders scanned for music; several may be given.
     folders: list[str] = msgspec.field(default_factory=list)
-    # When the server scans at start: "if_empty" (no tracks yet), "always" or "never".
+    # When the server scans at start: "if_empty" (no tracks yet, or the last scan was interrupted),
+    # "always" or "never".
     scan_on_start: Literal["if_empty", "always", "never"] = "if_empty"
     # Processes that read tags; 0 = one per core.
     scan_workers: int = 0

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,26 +113,30 @@ async def _prepare(data_dir: Path, folders: tuple[Path, ...], users: dict[str, t
 
 @contextmanager
 def start_server(
-    workdir: Path, *folders: Path, users: dict[str, tuple[str, str]] | None = None, **env: str
+    workdir: Path, *folders: Path, users: dict[str, tuple[str, str]] | None = None,
+    preexec_fn: Callable[[], None] | None = None, **env: str,
 ) -> Iterator[LiveServer]:
     """Create users and scan in-process, then serve with `python -m musicd serve` until the block ends."""
     data_dir = workdir / "data"
     asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
     env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
     env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
-    with serve(workdir, data_dir, *folders, **env) as server:
+    with serve(workdir, data_dir, *folders, preexec_fn=preexec_fn, **env) as server:
         yield server
 
 
 @contextmanager
-def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator[LiveServer]:
-    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends."""
+def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[], None] | None = None,
+          **env: str) -> Iterator[LiveServer]:
+    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends
+    (`preexec_fn` runs in the child before musicd starts, e.g. to lower its limits)."""
     port = free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        preexec_fn=preexec_fn,
     )
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:

@@ -48,6 +48,10 @@ class LibraryService:
     async def is_empty(self) -> bool:
         return await self.catalog.track_count() == 0
 
+    async def interrupted(self) -> bool:
+        """Whether the last scan stopped before it finished (killed or failed): the next one heals it."""
+        return await self.catalog.last_scan_unfinished()
+
     async def scan(self, progress: Progress | None = None, *, allow_empty: bool = False) -> ScanSummary:
         """Scan every library folder; only one scan runs at a time."""
         if self._lock.locked():
@@ -63,6 +67,7 @@ class LibraryService:
                     progress(phase, done, total)
 
             try:
+                run = await self.catalog.begin_scan(st.started_at)
                 summary = await self.scanner.scan(self.folders, track, allow_empty=allow_empty)
             except Exception as e:
                 st.last_error = str(e)
@@ -70,7 +75,7 @@ class LibraryService:
             finally:
                 st.running, st.phase = False, "idle"
             st.last = summary
-            await self.catalog.record_scan(st.started_at, {
+            await self.catalog.record_scan(run, {
                 "added": summary.added, "updated": summary.updated, "moved": summary.moved,
                 "removed": summary.removed, "failed": summary.failed, "unchanged": summary.unchanged,
                 "wall_s": summary.wall_s, "report": summary.report,

@@ -173,7 +173,7 @@ class Services:
         mode = self.config.library.scan_on_start
         if mode == "never" or not self.config.library.folders:
             return
-        if mode == "if_empty" and not await self.library.is_empty():
+        if mode == "if_empty" and not (await self.library.is_empty() or await self.library.interrupted()):
             return
         try:
             await self.library.scan()

@@ -24,7 +24,7 @@ def _scan_state(services: Services) -> dict[str, Any]:
     last = None
     if st.last is not None:
         last = {k: getattr(st.last, k) for k in ("added", "updated", "moved", "removed", "failed", "unchanged",
-                                                  "wall_s") if hasattr(st.last, k)}
+                                                  "healed_albums", "wall_s") if hasattr(st.last, k)}
     return {
         "running": st.running, "phase": st.phase, "done": st.done, "total": st.total,
         "started_at": st.started_at, "last": last, "last_error": st.last_error,
