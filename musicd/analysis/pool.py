@@ -93,15 +93,18 @@ class AnalysisPool:
                     ex.shutdown(wait=False, cancel_futures=True)
         return Outcome(AudioAnalysis(status="failed", error="the analysis process died"), time.monotonic() - t0)
 
-    def close(self, *, kill: bool = False) -> None:
-        """Stop the workers: let running analyses finish, or (`kill`) end them and their ffmpeg now."""
+    async def aclose(self, *, kill: bool = False) -> None:
+        """Stop the workers: let them finish and exit, or (`kill`) end them and their ffmpeg now. Never
+        blocks the event loop: a niced worker on a busy box can take seconds to be scheduled and exit."""
         ex, self._executor = self._executor, None
         if ex is None:
             return
-        if kill:
-            # ProcessPoolExecutor has no public way to end busy workers; its process table is the
-            # only handle on them. A killed worker's ffmpeg dies on its next write to the closed pipe.
-            for proc in list(getattr(ex, "_processes", {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.kill()
-        ex.shutdown(wait=not kill, cancel_futures=True)
+        if not kill:
+            await asyncio.to_thread(ex.shutdown, wait=True)
+            return
+        # ProcessPoolExecutor has no public way to end busy workers; its process table is the only
+        # handle on them. A killed worker's ffmpeg dies on its next write to the closed pipe.
+        for proc in list((getattr(ex, "_processes", None) or {}).values()):
+            with contextlib.suppress(Exception):
+                proc.kill()
+        ex.shutdown(wait=False, cancel_futures=True)

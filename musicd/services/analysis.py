@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from musicd.analysis.pool import AnalysisPool
 from musicd.config import AnalysisConfig
@@ -20,9 +21,11 @@ from musicd.domain.audio import ANALYSIS_VERSION, TrackFeatures
 from musicd.errors import NotFoundError
 from musicd.logs import get_logger
 from musicd.services.background import BackgroundPasses
-from musicd.services.feature_matrix import FeatureMatrix, build_matrix
 from musicd.services.metrics import Metrics
 from musicd.store.audio_features import AnalysisCounts, AnalysisJob, AudioFeatureRepository
+
+if TYPE_CHECKING:
+    from musicd.services.feature_matrix import FeatureMatrix
 
 __all__ = ["AnalysisPassSummary", "AnalysisService", "AnalysisStatus"]
 
@@ -102,6 +105,9 @@ class AnalysisService(BackgroundPasses):
         """Every analysed track's normalised features and timbre as matrices, for nearest neighbours
         (see FeatureMatrix); with `track_ids`, only those rows. Built once and kept until new results."""
         if self._matrix is None:
+            # numpy is loaded on first use, not when the server starts.
+            from musicd.services.feature_matrix import build_matrix
+
             self._matrix = build_matrix(await self.repo.all_ok())
         return self._matrix if track_ids is None else self._matrix.subset(track_ids)
 
@@ -166,7 +172,7 @@ class AnalysisService(BackgroundPasses):
             summary.stopped = "cancelled"
             raise
         finally:
-            pool.close(kill=not finished)
+            await pool.aclose(kill=not finished)
             summary.wall_s = time.monotonic() - t0
             log.info("analysis.pass", analysed=summary.analysed, silent=summary.silent, failed=summary.failed,
                      stopped=summary.stopped, wall_s=round(summary.wall_s, 2), cpu_s=round(summary.cpu_s, 2))

@@ -68,6 +68,6 @@ async def test_the_pool_analyses_in_worker_processes_and_survives_bad_files(tmp_
         ok = await pool.analyse(str(good), channels=1, duration=10)
         failed = await pool.analyse(str(bad), channels=2, duration=10)
     finally:
-        pool.close()
+        await pool.aclose()
     assert ok.analysis.status == "ok" and ok.cpu_s > 0
     assert failed.analysis.status == "failed" and failed.analysis.error
