@@ -21,6 +21,7 @@ from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
 from musicd.http.v1.admin_library import AdminLibraryController
 from musicd.http.v1.api_keys import ApiKeysController
+from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.library_lists import LibraryListsController
@@ -87,6 +88,7 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        AudioFeaturesController,
         WebController,
     ]
     return Litestar(

@@ -16,6 +16,7 @@ import msgspec
 from musicd.errors import ConfigError
 
 __all__ = [
+    "AnalysisConfig",
     "AuthConfig",
     "Config",
     "DataConfig",
@@ -118,6 +119,26 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
+    # at start and after every scan; it resumes where it stopped after a restart.
+    background: bool = True
+    # Processes analysing at once; 0 = one per core.
+    workers: int = 0
+    # Longest stretch of a file analysed, in seconds: a longer file is analysed in its middle.
+    max_seconds: float = 600.0
+    # An analysis taking longer than this (wall seconds) is given up and the track marked failed.
+    timeout_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError("workers must be >= 0")
+        if not 10 <= self.max_seconds <= 7200:
+            raise ValueError("max_seconds must be between 10 and 7200")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -130,6 +151,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
+    analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -147,6 +169,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "data": DataConfig,
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
+    "analysis": AnalysisConfig,
     "log": LogConfig,
 }
 

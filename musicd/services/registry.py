@@ -19,6 +19,7 @@ from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
 from musicd.services.accounts import AccountService
+from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
 from musicd.services.bookmarks import BookmarkService
@@ -41,6 +42,7 @@ from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
 from musicd.services.users import UserService
 from musicd.store.api_keys import ApiKeyRepository
+from musicd.store.audio_features import AudioFeatureRepository
 from musicd.store.bookmarks import BookmarkRepository
 from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
@@ -109,6 +111,10 @@ class Services:
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
         self.library.on_scanned(self._media_scanned)
+        # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
+        self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
+                                        scanning=lambda: self.library.state.running)
+        self.library.on_scanned(self.analysis.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
@@ -147,6 +153,9 @@ class Services:
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
+        if self.config.analysis.background:
+            self.spawn("analysis", self.analysis.loop())
+            self.analysis.wake()
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
@@ -181,6 +190,7 @@ class Services:
         self.metrics.transcode_cache_files.set(len(self.transcoder.cache))
         self.metrics.transcode_active.set(self.transcoder.active())
         self.metrics.play_events_queue.set(self.play_events.pending())
+        await self.analysis.status()  # sets the analysis gauges
 
     async def scan_on_start(self) -> None:
         """Scan at start as `library.scan_on_start` says; a failure is logged, the server keeps serving."""
