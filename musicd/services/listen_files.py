@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,10 @@ class ListenFile:
             what = "a ListenBrainz export (zip, JSON or JSON lines)" if fmt == "listenbrainz" else "a CSV file"
             raise ValidationError(f"the file is not {what}", code="invalid_import_file")
         self.format = "lastfm" if self.kind == "csv" else "listenbrainz"
+        if self.kind == "zip":
+            with path.open("rb") as f:
+                _listen_members(_open_zip(f))  # a broken zip or one without listens is refused at once
+
 
     def __iter__(self) -> Iterator[Listen | Rejected]:
         with self.path.open("rb") as f:
@@ -92,23 +97,17 @@ class ListenFile:
             return Rejected(e.message)
 
     def _zip(self, f: IO[bytes]) -> Iterator[Listen | Rejected]:
-        try:
-            archive = zipfile.ZipFile(f)
-        except zipfile.BadZipFile as e:
-            raise ValidationError(f"the file is not a readable zip archive: {e}", code="invalid_import_file") from None
-        with archive:
-            members = [m for m in archive.infolist() if not m.is_dir() and m.filename.startswith("listens/")
-                       and m.filename.endswith((".jsonl", ".json"))]
-            if not members:
-                raise ValidationError("the zip has no listens/…jsonl files: is it a ListenBrainz export?",
-                                      code="invalid_import_file")
-            for m in members:
-                with archive.open(m) as member:
-                    head = member.peek(64)[:64] if hasattr(member, "peek") else b""
-                    if _sniff(head) == "array":
-                        yield from self._array(member, f)
-                    else:
-                        yield from self._lines(member, f)
+        with _open_zip(f) as archive:
+            for m in _listen_members(archive):
+                try:
+                    with archive.open(m) as member:
+                        head = member.peek(64)[:64]
+                        if _sniff(head) == "array":
+                            yield from self._array(member, f)
+                        else:
+                            yield from self._lines(member, f)
+                except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+                    yield Rejected(f"{m.filename} in the zip is damaged ({e}); the rest of it was not read")
 
     def _array(self, stream: IO[bytes], raw: IO[bytes]) -> Iterator[Listen | Rejected]:
         try:
@@ -195,6 +194,22 @@ class ListenFile:
             return Rejected("a listen before 2002-10-01 (Last.fm did not exist yet)")
         return Listen(listened_at=at, artist=artist[:1000], title=title[:1000], release=album[:1000] or None,
                       recording_mbid=mbid.lower() if len(mbid) == 36 else None, client="lastfm")
+
+
+def _open_zip(f: IO[bytes]) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ValidationError(f"the file is not a readable zip archive: {e}", code="invalid_import_file") from None
+
+
+def _listen_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    members = [m for m in archive.infolist() if not m.is_dir() and m.filename.startswith("listens/")
+               and m.filename.endswith((".jsonl", ".json"))]
+    if not members:
+        raise ValidationError("the zip has no listens/…jsonl files: is it a ListenBrainz export?",
+                              code="invalid_import_file")
+    return members
 
 
 def _bounded_lines(text: io.TextIOWrapper) -> Iterator[str]:
