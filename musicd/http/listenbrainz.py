@@ -68,7 +68,7 @@ async def _body(request: Request[Any, Any, Any], limit: int) -> bytes:
 
 class ListenBrainzController(Controller):
     path = "/1"
-    tags = ["listenbrainz"]
+    include_in_schema = False  # ListenBrainz's API, documented by ListenBrainz (and README)
     exception_handlers = {MusicdError: _musicd_error, HTTPException: _http_error, Exception: _internal}
 
     @post("/submit-listens", status_code=200, request_max_body_size=None)
