@@ -267,10 +267,10 @@ async def test_a_flooding_client_gets_an_error_then_a_close(live_server: LiveSer
     c = await Client.open(s, me["token"])
     watcher = await Client.open(s, me["token"])
     closes0 = metric(s, "musicd_realtime_closes_total", 'reason="rate_limited"')
-    for _ in range(400):
-        await c.send({"type": "ping"})
     errors = []
     try:
+        for _ in range(400):  # the server may close (and the send fail) before the last one
+            await c.send({"type": "ping"})
         while True:
             m = await c.next(5)
             if m["type"] == "error":
@@ -279,11 +279,12 @@ async def test_a_flooding_client_gets_an_error_then_a_close(live_server: LiveSer
         rcvd = getattr(e, "rcvd", None)
         if rcvd is not None:
             assert (rcvd.code, close_name(rcvd.reason)) == (CLOSE["rate_limited"], "rate_limited")
+            assert errors, "an error frame comes before the close"
         # else: the server closed with pings of ours still unread, so the kernel reset the connection and the
         # close frame may be lost with it; the server says why it closed.
         assert metric(s, "musicd_realtime_closes_total", 'reason="rate_limited"') == closes0 + 1, e
     # One error per run of refused messages (a busy box may let the budget refill between runs), then the close.
-    assert errors and set(errors) == {"rate_limited"} and len(errors) < 10, errors
+    assert set(errors) <= {"rate_limited"} and len(errors) < 10, errors
     await watcher.send({"type": "ping", "t": 3})  # another connection of the same user is not affected
     assert (await watcher.expect("pong"))["t"] == 3
     await watcher.close()
