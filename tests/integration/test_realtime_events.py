@@ -11,7 +11,9 @@ from typing import Any
 import libopensonic
 import libsonic
 import pytest
+from liblistenbrainz import Listen, ListenBrainz
 
+from tests.integration.listens_support import library_tracks
 from tests.integration.realtime_support import (
     CLOSE,
     ERRORS,
@@ -185,6 +187,16 @@ async def test_friend_activity_from_every_play_source(live_server: LiveServer) -
     assert got["playing"] is True
     assert await osc.report_playback(t[1], "song", 5000, "stopped")
     await fc.expect("friend_activity", where=lambda d: d["track"]["id"] == t[1] and not d["playing"])
+
+    # liblistenbrainz: playing_now from a scrobbler is a play start too.
+    with api(s, star["token"]) as http:
+        lb_token = http.post("/v1/me/listenbrainz-token").json()["token"]
+    song = next(x for x in library_tracks(s) if x.id not in t[:2] and x.artist and x.title.isascii())
+    lb = ListenBrainz(api_base_url=f"{s.base}/listenbrainz")
+    await asyncio.to_thread(lb.set_auth_token, lb_token)
+    await asyncio.to_thread(lb.submit_playing_now, Listen(track_name=song.title, artist_name=song.artist))
+    got = await fc.expect("friend_activity", where=lambda d: d["track"]["id"] == song.id)
+    assert got["playing"] is True
 
     # The web player's events, and the realtime command gives the same list as the HTTP endpoint.
     with api(s, star["token"]) as http:
