@@ -15,6 +15,7 @@ from musicd.http.errors import exception_handlers
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.realtime import install_realtime, realtime_socket
 from musicd.http.share import ShareController, ShortShareController
 from musicd.http.subsonic import subsonic_route
 from musicd.http.system import SystemController
@@ -25,6 +26,7 @@ from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.friends import FriendsController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
@@ -57,11 +59,14 @@ def create_app(config: Config) -> Litestar:
                         " `musicd user add NAME --role admin`")
         services.spawn("scan-on-start", services.scan_on_start())
         await services.start_playback()
+        install_realtime(services)
+        services.spawn("realtime", services.realtime.run())
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:
             yield
         finally:
+            services.realtime.close_all()
             await services.close()
 
     def provide_services() -> Services:
@@ -90,6 +95,8 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        FriendsController,
+        realtime_socket,
         AudioFeaturesController,
         ListensController,
         listenbrainz_router,

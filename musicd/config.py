@@ -23,6 +23,7 @@ __all__ = [
     "LibraryConfig",
     "ListensConfig",
     "LogConfig",
+    "RealtimeConfig",
     "ServerConfig",
     "TranscodeConfig",
     "load_config",
@@ -120,6 +121,44 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # The WebSocket channel GET /v1/realtime (docs/realtime.md) and the event bus under it.
+    # Seconds a new connection has to send its auth message.
+    auth_timeout_seconds: float = 5.0
+    # Seconds between the server's keep-alive pings; a connection that sends nothing for
+    # idle_timeout_seconds is closed.
+    ping_interval_seconds: float = 25.0
+    idle_timeout_seconds: float = 75.0
+    # Seconds between checks of every open connection's token against the database (a revocation made
+    # by another process, such as `musicd user passwd`, closes the connection within this).
+    recheck_seconds: float = 2.0
+    # Largest client message, in bytes.
+    max_message_bytes: int = 16384
+    # Client messages per second per connection, with bursts of message_burst.
+    messages_per_second: float = 20.0
+    message_burst: int = 60
+    # Bounds of each connection's send queue; a client further behind is told to resync, then closed.
+    send_queue_messages: int = 512
+    send_queue_bytes: int = 1024 * 1024
+    # Per-user history that `resume` replays: at least the last history_events events or history_seconds
+    # seconds, never more than history_max_events nor history_max_bytes.
+    history_events: int = 1000
+    history_seconds: float = 600.0
+    history_max_events: int = 10000
+    history_max_bytes: int = 4 * 1024 * 1024
+    # Open connections per user.
+    connections_per_user: int = 64
+    # Bound of each event-bus subscriber's queue; a consumer further behind rebuilds from the database.
+    bus_queue_events: int = 10000
+
+    def __post_init__(self) -> None:
+        for name in msgspec.structs.fields(self):
+            if getattr(self, name.name) <= 0:
+                raise ValueError(f"{name.name} must be > 0")
+        if self.history_max_events < self.history_events:
+            raise ValueError("history_max_events must be >= history_events")
+
+
 class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
     # at start and after every scan; it resumes where it stopped after a restart.
@@ -162,6 +201,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
+    realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
@@ -181,6 +221,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "data": DataConfig,
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
+    "realtime": RealtimeConfig,
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
     "log": LogConfig,
