@@ -42,3 +42,15 @@ class Metrics:
         self.play_events = Counter("musicd_play_events", "Play events written to the database", registry=r)
         self.plays_recorded = Counter("musicd_plays", "Plays stored in the listening history", registry=r)
         self.play_events_queue = Gauge("musicd_play_events_queue", "Play events waiting for the writer", registry=r)
+        # Storage health and backups.
+        self.disk_free = Gauge("musicd_data_disk_free_bytes", "Free bytes on the data dir's disk", registry=r)
+        self.storage_ok = Gauge("musicd_storage_healthy", "1 when the database and its disk take writes", registry=r)
+        self.backups = Counter("musicd_backups", "Automatic backups, by outcome (ok/failed)", ["outcome"], registry=r)
+        self.backup_last_success = Gauge(
+            "musicd_backup_last_success_timestamp_seconds", "When the last automatic backup was made", registry=r
+        )
+        self.backup_last_bytes = Gauge("musicd_backup_last_size_bytes", "Size of the last backup", registry=r)
+        self.backup_last_seconds = Gauge(
+            "musicd_backup_last_duration_seconds", "Wall time of the last backup", registry=r
+        )
+        self.backups_kept = Gauge("musicd_backups_kept", "Automatic backups in the backup folder", registry=r)
