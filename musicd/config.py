@@ -88,7 +88,7 @@ class BackupConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     enabled: bool = True
     # Folder of the automatic backups; empty = DATA/backups. Another disk is safer.
     dir: str = ""
-    # Hours between two automatic backups (the first one is made at start when there is none).
+    # Hours between two automatic backups (with none yet, the first is made 5 minutes after start).
     interval_hours: float = 24.0
     # Automatic backups kept (the oldest are removed).
     keep: int = 7

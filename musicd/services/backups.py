@@ -40,6 +40,9 @@ _KEYS = ("keys/server.key", "keys/token.key")
 _FORMAT = 1
 # After a failed automatic backup, try again this soon (or at the next interval, if that comes first).
 _RETRY_S = 3600.0
+# With no backup yet, the first one waits this long (or one interval, if shorter) after the start, so
+# it does not compete with the start itself and a first scan.
+_FIRST_DELAY_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -288,10 +291,11 @@ class BackupService:
         return result
 
     def _next_due(self) -> float:
+        interval = self.config.backup.interval_hours * 3600
         archives = self.archives()
         if not archives:
-            return time.time()
-        return archives[-1].stat().st_mtime + self.config.backup.interval_hours * 3600
+            return time.time() + min(interval, _FIRST_DELAY_S)
+        return archives[-1].stat().st_mtime + interval
 
     async def loop(self) -> None:
         """The daily backup: a task owned by the server's lifespan (see `backup` in config)."""

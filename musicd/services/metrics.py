@@ -46,6 +46,8 @@ class Metrics:
         self.disk_free = Gauge("musicd_data_disk_free_bytes", "Free bytes on the data dir's disk", registry=r)
         self.storage_ok = Gauge("musicd_storage_healthy", "1 when the database and its disk take writes", registry=r)
         self.backups = Counter("musicd_backups", "Automatic backups, by outcome (ok/failed)", ["outcome"], registry=r)
+        for outcome in ("ok", "failed"):  # both series exist from the start, so an alert on `failed` can fire
+            self.backups.labels(outcome)
         self.backup_last_success = Gauge(
             "musicd_backup_last_success_timestamp_seconds", "When the last automatic backup was made", registry=r
         )

@@ -181,10 +181,14 @@ class Services:
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
-        await self.play_events.close()  # after the writer task stopped: drain what is queued
-        await self.transcoder.close()
-        await self.search.close()
-        await self.db.close()
+        try:
+            await self.play_events.close()  # after the writer task stopped: drain what is queued
+            await self.transcoder.close()
+            await self.search.close()
+        finally:
+            # Even after a failure above (a full disk): aiosqlite's threads are not daemons, and an open
+            # database would keep the process from ever exiting.
+            await self.db.close()
 
 
 async def open_services(config: Config) -> Services:

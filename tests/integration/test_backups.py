@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import shutil
 import tarfile
 import threading
 import time
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.integration.storage_helpers import QUIET, copy_data, count, damage, ids_of, musicd, prepare
@@ -53,6 +57,14 @@ def test_backup_while_serving_then_restore(template: Path, built_library: BuiltL
     config.write_text('[log]\nlevel = "info"\n')
     env = {**QUIET, "MUSICD_CONFIG": str(config)}
     with serve(tmp_path, data, built_library.root, **env) as server:
+        alice = server.client("alice")
+        covered = alice.post("/v1/me/playlists", json={"name": "with a cover"}).json()["id"]
+        buf = io.BytesIO()
+        Image.new("RGB", (32, 32), (10, 200, 30)).save(buf, "JPEG")
+        jpeg = buf.getvalue()
+        r = alice.put(f"/v1/playlists/{covered}/images", content=base64.b64encode(jpeg),
+                      headers={"Content-Type": "image/jpeg"})
+        assert r.status_code == 202, r.text
         writer = _Writer(server.base, server.token("alice"))
         writer.start()
         _wait_for(lambda: len(writer.acked) >= 20)
@@ -74,6 +86,8 @@ def test_backup_while_serving_then_restore(template: Path, built_library: BuiltL
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
     assert {"manifest.json", "musicd.db", "keys/server.key", "keys/token.key", "config.toml"} <= names
+    assert [n for n in names if n.startswith("covers/")] != []  # an uploaded cover: no scan makes it again
+    shutil.rmtree(data / "covers")
     all_ids = set(ids_of(data / "musicd.db", "playlists"))
     assert set(before) | set(after) <= all_ids
     run = musicd("restore", str(archive), "--yes", data_dir=data, **env)
@@ -90,6 +104,8 @@ def test_backup_while_serving_then_restore(template: Path, built_library: BuiltL
         assert httpx.get(f"{server.base}/health").status_code == 200
         alice = server.client("alice")
         assert alice.get(f"/v1/playlists/{before[-1]}").status_code == 200
+        image = alice.get(f"/v1/playlists/{covered}/images").json()[0]["url"]
+        assert alice.get(image).content == jpeg
         assert count(data / "musicd.db", "tracks") == count(template / "musicd.db", "tracks")
 
 
