@@ -148,7 +148,7 @@ def test_a_real_full_disk(template: Path, built_library: BuiltLibrary, tmp_path:
                 assert alice.get(f"/v1/playlists/{pid}").status_code == 200
         # A start on a full disk: one line, a non-zero exit, at once.
         filler = _fill_disk(disk)
-        run = musicd("serve", data_dir=data, library=built_library.root, timeout=30, **env)
+        run = musicd("serve", data_dir=data, library=built_library.root, timeout=120, **env)
         assert run.code != 0 and len(run.lines) == 1, run.lines
         assert str(data) in run.lines[0] and "free at least" in run.lines[0]
         filler.unlink()
