@@ -12,7 +12,9 @@ __all__ = ["DB_FILES", "copy_database", "describe", "upload_covers"]
 # The database and the files SQLite keeps beside it in WAL mode: moved together or not at all.
 DB_FILES = ("musicd.db", "musicd.db-wal", "musicd.db-shm")
 
-_COUNTED = ("users", "tracks", "albums", "playlists", "playlist_entries", "listening_history")
+# What a backup's one-line summary counts (the copy holds every table whatever this lists).
+_COUNTED = ("users", "tracks", "albums", "playlists", "playlist_entries", "listening_history", "listens", "shares",
+            "track_features")
 
 
 def copy_database(src: Path, dst: Path) -> None:
