@@ -5,8 +5,6 @@ Subsonic token auth, share links, covers, audio features)."""
 
 from __future__ import annotations
 
-import base64
-import io
 import sqlite3
 import time
 from contextlib import closing
@@ -14,9 +12,9 @@ from pathlib import Path
 
 import httpx
 from liblistenbrainz import Listen, ListenBrainz
-from PIL import Image
 
 from musicd.devtools.library_builder import BuiltLibrary
+from tests.integration.playlist_helpers import upload_cover
 from tests.integration.storage_helpers import QUIET, musicd, prepare
 from tests.integration.subsonic_support import Sub
 from tests.live import USERS, serve
@@ -64,11 +62,7 @@ def test_a_restore_on_a_new_box_brings_back_every_table_key_and_upload(
         pid = alice.post("/v1/me/playlists", json={"name": "kept"}).json()["id"]
         r = alice.post(f"/v1/playlists/{pid}/tracks", json={"uris": [f"spotify:track:{t}" for t in tracks[:4]]})
         assert r.status_code == 201, r.text
-        buf = io.BytesIO()
-        Image.new("RGB", (24, 24), (200, 40, 90)).save(buf, "JPEG")
-        r = alice.put(f"/v1/playlists/{pid}/images", content=base64.b64encode(buf.getvalue()),
-                      headers={"Content-Type": "image/jpeg"})
-        assert r.status_code == 202, r.text
+        upload_cover(alice, pid, (24, 24), (200, 40, 90))
         assert alice.put("/v1/me/tracks", params={"ids": tracks[4]}).status_code == 200
         link = alice.post(f"/v1/playlists/{pid}/share", json={"expires_in": 86_400}).json()["token"]
         sub = Sub(server.base, "alice", password)

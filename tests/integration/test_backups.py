@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 import shutil
 import tarfile
@@ -13,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from PIL import Image
 
 from musicd.devtools.library_builder import BuiltLibrary
+from tests.integration.playlist_helpers import upload_cover
 from tests.integration.storage_helpers import QUIET, copy_data, count, damage, ids_of, musicd, prepare
 from tests.live import USERS, serve
 
@@ -59,12 +57,7 @@ def test_backup_while_serving_then_restore(template: Path, built_library: BuiltL
     with serve(tmp_path, data, built_library.root, **env) as server:
         alice = server.client("alice")
         covered = alice.post("/v1/me/playlists", json={"name": "with a cover"}).json()["id"]
-        buf = io.BytesIO()
-        Image.new("RGB", (32, 32), (10, 200, 30)).save(buf, "JPEG")
-        jpeg = buf.getvalue()
-        r = alice.put(f"/v1/playlists/{covered}/images", content=base64.b64encode(jpeg),
-                      headers={"Content-Type": "image/jpeg"})
-        assert r.status_code == 202, r.text
+        jpeg = upload_cover(alice, covered)
         writer = _Writer(server.base, server.token("alice"))
         writer.start()
         _wait_for(lambda: len(writer.acked) >= 20)
