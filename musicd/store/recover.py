@@ -216,6 +216,10 @@ def _readable_rows(conn: sqlite3.Connection, table: str) -> Iterator[tuple[list[
             names = [d[0] for d in cur.description][1:]
             # One row at a time: a failed fetchmany() would lose the good rows read before the bad page.
             for row in cur:
+                if row[0] <= last:
+                    # A damaged page can hand back rows out of order (a page written over another, say):
+                    # going back would read the same rows again and again. Treat it as a bad page.
+                    raise sqlite3.DatabaseError(f"rowid {row[0]} after {last}: pages out of order")
                 last = row[0]
                 batch.append(row[1:])
                 if len(batch) == _BATCH:
