@@ -36,6 +36,7 @@ from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
+from musicd.services.data_lock import DataDirLock
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
 
@@ -50,7 +51,14 @@ def create_app(config: Config) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services = await open_services(config)
+        # Held while serving: `musicd restore` and `musicd db recover` refuse to run under a server.
+        lock = DataDirLock(config.data_dir)
+        lock.acquire("server")
+        try:
+            services = await open_services(config)
+        except BaseException:
+            lock.release()
+            raise
         holder["services"] = services
         app.state.services = services
         document_errors(app)
@@ -61,6 +69,8 @@ def create_app(config: Config) -> Litestar:
         await services.start_playback()
         install_realtime(services)
         services.spawn("realtime", services.realtime.run())
+        if config.backup.enabled:
+            services.spawn("backup", services.backups.loop())
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:
@@ -68,6 +78,7 @@ def create_app(config: Config) -> Litestar:
         finally:
             services.realtime.close_all()
             await services.close()
+            lock.release()
 
     def provide_services() -> Services:
         return holder["services"]

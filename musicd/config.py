@@ -18,6 +18,7 @@ from musicd.errors import ConfigError
 __all__ = [
     "AnalysisConfig",
     "AuthConfig",
+    "BackupConfig",
     "Config",
     "DataConfig",
     "LibraryConfig",
@@ -74,6 +75,32 @@ class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Where the database, search index, caches and generated keys live.
     dir: str = "./data"
+    # Below this much free space on the data dir's disk, /health answers 503 and `serve`/`scan` refuse to start.
+    min_free_bytes: int = 16 * 1024 * 1024
+    # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
+    max_database_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("min_free_bytes", "max_database_bytes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+class BackupConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Automatic backups (database, keys, config, uploaded covers) made by the running server.
+    enabled: bool = True
+    # Folder of the automatic backups; empty = DATA/backups. Another disk is safer.
+    dir: str = ""
+    # Hours between two automatic backups (with none yet, the first is made 5 minutes after start).
+    interval_hours: float = 24.0
+    # Automatic backups kept (the oldest are removed).
+    keep: int = 7
+
+    def __post_init__(self) -> None:
+        if self.interval_hours <= 0:
+            raise ValueError("interval_hours must be > 0")
+        if self.keep < 1:
+            raise ValueError("keep must be >= 1")
 
 
 class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -205,10 +232,15 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    backup: BackupConfig = msgspec.field(default_factory=BackupConfig)
 
     @property
     def data_dir(self) -> Path:
         return Path(self.data.dir).expanduser().resolve()
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.backup.dir).expanduser().resolve() if self.backup.dir else self.data_dir / "backups"
 
     @property
     def library_folders(self) -> list[Path]:
@@ -225,6 +257,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
     "log": LogConfig,
+    "backup": BackupConfig,
 }
 
 

@@ -7,6 +7,7 @@ import contextlib
 import os
 from collections.abc import Coroutine
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from musicd.config import Config
@@ -21,12 +22,14 @@ from musicd.services.accounts import AccountService
 from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
+from musicd.services.backups import BackupService
 from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.consumers import wire_consumers
 from musicd.services.downloads import Downloads
 from musicd.services.friends import FriendActivityService
+from musicd.services.health import HealthService
 from musicd.services.library import LibraryService
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
@@ -54,6 +57,7 @@ from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
+from musicd.store.integrity import check_database, set_size_cap
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.listens import ListenRepository
 from musicd.store.media_lookup import MediaLookup
@@ -135,6 +139,10 @@ class Services:
         install_routes(self.realtime, social, self.playlists, self.catalog)
         self.friends.install(self.realtime)
         wire_consumers(self)
+        # Storage health (/health) and backups (issue 13).
+        self.health = HealthService(db, config.data_dir, config.data.min_free_bytes)
+        config_file = os.environ.get("MUSICD_CONFIG")
+        self.backups = BackupService(config, self.metrics, Path(config_file).resolve() if config_file else None)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     def _count_plays(self, events: int, plays: int) -> None:
@@ -184,14 +192,11 @@ class Services:
         task.add_done_callback(done)
         return task
 
-    async def healthy(self) -> bool:
-        try:
-            await self.db.fetchone("SELECT 1")
-        except Exception:
-            return False
-        return True
-
     async def refresh_metrics(self) -> None:
+        health = await self.health.report()
+        self.metrics.storage_ok.set(1 if health.ok else 0)
+        if health.disk.free_bytes is not None:
+            self.metrics.disk_free.set(health.disk.free_bytes)
         for kind, n in (await self.library.counts()).items():
             self.metrics.catalog.labels(kind).set(n)
         st = self.library.state
@@ -227,10 +232,14 @@ class Services:
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
-        await self.play_events.close()  # after the writer task stopped: drain what is queued
-        await self.transcoder.close()
-        await self.search.close()
-        await self.db.close()
+        try:
+            await self.play_events.close()  # after the writer task stopped: drain what is queued
+            await self.transcoder.close()
+            await self.search.close()
+        finally:
+            # Even after a failure above (a full disk): aiosqlite's threads are not daemons, and an open
+            # database would keep the process from ever exiting.
+            await self.db.close()
 
 
 async def open_services(config: Config) -> Services:
@@ -239,9 +248,12 @@ async def open_services(config: Config) -> Services:
     data.mkdir(parents=True, exist_ok=True)
     keys = load_or_create_keys(data)
     db = Database(data / "musicd.db")
+    # A damaged file is refused before anything reads or writes it (quick_check: 0.4 s on 100k tracks).
+    await asyncio.to_thread(check_database, db.path)
     await db.open()
     try:
         applied = await migrate(db)
+        await set_size_cap(db, config.data.max_database_bytes)
     except Exception:
         await db.close()
         raise
