@@ -149,6 +149,7 @@ class Services:
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
+        await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
@@ -210,7 +211,7 @@ class Services:
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
-        await self.play_events.close()  # after the writer task stopped: drain what is queued
+        await self.play_events.close()  # after the writer task stopped: fold what is journaled
         await self.transcoder.close()
         await self.search.close()
         await self.db.close()
