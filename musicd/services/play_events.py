@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import msgspec
 
@@ -25,7 +26,15 @@ from musicd.errors import ValidationError
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
 from musicd.services.play_fold import COUNT_AFTER_MS, EVENT_KINDS, MAX_EVENT_MS, check_row, describe_time, plan_fold
-from musicd.store.history import FoldWrites, HistoryRepository, JournalRow, RejectedRow, SessionKey, SessionRow
+from musicd.store.history import (
+    FoldWrites,
+    HistoryRepository,
+    JournalEntry,
+    JournalRow,
+    RejectedRow,
+    SessionKey,
+    SessionRow,
+)
 
 __all__ = ["COUNT_AFTER_MS", "EVENT_KINDS", "MAX_EVENT_MS", "TOPIC", "NowPlaying", "PlayEvent", "PlayEventService"]
 
@@ -78,6 +87,17 @@ def _check(e: PlayEvent, now: float) -> None:
         raise ValidationError(f"context_uri must be at most {_MAX_URI} characters", code="invalid_event")
 
 
+async def _settle(done: asyncio.Future[None], work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except Exception as e:
+        if not done.done():
+            done.set_exception(e)
+    else:
+        if not done.done():
+            done.set_result(None)
+
+
 class PlayEventService:
     def __init__(
         self, repo: HistoryRepository, bus: EventBus, *, batch_size: int = 1000, window_s: float = 10.0,
@@ -94,6 +114,8 @@ class PlayEventService:
         self._pending = 0
         self._running = False
         self._writing: asyncio.Future[int] | None = None
+        self._to_journal: list[tuple[list[JournalEntry], asyncio.Future[None]]] = []
+        self._appender: asyncio.Future[None] | None = None
         self.written_events = 0
         self.written_plays = 0
         self.parked_events = 0
@@ -109,14 +131,43 @@ class PlayEventService:
             _check(e, now)
         if not events:
             return 0
-        await self.repo.append([(e.user_id, e.track_id, e.event, e.at, e.position_ms, e.ms_played, e.context_uri,
-                                 e.device_id) for e in events])
+        await self._journal([(e.user_id, e.track_id, e.event, e.at, e.position_ms, e.ms_played, e.context_uri,
+                              e.device_id) for e in events])
         self._pending += len(events)
         self._wake.set()
         for e in events:
             self._track_now_playing(e)
             self.bus.publish(TOPIC, e)
         return len(events)
+
+    async def _journal(self, entries: list[JournalEntry]) -> None:
+        """Group commit: the requests that arrive while a journal transaction runs share the next one, so
+        concurrent clients cost one transaction per group, not one each."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_journal.append((entries, done))
+        if self._appender is None:
+            self._appender = asyncio.ensure_future(self._append_groups())
+        await asyncio.shield(done)  # a client that hangs up does not take its group's transaction with it
+
+    async def _append_groups(self) -> None:
+        try:
+            while self._to_journal:
+                group, self._to_journal = self._to_journal, []
+                if len(group) == 1:
+                    await _settle(group[0][1], self.repo.append(group[0][0]))
+                    continue
+                try:
+                    await self.repo.append([e for entries, _ in group for e in entries])
+                except Exception:
+                    # Some request's rows failed the group: each request alone, so only that one fails.
+                    for entries, done in group:
+                        await _settle(done, self.repo.append(entries))
+                else:
+                    for _, done in group:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._appender = None
 
     def _track_now_playing(self, e: PlayEvent) -> None:
         key = (e.user_id, e.device_id or "")

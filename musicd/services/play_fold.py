@@ -11,6 +11,7 @@ write. A row it cannot make sense of is parked with the reason instead of failin
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ EVENT_KINDS = ("start", "progress", "end", "scrobble")
 COUNT_AFTER_MS = 30_000
 MAX_EVENT_MS = 24 * 3600 * 1000  # a position or listening time longer than a day is a client bug
 OPEN_PLAY_TTL_S = 6 * 3600
+_tokens = itertools.count()
 _LATEST_S = 253_402_300_799  # 9999-12-31T23:59:59Z, the last instant an ISO timestamp can name
 
 
@@ -59,10 +61,13 @@ def describe_time(at: float) -> str:
 class _Play:
     """A working copy of an open play (a SessionRow) while a batch is folded."""
 
-    __slots__ = ("context_uri", "counted", "device_id", "ms_played", "played_at", "seen", "stored_ms")
+    __slots__ = ("context_uri", "counted", "device_id", "ms_played", "played_at", "seen", "stored_ms", "token")
 
     def __init__(self, played_at: str, ms_played: int, stored_ms: int, counted: bool, context_uri: str | None,
                  device_id: str | None, seen: float) -> None:
+        # Which play this is within the fold: two plays can share a start millisecond (two devices, two
+        # scrobbles of one track), so neither their times nor their keys tell them apart.
+        self.token = next(_tokens)
         self.played_at = played_at
         self.ms_played = ms_played
         self.stored_ms = stored_ms
@@ -77,8 +82,8 @@ class _Fold:
         self.stored = open_plays
         self.now = now
         self.plays: dict[SessionKey, _Play | None] = {}  # every key touched; None once the play ended
-        self.new: dict[tuple[str, str, str], NewPlay] = {}
-        self.updates: dict[tuple[str, str, str], PlayUpdate] = {}
+        self.new: dict[int, NewPlay] = {}  # by play token
+        self.updates: dict[tuple[str, str, str, str | None], PlayUpdate] = {}
         self.counts: dict[str, tuple[int, str]] = {}
 
     def play(self, key: SessionKey) -> _Play | None:
@@ -102,20 +107,21 @@ class _Fold:
         if e.context_uri:
             play.context_uri = e.context_uri
         threshold = min(COUNT_AFTER_MS, e.duration * 500)
-        pk = (e.user_id, play.played_at, e.track_id)
         if not play.counted and (e.event == "scrobble" or play.ms_played >= threshold):
             play.counted = True
             play.stored_ms = play.ms_played
-            self.new[pk] = (e.user_id, e.track_id, play.played_at, play.ms_played, play.context_uri, play.device_id)
+            self.new[play.token] = (e.user_id, e.track_id, play.played_at, play.ms_played, play.context_uri,
+                                    play.device_id)
             n, last = self.counts.get(e.track_id, (0, ""))
             self.counts[e.track_id] = (n + 1, max(last, play.played_at))
         elif play.counted and play.ms_played > play.stored_ms:
             play.stored_ms = play.ms_played
-            if pk in self.new:
-                row = self.new[pk]
-                self.new[pk] = (row[0], row[1], row[2], play.ms_played, row[4], row[5])
+            if play.token in self.new:
+                row = self.new[play.token]
+                self.new[play.token] = (row[0], row[1], row[2], play.ms_played, row[4], row[5])
             else:
-                self.updates[pk] = (play.ms_played, e.user_id, play.played_at, e.track_id)
+                pk = (e.user_id, play.played_at, e.track_id, play.device_id)
+                self.updates[pk] = (play.ms_played, *pk)
         if e.event in ("end", "scrobble"):
             self.plays[key] = None
 

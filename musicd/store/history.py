@@ -40,8 +40,8 @@ __all__ = [
 
 # (user_id, track_id, played_at, ms_played, context_uri, device_id)
 NewPlay = tuple[str, str, str, int, str | None, str | None]
-# (ms_played, user_id, played_at, track_id): a later event of a play already stored
-PlayUpdate = tuple[int, str, str, str]
+# (ms_played, user_id, played_at, track_id, device_id): a later event of a play already stored
+PlayUpdate = tuple[int, str, str, str, str | None]
 # (plays to add, last played_at, track_id)
 TrackPlays = tuple[int, str, str]
 # (user_id, device key ("" for none), track_id)
@@ -184,7 +184,7 @@ class HistoryRepository:
         if w.updates:
             await conn.executemany(
                 "UPDATE listening_history SET ms_played = max(ms_played, ?)"
-                " WHERE user_id = ? AND played_at = ? AND track_id = ?",
+                " WHERE user_id = ? AND played_at = ? AND track_id = ? AND device_id IS ?",
                 w.updates,
             )
         if w.counts:

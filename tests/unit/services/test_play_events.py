@@ -205,3 +205,55 @@ async def test_a_poison_row_is_parked_and_the_rest_written(  # type: ignore[no-u
         assert "not a time" in parked[0][2] and "poison row" in parked[1][2]
         assert _count(s.db.path, "SELECT count(*) FROM play_journal") == 0
         assert _count(s.db.path, "SELECT sum(play_count) FROM tracks") == len(good)
+
+
+async def test_plays_that_start_in_the_same_millisecond_all_count(  # type: ignore[no-untyped-def]
+        services_for, built_library: BuiltLibrary) -> None:
+    """Two devices of one user starting one track in the same millisecond are two plays, and so are two
+    scrobbles of one track with one time: each keeps its own row, and a later event lengthens only its own."""
+    async with services_for(built_library.root) as s:
+        users, tracks = await _setup(s)
+        (t, d), at = tracks[0], time.time() - 100
+        half, full = int(d * 600), int(d * 1000)
+        await s.play_events.submit([
+            *(PlayEvent(users[0], t, kind, at, position_ms=ms, ms_played=ms, device_id=dev)
+              for dev in ("a", "b") for kind, ms in (("start", 0), ("progress", half))),
+            PlayEvent(users[1], t, "scrobble", at, ms_played=full, device_id="subsonic:app"),
+            PlayEvent(users[1], t, "scrobble", at, ms_played=full, device_id="subsonic:app"),
+        ])
+        assert await s.play_events.flush() == 6
+        await s.play_events.submit([PlayEvent(users[0], t, "end", at + 1, position_ms=full, ms_played=full,
+                                              device_id="a")])
+        assert await s.play_events.flush() == 1
+        rows = await s.db.fetchall("SELECT user_id, device_id, ms_played FROM listening_history")
+        assert sorted(tuple(r) for r in rows) == sorted([(users[0], "a", full), (users[0], "b", half),
+                                                         (users[1], "subsonic:app", full),
+                                                         (users[1], "subsonic:app", full)])
+        assert (await s.db.fetchone("SELECT play_count FROM tracks WHERE id = ?", (t,)))[0] == 4
+        assert _count(s.db.path, "SELECT sum(play_count) FROM user_track_plays") == 4
+
+
+async def test_concurrent_requests_share_journal_transactions(  # type: ignore[no-untyped-def]
+        services_for, built_library: BuiltLibrary) -> None:
+    """Requests that arrive together are journaled together (group commit); when the database refuses one
+    request's rows, only that request fails."""
+    async with services_for(built_library.root) as s:
+        users, tracks = await _setup(s)
+        repo, real_append, calls = s.play_events.repo, s.play_events.repo.append, []
+
+        async def append(entries):  # type: ignore[no-untyped-def]
+            calls.append(len(entries))
+            if any(e[1] == "refused" for e in entries):
+                raise OverflowError("Python int too large to convert to SQLite INTEGER")  # as sqlite3 says it
+            await real_append(entries)
+
+        repo.append = append  # type: ignore[method-assign]
+        now = time.time()
+        requests = [[PlayEvent(users[i % 3], tracks[i % len(tracks)][0], "scrobble", now, ms_played=1000)]
+                    for i in range(40)]
+        requests[17] = [PlayEvent(users[1], "refused", "scrobble", now, ms_played=1000)]
+        results = await asyncio.gather(*(s.play_events.submit(r) for r in requests), return_exceptions=True)
+        assert [i for i, r in enumerate(results) if isinstance(r, Exception)] == [17]
+        assert all(r == 1 for i, r in enumerate(results) if i != 17)
+        assert max(calls) > 1 and len(calls) <= 41, "the 40 requests shared a transaction, retried one by one"
+        assert _count(s.db.path, "SELECT count(*) FROM play_journal") == 39 == s.play_events.pending()
