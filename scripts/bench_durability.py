@@ -111,6 +111,7 @@ class Server:
             "MUSICD_LIBRARY_SCAN_WORKERS": "2", "MUSICD_LIBRARY_SCAN_ON_START": "never",
             "MUSICD_TRANSCODE_PRE_TRANSCODE": "false", "MUSICD_TRANSCODE_POOL_SIZE": "0",
             "MUSICD_AUTH_LOGIN_PER_MINUTE": "600", "MUSICD_LOG_LEVEL": "warning",
+            "MUSICD_AUTH_ACCESS_TOKEN_MINUTES": "1440",  # a 100-crash run outlives a 15-minute token
             # The per-user rate limits (50 writes/s) would measure the limiter, not the writes.
             "MUSICD_AUTH_WRITES_PER_SECOND": "1000000", "MUSICD_AUTH_READS_PER_SECOND": "1000000"}
         self.proc: subprocess.Popen[bytes] | None = None

@@ -115,7 +115,7 @@ async def test_journal_outlives_the_process_and_open_plays_outlive_a_restart(  #
     async with services_for(built_library.root, data_dir=data) as s:
         users, tracks = await _setup(s)
         (a, da), (b, db_) = tracks[0], tracks[1]
-        s.play_events._running = True  # a server: the writer task runs and folds at close
+        s.spawn("play-events", s.play_events.run())  # a server: the writer runs, and folds the journal at close
         await s.play_events.submit([
             PlayEvent(users[0], a, "start", now - 60, device_id="phone"),
             PlayEvent(users[0], a, "progress", now - 59, position_ms=int(da * 600), ms_played=int(da * 600),
@@ -195,8 +195,7 @@ async def test_a_poison_row_is_parked_and_the_rest_written(  # type: ignore[no-u
             if i == 3:  # the database refuses it
                 entries.append((users[1], poison_track, "scrobble", now - 40, 0, 1000, None, None))
         await s.play_events.repo.append(entries)
-        s.play_events._pending = len(entries)
-        assert await s.play_events.flush() == len(entries)
+        assert await s.play_events.recover() == len(entries)
         rows = await s.db.fetchall("SELECT user_id, track_id FROM listening_history")
         assert sorted(tuple(r) for r in rows) == sorted((users[i % 3], tid) for i, (tid, _) in enumerate(good))
         assert s.play_events.parked_events == 2
