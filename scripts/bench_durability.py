@@ -62,6 +62,14 @@ def stats(ms: list[float]) -> dict[str, float]:
     return {"p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "n": len(ms)}
 
 
+def start_threads(target: Any, args: list[tuple[Any, ...]]) -> list[threading.Thread]:
+    """One started thread per argument tuple."""
+    threads = [threading.Thread(target=target, args=a) for a in args]
+    for t in threads:
+        t.start()
+    return threads
+
+
 # ---- journal: the primitives, in process ----
 
 def journal_section(work: Path, n: int) -> dict[str, Any]:
@@ -231,10 +239,7 @@ def _concurrent(server: Server, call: Any, label: str, tracks: list[tuple[str, f
             lat.extend(mine)
 
     t0 = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
+    for t in start_threads(worker, [(w,) for w in range(clients)]):
         t.join()
     wall = time.monotonic() - t0
     return {"clients": clients, "events_per_s": round(done["ok"] / wall, 1), "errors": done["errors"], **stats(lat)}
@@ -300,9 +305,7 @@ class Load:
             return  # the server died under us
 
     def run_until_killed(self, seconds: float, workers: int) -> None:
-        threads = [threading.Thread(target=self.worker, args=(w, self.rng.random())) for w in range(workers)]
-        for t in threads:
-            t.start()
+        threads = start_threads(self.worker, [(w, self.rng.random()) for w in range(workers)])
         time.sleep(seconds)
         self.server.stop(kill=True)
         for t in threads:

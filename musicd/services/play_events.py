@@ -25,15 +25,23 @@ import msgspec
 from musicd.errors import ValidationError
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
-from musicd.services.play_fold import COUNT_AFTER_MS, EVENT_KINDS, MAX_EVENT_MS, check_row, describe_time, plan_fold
+from musicd.services.play_fold import (
+    COUNT_AFTER_MS,
+    EVENT_KINDS,
+    MAX_EVENT_MS,
+    check_time,
+    check_values,
+    describe_time,
+    plan_fold,
+)
 from musicd.store.history import (
     FoldWrites,
     HistoryRepository,
     JournalEntry,
     JournalRow,
+    OpenPlay,
     RejectedRow,
     SessionKey,
-    SessionRow,
 )
 
 __all__ = ["COUNT_AFTER_MS", "EVENT_KINDS", "MAX_EVENT_MS", "TOPIC", "NowPlaying", "PlayEvent", "PlayEventService"]
@@ -73,10 +81,9 @@ class NowPlaying(msgspec.Struct, frozen=True):
 
 def _check(e: PlayEvent, now: float) -> None:
     """Refuse an event that cannot be stored, with a message that names the value."""
-    why = check_row(e.event, e.at, e.position_ms, e.ms_played)
-    if why is not None and not why.startswith("time"):
+    if (why := check_values(e.event, e.position_ms, e.ms_played)) is not None:
         raise ValidationError(why, code="invalid_event")
-    if why is not None or not now - MAX_AGE_S <= e.at <= now + MAX_AHEAD_S:
+    if check_time(e.at) is not None or not now - MAX_AGE_S <= e.at <= now + MAX_AHEAD_S:
         raise ValidationError(f"the time of a play event must be within the last {MAX_AGE_S // 86400} days and not"
                               f" in the future, not {describe_time(e.at)}", code="invalid_timestamp")
     if not e.track_id or len(e.track_id) > _MAX_ID:
@@ -265,7 +272,7 @@ class PlayEventService:
                     return total
 
     async def _fold(self, limit: int, only: int | None = None) -> int:
-        def plan(rows: list[JournalRow], open_plays: dict[SessionKey, SessionRow]) -> FoldWrites:
+        def plan(rows: list[JournalRow], open_plays: dict[SessionKey, OpenPlay]) -> FoldWrites:
             return plan_fold(rows, open_plays, time.time())
 
         n, w = await self.repo.fold(plan, limit, only)

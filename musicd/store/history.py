@@ -40,10 +40,10 @@ __all__ = [
     "JournalEntry",
     "JournalRow",
     "NewPlay",
+    "OpenPlay",
     "PlayUpdate",
     "RejectedRow",
     "SessionKey",
-    "SessionRow",
     "TrackPlays",
 ]
 
@@ -77,23 +77,28 @@ class JournalRow(NamedTuple):
     duration: float | None
 
 
-class SessionRow(NamedTuple):
-    """An open play: when it started, how long it has lasted, whether it already counts."""
+@dataclass(slots=True)
+class OpenPlay:
+    """A play that started and has not ended: when it started, how long it has lasted, whether it counts."""
 
     user_id: str
-    device_key: str
+    device_key: str  # the device id, "" for none: part of the key
     track_id: str
     played_at: str
     ms_played: int
-    stored_ms: int
+    stored_ms: int  # the ms_played its history row has (once counted)
     counted: bool
     context_uri: str | None
     device_id: str | None
-    seen: float
+    seen: float  # server time of its last event
 
     @property
     def key(self) -> SessionKey:
         return (self.user_id, self.device_key, self.track_id)
+
+    def row(self) -> tuple[str, str, str, str, int, int, bool, str | None, str | None, float]:
+        return (self.user_id, self.device_key, self.track_id, self.played_at, self.ms_played, self.stored_ms,
+                self.counted, self.context_uri, self.device_id, self.seen)
 
 
 @dataclass
@@ -103,7 +108,7 @@ class FoldWrites:
     new: list[NewPlay] = field(default_factory=list)
     updates: list[PlayUpdate] = field(default_factory=list)
     counts: list[TrackPlays] = field(default_factory=list)
-    sessions: list[SessionRow] = field(default_factory=list)  # open plays to store (insert or replace)
+    sessions: list[OpenPlay] = field(default_factory=list)  # open plays to store (insert or replace)
     closed: list[SessionKey] = field(default_factory=list)  # plays that ended
     parked: list[tuple[int, str]] = field(default_factory=list)  # (journal id, why): kept aside, not folded
     expire_before: float | None = None  # open plays last seen before this (POSIX s) are forgotten
@@ -116,7 +121,7 @@ class RejectedRow(Exception):
 # What a bad value raises (and a failing disk never does): OperationalError (full, I/O, locked) is not here.
 _DATA_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError)
 
-Planner = Callable[[list[JournalRow], dict[SessionKey, SessionRow]], FoldWrites]
+Planner = Callable[[list[JournalRow], dict[SessionKey, OpenPlay]], FoldWrites]
 
 
 def _ids(ids: Sequence[int]) -> str:
@@ -169,7 +174,7 @@ class HistoryRepository:
                 " (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))",
                 (json.dumps(keys),),
             ) as cur:
-                open_plays = {(s := SessionRow(*r[:6], bool(r[6]), *r[7:])).key: s for r in await cur.fetchall()}
+                open_plays = {(s := OpenPlay(*r[:6], bool(r[6]), *r[7:])).key: s for r in await cur.fetchall()}
             w = plan(rows, open_plays)
             await self._write(conn, w)
             await conn.execute("DELETE FROM play_journal WHERE id IN (SELECT value FROM json_each(?))",
@@ -209,7 +214,7 @@ class HistoryRepository:
         if w.sessions:
             await conn.executemany(
                 f"INSERT OR REPLACE INTO play_sessions ({_SESSION_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                w.sessions,
+                [p.row() for p in w.sessions],
             )
         if w.expire_before is not None:
             await conn.execute("DELETE FROM play_sessions WHERE seen < ?", (w.expire_before,))
