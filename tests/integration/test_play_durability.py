@@ -44,6 +44,14 @@ def _check_counts(server: LiveServer, expected: Plays) -> None:
     assert per_user == expected
 
 
+def _wait_folded(server: LiveServer) -> None:
+    """Until the running writer has folded the journal (its window is 10 s)."""
+    deadline = time.monotonic() + 60
+    while _db(server, "SELECT count(*) FROM play_journal") != [(0,)]:
+        assert time.monotonic() < deadline, "the writer did not fold the journal"
+        time.sleep(0.2)
+
+
 def _events(c: httpx.Client, *events: dict[str, Any]) -> None:
     r = c.post("/v1/me/player/events", json={"events": list(events)})
     assert r.status_code == 202, r.text
@@ -103,6 +111,7 @@ def test_acknowledged_plays_survive_kill_9(built_library: BuiltLibrary, tmp_path
             ms = int(durations[tid] * 1000)
             with again.client(name) as c:
                 _events(c, {"track_id": tid, "event": "end", "position_ms": ms, "ms_played": ms, "device_id": "web"})
+        _wait_folded(again)
     _check_counts(again, expected)
     for name, tid in still_open:
         assert _db(again, "SELECT ms_played FROM listening_history WHERE user_id = ? AND track_id = ?",
@@ -176,7 +185,7 @@ def test_one_poison_event_never_costs_the_others(built_library: BuiltLibrary, tm
                 _send_bad(server, "guest", tracks[0][0])
             Sub(server.base, name, USERS[name][0]).call("scrobble", {"id": tracks[k * 8 + 5][0]})
             expected[uid, tracks[k * 8 + 5][0]] += 1
-    # A clean stop folds the journal: all of it is there, nothing was parked.
+        _wait_folded(server)  # by the running writer, in its batch: all of it is there, nothing parked
     _check_counts(server, expected)
     assert _db(server, "SELECT count(*) FROM play_journal_parked") == [(0,)]
     assert "plays.write_failed" not in server.log()
