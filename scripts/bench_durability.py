@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from musicd.devtools.library_builder import build_test_library  # noqa: E402
-from musicd.devtools.processes import kill_tree  # noqa: E402
+from musicd.devtools.processes import kill_tree, process_tree  # noqa: E402
 
 USERS = {"alice": "alice-password", "bob": "bob-password", "guest": "guest-password"}
 Key = tuple[str, str]
@@ -60,6 +60,19 @@ def pct(xs: list[float], p: float) -> float:
 
 def stats(ms: list[float]) -> dict[str, float]:
     return {"p50_ms": pct(ms, 50), "p99_ms": pct(ms, 99), "n": len(ms)}
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process and its children have used: steadier than latency on a
+    shared, busy machine."""
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def start_threads(target: Any, args: list[tuple[Any, ...]]) -> list[threading.Thread]:
@@ -238,11 +251,13 @@ def _concurrent(server: Server, call: Any, label: str, tracks: list[tuple[str, f
         with lock:
             lat.extend(mine)
 
-    t0 = time.monotonic()
+    assert server.proc is not None
+    t0, cpu0 = time.monotonic(), tree_cpu_s(server.proc.pid)
     for t in start_threads(worker, [(w,) for w in range(clients)]):
         t.join()
-    wall = time.monotonic() - t0
-    return {"clients": clients, "events_per_s": round(done["ok"] / wall, 1), "errors": done["errors"], **stats(lat)}
+    wall, cpu = time.monotonic() - t0, tree_cpu_s(server.proc.pid) - cpu0
+    return {"clients": clients, "events_per_s": round(done["ok"] / wall, 1), "errors": done["errors"], **stats(lat),
+            "server_cpu_ms_per_event": round(cpu * 1000 / max(1, done["ok"]), 3)}
 
 
 def cost_section(server: Server, tracks: list[tuple[str, float]], requests: int, clients: int, duration: float
@@ -254,11 +269,14 @@ def cost_section(server: Server, tracks: list[tuple[str, float]], requests: int,
         for i in range(20):  # warm-up
             call(c, tracks, i)
         times, errors = [], 0
+        assert server.proc is not None
+        cpu0 = tree_cpu_s(server.proc.pid)
         for i in range(requests):
             t0 = time.perf_counter()
             errors += not call(c, tracks, i)
             times.append((time.perf_counter() - t0) * 1000)
-        out[name] = {"sequential": {**stats(times), "errors": errors},
+        cpu_ms = (tree_cpu_s(server.proc.pid) - cpu0) * 1000 / requests
+        out[name] = {"sequential": {**stats(times), "errors": errors, "server_cpu_ms_per_event": round(cpu_ms, 3)},
                      "concurrent": _concurrent(server, call, name, tracks, clients, duration)}
     return out
 
