@@ -15,9 +15,10 @@ crashes regardless of the synchronous setting"; with NORMAL in WAL "a transactio
 back following a power loss or system crash".)
 
 Why a table and not an append-only file: scripts/bench_durability.py measured one journal append at
-about 0.13 ms p50 here (an INSERT transaction through the writer connection; concurrent requests share
+about 0.06 ms p50 here (one INSERT statement through the writer connection; concurrent requests share
 one, see PlayEventService) against about 1 µs for write(2) to a file, both far below the ~1 ms an HTTP
-request costs anyway, and an fsync per append (the file's power-cut promise) at about 3 ms. The table
+request costs anyway; an fsync per append (the file's power-cut promise) or synchronous=FULL cost 3-5 ms
+on this disk. The table
 buys what a file cannot: the journal, the open plays and the history live in one database, so one fold
 transaction moves rows from the journal into the history; a crash at any moment leaves each event either
 still journaled or folded, never both and never neither, with no offsets, torn tails or file rotation to
