@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from musicd.config import Config, load_config
+from musicd.devtools.processes import kill_tree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -156,6 +157,6 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            kill_tree(proc.pid)  # its granian worker too: killing the parent alone leaves the worker running
             proc.wait()
         log.close()

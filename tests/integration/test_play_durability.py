@@ -58,11 +58,11 @@ def _events(c: httpx.Client, *events: dict[str, Any]) -> None:
 
 
 def _play_everything(server: LiveServer, tracks: list[tuple[str, float]]) -> tuple[Plays, list[tuple[str, str]]]:
-    """Acknowledged plays of every kind by a user, another user and a guest; returns them and the plays
+    """Acknowledged plays of every kind by two users and an admin; returns them and the plays
     left open (counted, not ended)."""
     expected: Plays = Counter()
     still_open: list[tuple[str, str]] = []
-    for k, name in enumerate(("alice", "bob", "guest")):
+    for k, name in enumerate(("alice", "bob", "admin")):
         uid = server.user_id(name)
         sub = Sub(server.base, name, USERS[name][0])
         mine = tracks[k * 8:(k + 1) * 8]
@@ -100,7 +100,7 @@ def test_acknowledged_plays_survive_kill_9(built_library: BuiltLibrary, tmp_path
         assert len(tracks) == 24
         expected, still_open = _play_everything(server, tracks)
         kill_tree(server.proc.pid)  # at once: well inside the writer's 10 s window
-        user_ids = {n: server.user_id(n) for n in ("alice", "bob", "guest")}
+        user_ids = {n: server.user_id(n) for n in ("alice", "bob", "admin")}
     with serve(tmp_path, server.data_dir, built_library.root, MUSICD_LIBRARY_SCAN_ON_START="never", **_ENV) as again:
         # The journal was folded at start, before the server answered /health.
         _check_counts(again, expected)
@@ -173,7 +173,7 @@ def test_one_poison_event_never_costs_the_others(built_library: BuiltLibrary, tm
     with start_server(tmp_path, built_library.root, **_ENV) as server:
         tracks = [(t, float(d)) for t, d in _db(server, "SELECT id, duration FROM tracks ORDER BY id LIMIT 24")]
         expected: Plays = Counter()
-        for k, name in enumerate(("alice", "bob", "guest")):
+        for k, name in enumerate(("alice", "bob", "admin")):
             uid = server.user_id(name)
             with server.client(name) as c:
                 for tid, d in tracks[k * 8:k * 8 + 4]:
@@ -182,7 +182,7 @@ def test_one_poison_event_never_costs_the_others(built_library: BuiltLibrary, tm
                             {"track_id": tid, "event": "end", "ms_played": ms, "position_ms": ms})
                     expected[uid, tid] += 1
             if name == "bob":
-                _send_bad(server, "guest", tracks[0][0])
+                _send_bad(server, "admin", tracks[0][0])
             Sub(server.base, name, USERS[name][0]).call("scrobble", {"id": tracks[k * 8 + 5][0]})
             expected[uid, tracks[k * 8 + 5][0]] += 1
         _wait_folded(server)  # by the running writer, in its batch: all of it is there, nothing parked
