@@ -12,6 +12,7 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
 from musicd.http.share import ShareController, ShortShareController
@@ -25,6 +26,7 @@ from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.library_lists import LibraryListsController
+from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
@@ -89,6 +91,9 @@ def create_app(config: Config) -> Litestar:
         LibraryListsController,
         StreamTokensController,
         AudioFeaturesController,
+        ListensController,
+        listenbrainz_router,
+        ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
     ]
     return Litestar(

@@ -351,6 +351,42 @@ def analyze_run(ctx: click.Context, workers: int | None, retry_failed: bool, lim
                f" (failed before) in {s.wall_s:.1f} s{speed}")
 
 
+@cli.group()
+def listens() -> None:
+    """Listen history from scrobblers: imports of a ListenBrainz export or a Last.fm CSV."""
+
+
+@listens.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "username", required=True, help="The account the listens are theirs.")
+@click.option("--format", "fmt", type=click.Choice(["listenbrainz", "lastfm"]), help="Default: from the content.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def listens_import(ctx: click.Context, file: Path, username: str, fmt: str | None, as_json: bool) -> None:
+    """Import FILE as the user's listens (streamed; importing the same file again adds nothing)."""
+    from musicd.services.listen_files import ListenFile
+
+    async def go(services: Services) -> Any:
+        user = await services.accounts.find(username)
+        if user is None:
+            raise click.ClickException(f"no such user: {username}")
+        listen_file = ListenFile(file, fmt)
+        with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("import", total=listen_file.total, info="")
+            return await services.listens.import_file(user, listen_file, lambda done, total, s: bar.update(
+                task, completed=done, info=f"{s.read} read, {s.matched} matched"))
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(msgspec.json.encode(s).decode())
+        return
+    click.echo(f"read {s.read} listens: {s.matched} matched, {s.unmatched} unmatched (kept, matched after a scan),"
+               f" {s.duplicates} duplicates, {s.rejected} rejected")
+    for reason in s.errors[:5]:
+        click.echo(f"  rejected: {reason}")
+
+
 @cli.command("demo-library")
 @click.argument("path", type=click.Path(file_okay=False))
 def demo_library(path: str) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "Config",
     "DataConfig",
     "LibraryConfig",
+    "ListensConfig",
     "LogConfig",
     "ServerConfig",
     "TranscodeConfig",
@@ -139,6 +140,16 @@ class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("timeout_seconds must be > 0")
 
 
+class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
+    # be; it is spooled to the data dir as it arrives, never held in memory.
+    import_max_bytes: int = 2 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.import_max_bytes < 1024:
+            raise ValueError("import_max_bytes must be at least 1024")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -152,6 +163,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -170,6 +182,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
     "analysis": AnalysisConfig,
+    "listens": ListensConfig,
     "log": LogConfig,
 }
 

@@ -27,6 +27,9 @@ from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.downloads import Downloads
 from musicd.services.library import LibraryService
+from musicd.services.listen_imports import ListenImports
+from musicd.services.listen_tokens import ListenTokenService
+from musicd.services.listens import ListenService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
@@ -49,6 +52,7 @@ from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.listens import ListenRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
@@ -115,6 +119,14 @@ class Services:
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
         self.library.on_scanned(self.analysis.on_scanned)
+        # Plays from every scrobbler (issue 15 item 7): the ListenBrainz API, history imports, rematching.
+        listen_repo = ListenRepository(db)
+        self.listen_tokens = ListenTokenService(listen_repo, self.accounts, keys.server_key)
+        self.listens = ListenService(listen_repo, self.listen_tokens, self.play_reports, self.play_events,
+                                     self.auth.check_rate)
+        self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
+                                            config.listens.import_max_bytes, self.spawn)
+        self.library.on_scanned(self.listens.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
@@ -151,6 +163,7 @@ class Services:
         await self.transcoder.start()
         await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
+        self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
