@@ -15,6 +15,7 @@ import httpx
 
 from musicd.devtools.library_builder import BuiltLibrary
 from musicd.devtools.processes import kill_tree
+from tests.integration.listens_support import library_tracks, new_account
 from tests.integration.subsonic_support import Sub
 from tests.live import USERS, LiveServer, serve, start_server
 
@@ -91,6 +92,15 @@ def _play_everything(server: LiveServer, tracks: list[tuple[str, float]]) -> tup
                                     "state": "playing"})
         expected[uid, c2] += 1
         sub.call("scrobble", {"id": e, "submission": "false"})  # now playing only: never a play
+    # ListenBrainz: a scrobbler's `single` listen of now is a play too.
+    acc, used = new_account(server), {t for t, _ in tracks}
+    t = next(t for t in library_tracks(server) if t.mbid and t.id not in used)
+    listen = {"listened_at": int(time.time() - t.duration) - 1, "track_metadata": {
+        "artist_name": "as the scrobbler names it", "track_name": "?", "additional_info": {"recording_mbid": t.mbid}}}
+    r = httpx.post(f"{server.base}/listenbrainz/1/submit-listens", headers={"Authorization": f"Token {acc.lb_token}"},
+                   json={"listen_type": "single", "payload": [listen]}, timeout=10)
+    assert r.json() == {"status": "ok"}, r.text
+    expected[acc.id, t.id] += 1
     return expected, still_open
 
 
