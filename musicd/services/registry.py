@@ -168,6 +168,7 @@ class Services:
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
+        await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
         self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
@@ -233,7 +234,7 @@ class Services:
             with contextlib.suppress(BaseException):
                 await task
         try:
-            await self.play_events.close()  # after the writer task stopped: drain what is queued
+            await self.play_events.close()  # after the writer task stopped: fold what is journaled
             await self.transcoder.close()
             await self.search.close()
         finally:
