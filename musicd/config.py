@@ -21,6 +21,7 @@ __all__ = [
     "DataConfig",
     "LibraryConfig",
     "LogConfig",
+    "PodcastsConfig",
     "ServerConfig",
     "TranscodeConfig",
     "load_config",
@@ -117,6 +118,38 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class PodcastsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Hosts ("host:port") fetched even when they resolve to a loopback, private or link-local address
+    # (a feed server on the LAN); every other feed and enclosure must be on a public address.
+    allow_hosts: list[str] = msgspec.field(default_factory=list)
+    # Minutes between scheduled refreshes of a feed; after failures the wait doubles, up to a day.
+    refresh_minutes: int = 60
+    # Newest episodes of each feed downloaded ahead of time; 0 = none (an episode is fetched when played).
+    auto_download: int = 3
+    # Downloaded episodes kept per feed (older downloads are removed, the episodes stay listed); 0 = all.
+    keep_downloads: int = 10
+    # Largest feed page and episode file accepted, in bytes.
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_episode_bytes: int = 1024**3
+    # Pages of a paged feed (RFC 5005 rel="next") read per refresh.
+    max_pages: int = 10
+    # Seconds to connect to a feed's server and to wait for its next bytes.
+    connect_timeout_seconds: int = 10
+    read_timeout_seconds: int = 30
+
+    def __post_init__(self) -> None:
+        from musicd.net.fetch import parse_allow_hosts
+
+        parse_allow_hosts(self.allow_hosts)
+        for name in ("refresh_minutes", "max_feed_bytes", "max_episode_bytes", "max_pages",
+                     "connect_timeout_seconds", "read_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("auto_download", "keep_downloads"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -129,6 +162,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
+    podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -146,6 +180,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "data": DataConfig,
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
+    "podcasts": PodcastsConfig,
     "log": LogConfig,
 }
 
@@ -164,7 +199,7 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
-        elif key in ("tiers", "source_formats"):
+        elif key in ("tiers", "source_formats", "allow_hosts"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
 

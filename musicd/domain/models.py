@@ -88,6 +88,7 @@ class ScannedTrack(msgspec.Struct, frozen=True):
     cover: CoverRef | None  # embedded front cover
     lyrics: Lyrics | None
     folder_cover: CoverRef | None = None  # cover.jpg & co. beside the file (or above a Disc N folder)
+    more_lyrics: list[Lyrics] = []  # the file's lyrics in other languages (`lyrics` is the main)
 
 
 class UserSettings(msgspec.Struct, frozen=True):
@@ -95,6 +96,7 @@ class UserSettings(msgspec.Struct, frozen=True):
 
     default_quality: str = "normal"  # a tier name: low | normal | high | lossless
     download_allowed: bool = True
+    podcasts_allowed: bool = False  # may add podcast feeds (admins always may); set by an admin
 
 
 class User(msgspec.Struct, frozen=True):

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from musicd.domain.models import User
-from musicd.services.playback import ChunkBody, FileBody, LiveBody, ranges
+from musicd.services.playback import ChunkBody, FileBody, GrowingBody, LiveBody, ranges
 from musicd.services.registry import Services
 
 __all__ = [
@@ -138,6 +138,43 @@ async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str
         await _send_fd(send, body.path, [r for _, r in parts], ([h for h, _ in parts], tail))
 
 
+async def send_growing(scope: Scope, send: Send, body: GrowingBody, extra: tuple[tuple[str, str], ...]) -> None:
+    """A file still being written: one Range (206) or the whole (200) once its final size is known, sent
+    as its bytes arrive; without a known size the whole body goes out chunked and Range is not offered."""
+    req = _req_headers(scope)
+    head = scope.get("method") == "HEAD"
+    if body.size is None:
+        await _start(send, 200, [("content-type", body.content_type), ("cache-control", LIVE_CACHE), *extra])
+        spans: list[tuple[int, int | None]] = [] if head else [(0, None)]
+    else:
+        base = [("accept-ranges", "bytes"), ("etag", body.etag), ("cache-control", LIVE_CACHE), *extra]
+        wanted: list[ranges.ByteRange] | None = None
+        range_h = req.get(b"range")
+        if range_h and ranges.if_range_allows(req.get(b"if-range", b"").decode("latin-1"), body.etag, body.mtime):
+            try:
+                wanted = ranges.parse_range(range_h.decode("latin-1"), body.size)
+            except ranges.RangeNotSatisfiable:
+                await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')} lies"
+                                  f" within the {body.size} bytes", [("content-range", f"bytes */{body.size}"), *base])
+                return
+        if wanted is not None:
+            first, last = wanted[0][0], wanted[-1][1]  # several ranges: their span, as one (simpler, still exact)
+            await _start(send, 206, [("content-type", body.content_type), ("content-length", str(last - first + 1)),
+                                     ("content-range", f"bytes {first}-{last}/{body.size}"), *base])
+        else:
+            first, last = 0, body.size - 1
+            await _start(send, 200, [("content-type", body.content_type), ("content-length", str(body.size)), *base])
+        spans = [] if head or body.size == 0 else [(first, last)]
+    for first, last in spans:
+        chunks = body.span(first, last)
+        try:
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+    await _end(send)
+
+
 async def _send_fd(send: Send, path: str, spans: list[ranges.ByteRange],
                    multipart: tuple[list[bytes], bytes] | None) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -171,14 +208,16 @@ async def _empty() -> AsyncIterator[bytes]:
     yield b""  # pragma: no cover
 
 
-async def send_body(scope: Scope, receive: Receive, send: Send, body: FileBody | LiveBody | ChunkBody,
-                    cache_control: str = AUDIO_CACHE) -> None:
+async def send_body(scope: Scope, receive: Receive, send: Send,
+                    body: FileBody | LiveBody | ChunkBody | GrowingBody, cache_control: str = AUDIO_CACHE) -> None:
     """Send any playback body; a client that goes away mid-body ends the response quietly."""
     head = scope.get("method") == "HEAD"
     extra = (("x-musicd-quality", body.quality),)
     try:
         if isinstance(body, FileBody):
             await send_file(scope, send, body, cache_control, extra)
+        elif isinstance(body, GrowingBody):
+            await send_growing(scope, send, body, extra)
         elif isinstance(body, LiveBody):
             range_h = _req_headers(scope).get(b"range", b"").replace(b" ", b"")
             if range_h and range_h != b"bytes=0-" and not head and body.settle is not None:
@@ -214,7 +253,7 @@ async def send_track(
     if download:
         if user is None:
             raise ValueError("a download needs the user (download_allowed)")
-        body: FileBody | LiveBody | ChunkBody = await pb.open_download(track_id, user)
+        body: FileBody | LiveBody | ChunkBody | GrowingBody = await pb.open_download(track_id, user)
     else:
         if subsonic_format is not None or max_bitrate is not None:
             q = pb.subsonic_quality(await pb.source(track_id), subsonic_format, max_bitrate)
@@ -255,7 +294,7 @@ class MediaResponse:
 
     __slots__ = ("body", "cache_control")
 
-    def __init__(self, body: FileBody | LiveBody | ChunkBody, cache_control: str = AUDIO_CACHE) -> None:
+    def __init__(self, body: FileBody | LiveBody | ChunkBody | GrowingBody, cache_control: str = AUDIO_CACHE) -> None:
         self.body = body
         self.cache_control = cache_control
 

@@ -16,6 +16,7 @@ from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
+from musicd.net.fetch import Fetcher
 from musicd.services.accounts import AccountService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
@@ -23,13 +24,16 @@ from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.downloads import Downloads
+from musicd.services.gpodder import GpodderService
 from musicd.services.library import LibraryService
+from musicd.services.lyrics import LyricsService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
+from musicd.services.podcasts import PodcastService
 from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
 from musicd.services.subsonic_auth import SubsonicAuthService
@@ -42,10 +46,13 @@ from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.playlists import PlaylistRepository
+from musicd.store.podcast_users import PodcastUserRepository
+from musicd.store.podcasts import PodcastRepository
 from musicd.store.shares import ShareRepository
 from musicd.store.tokens import TokenRepository
 from musicd.store.user_library import UserLibraryRepository
@@ -101,7 +108,17 @@ class Services:
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
         self.library.on_scanned(self._media_scanned)
+        self.lyrics = LyricsService(LyricsRepository(db), self.catalog, self.search)
+        self.podcasts = self._podcasts(config, db)
+        self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    def _podcasts(self, config: Config, db: Database) -> PodcastService:
+        pc = config.podcasts
+        fetcher = Fetcher(pc.allow_hosts, user_agent="musicd podcasts", connect_timeout=pc.connect_timeout_seconds,
+                          read_timeout=pc.read_timeout_seconds)
+        return PodcastService(PodcastRepository(db), PodcastUserRepository(db), fetcher, self.playback, self.search,
+                              config.data_dir / "podcasts", pc)
 
     async def _count_scan(self, s: ScanSummary) -> None:
         for outcome in ("added", "updated", "moved", "removed", "failed", "unchanged"):
@@ -120,6 +137,8 @@ class Services:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
         self.spawn("play-events", self.play_events.run())
+        await self.podcasts.start()
+        self.spawn("podcast-refresh", self.podcasts.refresher.loop())
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
@@ -177,6 +196,7 @@ class Services:
             with contextlib.suppress(BaseException):
                 await task
         await self.play_events.close()  # after the writer task stopped: drain what is queued
+        await self.podcasts.close()
         await self.transcoder.close()
         await self.search.close()
         await self.db.close()

@@ -35,7 +35,7 @@ def subsonic_user(u: User, folders: list[int]) -> dict[str, Any]:
         "playlistRole": member,
         "coverArtRole": admin,
         "commentRole": member,
-        "podcastRole": False,
+        "podcastRole": admin or (member and u.settings.podcasts_allowed),
         "streamRole": True,
         "jukeboxRole": False,
         "shareRole": member,
@@ -94,9 +94,18 @@ async def create_user(ctx: Ctx) -> Reply:
     accounts = ctx.services.accounts
     u = await accounts.create(ctx.req("username"), _clear(ctx.req("password")), role=role,
                               email=ctx.opt("email") or None)
-    if ctx.opt("downloadRole") is not None:
-        await accounts.update(u.id, settings={"download_allowed": ctx.bool("downloadRole")})
+    if settings := _settings(ctx):
+        await accounts.update(u.id, settings=settings)
     return None
+
+
+def _settings(ctx: Ctx) -> dict[str, object] | None:
+    """The settings Subsonic role flags set: downloadRole, podcastRole."""
+    out: dict[str, object] = {}
+    for flag, name in (("downloadRole", "download_allowed"), ("podcastRole", "podcasts_allowed")):
+        if ctx.opt(flag) is not None:
+            out[name] = ctx.bool(flag)
+    return out or None
 
 
 @endpoint("updateUser")
@@ -106,7 +115,7 @@ async def update_user(ctx: Ctx) -> Reply:
     accounts = ctx.services.accounts
     if password := ctx.opt("password"):
         await accounts.change_password(u.username, _clear(password))
-    settings = {"download_allowed": ctx.bool("downloadRole")} if ctx.opt("downloadRole") is not None else None
+    settings = _settings(ctx)
     role = _role_changes(ctx, u.role)
     if role == u.role:
         role = None

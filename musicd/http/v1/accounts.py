@@ -51,6 +51,12 @@ class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     download_allowed: bool | None = None
 
 
+class AdminSettingsBody(SettingsBody, forbid_unknown_fields=True):
+    """What an admin may set on any account: the user settings and the rights (podcast feeds)."""
+
+    podcasts_allowed: bool | None = None
+
+
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):
     display_name: str | None = None
     email: str | None = None
@@ -69,7 +75,7 @@ class UserChangeBody(msgspec.Struct, forbid_unknown_fields=True):
     disabled: bool | None = None
     display_name: str | None = None
     email: str | None = None
-    settings: SettingsBody | None = None
+    settings: AdminSettingsBody | None = None
 
 
 def user_object(request: Request[Any, Any, Any], user: User, private: bool = False) -> dict[str, Any]:
@@ -89,7 +95,7 @@ def user_object(request: Request[Any, Any, Any], user: User, private: bool = Fal
     return out
 
 
-def _settings_dict(body: SettingsBody | None) -> dict[str, object] | None:
+def _settings_dict(body: SettingsBody | AdminSettingsBody | None) -> dict[str, object] | None:
     if body is None:
         return None
     return {k: v for k, v in msgspec.structs.asdict(body).items() if v is not None}
