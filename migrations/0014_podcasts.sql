@@ -9,6 +9,8 @@ CREATE TABLE podcast_channels (
     description     TEXT NOT NULL DEFAULT '',    -- sanitised HTML
     link            TEXT,
     image_url       TEXT,
+    cover_id        TEXT REFERENCES covers (id) ON DELETE SET NULL,  -- the image, fetched and stored
+    cover_url       TEXT,                        -- the image_url the cover was fetched from
     language        TEXT,
     categories      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(categories)),
     status          TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'ok', 'error')),

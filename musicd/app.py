@@ -12,6 +12,7 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
 from musicd.http.share import ShareController
@@ -29,6 +30,7 @@ from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
+from musicd.http.v1.shows import ShowsController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.metrics import Metrics
@@ -87,6 +89,8 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        ShowsController,
+        *GPODDER_ROUTES,
         WebController,
     ]
     return Litestar(

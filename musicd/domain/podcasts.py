@@ -90,6 +90,7 @@ class Show(msgspec.Struct, frozen=True):
     last_refresh_at: str | None
     episode_count: int
     created_at: str
+    cover_id: str | None = None
     saved: bool = False
 
 
@@ -116,6 +117,7 @@ class Episode(msgspec.Struct, frozen=True):
     transcripts: list[Transcript]
     image_url: str | None
     created_at: str
+    cover_id: str | None = None  # the show's
     progress: EpisodeProgress = EpisodeProgress()
 
 

@@ -19,6 +19,7 @@ import msgspec
 
 from musicd.domain.models import User
 from musicd.errors import AuthError, ValidationError
+from musicd.net.feeds import parse_opml, write_opml
 from musicd.services.playback import PlaybackService
 from musicd.services.podcasts import PodcastService, require_feed_right
 from musicd.store.podcast_users import GpodderAction, PodcastUserRepository
@@ -141,9 +142,28 @@ class GpodderService:
         updates = [[a, a.strip()] for a in raw_add if a != a.strip()]
         return {"timestamp": int(time.time()), "update_urls": updates}
 
-    async def put_subscriptions(self, user: User, device_id: str, urls: list[str]) -> None:
-        """The simple API's upload: the device's whole list (what is missing from it is unsubscribed)."""
+    async def subscription_list(self, user: User, fmt: str) -> tuple[bytes, str]:
+        """The simple API's whole list as json, txt or opml: (body, media type)."""
+        urls = await self.subscriptions(user)
+        if fmt == "json":
+            return msgspec.json.encode(urls), "application/json"
+        if fmt == "txt":
+            return "".join(f"{u}\n" for u in urls).encode(), "text/plain; charset=utf-8"
+        return write_opml("musicd subscriptions", [(u, u) for u in urls]), "text/x-opml"
+
+    async def put_subscription_list(self, user: User, device_id: str, fmt: str, body: bytes) -> None:
+        """The simple API's upload of a device's whole list (what is missing from it is unsubscribed)."""
         check_device(device_id)
+        urls: Any
+        if fmt == "json":
+            try:
+                urls = msgspec.json.decode(body) if body.strip() else []
+            except msgspec.DecodeError:
+                raise ValidationError("the body must be a JSON list of URLs", code="bad_body") from None
+        elif fmt == "txt":
+            urls = [u for u in body.decode("utf-8", "replace").splitlines() if u.strip()]
+        else:
+            urls = [u for _, u in parse_opml(body)]
         wanted = list(dict.fromkeys(_urls(urls, "subscriptions")))
         current = await self.subscriptions(user)
         await self._apply(user, [u for u in wanted if u not in current], [u for u in current if u not in wanted])

@@ -62,7 +62,15 @@ class LyricsService:
 
     async def pick(self, track_id: str, lang: str | None = None) -> LyricsEntry | None:
         """The lyrics in `lang` when the track has them, else its main ones; None when it has none."""
+        return self._pick(await self.all(track_id), lang)
+
+    async def for_track(self, track_id: str, lang: str | None = None) -> tuple[LyricsEntry | None, list[LyricsEntry]]:
+        """The lyrics to show (in `lang` when there are such, else the main ones) and every language's."""
         found = await self.all(track_id)
+        return self._pick(found, lang), found
+
+    @staticmethod
+    def _pick(found: list[LyricsEntry], lang: str | None) -> LyricsEntry | None:
         if lang:
             want = normalise_language(lang)
             for e in found:

@@ -12,12 +12,14 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import msgspec
 
 from musicd.config import PodcastsConfig
 from musicd.domain.podcasts import FeedInfo, FeedItem
 from musicd.errors import ValidationError
+from musicd.library.artwork import store_image
 from musicd.logs import get_logger
 from musicd.net.feeds import FeedError, parse_chapters, parse_feed
 from musicd.net.fetch import Fetcher, FetchError
@@ -30,6 +32,7 @@ log = get_logger("musicd.podcasts")
 
 _MAX_BACKOFF = timedelta(days=1)
 _CHAPTERS_BYTES = 1024 * 1024
+_IMAGE_BYTES = 5 * 1024 * 1024
 _IDLE_S = 30.0
 
 
@@ -51,9 +54,10 @@ def _at(delta: timedelta) -> str:
 class Refresher:
     """Refreshes channels on demand and on schedule; `on_refreshed(channel_id, new_ids)` runs after each success."""
 
-    def __init__(self, repo: PodcastRepository, fetcher: Fetcher, cfg: PodcastsConfig,
+    def __init__(self, repo: PodcastRepository, fetcher: Fetcher, cfg: PodcastsConfig, covers_dir: Path,
                  on_refreshed: Callable[[str, list[str]], Awaitable[None]]) -> None:
         self.repo = repo
+        self.covers_dir = covers_dir
         self.fetcher = fetcher
         self.cfg = cfg
         self.on_refreshed = on_refreshed
@@ -131,8 +135,25 @@ class Refresher:
                         count=len(info.problems))
         log.info("podcast.refreshed", channel=channel_id, items=len(info.items), new=len(new))
         await self._chapters(new)
+        await self._cover(channel_id)
         await self.on_refreshed(channel_id, new)
         return RefreshResult(channel_id, "ok", new, info.problems)
+
+    async def _cover(self, channel_id: str) -> None:
+        """The channel's image, stored like any cover (best effort: a bad image leaves the show without)."""
+        url = await self.repo.cover_wanted(channel_id)
+        if url is None:
+            return
+        try:
+            got = await self.fetcher.get(url, max_bytes=_IMAGE_BYTES, total_timeout=30)
+        except FetchError as e:
+            log.info("podcast.image_skipped", channel=channel_id, url=url, error=e.message)
+            return
+        cover = await asyncio.to_thread(store_image, self.covers_dir, got.body, "podcast")
+        if cover is None:
+            log.info("podcast.image_skipped", channel=channel_id, url=url, error="not an image")
+            return
+        await self.repo.set_cover(channel_id, cover, url)
 
     async def _chapters(self, episode_ids: list[str]) -> None:
         """Podcasting 2.0 JSON chapters of new episodes (best effort: a bad file leaves the episode without)."""

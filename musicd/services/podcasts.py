@@ -75,7 +75,8 @@ class ImportReport(msgspec.Struct, frozen=True):
 
 class PodcastService:
     def __init__(self, repo: PodcastRepository, users: PodcastUserRepository, fetcher: Fetcher,
-                 playback: PlaybackService, search: SearchService, folder: Path, cfg: PodcastsConfig) -> None:
+                 playback: PlaybackService, search: SearchService, folder: Path, covers_dir: Path,
+                 cfg: PodcastsConfig) -> None:
         self.repo = repo
         self.users = users
         self.fetcher = fetcher
@@ -83,7 +84,7 @@ class PodcastService:
         self.search = search
         self.cfg = cfg
         self.downloads = Downloader(repo, fetcher, folder, cfg)
-        self.refresher = Refresher(repo, fetcher, cfg, self._refreshed)
+        self.refresher = Refresher(repo, fetcher, cfg, covers_dir, self._refreshed)
         playback.add_origin(self)
         search.add_kind("show", self._show_docs, lambda ids, uid: self.repo.shows(ids))
         search.add_kind("episode", self._episode_docs, self.repo.episodes)
@@ -134,6 +135,12 @@ class PodcastService:
             await self.show(sid)
         return [await self.refresher.refresh(sid) for sid in ids]
 
+    async def refresh_soon(self, user: User) -> None:
+        """Make every channel due now and wake the refresher (Subsonic's refreshPodcasts: answered at once)."""
+        require_feed_right(user)
+        await self.repo.request_refresh()
+        self.refresher.wake()
+
     async def delete_show(self, user: User, show_id: str) -> None:
         """Remove a channel for everyone: its episodes, downloads and everyone's progress in it."""
         require_feed_right(user)
@@ -172,6 +179,27 @@ class PodcastService:
         shows = await self.repo.all_shows()
         saved = await self.users.subscribed_among(user_id, [s.id for s in shows]) if user_id else set()
         return [msgspec.structs.replace(s, saved=s.id in saved) for s in shows]
+
+    async def show_with_episodes(self, show_id: str, user_id: str | None, limit: int = 50
+                                 ) -> tuple[Show, Page[Episode]]:
+        """A show and the first page of its episodes (newest first)."""
+        show = await self.show(show_id, user_id)
+        return show, await self.show_episodes(show_id, user_id, limit, 0)
+
+    async def episode_with_show(self, episode_id: str, user_id: str | None = None) -> tuple[Episode, Show]:
+        ep = await self.episode(episode_id, user_id)
+        return ep, await self.show(ep.show_id, user_id)
+
+    async def channels(self, user_id: str, show_id: str | None, with_episodes: bool
+                       ) -> list[tuple[Show, list[Episode] | None]]:
+        """Every channel (or one), with all its episodes when asked (Subsonic's getPodcasts)."""
+        shows = [await self.show(show_id, user_id)] if show_id else await self.all_shows(user_id)
+        out: list[tuple[Show, list[Episode] | None]] = []
+        for s in shows:
+            eps = (await self.repo.show_episodes(s.id, user_id, max(s.episode_count, 1), 0))[0] if with_episodes \
+                else None
+            out.append((s, eps))
+        return out
 
     async def episode(self, episode_id: str, user_id: str | None = None) -> Episode:
         return (await self.repo.episodes([episode_id], user_id))[0] or self._missing("episode", episode_id)
@@ -228,14 +256,40 @@ class PodcastService:
         """Where the user is in an episode (from any client); near the end counts as played. A report
         older than the stored one (`at_ms`, a client's clock) is ignored: the newest place wins."""
         _require_member(user)
+        await self._position(user.id, episode_id, position_ms, played, device, at_ms)
+        return await self.episode(episode_id, user.id)
+
+    async def _position(self, user_id: str, episode_id: str, position_ms: int, played: bool | None,
+                        device: str | None, at_ms: int | None = None) -> None:
         if position_ms < 0:
             raise ValidationError("position must not be negative", code="bad_position")
         ep = await self.episode(episode_id)
-        if ep.duration_s and played is None and position_ms >= ep.duration_s * 1000 - _PLAYED_MARGIN_MS:
+        if ep.duration_s and played is None and position_ms >= ep.duration_s * 1000 - min(
+                _PLAYED_MARGIN_MS, ep.duration_s * 50):  # the last 15 s, or 5 % of a short episode
             played = True
         now = _now_ms()
-        await self.users.set_progress(user.id, episode_id, position_ms, played, device, min(at_ms or now, now), now)
-        return await self.episode(episode_id, user.id)
+        await self.users.set_progress(user_id, episode_id, position_ms, played, device, min(at_ms or now, now), now)
+
+    async def report_playback(self, user: User, episode_id: str, position_ms: int, state: str,
+                              client: str | None) -> None:
+        """OpenSubsonic reportPlayback of an episode (mediaType=podcast): its state moves the position."""
+        if state not in ("starting", "playing", "paused", "stopped"):
+            raise ValidationError("state must be starting, playing, paused or stopped", code="invalid_event")
+        await self.set_position(user, episode_id, max(0, position_ms), device=f"subsonic:{(client or '?')[:64]}")
+
+    # Subsonic bookmarks of episodes are the same one position (BookmarkService asks these).
+
+    async def has_episode(self, item_id: str) -> bool:
+        return await self.repo.file(item_id) is not None
+
+    async def bookmark(self, user_id: str, episode_id: str, position_ms: int) -> None:
+        await self._position(user_id, episode_id, position_ms, None, "subsonic")
+
+    async def bookmarks(self, user_id: str) -> list[Episode]:
+        return await self.repo.in_progress(user_id, 500)
+
+    async def clear_bookmark(self, user_id: str, episode_id: str) -> bool:
+        return await self.users.clear_progress(user_id, episode_id)
 
     async def set_played(self, user: User, episode_id: str, played: bool) -> Episode:
         """Mark an episode played (position kept) or unplayed (back to the start)."""

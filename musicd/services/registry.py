@@ -110,6 +110,7 @@ class Services:
         self.library.on_scanned(self._media_scanned)
         self.lyrics = LyricsService(LyricsRepository(db), self.catalog, self.search)
         self.podcasts = self._podcasts(config, db)
+        self.bookmarks.attach_episodes(self.podcasts)
         self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
@@ -118,7 +119,7 @@ class Services:
         fetcher = Fetcher(pc.allow_hosts, user_agent="musicd podcasts", connect_timeout=pc.connect_timeout_seconds,
                           read_timeout=pc.read_timeout_seconds)
         return PodcastService(PodcastRepository(db), PodcastUserRepository(db), fetcher, self.playback, self.search,
-                              config.data_dir / "podcasts", pc)
+                              config.data_dir / "podcasts", config.data_dir / "covers", pc)
 
     async def _count_scan(self, s: ScanSummary) -> None:
         for outcome in ("added", "updated", "moved", "removed", "failed", "unchanged"):

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from musicd.domain.ids import derived_id
+from musicd.domain.models import CoverRef
 from musicd.domain.podcasts import Chapter, Episode, EpisodeProgress, FeedInfo, Show, Transcript
 from musicd.store.db import Database, utc_now
 
@@ -18,10 +19,10 @@ __all__ = ["ChannelState", "EpisodeFile", "PodcastRepository", "episode_id", "sh
 _IDS = "SELECT value FROM json_each(?)"
 _SHOW_COLS = ("c.id, c.feed_url, c.title, c.author, c.description, c.link, c.image_url, c.language, c.status,"
               " c.error, c.last_refresh_at, (SELECT count(*) FROM podcast_episodes e WHERE e.channel_id = c.id),"
-              " c.created_at")
+              " c.created_at, c.cover_id")
 _EP_COLS = ("e.id, e.channel_id, c.title, e.guid, e.title, e.description, e.published_at, e.duration_s, e.link,"
             " e.enclosure_url, e.enclosure_type, e.enclosure_length, e.status, e.error, e.size, e.format,"
-            " e.chapters, e.transcripts, e.image_url, e.created_at, p.position_ms, p.played, p.updated_ms")
+            " e.chapters, e.transcripts, e.image_url, e.created_at, p.position_ms, p.played, p.updated_ms, c.cover_id")
 _EP_FROM = ("podcast_episodes e JOIN podcast_channels c ON c.id = e.channel_id"
             " LEFT JOIN episode_progress p ON p.episode_id = e.id AND p.user_id = ?")
 _NEWEST = "coalesce(e.published_at, e.created_at) DESC, e.id"
@@ -47,7 +48,7 @@ def _iso_ms(ms: int | None) -> str | None:
 
 
 def _show(r: sqlite3.Row, saved: bool = False) -> Show:
-    return Show(*tuple(r)[:13], saved=saved)
+    return Show(*tuple(r)[:14], saved=saved)
 
 
 def _episode(r: sqlite3.Row) -> Episode:
@@ -56,7 +57,7 @@ def _episode(r: sqlite3.Row) -> Episode:
         id=r[0], show_id=r[1], show_title=r[2], guid=r[3], title=r[4], description=r[5], published_at=r[6],
         duration_s=r[7], link=r[8], enclosure_url=r[9], enclosure_type=r[10], enclosure_length=r[11], status=r[12],
         error=r[13], size=r[14], format=r[15], chapters=_CHAPTERS.decode(r[16]),
-        transcripts=_TRANSCRIPTS.decode(r[17]), image_url=r[18], created_at=r[19], progress=progress,
+        transcripts=_TRANSCRIPTS.decode(r[17]), image_url=r[18], created_at=r[19], cover_id=r[23], progress=progress,
     )
 
 
@@ -179,6 +180,24 @@ class PodcastRepository:
                 if row is not None and row[0] == now:
                     new.append(eid)
         return new
+
+    async def cover_wanted(self, channel_id: str) -> str | None:
+        """The channel's image URL when its cover is missing or was fetched from another URL."""
+        row = await self.db.fetchone(
+            "SELECT image_url FROM podcast_channels WHERE id = ? AND image_url IS NOT NULL"
+            " AND (cover_id IS NULL OR cover_url IS NOT image_url)", (channel_id,))
+        return row[0] if row else None
+
+    async def set_cover(self, channel_id: str, cover: CoverRef, url: str) -> None:
+        """Store a fetched image in the covers table and name it the channel's cover."""
+        now = utc_now()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO covers (id, mime, width, height, size, source, created_at)"
+                " VALUES (?, ?, ?, ?, ?, 'podcast', ?)",
+                (cover.id, cover.mime, cover.width, cover.height, cover.size, now))
+            await conn.execute("UPDATE podcast_channels SET cover_id = ?, cover_url = ? WHERE id = ?",
+                               (cover.id, url, channel_id))
 
     async def not_modified(self, channel_id: str, next_refresh: str) -> None:
         now = utc_now()

@@ -108,6 +108,10 @@ _STATES = {"starting": "start", "playing": "progress", "paused": "progress", "st
 async def report_playback(ctx: Ctx) -> Reply:
     """OpenSubsonic playbackReport: the player's state and position; the play counts once long enough."""
     media_id = ctx.req("mediaId")
+    if ctx.req("mediaType") == "podcast":  # an episode: its one listening position (services/podcasts.py)
+        await ctx.services.podcasts.report_playback(ctx.user, media_id, ctx.req_int("positionMs"), ctx.req("state"),
+                                                    ctx.opt("c"))
+        return None
     if ctx.req("mediaType") != "song":
         raise SubsonicError(ERR_NOT_FOUND, "only songs can be reported")
     position = ctx.req_int("positionMs")

@@ -37,7 +37,7 @@ Ids = Annotated[str | None, Parameter(description="Comma-separated ids or URIs (
 FollowType = Annotated[Literal["artist", "user"], Parameter(description="artist or user")]
 Uris = Annotated[str, Parameter(description="Comma-separated musicd: or spotify: URIs (at most 50)")]
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist")
+_LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist", "show")
 
 
 async def _ids(request: Request[Any, Any, Any], query: str | None, kind: str) -> list[str]:
@@ -159,6 +159,8 @@ class MeLibraryController(Controller):
                 await services.user_library.save(kind, [item_id], user.id)
             elif kind in ("artist", "user"):
                 await services.user_library.follow(kind, [item_id], user.id)
+            elif kind == "show":
+                await services.podcasts.save_shows(user, [item_id])
             else:
                 await services.playlists.follow(user, item_id)
 
@@ -169,6 +171,8 @@ class MeLibraryController(Controller):
                 await services.user_library.unsave(kind, [item_id], user.id)
             elif kind in ("artist", "user"):
                 await services.user_library.unfollow(kind, [item_id], user.id)
+            elif kind == "show":
+                await services.podcasts.remove_shows(user, [item_id])
             else:
                 await services.playlists.unfollow(user, item_id)
 
@@ -181,6 +185,8 @@ class MeLibraryController(Controller):
                 out += await services.user_library.contains(kind, [item_id], user.id)
             elif kind in ("artist", "user"):
                 out += await services.user_library.is_following(kind, [item_id], user.id)
+            elif kind == "show":
+                out += await services.podcasts.saved_contains(user.id, [item_id])
             else:
                 out += await services.playlists.followers_contain(user, item_id, [user.id])
         return out

@@ -10,12 +10,14 @@ from litestar.params import Parameter
 from musicd.domain.models import User
 from musicd.errors import ValidationError
 from musicd.http.v1.playlist_shapes import simplified_playlist
+from musicd.http.v1.podcast_shapes import episode_simple, show_simple
 from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full, uri
 from musicd.services.registry import Services
 
 __all__ = ["SearchController"]
 
-_TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists"}
+_TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists", "show": "shows",
+          "episode": "episodes"}
 MAX_QUERY = 500
 SUGGESTIONS = 8
 
@@ -23,10 +25,12 @@ SUGGESTIONS = 8
 def _types(value: str | None) -> list[str]:
     kinds = [t.strip() for t in (value or "").split(",") if t.strip()]
     if not kinds:
-        raise ValidationError("type is required: track, artist, album and/or playlist", code="invalid_type")
+        raise ValidationError("type is required: track, artist, album, playlist, show and/or episode",
+                              code="invalid_type")
     bad = [t for t in kinds if t not in _TYPES]
     if bad:
-        raise ValidationError(f"unknown type {bad[0]!r}: use track, artist, album or playlist", code="invalid_type")
+        raise ValidationError(f"unknown type {bad[0]!r}: use track, artist, album, playlist, show or episode",
+                              code="invalid_type")
     return kinds
 
 
@@ -64,7 +68,8 @@ class SearchController(Controller):
     async def search(
         self, request: Request[Any, Any, Any], user: User, services: Services,
         q: Annotated[str | None, Parameter(description="What to look for (typos and accents are forgiven)")] = None,
-        type: Annotated[str | None, Parameter(description="Comma-separated: track, artist, album, playlist")] = None,
+        type: Annotated[str | None, Parameter(
+            description="Comma-separated: track, artist, album, playlist, show, episode")] = None,
         limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
         offset: Annotated[int, Parameter(ge=0, le=1000)] = 0,
     ) -> dict[str, Any]:
@@ -73,7 +78,8 @@ class SearchController(Controller):
         results = await services.search.find(_query(q), kinds, limit, offset, user.id)
         ln = links(request)
         mappers = {"track": track_full, "album": album_simple, "artist": artist_full,
-                   "playlist": lambda ln, p: simplified_playlist(ln.base, p)}
+                   "playlist": lambda ln, p: simplified_playlist(ln.base, p), "show": show_simple,
+                   "episode": episode_simple}
         return {
             _TYPES[k]: paging(ln, [mappers[k](ln, x) for x in results[k].items], results[k].total, limit, offset)
             for k in kinds
