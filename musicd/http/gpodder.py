@@ -59,8 +59,20 @@ async def _user(request: Request[Any, Any, Any], services: Services, username: s
         except (binascii.Error, UnicodeDecodeError):
             raise AuthError("malformed Basic credentials", code="bad_credentials") from None
         user = await services.subsonic_auth.by_password(name, password, client_address(request))
+        # Like gpodder.net, answer a Basic login with the session cookie: clients (mygpoclient's urllib
+        # handler gives up sending credentials after three challenges) go on with the cookie.
+        request.state.gpodder_session = services.gpodder.session_token(user)
     services.gpodder.check_owner(user, username)
     return user
+
+
+def _reply(request: Request[Any, Any, Any], content: Any, media_type: str = "application/json") -> Response[Any]:
+    """The answer, with the session cookie when the caller logged in with Basic credentials."""
+    response: Response[Any] = Response(content, media_type=media_type)
+    token = getattr(request.state, "gpodder_session", None)
+    if token:
+        response.set_cookie(_COOKIE, token, httponly=True, samesite="lax", max_age=30 * 24 * 3600, path="/")
+    return response
 
 
 async def _json(request: Request[Any, Any, Any]) -> Any:
@@ -87,10 +99,8 @@ class GpodderAuthController(Controller):
     @post("/{username:str}/login.json", status_code=HTTP_200_OK)
     async def login(self, request: Request[Any, Any, Any], username: str, services: Services) -> Response[bytes]:
         user = await _user(request, services, username)
-        resp: Response[bytes] = Response(b"", media_type="application/json")
-        resp.set_cookie(_COOKIE, services.gpodder.session_token(user), httponly=True, samesite="lax",
-                        max_age=30 * 24 * 3600, path="/")
-        return resp
+        request.state.gpodder_session = services.gpodder.session_token(user)
+        return _reply(request, b"")
 
     @post("/{username:str}/logout.json", status_code=HTTP_200_OK)
     async def logout(self, request: Request[Any, Any, Any], username: str, services: Services) -> Response[bytes]:
@@ -107,46 +117,46 @@ class GpodderController(Controller):
     exception_handlers = {MusicdError: _error}
 
     @get("/devices/{username:str}")
-    async def devices(self, request: Request[Any, Any, Any], username: str, services: Services) -> list[Any]:
+    async def devices(self, request: Request[Any, Any, Any], username: str, services: Services) -> Response[Any]:
         name, _ = _split(username)
-        return await services.gpodder.devices(await _user(request, services, name))
+        return _reply(request, await services.gpodder.devices(await _user(request, services, name)))
 
     @post("/devices/{username:str}/{device:str}", status_code=HTTP_200_OK)
     async def save_device(self, request: Request[Any, Any, Any], username: str, device: str,
                           services: Services) -> Response[bytes]:
         device_id, _ = _split(device)
         await services.gpodder.save_device(await _user(request, services, username), device_id, await _json(request))
-        return Response(b"", media_type="application/json")
+        return _reply(request, b"")
 
     @get("/subscriptions/{username:str}/{device:str}")
     async def subscription_changes(self, request: Request[Any, Any, Any], username: str, device: str,
-                                   services: Services, since: str | None = None) -> dict[str, Any]:
+                                   services: Services, since: str | None = None) -> Response[Any]:
         device_id, _ = _split(device)
         user = await _user(request, services, username)
-        return await services.gpodder.subscription_changes(user, device_id, _since(since))
+        return _reply(request, await services.gpodder.subscription_changes(user, device_id, _since(since)))
 
     @post("/subscriptions/{username:str}/{device:str}", status_code=HTTP_200_OK)
     async def update_subscriptions(self, request: Request[Any, Any, Any], username: str, device: str,
-                                   services: Services) -> dict[str, Any]:
+                                   services: Services) -> Response[Any]:
         device_id, _ = _split(device)
         user = await _user(request, services, username)
-        return await services.gpodder.update_subscriptions(user, device_id, await _json(request))
+        return _reply(request, await services.gpodder.update_subscriptions(user, device_id, await _json(request)))
 
     @get("/episodes/{username:str}")
     async def actions(self, request: Request[Any, Any, Any], username: str, services: Services,
                       since: str | None = None, podcast: str | None = None, device: str | None = None,
-                      aggregated: str | None = None) -> dict[str, Any]:
+                      aggregated: str | None = None) -> Response[Any]:
         name, _ = _split(username)
         user = await _user(request, services, name)
-        return await services.gpodder.actions(user, _since(since), podcast, device,
-                                              (aggregated or "").lower() in ("true", "1"))
+        return _reply(request, await services.gpodder.actions(user, _since(since), podcast, device,
+                                                              (aggregated or "").lower() in ("true", "1")))
 
     @post("/episodes/{username:str}", status_code=HTTP_200_OK)
     async def upload_actions(self, request: Request[Any, Any, Any], username: str,
-                             services: Services) -> dict[str, Any]:
+                             services: Services) -> Response[Any]:
         name, _ = _split(username)
         user = await _user(request, services, name)
-        return await services.gpodder.upload_actions(user, await _json(request))
+        return _reply(request, await services.gpodder.upload_actions(user, await _json(request)))
 
 
 class GpodderSimpleController(Controller):
@@ -158,21 +168,21 @@ class GpodderSimpleController(Controller):
     exception_handlers = {MusicdError: _error}
 
     @staticmethod
-    async def _list(services: Services, user: User, fmt: str) -> Response[bytes]:
+    async def _list(request: Request[Any, Any, Any], services: Services, user: User, fmt: str) -> Response[Any]:
         body, media_type = await services.gpodder.subscription_list(user, fmt)
-        return Response(body, media_type=media_type)
+        return _reply(request, body, media_type)
 
     @get("/{username:str}")
     async def all_subscriptions(self, request: Request[Any, Any, Any], username: str,
                                 services: Services) -> Response[Any]:
         name, fmt = _split(username, _FORMATS)
-        return await self._list(services, await _user(request, services, name), fmt)
+        return await self._list(request, services, await _user(request, services, name), fmt)
 
     @get("/{username:str}/{device:str}")
     async def device_subscriptions(self, request: Request[Any, Any, Any], username: str, device: str,
                                    services: Services) -> Response[Any]:
         _, fmt = _split(device, _FORMATS)
-        return await self._list(services, await _user(request, services, username), fmt)
+        return await self._list(request, services, await _user(request, services, username), fmt)
 
     @put("/{username:str}/{device:str}", status_code=HTTP_200_OK)
     async def put_subscriptions(self, request: Request[Any, Any, Any], username: str, device: str,
@@ -180,7 +190,7 @@ class GpodderSimpleController(Controller):
         device_id, fmt = _split(device, _FORMATS)
         user = await _user(request, services, username)
         await services.gpodder.put_subscription_list(user, device_id, fmt, await request.body())
-        return Response(b"", media_type="application/json")
+        return _reply(request, b"")
 
 
 GPODDER_ROUTES = [GpodderAuthController, GpodderController, GpodderSimpleController]

@@ -57,7 +57,10 @@ def _parse_time(value: str | None, now_ms: int) -> int:
         raise ValidationError(f"timestamp {value[:40]!r} is not ISO 8601", code="bad_timestamp") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return min(int(dt.timestamp() * 1000), now_ms)
+    # gPodder stamps have whole seconds: the action happened at some point of that second, so it is taken
+    # as its end (a position reported in the same second as musicd's own last one is the newer).
+    ms = int(dt.timestamp() * 1000) + (999 if dt.microsecond == 0 else 0)
+    return min(ms, now_ms)
 
 
 def _iso(ms: int) -> str:
