@@ -213,3 +213,25 @@ def test_gpodder_session_login(world: PodcastWorld) -> None:
     assert r3.status_code == 401 and r3.headers["www-authenticate"].startswith("Basic")
     r4 = httpx.get(f"{base}/api/2/devices/bob.json", cookies={"sessionid": r.cookies["sessionid"]})
     assert r4.status_code == 401
+
+
+def test_subsonic_podcast_xml_validates(world: PodcastWorld) -> None:
+    """The podcast answers (with channels, episodes and an episode bookmark) against the Subsonic XSD and the
+    OpenSubsonic JSON shapes."""
+    from tests.integration.subsonic_shapes import check_json
+    from tests.integration.subsonic_support import Sub, schema
+
+    with world.server.client("admin") as c:
+        sid = main_show(world, c)
+        eid = episodes_by_title(c, sid)["First Episode"]["id"]
+    sub = Sub(world.server.base, "alice", USERS["alice"][0])
+    sub.call("createBookmark", {"id": eid, "position": 1500})
+    for method, params in (("getPodcasts", {}), ("getPodcasts", {"id": sid, "includeEpisodes": "false"}),
+                           ("getNewestPodcasts", {"count": 3}), ("getPodcastEpisode", {"id": eid}),
+                           ("getBookmarks", {}), ("getPodcastEpisode", {"id": "nope"}),
+                           ("createPodcastChannel", {"url": "http://127.0.0.1:1/x"})):
+        r = sub.raw(method, params, fmt="xml")
+        assert r.status_code == 200
+        schema().validate(r.text)
+        check_json(sub.raw(method, params).content)
+    sub.call("deleteBookmark", {"id": eid})
