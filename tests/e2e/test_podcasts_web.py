@@ -117,7 +117,8 @@ def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tu
     _login(other, server.base, "admin")
     expect(other.locator(".continue-listening .episode", has_text="Browser Episode")).to_be_visible()
     other.locator(".continue-listening").get_by_role("button", name="Play Browser Episode").click()
-    other.wait_for_function("() => window.musicd.player.isPlaying()")
+    # (paused flips at play(); the start position applies once the metadata is in)
+    other.wait_for_function("() => window.musicd.player.isPlaying() && window.musicd.player.audio.readyState >= 2")
     resumed = _time(other)
     assert abs(resumed - at) < 10, (resumed, at)  # at most 10 s lost
     other.screenshot(path=str(screenshots / "podcast-continue.png"))
@@ -164,9 +165,9 @@ def test_lyrics_offset_karaoke_and_edit(browser: sync_api.Browser, podcast_web: 
     # A listener fixes the lyrics, with word timing (karaoke); the file is left as it was.
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Edit lyrics").click()
-    page.get_by_label(re.compile("^Lyrics")).fill("[00:00.00]<00:00.00>Fixed <00:01.00>words\n[00:03.00]Second")
+    page.get_by_role("textbox", name=re.compile("^Lyrics")).fill("[00:00.00]<00:00.00>Fixed <00:01.00>words\n[00:03.00]Second")
     page.get_by_label("Language (e.g. en)").fill("en")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".lyric-line")).to_have_count(2)
     page.evaluate("() => window.musicd.player.seek(1.5)")
     expect(page.locator(".lyric-line.active .lyric-word.sung")).to_have_count(2)

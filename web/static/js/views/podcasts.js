@@ -21,7 +21,7 @@ export function showCard(show) {
 
 function addForm(onAdded) {
   const input = h("input", { type: "url", name: "feed_url", required: true, placeholder: "https://example.com/feed.xml",
-    "aria-label": "Feed URL", id: "feed-url", autocomplete: "off" });
+    id: "feed-url", autocomplete: "off" });
   const button = h("button.button.primary", { type: "submit" }, "Subscribe");
   const status = h("p.muted", { role: "status" });
   const form = h("form.podcast-add", {

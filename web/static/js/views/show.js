@@ -103,7 +103,7 @@ export async function render({ root, params }) {
       try { await api.del(`/v1/shows/${show.id}`); navigate("/podcasts"); } catch (e) { toast(errorText(e), { error: true }); }
     } }, "Remove"));
   }
-  root.append(h("header.show-head", null, cover(show.images, 256, { cls: "show-cover" }),
+  root.append(h("header.show-head", null, cover(show.images, 256, { cls: "header-cover" }),
     h("div.title-block", null, h("span.kind", null, "Podcast"), h("h1.page-title", null, show.name),
       h("p.muted", null, show.publisher), show.status === "error" ? h("p.error", null, `Last refresh failed: ${show.error}`) : null,
       h("div.row", null, tools))),
