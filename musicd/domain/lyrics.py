@@ -23,10 +23,11 @@ __all__ = [
     "parse_lrc",
     "parse_lyrics",
     "plain_text",
+    "same_language",
 ]
 
 _STAMP = re.compile(r"\[(\d{1,3}):(\d{1,2})(?:[.:](\d{1,3}))?\]")
-_ANY_STAMP = re.compile(r"^\[[^\]]*\d[^\]]*:[^\]]*\]")  # looks like a time stamp, valid or not
+_ANY_STAMP = re.compile(r"^\[[^\]]*:[^\]]*\]")  # a [x:y] prefix: a stamp (valid or not) or a header
 _OFFSET = re.compile(r"^\[offset:\s*([+-]?\d+)\s*\]", re.IGNORECASE)
 _LANG = re.compile(r"^\[(?:la|lang|language):\s*([^\]]*)\]", re.IGNORECASE)
 _TAG = re.compile(r"^\[[a-z#]+:.*\]$", re.IGNORECASE)
@@ -87,6 +88,29 @@ def normalise_language(lang: str | None) -> str | None:
     if code in ("", "xxx", "und", "zxx") or not _LANG_CODE.match(code):
         return None
     return code
+
+
+# ISO 639-2 codes (ID3's USLT/SYLT carry these) of common languages, by their ISO 639-1 code.
+_TWO_LETTER = {
+    "eng": "en", "fra": "fr", "fre": "fr", "deu": "de", "ger": "de", "spa": "es", "ita": "it", "por": "pt",
+    "nld": "nl", "dut": "nl", "jpn": "ja", "kor": "ko", "zho": "zh", "chi": "zh", "rus": "ru", "swe": "sv",
+    "nor": "no", "nob": "nb", "dan": "da", "fin": "fi", "pol": "pl", "tur": "tr", "ara": "ar", "heb": "he",
+    "hin": "hi", "ell": "el", "gre": "el", "ces": "cs", "cze": "cs", "hun": "hu", "ukr": "uk", "isl": "is",
+    "ice": "is", "cat": "ca", "ron": "ro", "rum": "ro", "vie": "vi", "tha": "th", "ind": "id", "fas": "fa",
+    "per": "fa",
+}
+
+
+def same_language(a: str | None, b: str | None) -> bool:
+    """Whether two language codes name the same language ("fr", "fra", "fr-ca" do; None matches nothing)."""
+    if not a or not b:
+        return False
+
+    def base(code: str) -> str:
+        head = code.lower().split("-")[0]
+        return _TWO_LETTER.get(head, head)
+
+    return base(a) == base(b)
 
 
 def lrc_language(text: str) -> str | None:

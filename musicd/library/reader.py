@@ -242,7 +242,9 @@ def _lyrics(t: _Tags, lrc_path: str | None) -> list[Lyrics]:
         key = normalise_language(lang)
         if key not in by_lang or (is_synced(text) and not is_synced(by_lang[key])):
             by_lang[key] = text
-    return [Lyrics(text=x, synced=is_synced(x), source="embedded", lang=k) for k, x in by_lang.items()]
+    found = [Lyrics(text=x, synced=is_synced(x), source="embedded", lang=k) for k, x in by_lang.items()]
+    # The main lyrics (first) are synced ones when there are (tag order says nothing about which is main).
+    return sorted(found, key=lambda ly: not ly.synced)
 
 
 def _float(v: str | None) -> float | None:

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import msgspec
 
-from musicd.domain.lyrics import ParsedLyrics, is_synced, normalise_language, parse_lyrics, plain_text
+from musicd.domain.lyrics import (
+    ParsedLyrics,
+    is_synced,
+    normalise_language,
+    parse_lyrics,
+    plain_text,
+    same_language,
+)
 from musicd.domain.models import User
 from musicd.errors import ForbiddenError, NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
@@ -73,9 +80,10 @@ class LyricsService:
     def _pick(found: list[LyricsEntry], lang: str | None) -> LyricsEntry | None:
         if lang:
             want = normalise_language(lang)
-            for e in found:
-                if e.lang == want or (e.lang and want and e.lang.split("-")[0] == want.split("-")[0]):
-                    return e
+            exact = [e for e in found if e.lang == want]
+            close = [e for e in found if same_language(e.lang, want)]
+            if exact or close:
+                return (exact or close)[0]
         return found[0] if found else None
 
     async def save(self, user: User, track_id: str, lang: str | None, text: str) -> LyricsEntry:
@@ -88,7 +96,8 @@ class LyricsService:
         if len(text) > MAX_CHARS:
             raise ValidationError(f"lyrics are at most {MAX_CHARS} characters", code="lyrics_too_long")
         key = _lang_key(lang)
-        await self.catalog.track(track_id)
+        # "fr" fixes the file's "fra": kept under the file's code, so it replaces it rather than adding to it.
+        key = next((e.lang for e in await self.all(track_id) if e.lang and same_language(e.lang, key)), key)
         await self.repo.save_user(track_id, key, is_synced(text), text, user.id)
         await self.search.tracks_changed([track_id])
         entry = await self.pick(track_id, None if key == "und" else key)
