@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -98,7 +99,9 @@ class PodcastService:
         url = url.strip()
         if not url or len(url) > _MAX_URL:
             raise ValidationError(f"the feed URL must be 1-{_MAX_URL} characters", code="bad_url")
-        channel_id, created = await self.repo.add_channel(url, user.id)
+        # Due later: the first fetch is this one, not the scheduler's (which would log its errors twice).
+        due = (datetime.now(UTC) + timedelta(minutes=self.cfg.refresh_minutes)).isoformat().replace("+00:00", "Z")
+        channel_id, created = await self.repo.add_channel(url, user.id, due)
         if created:
             result = await self.refresher.refresh(channel_id)
             if result.status == "error":
@@ -159,7 +162,7 @@ class PodcastService:
         await self.search.add_docs("episode", await self._episode_docs(eps))
         if self.cfg.auto_download:
             for ep in await self.repo.newest_per_channel(channel_id, self.cfg.auto_download):
-                if ep.status in ("new", "error"):
+                if ep.status == "new":  # a failed one is tried again when played or asked for, not every refresh
                     self.downloads.start(ep, background=True)
         if self.cfg.keep_downloads:
             for ep in await self.repo.downloaded_beyond(channel_id, self.cfg.keep_downloads):

@@ -98,14 +98,14 @@ class PodcastRepository:
 
     # ---- channels ----
 
-    async def add_channel(self, feed_url: str, added_by: str | None) -> tuple[str, bool]:
-        """The channel of a feed URL, created when new: (id, created)."""
+    async def add_channel(self, feed_url: str, added_by: str | None, due: str) -> tuple[str, bool]:
+        """The channel of a feed URL, created when new (first scheduled refresh at `due`): (id, created)."""
         cid, now = show_id(feed_url), utc_now()
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "INSERT INTO podcast_channels (id, feed_url, added_by, next_refresh_at, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url) DO NOTHING",
-                (cid, feed_url, added_by, now, now, now))
+                (cid, feed_url, added_by, due, now, now))
             return cid, cur.rowcount > 0
 
     async def channel_for_url(self, feed_url: str) -> str | None:

@@ -165,7 +165,8 @@ def test_lyrics_offset_karaoke_and_edit(browser: sync_api.Browser, podcast_web: 
     # A listener fixes the lyrics, with word timing (karaoke); the file is left as it was.
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Edit lyrics").click()
-    page.get_by_role("textbox", name=re.compile("^Lyrics")).fill("[00:00.00]<00:00.00>Fixed <00:01.00>words\n[00:03.00]Second")
+    fixed = "[00:00.00]<00:00.00>Fixed <00:01.00>words\n[00:03.00]Second"
+    page.get_by_role("textbox", name=re.compile("^Lyrics")).fill(fixed)
     page.get_by_label("Language (e.g. en)").fill("en")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".lyric-line")).to_have_count(2)

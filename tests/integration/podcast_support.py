@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -98,5 +97,13 @@ def main_show(world: PodcastWorld, client: httpx.Client) -> str:
     return str(r.json()["id"])
 
 
-__all__ = ["PodcastWorld", "episode_status", "episodes_by_title", "main_show", "publish_main_feed", "wait_for",
-           "world", "Path"]
+__all__ = [
+    "Path",
+    "PodcastWorld",
+    "episode_status",
+    "episodes_by_title",
+    "main_show",
+    "publish_main_feed",
+    "wait_for",
+    "world",
+]

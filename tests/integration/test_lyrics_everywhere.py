@@ -104,7 +104,8 @@ def test_users_add_and_fix_lyrics_in_the_database(server: LiveServer, lyrics_lib
         assert bob.get(f"/v1/tracks/{none_id}/lyrics").json()["text"] is None
         r = guest.put(f"/v1/tracks/{none_id}/lyrics", json={"text": "[00:01.00]guest"})
         assert r.status_code == 403
-        r = bob.put(f"/v1/tracks/{none_id}/lyrics", json={"text": "[offset:-500]\n[00:01.00]Added by Bob", "lang": "en"})
+        added = {"text": "[offset:-500]\n[00:01.00]Added by Bob", "lang": "en"}
+        r = bob.put(f"/v1/tracks/{none_id}/lyrics", json=added)
         assert r.status_code == 200 and r.json()["source"] == "user" and r.json()["lines"][0]["start_ms"] == 1500
         # Everyone sees it, in every API.
         assert alice.get(f"/v1/tracks/{none_id}/lyrics").json()["text"].endswith("Added by Bob")

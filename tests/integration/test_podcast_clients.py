@@ -16,15 +16,17 @@ from mygpoclient import api as gpo_api
 from mygpoclient import http as gpo_http
 
 from tests.feed_server import Item, Route, rss
+from tests.integration import podcast_support
 from tests.integration.podcast_support import (
     PodcastWorld,
     episode_status,
     episodes_by_title,
     main_show,
     wait_for,
-    world,  # noqa: F401  (fixture)
 )
 from tests.live import USERS
+
+world = podcast_support.world  # the module's live server and feed server (a fixture)
 
 
 def _as_list(x: object) -> list[dict[str, object]]:
@@ -194,11 +196,11 @@ def test_gpodder_sync_with_mygpoclient(world: PodcastWorld) -> None:
     with pytest.raises(gpo_http.Unauthorized):
         gpo_api.MygPodderClient("admin", "wrong-password", world.server.base).get_devices()
     other = gpo_api.MygPodderClient("bob", USERS["bob"][0], world.server.base)
-    other._locator._username = "admin"  # noqa: SLF001  (ask for admin's data with bob's password)
+    other._locator._username = "admin"
     with pytest.raises(gpo_http.Unauthorized):
         other.get_devices()
     with pytest.raises(gpo_http.BadRequest):
-        client._client.POST(client._locator.upload_episode_actions_uri(), [{"podcast": 1}])  # noqa: SLF001
+        client._client.POST(client._locator.upload_episode_actions_uri(), [{"podcast": 1}])
 
 
 def test_gpodder_session_login(world: PodcastWorld) -> None:

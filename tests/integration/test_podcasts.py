@@ -8,6 +8,7 @@ import time
 import httpx
 
 from tests.feed_server import Item, Route, rss
+from tests.integration import podcast_support
 from tests.integration.podcast_support import (
     PodcastWorld,
     episode_status,
@@ -15,8 +16,9 @@ from tests.integration.podcast_support import (
     main_show,
     publish_main_feed,
     wait_for,
-    world,  # noqa: F401  (fixture)
 )
+
+world = podcast_support.world  # the module's live server and feed server (a fixture)
 
 
 def test_subscribe_refresh_download_and_stream(world: PodcastWorld) -> None:
