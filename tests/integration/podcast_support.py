@@ -98,7 +98,6 @@ def main_show(world: PodcastWorld, client: httpx.Client) -> str:
 
 
 __all__ = [
-    "Path",
     "PodcastWorld",
     "episode_status",
     "episodes_by_title",
