@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from musicd.domain.models import User
@@ -88,6 +88,21 @@ async def _send_span(send: Send, fd: int, first: int, last: int) -> None:
         pos += len(data)
 
 
+async def _wanted(send: Send, req: dict[bytes, bytes], size: int, etag: str, mtime: float,
+                  base: list[tuple[str, str]]) -> list[ranges.ByteRange] | Literal[False] | None:
+    """The ranges a request asks for (None: the whole body; `If-Range` naming another version counts as no
+    Range); False once a 416 has been sent for ranges that lie outside the `size` bytes."""
+    range_h = req.get(b"range")
+    if not range_h or not ranges.if_range_allows(req.get(b"if-range", b"").decode("latin-1"), etag, mtime):
+        return None
+    try:
+        return ranges.parse_range(range_h.decode("latin-1"), size)
+    except ranges.RangeNotSatisfiable:
+        await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')} "
+                          f"lies within the {size} bytes", [("content-range", f"bytes */{size}"), *base])
+        return False
+
+
 async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str,
                     extra: tuple[tuple[str, str], ...] = ()) -> None:
     """Send a file honouring If-None-Match, Range and If-Range; HEAD gets the same headers, no body."""
@@ -101,15 +116,9 @@ async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str
     base = [("accept-ranges", "bytes"), *common, *extra]
     if body.filename:
         base.append(("content-disposition", content_disposition(body.filename)))
-    wanted: list[ranges.ByteRange] | None = None
-    range_h = req.get(b"range")
-    if range_h and ranges.if_range_allows(req.get(b"if-range", b"").decode("latin-1"), body.etag, body.mtime):
-        try:
-            wanted = ranges.parse_range(range_h.decode("latin-1"), body.size)
-        except ranges.RangeNotSatisfiable:
-            await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')} "
-                              f"lies within the {body.size} bytes", [("content-range", f"bytes */{body.size}"), *base])
-            return
+    wanted = await _wanted(send, req, body.size, body.etag, body.mtime, base)
+    if wanted is False:
+        return
     if wanted is None:
         await _start(send, 200, [("content-type", body.content_type), ("content-length", str(body.size)), *base])
         if head:
@@ -148,15 +157,9 @@ async def send_growing(scope: Scope, send: Send, body: GrowingBody, extra: tuple
         spans: list[tuple[int, int | None]] = [] if head else [(0, None)]
     else:
         base = [("accept-ranges", "bytes"), ("etag", body.etag), ("cache-control", LIVE_CACHE), *extra]
-        wanted: list[ranges.ByteRange] | None = None
-        range_h = req.get(b"range")
-        if range_h and ranges.if_range_allows(req.get(b"if-range", b"").decode("latin-1"), body.etag, body.mtime):
-            try:
-                wanted = ranges.parse_range(range_h.decode("latin-1"), body.size)
-            except ranges.RangeNotSatisfiable:
-                await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')} lies"
-                                  f" within the {body.size} bytes", [("content-range", f"bytes */{body.size}"), *base])
-                return
+        wanted = await _wanted(send, req, body.size, body.etag, body.mtime, base)
+        if wanted is False:
+            return
         if wanted is not None:
             first, last = wanted[0][0], wanted[-1][1]  # several ranges: their span, as one (simpler, still exact)
             await _start(send, 206, [("content-type", body.content_type), ("content-length", str(last - first + 1)),

@@ -13,8 +13,9 @@ from mutagen.oggvorbis import OggVorbis
 
 from musicd.devtools.library_builder import encode_tone
 from tests.e2e.conftest import Console, serve, sync_api
+from tests.e2e.test_web_player import _login, _new_page
 from tests.feed_server import FeedServer, Item, Route, feed_server, make_episode_audio, rss
-from tests.live import USERS, LiveServer
+from tests.live import LiveServer
 
 Page = sync_api.Page
 expect = sync_api.expect
@@ -50,19 +51,9 @@ def podcast_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
 
 
 def _page(browser: sync_api.Browser, console: Console) -> Page:
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    page.set_default_timeout(15_000)
-    console.attach(page)
+    page = _new_page(browser, console)
+    page.set_default_timeout(15_000)  # an episode's first fetch and a feed refresh take a moment
     return page
-
-
-def _login(page: Page, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.wait_for_url(re.compile(r"/login"))
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(USERS[name][0])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
 
 
 def _time(page: Page) -> float:
