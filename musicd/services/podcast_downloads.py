@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from musicd.config import PodcastsConfig
@@ -101,8 +101,11 @@ class Download:
 class Downloader:
     """Starts, shares and finishes episode downloads; a few at a time in the background, at once when played."""
 
-    def __init__(self, repo: PodcastRepository, fetcher: Fetcher, folder: Path, cfg: PodcastsConfig) -> None:
+    def __init__(self, repo: PodcastRepository, fetcher: Fetcher, folder: Path, cfg: PodcastsConfig,
+                 on_done: Callable[[str], Awaitable[None]] | None = None) -> None:
+        """`on_done(channel_id)` runs after each completed download (old downloads are cleaned up then)."""
         self.repo = repo
+        self.on_done = on_done
         self.fetcher = fetcher
         self.folder = folder
         self.cfg = cfg
@@ -180,11 +183,13 @@ class Downloader:
         dl.content_type = content_type(fmt)
         dl.finish(None)
         log.info("podcast.downloaded", episode=ep.id, bytes=dl.written, format=fmt)
+        if self.on_done is not None:
+            await self.on_done(ep.channel_id)
 
     async def remove(self, ep: EpisodeFile, status: str = "deleted") -> None:
         """Forget an episode's file (the episode stays listed and can be fetched again)."""
         dl = self.active.get(ep.id)
-        if dl is not None:
+        if dl is not None and not dl.done:  # a finished one may be the task running this cleanup
             for task in list(self._tasks):
                 if task.get_name() == f"podcast-download-{ep.id}":
                     task.cancel()

@@ -84,7 +84,7 @@ class PodcastService:
         self.playback = playback
         self.search = search
         self.cfg = cfg
-        self.downloads = Downloader(repo, fetcher, folder, cfg)
+        self.downloads = Downloader(repo, fetcher, folder, cfg, on_done=self._cleanup)
         self.refresher = Refresher(repo, fetcher, cfg, covers_dir, self._refreshed)
         playback.add_origin(self)
         search.add_kind("show", self._show_docs, lambda ids, uid: self.repo.shows(ids))
@@ -164,6 +164,10 @@ class PodcastService:
             for ep in await self.repo.newest_per_channel(channel_id, self.cfg.auto_download):
                 if ep.status == "new":  # a failed one is tried again when played or asked for, not every refresh
                     self.downloads.start(ep, background=True)
+        await self._cleanup(channel_id)
+
+    async def _cleanup(self, channel_id: str) -> None:
+        """Drop a channel's downloads past the newest `keep_downloads` (the episodes stay, as not downloaded)."""
         if self.cfg.keep_downloads:
             for ep in await self.repo.downloaded_beyond(channel_id, self.cfg.keep_downloads):
                 await self.downloads.remove(ep, status="new")
