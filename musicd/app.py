@@ -15,8 +15,8 @@ from musicd.http.errors import exception_handlers
 from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
-from musicd.http.share import ShareController
-from musicd.http.subsonic import SharePageController, subsonic_route
+from musicd.http.share import ShareController, ShortShareController
+from musicd.http.subsonic import subsonic_route
 from musicd.http.system import SystemController
 from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
@@ -83,7 +83,7 @@ def create_app(config: Config) -> Litestar:
         PlaybackController,
         PlayerEventsController,
         subsonic_route,
-        SharePageController,
+        ShortShareController,
         ApiKeysController,
         AdminLibraryController,
         LyricsController,

@@ -99,6 +99,9 @@ def _print_summary(s: Any) -> None:
         f"[bold]scan done[/] in {s.wall_s:.2f} s: added {s.added}, updated {s.updated}, moved {s.moved}, "
         f"removed {s.removed}, failed {s.failed}, unchanged {s.unchanged}"
     )
+    if s.healed_albums:
+        console.print(f"  [yellow]healed[/] {s.healed_albums} albums left unfinished by an interrupted scan "
+                      "(counts, durations, covers and genres recomputed)")
     for path, reason in s.failures[:50]:
         console.print(f"  [red]failed[/] {path}: {reason}")
     if len(s.failures) > 50:

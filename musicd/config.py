@@ -58,7 +58,8 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Folders scanned for music; several may be given.
     folders: list[str] = msgspec.field(default_factory=list)
-    # When the server scans at start: "if_empty" (no tracks yet), "always" or "never".
+    # When the server scans at start: "if_empty" (no tracks yet, or the last scan was interrupted),
+    # "always" or "never".
     scan_on_start: Literal["if_empty", "always", "never"] = "if_empty"
     # Processes that read tags; 0 = one per core.
     scan_workers: int = 0

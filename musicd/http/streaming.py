@@ -98,7 +98,7 @@ async def _wanted(send: Send, req: dict[bytes, bytes], size: int, etag: str, mti
     try:
         return ranges.parse_range(range_h.decode("latin-1"), size)
     except ranges.RangeNotSatisfiable:
-        await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')} "
+        await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')[:80]} "
                           f"lies within the {size} bytes", [("content-range", f"bytes */{size}"), *base])
         return False
 

@@ -7,9 +7,11 @@ from typing import Protocol
 import msgspec
 
 from musicd.domain.catalog import TrackView
+from musicd.domain.models import User
 from musicd.domain.podcasts import Episode
 from musicd.errors import ValidationError
 from musicd.services.catalog import CatalogService
+from musicd.services.rules import require_member
 from musicd.store.bookmarks import BookmarkRepository
 
 __all__ = ["Bookmark", "BookmarkService"]
@@ -55,20 +57,22 @@ class BookmarkService:
             out.append(Bookmark(e, e.progress.position_ms, None, at, at))
         return out
 
-    async def save(self, user_id: str, track_id: str, position_ms: int, comment: str | None = None) -> None:
+    async def save(self, user: User, track_id: str, position_ms: int, comment: str | None = None) -> None:
         """Create or move the bookmark of a track (NotFoundError for an unknown track)."""
+        require_member(user)
         if position_ms < 0:
             raise ValidationError("position must not be negative", code="bad_position")
         if comment is not None and len(comment) > _MAX_COMMENT:
             raise ValidationError(f"comment: at most {_MAX_COMMENT} characters", code="bad_comment")
         if self._episodes is not None and await self._episodes.has_episode(track_id):
-            await self._episodes.bookmark(user_id, track_id, position_ms)
+            await self._episodes.bookmark(user.id, track_id, position_ms)
             return
         await self.catalog.track(track_id)
-        await self.repo.upsert(user_id, track_id, position_ms, comment)
+        await self.repo.upsert(user.id, track_id, position_ms, comment)
 
-    async def delete(self, user_id: str, track_id: str) -> bool:
+    async def delete(self, user: User, track_id: str) -> bool:
         """Remove a bookmark; False when there was none."""
+        require_member(user)
         if self._episodes is not None and await self._episodes.has_episode(track_id):
-            return await self._episodes.clear_bookmark(user_id, track_id)
-        return await self.repo.delete(user_id, track_id)
+            return await self._episodes.clear_bookmark(user.id, track_id)
+        return await self.repo.delete(user.id, track_id)

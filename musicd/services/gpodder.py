@@ -21,7 +21,8 @@ from musicd.domain.models import User
 from musicd.errors import AuthError, ValidationError
 from musicd.net.feeds import parse_opml, write_opml
 from musicd.services.playback import PlaybackService
-from musicd.services.podcasts import PodcastService, require_feed_right
+from musicd.services.podcasts import PodcastService
+from musicd.services.rules import require_podcast_right
 from musicd.store.podcast_users import GpodderAction, PodcastUserRepository
 from musicd.store.podcasts import PodcastRepository
 
@@ -175,7 +176,7 @@ class GpodderService:
     async def _apply(self, user: User, add: list[str], remove: list[str]) -> None:
         known = {u: await self.repo.channel_for_url(u) for u in add}
         if any(cid is None for cid in known.values()):
-            require_feed_right(user)
+            require_podcast_right(user)
         for url, cid in known.items():
             if cid is None:
                 await self.podcasts.add_feed(user, url)

@@ -19,8 +19,9 @@ from musicd.domain.lyrics import (
     same_language,
 )
 from musicd.domain.models import User
-from musicd.errors import ForbiddenError, NotFoundError, ValidationError
+from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
+from musicd.services.rules import require_member
 from musicd.services.search import SearchService
 from musicd.store.lyrics import LyricsRepository
 
@@ -88,8 +89,7 @@ class LyricsService:
 
     async def save(self, user: User, track_id: str, lang: str | None, text: str) -> LyricsEntry:
         """Add or fix a track's lyrics in a language (LRC when it has time stamps, else plain text)."""
-        if user.role == "guest":
-            raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
+        require_member(user)
         text = text.replace("\r\n", "\n").strip()
         if not text:
             raise ValidationError("the lyrics are empty (delete them instead)", code="empty_lyrics")
@@ -106,8 +106,7 @@ class LyricsService:
 
     async def delete(self, user: User, track_id: str, lang: str | None) -> None:
         """Remove a user's lyrics in a language (the file's show again); NotFoundError when there are none."""
-        if user.role == "guest":
-            raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
+        require_member(user)
         await self.catalog.track(track_id)
         if not await self.repo.delete_user(track_id, _lang_key(lang)):
             raise NotFoundError("no lyrics added by users in that language", code="lyrics_not_found")

@@ -21,19 +21,20 @@ from musicd.config import PodcastsConfig
 from musicd.domain.catalog import Page
 from musicd.domain.models import User
 from musicd.domain.podcasts import Episode, Show
-from musicd.errors import ForbiddenError, NotFoundError, ValidationError
+from musicd.errors import NotFoundError, ValidationError
 from musicd.logs import get_logger
 from musicd.net.feeds import parse_opml, plain_text, write_opml
 from musicd.net.fetch import Fetcher, FetchError
 from musicd.services.playback import Body, PlaybackService, TranscodeError
 from musicd.services.podcast_downloads import Downloader, remove_file
 from musicd.services.podcast_refresh import Refresher, RefreshResult
+from musicd.services.rules import require_member, require_podcast_right
 from musicd.services.search import SearchService
 from musicd.store.media_lookup import SourceRow
 from musicd.store.podcast_users import PodcastUserRepository
 from musicd.store.podcasts import EpisodeFile, PodcastRepository
 
-__all__ = ["ImportReport", "PodcastService", "require_feed_right"]
+__all__ = ["ImportReport", "PodcastService"]
 
 log = get_logger("musicd.podcasts")
 
@@ -42,20 +43,6 @@ _MAX_OPML_FEEDS = 500
 _PLAYED_MARGIN_MS = 15_000  # a position this close to the end counts as played
 _FORMATS = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/mp4": "m4a", "audio/x-m4a": "m4a", "audio/aac": "m4a",
             "audio/ogg": "ogg", "audio/opus": "opus", "audio/flac": "flac", "audio/wav": "wav"}
-
-
-def require_feed_right(user: User) -> None:
-    """Adding, removing and refreshing feeds and fetching or deleting episode files: admins, and users an
-    admin gave the podcast right (`podcasts_allowed`). (Kept here, alone, until the rulebook holds it.)"""
-    if user.role == "admin" or (user.role != "guest" and user.settings.podcasts_allowed):
-        return
-    raise ForbiddenError("managing podcast feeds needs an admin account or the podcast right",
-                         code="podcast_right_required")
-
-
-def _require_member(user: User) -> None:
-    if user.role == "guest":
-        raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
 
 
 def _doc(row: dict[str, object]) -> dict[str, object]:
@@ -95,7 +82,7 @@ class PodcastService:
     async def add_feed(self, user: User, url: str) -> Show:
         """Subscribe `user` to a feed, adding the channel (and fetching it now) when the server has not got it.
         A new feed whose first fetch fails is not kept: its error is raised."""
-        require_feed_right(user)
+        require_podcast_right(user)
         url = url.strip()
         if not url or len(url) > _MAX_URL:
             raise ValidationError(f"the feed URL must be 1-{_MAX_URL} characters", code="bad_url")
@@ -113,7 +100,7 @@ class PodcastService:
 
     async def import_opml(self, user: User, body: bytes) -> ImportReport:
         """Subscribe to every feed of an OPML list; a feed that fails is reported, the others are added."""
-        require_feed_right(user)
+        require_podcast_right(user)
         feeds = parse_opml(body)
         if len(feeds) > _MAX_OPML_FEEDS:
             raise ValidationError(f"at most {_MAX_OPML_FEEDS} feeds at once", code="too_many_feeds")
@@ -132,7 +119,7 @@ class PodcastService:
 
     async def refresh(self, user: User, show_ids: Sequence[str] | None = None) -> list[RefreshResult]:
         """Refresh some channels (all when None) now; errors are in the results, never raised."""
-        require_feed_right(user)
+        require_podcast_right(user)
         ids = list(show_ids) if show_ids is not None else [s.id for s in await self.repo.all_shows()]
         for sid in ids:
             await self.show(sid)
@@ -140,13 +127,13 @@ class PodcastService:
 
     async def refresh_soon(self, user: User) -> None:
         """Make every channel due now and wake the refresher (Subsonic's refreshPodcasts: answered at once)."""
-        require_feed_right(user)
+        require_podcast_right(user)
         await self.repo.request_refresh()
         self.refresher.wake()
 
     async def delete_show(self, user: User, show_id: str) -> None:
         """Remove a channel for everyone: its episodes, downloads and everyone's progress in it."""
-        require_feed_right(user)
+        require_podcast_right(user)
         await self.show(show_id)
         _, total = await self.repo.show_episodes(show_id, None, 0, 0)
         episodes, _ = await self.repo.show_episodes(show_id, None, total, 0)
@@ -233,7 +220,7 @@ class PodcastService:
     # ---- subscriptions ----
 
     async def save_shows(self, user: User, show_ids: Sequence[str]) -> None:
-        _require_member(user)
+        require_member(user)
         shows = await self.repo.shows(show_ids)
         for sid, s in zip(show_ids, shows, strict=True):
             if s is None:
@@ -241,7 +228,7 @@ class PodcastService:
         await self.users.subscribe(user.id, show_ids, _now_ms())
 
     async def remove_shows(self, user: User, show_ids: Sequence[str]) -> None:
-        _require_member(user)
+        require_member(user)
         await self.users.unsubscribe(user.id, show_ids, _now_ms())
 
     async def saved_contains(self, user_id: str, show_ids: Sequence[str]) -> list[bool]:
@@ -262,7 +249,7 @@ class PodcastService:
                            device: str | None = None, at_ms: int | None = None) -> Episode:
         """Where the user is in an episode (from any client); near the end counts as played. A report
         older than the stored one (`at_ms`, a client's clock) is ignored: the newest place wins."""
-        _require_member(user)
+        require_member(user)
         await self._position(user.id, episode_id, position_ms, played, device, at_ms)
         return await self.episode(episode_id, user.id)
 
@@ -300,7 +287,7 @@ class PodcastService:
 
     async def set_played(self, user: User, episode_id: str, played: bool) -> Episode:
         """Mark an episode played (position kept) or unplayed (back to the start)."""
-        _require_member(user)
+        require_member(user)
         ep = await self.episode(episode_id, user.id)
         position = ep.progress.position_ms if played else 0
         now = _now_ms()
@@ -311,14 +298,14 @@ class PodcastService:
 
     async def download_episode(self, user: User, episode_id: str) -> None:
         """Fetch an episode's file in the background (again, after a failure or a delete)."""
-        require_feed_right(user)
+        require_podcast_right(user)
         ep = await self._file(episode_id)
         if ep.status != "completed":
             self.downloads.start(ep, background=True)
 
     async def delete_episode(self, user: User, episode_id: str) -> None:
         """Delete an episode's downloaded file; the episode stays listed (and streams from its feed again)."""
-        require_feed_right(user)
+        require_podcast_right(user)
         await self.downloads.remove(await self._file(episode_id))
 
     async def _file(self, episode_id: str) -> EpisodeFile:

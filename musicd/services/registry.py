@@ -10,7 +10,9 @@ from functools import partial
 from typing import Any
 
 from musicd.config import Config
+from musicd.domain.models import User
 from musicd.domain.tiers import TIERS
+from musicd.errors import ConflictError
 from musicd.library.artwork import cover_path
 from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
@@ -31,14 +33,17 @@ from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
+from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
 from musicd.services.podcasts import PodcastService
+from musicd.services.rules import require_admin
 from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
+from musicd.services.users import UserService
 from musicd.store.api_keys import ApiKeyRepository
 from musicd.store.bookmarks import BookmarkRepository
 from musicd.store.browse import BrowseRepository
@@ -73,21 +78,23 @@ class Services:
         self.metrics = Metrics()
         self.accounts = AccountService(UserRepository(db), keys.server_key)
         self.auth = AuthService(self.accounts, TokenRepository(db), keys.token_key, config.auth)
+        self.users = UserService(self.accounts)
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers
         )
         self.search = SearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
         self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
-        self.user_library = UserLibraryService(UserLibraryRepository(db), browse)
         self.mixes = MixesService(browse)
-        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog)
+        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.mixes)
+        self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
         self.subsonic_auth = SubsonicAuthService(self.accounts, self.api_keys, config.auth.login_per_minute)
         self.bookmarks = BookmarkService(BookmarkRepository(db), self.catalog)
         self.play_queue = PlayQueueService(PlayQueueRepository(db), self.catalog)
-        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts)
+        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts,
+                                   keys.token_key)
         self.playlists.on_change(self.search.playlists_changed, self.search.playlists_deleted)
         self.search.attach(self.catalog, self.playlists.lookup)
         self.library.on_scanned(self._count_scan)
@@ -95,6 +102,7 @@ class Services:
         # Playback: the bus, play events, tiers, images, downloads (issue 5).
         self.bus = EventBus()
         self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays)
+        self.play_reports = PlayReportService(self.play_events, self.catalog)
         media, tc = MediaLookup(db), config.transcode
         self.transcoder = Transcoder(
             config.data_dir / "transcodes", binary=tc.ffmpeg, max_bytes=tc.cache_max_bytes, pool_size=tc.pool_size,
@@ -111,6 +119,8 @@ class Services:
         self.lyrics = LyricsService(LyricsRepository(db), self.catalog, self.search)
         self.podcasts = self._podcasts(config, db)
         self.bookmarks.attach_episodes(self.podcasts)
+        self.play_reports.attach_episodes(self.podcasts)
+        self.user_library.attach_shows(self.podcasts)
         self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
@@ -133,6 +143,22 @@ class Services:
     async def _media_scanned(self, _: ScanSummary) -> None:
         self.playback.forget_sources()
         self.transcoding.wake()
+
+    def start_scan(self, user: User) -> bool:
+        """Start a scan in the background (admins only); False when one is already running."""
+        require_admin(user)
+        if self.library.state.running:
+            return False
+        self.spawn("scan-now", self._scan_now())
+        return True
+
+    async def _scan_now(self) -> None:
+        try:
+            await self.library.scan()
+        except ConflictError:
+            pass  # another scan started first: its progress is what status calls show
+        except Exception as e:  # the scan state keeps the error; the server keeps serving
+            log.error("scan.failed", error=str(e))
 
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
@@ -183,7 +209,7 @@ class Services:
         mode = self.config.library.scan_on_start
         if mode == "never" or not self.config.library.folders:
             return
-        if mode == "if_empty" and not await self.library.is_empty():
+        if mode == "if_empty" and not (await self.library.is_empty() or await self.library.interrupted()):
             return
         try:
             await self.library.scan()

@@ -35,8 +35,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[Services, FeedServer, Use
             await services.close()
 
 
-async def _until(check: object, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _until(check: object, within: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not await check():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.05)

@@ -12,9 +12,11 @@ import msgspec
 from litestar.openapi import ResponseSpec
 
 from musicd.domain.catalog import Page
-from musicd.domain.playlists import Playlist, PlaylistItem, ShareLink
+from musicd.domain.playlists import Playlist, PlaylistItem
 from musicd.errors import ValidationError
+from musicd.http.bounds import Int64, ItemCount, ItemIndex
 from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full, uri
+from musicd.services.shares import Share
 
 __all__ = [
     "EDIT_ERRORS",
@@ -68,13 +70,13 @@ class DetailsBody(msgspec.Struct, forbid_unknown_fields=False):
 
 class AddItemsBody(msgspec.Struct, forbid_unknown_fields=False):
     uris: list[str] | None = None
-    position: int | None = None
+    position: ItemIndex | None = None
     snapshot_id: str | None = None  # musicd: an insert at `position` against this snapshot merges or 409s
 
 
 class RemoveItem(msgspec.Struct, forbid_unknown_fields=False):
     uri: str
-    positions: list[int] | None = None
+    positions: list[ItemIndex] | None = None
 
 
 class RemoveItemsBody(msgspec.Struct, forbid_unknown_fields=False):
@@ -89,9 +91,9 @@ class UpdateItemsBody(msgspec.Struct, forbid_unknown_fields=False):
     """Reorder (range_start, insert_before, range_length, snapshot_id) or replace (uris)."""
 
     uris: list[str] | None = None
-    range_start: int | None = None
-    insert_before: int | None = None
-    range_length: int = 1
+    range_start: ItemIndex | None = None
+    insert_before: ItemIndex | None = None
+    range_length: ItemCount = 1
     snapshot_id: str | None = None
 
 
@@ -104,7 +106,7 @@ class CollaboratorsBody(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class ShareBody(msgspec.Struct, forbid_unknown_fields=False):
-    expires_in: int | None = None  # seconds; default 30 days
+    expires_in: Int64 | None = None  # seconds; default 30 days (the service checks the range)
 
 
 def parse_track_uri(uri: str) -> str:
@@ -172,12 +174,12 @@ def collaborator_objects(base: str, rows: list[tuple[str, str, str]]) -> dict[st
     return {"items": items, "total": len(items)}
 
 
-def share_object(base: str, link: ShareLink) -> dict[str, Any]:
-    """A share link; `token` and `url` only right after it was made."""
+def share_object(base: str, link: Share, with_token: bool = True) -> dict[str, Any]:
+    """A playlist's share link; `token` and `url` only right after it was made."""
     out: dict[str, Any] = {
         "id": link.id, "playlist_id": link.playlist_id, "created_at": link.created_at,
         "expires_at": link.expires_at, "revoked_at": link.revoked_at,
     }
-    if link.token:
+    if with_token and link.token:
         out.update({"token": link.token, "url": f"{base}/share/{link.token}"})
     return out

@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { player } from "./player.js";
 import { toast, errorText } from "./ui/dom.js";
 import { warm } from "./media.js";
+import { canEdit } from "./state.js";
 
 const SPEED_KEY = "musicd.speed";
 const REPORT_EVERY_MS = 10000;
@@ -51,7 +52,7 @@ export async function playEpisode(ep, show = null) {
 /** Tell the server where the user is in the playing episode (also when the page is closing). */
 export function reportPosition({ beacon = false, force = false } = {}) {
   const t = player.current?.track;
-  if (!isEpisode(t) || !player.audio) return;
+  if (!isEpisode(t) || !player.audio || !canEdit()) return; // a guest keeps no position
   const position = Math.round(player.currentTime * 1000);
   const key = `${t.id}:${Math.round(position / 1000)}`;
   if (!force && key === lastSent) return;
@@ -126,7 +127,7 @@ export function setupEpisodes() {
     if (!player.isPlaying()) reportPosition();
   });
   player.addEventListener("ended-episode", (e) => {
-    api.put(`/v1/me/episodes/${e.detail.id}/played`, { played: true }).catch(() => {});
+    if (canEdit()) api.put(`/v1/me/episodes/${e.detail.id}/played`, { played: true }).catch(() => {});
   });
   window.addEventListener("pagehide", () => reportPosition({ beacon: true, force: true }));
   showControls();

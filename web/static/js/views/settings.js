@@ -36,7 +36,7 @@ function profileCard() {
           status.textContent = "Saved.";
         } catch (err) { status.textContent = errorText(err); }
       },
-    }, field("Display name", name), h("button.button.primary", { type: "submit" }, "Save"), status));
+    }, field("Display name", name), h("button.button.primary", { type: "submit", disabled: !canEdit() }, "Save"), status));
 }
 
 function passwordCard() {
@@ -69,6 +69,7 @@ function qualityCard() {
   const select = h("select", null,
     [["low", "Low (96 kbps Ogg Vorbis)"], ["normal", "Normal (160 kbps Ogg Vorbis)"], ["high", "High (320 kbps Ogg Vorbis)"], ["lossless", "Lossless (FLAC or the original)"]]
       .map(([v, label]) => h("option", { value: v, selected: (state.me.settings?.default_quality || "normal") === v }, label)));
+  select.disabled = !canEdit();  // guests change no settings: the player's own quality menu still works
   const status = statusLine();
   select.addEventListener("change", async () => {
     try {
