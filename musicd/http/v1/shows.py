@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from musicd.domain.models import User
 from musicd.errors import ValidationError
+from musicd.http.bounds import Int64, Seconds
 from musicd.http.streaming import MediaResponse
 from musicd.http.v1.playback import media_user
 from musicd.http.v1.podcast_shapes import episode_full, episode_simple, show_full, show_simple
@@ -33,10 +34,10 @@ class FeedBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ProgressBody(msgspec.Struct, forbid_unknown_fields=True):
-    position_ms: int
+    position_ms: Int64  # the service refuses a negative one (bad_position)
     played: bool | None = None
     device_id: str | None = None
-    timestamp: int | None = None  # when the listener was there, ms since the epoch (default: now)
+    timestamp: Int64 | None = None  # when the listener was there, ms since the epoch (default: now)
 
 
 class PlayedBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,12 +92,10 @@ class ShowsController(Controller):
 
     @route("/episodes/{episode_id:str}/stream", http_method=["GET", "HEAD"], opt={"exclude_from_auth": True})
     async def stream(self, request: Request[Any, Any, Any], services: Services, episode_id: str,
-                     quality: Quality | None = None, time_offset: float = 0.0, st: str | None = None
+                     quality: Quality | None = None, time_offset: Seconds = 0.0, st: str | None = None
                      ) -> MediaResponse:
         """The episode's audio with Range, also while it downloads; a tier or a seek once it is here
         (the same as /v1/tracks/{id}/stream, which takes an episode id too)."""
-        if time_offset < 0:
-            raise ValidationError("time_offset must be >= 0", code="invalid_offset")
         user = await media_user(request, services, episode_id, st)
         q = await services.playback.quality_for(user, quality or "original")
         return MediaResponse(await services.playback.open_track(episode_id, q, time_offset=time_offset,
