@@ -68,15 +68,16 @@ async def test_paged_feed_downloads_and_cleanup(setup: tuple[Services, FeedServe
     # The newest two were fetched ahead of time; only the newest download is kept (keep_downloads = 1).
     async def one_left() -> bool:
         eps = (await services.podcasts.show_episodes(show.id, None, 50, 0)).items
-        return [e.title for e in eps if e.status == "completed"] == ["Six"] and \
-            fs.hits.get("/e5.mp3") == 1
+        # Both fetched, nothing downloading any more, and only the newest download left.
+        return [e.title for e in eps if e.status == "completed"] == ["Six"] and fs.hits.get("/e5.mp3") == 1 \
+            and not services.podcasts.downloads.active and all(e.status != "downloading" for e in eps)
     try:
         await _until(one_left)
     except AssertionError:
         eps = (await services.podcasts.show_episodes(show.id, None, 50, 0)).items
         raise AssertionError([(e.title, e.status, e.error) for e in eps], fs.hits) from None
     files = [p for p in (services.config.data_dir / "podcasts").rglob("*") if p.is_file()]
-    assert len(files) == 1 and files[0].read_bytes() == audio
+    assert len(files) == 1 and files[0].read_bytes() == audio, [f.name for f in files]
     five = next(e for e in (await services.podcasts.show_episodes(show.id, None, 50, 0)).items if e.title == "Five")
     assert five.status == "new"  # cleaned up, still listed, fetched again when played
 

@@ -178,7 +178,8 @@ def test_who_may_add_feeds(world: PodcastWorld) -> None:
         r = world.add_feed(alice, "/alice.xml")
         assert r.status_code == 403 and r.json()["error"]["code"] == "podcast_right_required"
         # Users cannot give themselves the right; an admin can.
-        assert alice.put("/v1/me/settings", json={"podcasts_allowed": True}).status_code == 400
+        r = alice.put("/v1/me/settings", json={"podcasts_allowed": True})
+        assert r.status_code == 403 and r.json()["error"]["code"] == "admin_setting"
         uid = srv.user_id("alice")
         r = admin.patch(f"/v1/admin/users/{uid}", json={"settings": {"podcasts_allowed": True}})
         assert r.status_code == 200, r.text
