@@ -162,10 +162,11 @@ def test_gpodder_sync_with_mygpoclient(world: PodcastWorld) -> None:
     with world.server.client("admin") as c:
         saved = c.get("/v1/me/shows", params={"limit": 50}).json()["items"]
         assert "GPodder Show" in [s["show"]["name"] for s in saved]
-    later = client.pull_subscriptions("phone", result.since)
+    # Another device that last synced before the change gets it (and later, its removal).
+    later = client.pull_subscriptions("tablet", changes.since)
     assert fs.url("/gpo.xml") in later.add
     client.update_subscriptions("phone", remove_urls=[fs.url("/gpo.xml")])
-    assert fs.url("/gpo.xml") in client.pull_subscriptions("phone", result.since).remove
+    assert fs.url("/gpo.xml") in client.pull_subscriptions("tablet", later.since).remove
     # An episode action from the app moves musicd's position ...
     now = datetime.now(UTC).replace(microsecond=0)
     action = gpo_api.EpisodeAction(fs.url("/main.xml"), fs.url("/a/two.flac"), "play", device="phone",

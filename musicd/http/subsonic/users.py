@@ -87,8 +87,11 @@ async def create_user(ctx: Ctx) -> Reply:
 
 def _role_settings(ctx: Ctx) -> dict[str, object] | None:
     """The settings Subsonic's role flags set: downloadRole, podcastRole."""
-    out = {name: ctx.bool(flag) for flag, name in (("downloadRole", "download_allowed"),
-                                                   ("podcastRole", "podcasts_allowed")) if ctx.opt(flag) is not None}
+    out: dict[str, object] = {}
+    if ctx.opt("downloadRole") is not None:
+        out["download_allowed"] = ctx.bool("downloadRole")
+    if ctx.opt("podcastRole") is not None:
+        out["podcasts_allowed"] = ctx.bool("podcastRole")
     return out or None
 
 

@@ -6,7 +6,7 @@ import { h, cover, emptyState, errorText, fmtTime, toast } from "../ui/dom.js";
 import { player } from "../player.js";
 import { playEpisode } from "../episodes.js";
 import { navigate } from "../router.js";
-import { state } from "../state.js";
+import { state, canEdit } from "../state.js";
 
 const mayManage = () => state.me?.role === "admin" || (state.me?.role !== "guest" && state.me?.settings?.podcasts_allowed);
 
@@ -63,7 +63,7 @@ export function episodeRow(ep, show) {
       bar,
       h("details.episode-details", null, h("summary", null, "Notes and chapters"),
         notes(ep.html_description, "episode-notes"), chapterList(ep))),
-    h("button.button.outline.episode-played", { type: "button", "aria-pressed": String(played),
+    !canEdit() ? null : h("button.button.outline.episode-played", { type: "button", "aria-pressed": String(played),
       onclick: async () => {
         try {
           const got = await api.put(`/v1/me/episodes/${ep.id}/played`, { played: !played });
@@ -92,7 +92,7 @@ export async function render({ root, params }) {
     } catch (e) { toast(errorText(e), { error: true }); }
   });
   paint();
-  const tools = [subscribe];
+  const tools = canEdit() ? [subscribe] : []; // a guest listens, subscribes to nothing
   if (mayManage()) {
     tools.push(h("button.button", { type: "button", onclick: async () => {
       const res = await api.post(`/v1/shows/${show.id}/refresh`).catch((e) => ({ status: "error", error: errorText(e) }));
