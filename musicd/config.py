@@ -16,10 +16,12 @@ import msgspec
 from musicd.errors import ConfigError
 
 __all__ = [
+    "AnalysisConfig",
     "AuthConfig",
     "Config",
     "DataConfig",
     "LibraryConfig",
+    "ListensConfig",
     "LogConfig",
     "PodcastsConfig",
     "ServerConfig",
@@ -151,6 +153,36 @@ class PodcastsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
+    # at start and after every scan; it resumes where it stopped after a restart.
+    background: bool = True
+    # Processes analysing at once; 0 = one per core.
+    workers: int = 0
+    # Longest stretch of a file analysed, in seconds: a longer file is analysed in its middle.
+    max_seconds: float = 600.0
+    # An analysis taking longer than this (wall seconds) is given up and the track marked failed.
+    timeout_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError("workers must be >= 0")
+        if not 10 <= self.max_seconds <= 7200:
+            raise ValueError("max_seconds must be between 10 and 7200")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+
+
+class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
+    # be; it is spooled to the data dir as it arrives, never held in memory.
+    import_max_bytes: int = 2 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.import_max_bytes < 1024:
+            raise ValueError("import_max_bytes must be at least 1024")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -164,6 +196,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
+    analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -182,6 +216,8 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
     "podcasts": PodcastsConfig,
+    "analysis": AnalysisConfig,
+    "listens": ListensConfig,
     "log": LogConfig,
 }
 

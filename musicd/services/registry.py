@@ -20,6 +20,7 @@ from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
 from musicd.net.fetch import Fetcher
 from musicd.services.accounts import AccountService
+from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
 from musicd.services.bookmarks import BookmarkService
@@ -28,6 +29,9 @@ from musicd.services.catalog import CatalogService
 from musicd.services.downloads import Downloads
 from musicd.services.gpodder import GpodderService
 from musicd.services.library import LibraryService
+from musicd.services.listen_imports import ListenImports
+from musicd.services.listen_tokens import ListenTokenService
+from musicd.services.listens import ListenService
 from musicd.services.lyrics import LyricsService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
@@ -45,12 +49,14 @@ from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
 from musicd.services.users import UserService
 from musicd.store.api_keys import ApiKeyRepository
+from musicd.store.audio_features import AudioFeatureRepository
 from musicd.store.bookmarks import BookmarkRepository
 from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
@@ -122,6 +128,18 @@ class Services:
         self.play_reports.attach_episodes(self.podcasts)
         self.user_library.attach_shows(self.podcasts)
         self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
+        # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
+        self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
+                                        scanning=lambda: self.library.state.running)
+        self.library.on_scanned(self.analysis.on_scanned)
+        # Plays from every scrobbler (issue 15 item 7): the ListenBrainz API, history imports, rematching.
+        listen_repo = ListenRepository(db)
+        self.listen_tokens = ListenTokenService(listen_repo, self.accounts, keys.server_key)
+        self.listens = ListenService(listen_repo, self.listen_tokens, self.play_reports, self.play_events,
+                                     self.auth.check_rate)
+        self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
+                                            config.listens.import_max_bytes, self.spawn)
+        self.library.on_scanned(self.listens.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     def _podcasts(self, config: Config, db: Database) -> PodcastService:
@@ -166,9 +184,13 @@ class Services:
         self.spawn("play-events", self.play_events.run())
         await self.podcasts.start()
         self.spawn("podcast-refresh", self.podcasts.refresher.loop())
+        self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
+        if self.config.analysis.background:
+            self.spawn("analysis", self.analysis.loop())
+            self.analysis.wake()
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
@@ -203,6 +225,7 @@ class Services:
         self.metrics.transcode_cache_files.set(len(self.transcoder.cache))
         self.metrics.transcode_active.set(self.transcoder.active())
         self.metrics.play_events_queue.set(self.play_events.pending())
+        await self.analysis.status()  # sets the analysis gauges
 
     async def scan_on_start(self) -> None:
         """Scan at start as `library.scan_on_start` says; a failure is logged, the server keeps serving."""
