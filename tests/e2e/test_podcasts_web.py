@@ -116,6 +116,36 @@ def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tu
     console.assert_clean()
 
 
+def test_sped_up_playback_saves_every_10_seconds_of_audio(browser: sync_api.Browser,
+                                                          podcast_web: tuple[LiveServer, FeedServer]) -> None:
+    """At 3x, a report every 10 s of the clock is 30 s of the episode: a device that dies mid-play would lose
+    that much. The player also reports every 10 s of the audio, so the server is never further behind."""
+    server, fs = podcast_web
+    with server.client("admin") as c:  # the feed, whether or not the test above added it
+        sid = c.post("/v1/podcasts", json={"feed_url": fs.url("/feed.xml")}).json()["id"]
+    console = Console()
+    page = _page(browser, console)
+    _login(page, server.base, "bob")
+    page.goto(f"{server.base}/show/{sid}")
+    row = page.locator(".episode", has_text="Browser Episode")
+    eid = row.get_attribute("data-episode-id")
+    row.get_by_role("button", name="Play Browser Episode").click()
+    page.wait_for_function("() => window.musicd.player.isPlaying()")
+    page.get_by_label("Playback speed").select_option("3")
+    start = _time(page)
+    behind = []
+    with server.client("bob") as c:
+        for mark in (14, 24, 34):
+            page.wait_for_function("(t) => window.musicd.player.currentTime > t", arg=start + mark, timeout=30_000)
+            heard = _time(page)
+            saved = c.get(f"/v1/episodes/{eid}").json()["resume_point"]["resume_position_ms"] / 1000
+            behind.append(round(heard - saved, 2))
+    # 10 s, plus one timeupdate (250 ms of the clock is 0.75 s of audio at 3x) and the request's way.
+    assert max(behind) < 12, behind
+    page.get_by_role("button", name="Pause").click()
+    console.assert_clean()
+
+
 def test_lyrics_offset_karaoke_and_edit(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer],
                                         screenshots: Path) -> None:
     server, _ = podcast_web

@@ -1,6 +1,7 @@
 // Podcast episodes in the player: they play through the same queue as tracks (the stream URL takes an
 // episode id), resume where the user left off on any device, and report their position to the server
-// every 10 s of playback and on pause (PUT /v1/me/episodes/{id}/progress, see docs/podcasts.md).
+// every 10 s of playback (of the audio's time: at 3× that is every 3.3 s of the clock) and on pause
+// (PUT /v1/me/episodes/{id}/progress, see docs/podcasts.md).
 // Episodes get their own controls: playback speed (0.5–3×, kept across reloads), back 15 s, forward 30 s.
 
 import { api } from "./api.js";
@@ -15,6 +16,7 @@ export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3];
 
 let speed = Number(localStorage.getItem(SPEED_KEY)) || 1;
 let lastReport = 0;
+let lastReportedMs = 0;
 let lastSent = null;
 
 /** An episode object of /v1 as a player track (the show stands where a track has its album). */
@@ -58,6 +60,7 @@ export function reportPosition({ beacon = false, force = false } = {}) {
   if (!force && key === lastSent) return;
   lastSent = key;
   lastReport = Date.now();
+  lastReportedMs = position;
   const body = { position_ms: position, device_id: "web" };
   api.put(`/v1/me/episodes/${t.id}/progress`, body, beacon ? { keepalive: true } : {})
     .catch((e) => console.warn("episode position not saved", e));
@@ -120,7 +123,11 @@ export function setupEpisodes() {
   };
   player.addEventListener("track", showControls);
   player.addEventListener("time", () => {
-    if (player.isPlaying() && Date.now() - lastReport >= REPORT_EVERY_MS) reportPosition();
+    // Every 10 s of the clock and every 10 s of the audio, whichever comes first: sped up, the audio runs
+    // ahead of the clock, and a device that dies unannounced must lose at most 10 s of the episode.
+    if (!player.isPlaying()) return;
+    const heard = Math.abs(player.currentTime * 1000 - lastReportedMs);
+    if (Date.now() - lastReport >= REPORT_EVERY_MS || heard >= REPORT_EVERY_MS) reportPosition();
   });
   player.addEventListener("state", () => {
     applySpeed();
