@@ -48,7 +48,8 @@ WATCH = """() => {
   new MutationObserver((changes) => {
     for (const c of changes) {
       const el = c.target;
-      if (el.classList.contains('lyric-line') && el.classList.contains('active') && !(c.oldValue || '').includes('active')) {
+      const lit = el.classList.contains('active') && !(c.oldValue || '').includes('active');
+      if (el.classList.contains('lyric-line') && lit) {
         const lines = [...document.querySelectorAll('.lyric-line')];
         window.__lit.push([lines.indexOf(el), window.musicd.player.audio.currentTime]);
       }
@@ -97,8 +98,8 @@ def resume_loss(browser: Any, server: LiveServer, feed_url: str, seconds: float)
                 page.wait_for_timeout(250)
         heard_total = float(page.evaluate("() => window.musicd.player.currentTime"))
         context.close()
-        out[f"{speed}x"] = {"samples": len(gaps), "max_s": round(max(gaps), 2), "p50_s": round(statistics.median(gaps), 2),
-                            "episode_s_heard": round(heard_total, 1)}
+        out[f"{speed}x"] = {"samples": len(gaps), "max_s": round(max(gaps), 2),
+                            "p50_s": round(statistics.median(gaps), 2), "episode_s_heard": round(heard_total, 1)}
     return out
 
 
