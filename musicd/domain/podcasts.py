@@ -12,6 +12,7 @@ __all__ = [
     "FeedItem",
     "Show",
     "Transcript",
+    "TranscriptSegment",
     "parse_duration",
 ]
 
@@ -31,6 +32,15 @@ class Transcript(msgspec.Struct, frozen=True):
     url: str
     type: str
     language: str | None = None
+
+
+class TranscriptSegment(msgspec.Struct, frozen=True):
+    """A stretch of a transcript: its time in the episode (None in an untimed one), its words, who speaks."""
+
+    start_ms: int | None
+    end_ms: int | None
+    text: str
+    speaker: str | None = None
 
 
 class FeedItem(msgspec.Struct, frozen=True):

@@ -28,6 +28,7 @@ from musicd.net.fetch import Fetcher, FetchError
 from musicd.services.playback import Body, PlaybackService, TranscodeError
 from musicd.services.podcast_downloads import Downloader, remove_file
 from musicd.services.podcast_refresh import Refresher, RefreshResult
+from musicd.services.podcast_transcripts import PodcastTranscripts
 from musicd.services.rules import require_member, require_podcast_right
 from musicd.services.search import SearchService
 from musicd.store.media_lookup import SourceRow
@@ -73,6 +74,7 @@ class PodcastService:
         self.cfg = cfg
         self.downloads = Downloader(repo, fetcher, folder, cfg, on_done=self._cleanup)
         self.refresher = Refresher(repo, fetcher, cfg, covers_dir, self._refreshed)
+        self.transcripts = PodcastTranscripts(fetcher, self.episode)
         playback.add_origin(self)
         search.add_kind("show", self._show_docs, lambda ids, uid: self.repo.shows(ids))
         search.add_kind("episode", self._episode_docs, self.repo.episodes)

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.slow
 LRC = "[ti:Offset Song]\n[offset:+700]\n[00:00.00]Line zero\n[00:02.00]Line one\n[00:04.00]Line two\n" \
       "[00:06.00]Line three\n"
 BOUNDARIES = [0.0, 1.3, 3.3, 5.3]
+TRANSCRIPT = b"WEBVTT\n\n00:00:02.000 --> 00:00:20.000\n<v Host>Welcome <b>all</b>\n\n" \
+             b"00:00:42.000 --> 00:00:50.000\nNear the end\n"
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +44,11 @@ def podcast_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live
     audio = make_episode_audio(work / "audio", "episode", 60, 330, "ogg")
     with feed_server() as fs:
         fs.routes["/e.ogg"] = Route(audio, "audio/ogg")
+        fs.routes["/e.vtt"] = Route(TRANSCRIPT, "text/vtt")
         fs.routes["/feed.xml"] = Route(rss("Browser Show", [
             Item("b1", "Browser Episode", fs.url("/e.ogg"), len(audio), type="audio/ogg", duration="1:00",
-                 notes="<p>Show notes <script>document.title='pwned'</script><b>safe</b></p>")]))
+                 notes="<p>Show notes <script>document.title='pwned'</script><b>safe</b></p>",
+                 transcripts=[(fs.url("/e.vtt"), "text/vtt", "en")])]))
         with serve(work, work / "Music", MUSICD_PODCASTS_ALLOW_HOSTS=f"127.0.0.1:{fs.port}",
                    MUSICD_LIBRARY_SCAN_ON_START="never") as server:
             yield server, fs
@@ -73,7 +77,7 @@ def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tu
     expect(page.get_by_role("heading", level=1)).to_have_text("Browser Show")
     row = page.locator(".episode", has_text="Browser Episode")
     expect(row).to_be_visible()
-    row.get_by_text("Notes and chapters").click()
+    row.locator("summary").click()
     expect(row.locator(".episode-notes b")).to_have_text("safe")
     assert row.locator(".episode-notes script").count() == 0 and page.title() != "pwned"
     page.screenshot(path=str(screenshots / "podcast-show.png"))
@@ -113,6 +117,29 @@ def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tu
     resumed = _time(other)
     assert abs(resumed - at) < 10, (resumed, at)  # at most 10 s lost
     other.screenshot(path=str(screenshots / "podcast-continue.png"))
+    console.assert_clean()
+
+
+def test_transcript_shows_and_seeks(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer]) -> None:
+    """A Podcasting 2.0 transcript: the server reads the feed's VTT; its lines show, a time seeks there."""
+    server, fs = podcast_web
+    with server.client("admin") as c:
+        sid = c.post("/v1/podcasts", json={"feed_url": fs.url("/feed.xml")}).json()["id"]
+    console = Console()
+    page = _page(browser, console)
+    _login(page, server.base, "alice")
+    page.goto(f"{server.base}/show/{sid}")
+    row = page.locator(".episode", has_text="Browser Episode")
+    row.locator("summary").click()
+    row.get_by_role("button", name="Transcript").click()
+    lines = row.get_by_role("list", name="Transcript").locator("li")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_have_text(re.compile(r"0:02\s*Host:\s*Welcome\s+all"))
+    assert row.locator(".transcript b").count() == 0  # cue markup is dropped by the server, never parsed as HTML
+    lines.nth(1).get_by_role("button", name="0:42").click()
+    page.wait_for_function("() => window.musicd.player.isPlaying() && window.musicd.player.currentTime >= 42")
+    expect(page.locator("#player-title")).to_have_text("Browser Episode")
+    page.get_by_role("button", name="Pause").click()
     console.assert_clean()
 
 

@@ -255,3 +255,54 @@ def test_errors_are_json(world: PodcastWorld) -> None:
         assert c.post("/v1/podcasts", json={"feed": "x"}).status_code == 400
         assert c.put("/v1/me/shows", params={"ids": "0000000000000000000000"}).status_code == 404
     assert httpx.get(f"{world.server.base}/v1/shows", params={"ids": "x"}).status_code == 401
+
+
+VTT = b"WEBVTT\n\n00:00:01.500 --> 00:00:03.000\n<v Host>Welcome to <b>the</b> show\n\n" \
+      b"00:00:04.000 --> 00:00:06.000\nSecond cue\n"
+JSON_TRANSCRIPT = (b'{"version": "1.0.0", "segments": [{"speaker": "Gast", "startTime": 0.5, "endTime": 2,'
+                   b' "body": "Hallo"}, {"startTime": "broken"},'
+                   b' {"startTime": 3, "body": "<script>x</script>Tschuess"}]}')
+
+
+def test_transcripts_fetched_read_and_refused(world: PodcastWorld) -> None:
+    """Podcasting 2.0 transcripts: VTT and JSON read into timed segments, the language chosen, the file
+    fetched once; a vanished, hostile or unreadable one is a clear error and the show is untouched."""
+    fs = world.feeds
+    fs.routes["/t/en.vtt"] = Route(VTT, "text/vtt")
+    fs.routes["/t/de.json"] = Route(JSON_TRANSCRIPT, "application/json")
+    fs.routes["/t/junk.vtt"] = Route(b"this is not WebVTT at all", "text/vtt")
+    fs.routes["/t/loop.vtt"] = Route(redirect="http://127.0.0.1:1/t.vtt")
+    fs.routes["/trans.xml"] = Route(rss("Transcribed", [
+        Item("t1", "Talk", fs.url("/a/one.mp3"), transcripts=[(fs.url("/t/en.vtt"), "text/vtt", "en"),
+                                                             (fs.url("/t/de.json"), "application/json", "de")]),
+        Item("t2", "Junk", fs.url("/a/one.mp3"), transcripts=[(fs.url("/t/junk.vtt"), "text/vtt", None)]),
+        Item("t3", "Gone", fs.url("/a/one.mp3"), transcripts=[(fs.url("/t/gone.vtt"), "text/vtt", None)]),
+        Item("t4", "Sneaky", fs.url("/a/one.mp3"), transcripts=[(fs.url("/t/loop.vtt"), "text/vtt", None)]),
+        Item("t5", "Silent", fs.url("/a/one.mp3"))]))
+    with world.server.client("admin") as c:
+        sid = world.add_feed(c, "/trans.xml").json()["id"]
+        eps = {t: e["id"] for t, e in episodes_by_title(c, sid).items()}
+    with world.server.client("guest") as c:  # listeners read transcripts, guests too
+        t = c.get(f"/v1/episodes/{eps['Talk']}/transcript", params={"language": "en"}).json()
+        assert t["language"] == "en" and [s["speaker"] for s in t["segments"]] == ["Host", None]
+        assert [(s["start_ms"], s["end_ms"], s["text"]) for s in t["segments"]] == [
+            (1500, 3000, "Welcome to the show"), (4000, 6000, "Second cue")]
+        assert {a["language"] for a in t["available"]} == {"en", "de"}
+        t = c.get(f"/v1/episodes/{eps['Talk']}/transcript", params={"language": "deu"}).json()
+        assert [(s["start_ms"], s["speaker"], s["text"]) for s in t["segments"]] == [(500, "Gast", "Hallo"),
+                                                                                   (3000, None, "Tschuess")]
+        c.get(f"/v1/episodes/{eps['Talk']}/transcript", params={"language": "en"})
+        assert fs.hits["/t/en.vtt"] == 1  # kept: fetched once for every listener
+        for title, params, (status, code) in [
+                ("Talk", {"language": "fr"}, (404, "transcript_not_found")),
+                ("Silent", {}, (404, "transcript_not_found")),
+                ("Junk", {}, (422, "bad_transcript")),
+                ("Gone", {}, (502, "http_status")),
+                ("Sneaky", {}, (400, "address_not_allowed"))]:
+            r = c.get(f"/v1/episodes/{eps[title]}/transcript", params=params)
+            assert (r.status_code, r.json()["error"]["code"]) == (status, code), (title, r.text)
+        assert c.get("/v1/episodes/0000000000000000000000/transcript").status_code == 404
+        assert c.get(f"/v1/shows/{sid}").json()["status"] == "ok"
+    with world.server.client(None) as c:
+        assert c.get(f"/v1/episodes/{eps['Talk']}/transcript").status_code == 401
+    assert "Traceback" not in world.server.log()

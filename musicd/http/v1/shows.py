@@ -90,6 +90,14 @@ class ShowsController(Controller):
         ep, show = await services.podcasts.episode_with_show(parse_id(episode_id, "episode"), user.id)
         return episode_full(links(request), ep, show)
 
+    @get("/episodes/{episode_id:str}/transcript", responses=ERRORS)
+    async def transcript(self, episode_id: str, services: Services,
+                         language: Annotated[str | None, Parameter(max_length=35)] = None) -> dict[str, Any]:
+        """The episode's Podcasting 2.0 transcript (in `language` when given) as timed segments, fetched from
+        where its feed says; `available` lists the others."""
+        t = await services.podcasts.transcripts.get(parse_id(episode_id, "episode"), language)
+        return msgspec.to_builtins(t)
+
     @route("/episodes/{episode_id:str}/stream", http_method=["GET", "HEAD"], opt={"exclude_from_auth": True})
     async def stream(self, request: Request[Any, Any, Any], services: Services, episode_id: str,
                      quality: Quality | None = None, time_offset: Seconds = 0.0, st: str | None = None

@@ -33,15 +33,41 @@ function chapterList(ep) {
   return h("ol.chapters", { "aria-label": "Chapters" }, ep.chapters.map((c) => h("li", null,
     h("button.chapter", {
       type: "button", "data-start": String(c.start_s),
-      onclick: async () => {
-        if (player.current?.track.id !== ep.id) await playEpisode(ep);
-        player.seek(c.start_s);
-        if (!player.isPlaying()) player.resume();
-      },
+      onclick: () => seekEpisode(ep, c.start_s),
     }, h("span.chapter-time", null, fmtTime(c.start_s)), " ", c.title || "Chapter"))));
 }
 
-/** One episode: play (from where the user was), progress, played toggle, notes and chapters. */
+/** Seek the player to `seconds` of the episode (starting it first when another thing plays). */
+async function seekEpisode(ep, seconds) {
+  if (player.current?.track.id !== ep.id) await playEpisode(ep);
+  player.seek(seconds);
+  if (!player.isPlaying()) player.resume();
+}
+
+/** The episode's Podcasting 2.0 transcripts: a button per language; the server fetches and reads the file
+ * (GET /v1/episodes/{id}/transcript), a timed line seeks there. */
+function transcriptPart(ep) {
+  if (!ep.transcripts?.length) return null;
+  const body = h("div.transcript", { "aria-live": "polite" });
+  const langs = [...new Set(ep.transcripts.map((t) => t.language || ""))];
+  const open = async (lang) => {
+    body.replaceChildren(h("p.muted", null, "Loading the transcript…"));
+    try {
+      const t = await api.get(`/v1/episodes/${ep.id}/transcript${lang ? `?language=${encodeURIComponent(lang)}` : ""}`);
+      body.replaceChildren(h("ol.transcript-segments", { "aria-label": "Transcript" }, t.segments.map((s) => h("li", null,
+        s.start_ms === null ? null : h("button.chapter.transcript-time", { type: "button",
+          onclick: () => seekEpisode(ep, s.start_ms / 1000) }, fmtTime(s.start_ms / 1000)),
+        s.speaker ? h("strong.transcript-speaker", null, `${s.speaker}: `) : null, s.text))));
+    } catch (e) {
+      body.replaceChildren(h("p.error", null, `Can't load the transcript: ${errorText(e)}`));
+    }
+  };
+  return h("div.transcripts", null, h("div.row", null, langs.map((lang) => h("button.button.outline.small", {
+    type: "button", onclick: () => open(lang) }, langs.length > 1 && lang ? `Transcript (${lang})` : "Transcript"))),
+  body);
+}
+
+/** One episode: play (from where the user was), progress, played toggle, notes, chapters and transcripts. */
 export function episodeRow(ep, show) {
   const played = Boolean(ep.resume_point?.fully_played);
   const pos = ep.resume_point?.resume_position_ms || 0;
@@ -61,8 +87,8 @@ export function episodeRow(ep, show) {
       h("div.episode-meta.muted", null, [when, left, status && status !== "completed" ? status : null]
         .filter(Boolean).join(" · ")),
       bar,
-      h("details.episode-details", null, h("summary", null, "Notes and chapters"),
-        notes(ep.html_description, "episode-notes"), chapterList(ep))),
+      h("details.episode-details", null, h("summary", null, ep.transcripts?.length ? "Notes, chapters and transcript"
+        : "Notes and chapters"), notes(ep.html_description, "episode-notes"), chapterList(ep), transcriptPart(ep))),
     !canEdit() ? null : h("button.button.outline.episode-played", { type: "button", "aria-pressed": String(played),
       onclick: async () => {
         try {
