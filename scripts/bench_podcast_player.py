@@ -29,11 +29,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mutagen.oggvorbis import OggVorbis
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from musicd.devtools.library_builder import encode_tone
+from tests.e2e.test_podcasts_web import play_with_lyrics
+from tests.e2e.test_web_player import _login
 from tests.feed_server import Item, Route, feed_server, make_episode_audio, rss
-from tests.live import USERS, LiveServer, start_server
+from tests.live import LiveServer, start_server
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
@@ -56,14 +58,6 @@ WATCH = """() => {
     }
   }).observe(body, { subtree: true, attributes: true, attributeFilter: ['class'], attributeOldValue: true });
 }"""
-
-
-def _login(page: Page, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(USERS[name][0])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -109,13 +103,7 @@ def lyric_lag(browser: Any, server: LiveServer, plays: int) -> dict[str, Any]:
     page = context.new_page()
     page.set_default_timeout(30_000)
     _login(page, server.base, "alice")
-    page.keyboard.press("/")
-    page.keyboard.type("bench song", delay=20)
-    row = page.locator(".songs-section .track-row", has_text="Bench Song")
-    row.hover()
-    row.locator(".row-play").click()
-    page.wait_for_function("() => window.musicd.player.isPlaying()")
-    page.locator("#player-lyrics").click()
+    play_with_lyrics(page, "bench song", "Bench Song")
     page.wait_for_selector(".lyric-line")
     page.evaluate(WATCH)
     lags = []

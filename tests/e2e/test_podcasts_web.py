@@ -64,6 +64,30 @@ def _time(page: Page) -> float:
     return float(page.evaluate("() => window.musicd.player.currentTime"))
 
 
+def _show_page(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer], user: str
+               ) -> tuple[Page, sync_api.Locator, Console]:
+    """`user` on the test show's page (the feed added, whether or not an earlier test did); its episode row."""
+    server, fs = podcast_web
+    with server.client("admin") as c:
+        sid = c.post("/v1/podcasts", json={"feed_url": fs.url("/feed.xml")}).json()["id"]
+    console = Console()
+    page = _page(browser, console)
+    _login(page, server.base, user)
+    page.goto(f"{server.base}/show/{sid}")
+    return page, page.locator(".episode", has_text="Browser Episode"), console
+
+
+def play_with_lyrics(page: Page, query: str, title: str) -> None:
+    """Find a song with the search box, play it and open its lyrics (also scripts/bench_podcast_player.py)."""
+    page.keyboard.press("/")
+    page.keyboard.type(query, delay=20)
+    row = page.locator(".songs-section .track-row", has_text=title)
+    row.hover()
+    row.locator(".row-play").click()
+    page.wait_for_function("() => window.musicd.player.isPlaying()")
+    page.locator("#player-lyrics").click()
+
+
 def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer],
                                       screenshots: Path) -> None:
     server, fs = podcast_web
@@ -122,14 +146,7 @@ def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tu
 
 def test_transcript_shows_and_seeks(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer]) -> None:
     """A Podcasting 2.0 transcript: the server reads the feed's VTT; its lines show, a time seeks there."""
-    server, fs = podcast_web
-    with server.client("admin") as c:
-        sid = c.post("/v1/podcasts", json={"feed_url": fs.url("/feed.xml")}).json()["id"]
-    console = Console()
-    page = _page(browser, console)
-    _login(page, server.base, "alice")
-    page.goto(f"{server.base}/show/{sid}")
-    row = page.locator(".episode", has_text="Browser Episode")
+    page, row, console = _show_page(browser, podcast_web, "alice")
     row.locator("summary").click()
     row.get_by_role("button", name="Transcript").click()
     lines = row.get_by_role("list", name="Transcript").locator("li")
@@ -147,14 +164,8 @@ def test_sped_up_playback_saves_every_10_seconds_of_audio(browser: sync_api.Brow
                                                           podcast_web: tuple[LiveServer, FeedServer]) -> None:
     """At 3x, a report every 10 s of the clock is 30 s of the episode: a device that dies mid-play would lose
     that much. The player also reports every 10 s of the audio, so the server is never further behind."""
-    server, fs = podcast_web
-    with server.client("admin") as c:  # the feed, whether or not the test above added it
-        sid = c.post("/v1/podcasts", json={"feed_url": fs.url("/feed.xml")}).json()["id"]
-    console = Console()
-    page = _page(browser, console)
-    _login(page, server.base, "bob")
-    page.goto(f"{server.base}/show/{sid}")
-    row = page.locator(".episode", has_text="Browser Episode")
+    server, _ = podcast_web
+    page, row, console = _show_page(browser, podcast_web, "bob")
     eid = row.get_attribute("data-episode-id")
     row.get_by_role("button", name="Play Browser Episode").click()
     page.wait_for_function("() => window.musicd.player.isPlaying()")
@@ -179,13 +190,7 @@ def test_lyrics_offset_karaoke_and_edit(browser: sync_api.Browser, podcast_web: 
     console = Console()
     page = _page(browser, console)
     _login(page, server.base, "alice")
-    page.keyboard.press("/")
-    page.keyboard.type("offset song", delay=20)
-    row = page.locator(".songs-section .track-row", has_text="Offset Song")
-    row.hover()
-    row.locator(".row-play").click()
-    page.wait_for_function("() => window.musicd.player.isPlaying()")
-    page.locator("#player-lyrics").click()
+    play_with_lyrics(page, "offset song", "Offset Song")
     expect(page.locator(".lyric-line")).to_have_count(4)
     # Sample the highlight against the audio clock while it plays: away from a boundary by more than
     # 100 ms, the highlighted line is the one the offset says.
