@@ -10,7 +10,7 @@ import msgspec
 
 from musicd.domain.lyrics import normalise_language, same_language
 from musicd.domain.podcasts import Episode, Transcript, TranscriptSegment
-from musicd.errors import NotFoundError
+from musicd.errors import NotFoundError, ValidationError
 from musicd.logs import get_logger
 from musicd.net.fetch import Fetcher, FetchError
 from musicd.net.transcripts import TranscriptError, parse_transcript
@@ -54,6 +54,8 @@ class PodcastTranscripts:
         fails, 422 when the file is no transcript."""
         ep = await self._episode(episode_id)
         lang = normalise_language(language) if language else None
+        if language and lang is None:
+            raise ValidationError("language must be a language code such as en, deu or pt-BR", code="bad_language")
         chosen = _pick(ep.transcripts, lang)
         if chosen is None:
             wanted = f" in {language}" if language else ""

@@ -295,6 +295,7 @@ def test_transcripts_fetched_read_and_refused(world: PodcastWorld) -> None:
         assert fs.hits["/t/en.vtt"] == 1  # kept: fetched once for every listener
         for title, params, (status, code) in [
                 ("Talk", {"language": "fr"}, (404, "transcript_not_found")),
+                ("Talk", {"language": "<script>"}, (400, "bad_language")),
                 ("Silent", {}, (404, "transcript_not_found")),
                 ("Junk", {}, (422, "bad_transcript")),
                 ("Gone", {}, (502, "http_status")),
