@@ -64,15 +64,20 @@ def _time(page: Page) -> float:
     return float(page.evaluate("() => window.musicd.player.currentTime"))
 
 
+def _logged_in(browser: sync_api.Browser, server: LiveServer, user: str) -> tuple[Page, Console]:
+    console = Console()
+    page = _page(browser, console)
+    _login(page, server.base, user)
+    return page, console
+
+
 def _show_page(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer], user: str
                ) -> tuple[Page, sync_api.Locator, Console]:
     """`user` on the test show's page (the feed added, whether or not an earlier test did); its episode row."""
     server, fs = podcast_web
     with server.client("admin") as c:
         sid = c.post("/v1/podcasts", json={"feed_url": fs.url("/feed.xml")}).json()["id"]
-    console = Console()
-    page = _page(browser, console)
-    _login(page, server.base, user)
+    page, console = _logged_in(browser, server, user)
     page.goto(f"{server.base}/show/{sid}")
     return page, page.locator(".episode", has_text="Browser Episode"), console
 
@@ -91,9 +96,7 @@ def play_with_lyrics(page: Page, query: str, title: str) -> None:
 def test_subscribe_play_reload_resume(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer],
                                       screenshots: Path) -> None:
     server, fs = podcast_web
-    console = Console()
-    page = _page(browser, console)
-    _login(page, server.base, "admin")
+    page, console = _logged_in(browser, server, "admin")
     page.locator(".sidebar").get_by_role("link", name="Podcasts").click()
     page.get_by_label("Add a podcast by its feed URL").fill(fs.url("/feed.xml"))
     page.get_by_role("button", name="Subscribe").click()
@@ -187,9 +190,7 @@ def test_sped_up_playback_saves_every_10_seconds_of_audio(browser: sync_api.Brow
 def test_lyrics_offset_karaoke_and_edit(browser: sync_api.Browser, podcast_web: tuple[LiveServer, FeedServer],
                                         screenshots: Path) -> None:
     server, _ = podcast_web
-    console = Console()
-    page = _page(browser, console)
-    _login(page, server.base, "alice")
+    page, console = _logged_in(browser, server, "alice")
     play_with_lyrics(page, "offset song", "Offset Song")
     expect(page.locator(".lyric-line")).to_have_count(4)
     # Sample the highlight against the audio clock while it plays: away from a boundary by more than
