@@ -12,6 +12,7 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
@@ -34,6 +35,7 @@ from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
+from musicd.http.v1.shows import ShowsController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.data_lock import DataDirLock
@@ -108,6 +110,8 @@ def create_app(config: Config) -> Litestar:
         StreamTokensController,
         FriendsController,
         realtime_socket,
+        ShowsController,
+        *GPODDER_ROUTES,
         AudioFeaturesController,
         ListensController,
         listenbrainz_router,

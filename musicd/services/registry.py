@@ -18,6 +18,7 @@ from musicd.library.artwork import cover_path
 from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
+from musicd.net.fetch import Fetcher
 from musicd.services.accounts import AccountService
 from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
@@ -29,11 +30,13 @@ from musicd.services.catalog import CatalogService
 from musicd.services.consumers import wire_consumers
 from musicd.services.downloads import Downloads
 from musicd.services.friends import FriendActivityService
+from musicd.services.gpodder import GpodderService
 from musicd.services.health import HealthService
 from musicd.services.library import LibraryService
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
+from musicd.services.lyrics import LyricsService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
@@ -41,6 +44,7 @@ from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
+from musicd.services.podcasts import PodcastService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.rules import require_admin
@@ -60,10 +64,13 @@ from musicd.store.history import HistoryRepository
 from musicd.store.integrity import check_database, set_size_cap
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.listens import ListenRepository
+from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.playlists import PlaylistRepository
+from musicd.store.podcast_users import PodcastUserRepository
+from musicd.store.podcasts import PodcastRepository
 from musicd.store.shares import ShareRepository
 from musicd.store.social import SocialRepository
 from musicd.store.tokens import TokenRepository
@@ -123,6 +130,12 @@ class Services:
         self.transcoding = TranscodeService(media, self.transcoder, self.playback, tc, self.metrics,
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
+        self.lyrics = LyricsService(LyricsRepository(db), self.catalog, self.search)
+        self.podcasts = self._podcasts(config, db)
+        self.bookmarks.attach_episodes(self.podcasts)
+        self.play_reports.attach_episodes(self.podcasts)
+        self.user_library.attach_shows(self.podcasts)
+        self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
         # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
@@ -144,6 +157,13 @@ class Services:
         config_file = os.environ.get("MUSICD_CONFIG")
         self.backups = BackupService(config, self.metrics, Path(config_file).resolve() if config_file else None)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    def _podcasts(self, config: Config, db: Database) -> PodcastService:
+        pc = config.podcasts
+        fetcher = Fetcher(pc.allow_hosts, user_agent="musicd podcasts", connect_timeout=pc.connect_timeout_seconds,
+                          read_timeout=pc.read_timeout_seconds)
+        return PodcastService(PodcastRepository(db), PodcastUserRepository(db), fetcher, self.playback, self.search,
+                              config.data_dir / "podcasts", config.data_dir / "covers", pc)
 
     def _count_plays(self, events: int, plays: int) -> None:
         self.metrics.play_events.inc(events)
@@ -170,6 +190,8 @@ class Services:
         await self.transcoder.start()
         await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
+        await self.podcasts.start()
+        self.spawn("podcast-refresh", self.podcasts.refresher.loop())
         self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
@@ -235,6 +257,7 @@ class Services:
                 await task
         try:
             await self.play_events.close()  # after the writer task stopped: fold what is journaled
+            await self.podcasts.close()
             await self.transcoder.close()
             await self.search.close()
         finally:

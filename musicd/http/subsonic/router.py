@@ -20,6 +20,7 @@ from musicd.http.subsonic import (  # noqa: F401  (each module registers its end
     lyrics,
     media,
     playlists,
+    podcasts,
     scan,
     searching,
     sharing,
