@@ -12,6 +12,7 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.fed import FedController, WellKnownController
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
 from musicd.http.share import ShareController
@@ -23,6 +24,7 @@ from musicd.http.v1.admin_library import AdminLibraryController
 from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
@@ -87,6 +89,10 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        WellKnownController,
+        FedController,
+        FederationAdminController,
+        FederationController,
         WebController,
     ]
     return Litestar(

@@ -4,6 +4,10 @@ The answer is a *body* the HTTP layer sends: a `FileBody` (an original, or a tie
 cache: sent with Range support at file speed), a `LiveBody` (a tier being transcoded right now,
 shared with every other listener of it) or a `ChunkBody` (a transcode started at a time offset).
 Nothing here writes to the database: the stream path stays read-only and in memory.
+
+Route by origin: a track whose id starts with a prefix registered with `route` (a friend's track "F…",
+musicd.domain.ids) is described and opened by that `TrackSource`, which may answer with a `ProxyBody`
+(bytes relayed from elsewhere); local tracks are this service's own.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import hmac
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from musicd.config import TranscodeConfig
 from musicd.domain.models import User
@@ -31,10 +36,13 @@ from musicd.store.media_lookup import MediaLookup, SourceRow
 
 __all__ = [
     "STREAM_TOKEN_TTL_S",
+    "Body",
     "ChunkBody",
     "FileBody",
     "LiveBody",
     "PlaybackService",
+    "ProxyBody",
+    "TrackSource",
     "TranscodeError",
     "ranges",
 ]
@@ -79,7 +87,35 @@ class ChunkBody:
     quality: str
 
 
-Body = FileBody | LiveBody | ChunkBody
+@dataclass(slots=True)
+class ProxyBody:
+    """Bytes relayed from another server (a friend's track): its status and headers, then its body as it comes.
+
+    `chunks` is None for HEAD; `close` releases the upstream response (called once the body is sent or the
+    client went away)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    chunks: AsyncIterator[bytes] | None
+    close: Callable[[], Awaitable[None]]
+    quality: str
+    content_type: str = field(default="application/octet-stream")
+
+
+Body = FileBody | LiveBody | ChunkBody | ProxyBody
+
+
+class TrackSource(Protocol):
+    """Where the bytes of tracks of one origin come from (a friend's server, a podcast feed, ...)."""
+
+    async def describe(self, track_id: str) -> SourceRow:
+        """What quality decisions need (format, bitrate, duration, title); NotFoundError when unknown."""
+        ...
+
+    async def open(self, track_id: str, quality: str, *, time_offset: float, head: bool,
+                   range_header: str | None) -> Body:
+        """The body for the track at a quality; `range_header` is the client's Range, if any."""
+        ...
 
 
 def _b64(b: bytes) -> str:
@@ -103,7 +139,12 @@ class PlaybackService:
         self._sources: dict[str, SourceRow] = {}
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._routes: dict[str, TrackSource] = {}
         accounts.on_user_changed(self._user_changed)
+
+    def route(self, prefix: str, source: TrackSource) -> None:
+        """Send tracks whose id starts with `prefix` (one character) to `source`."""
+        self._routes[prefix] = source
 
     async def _user_changed(self, user_id: str, revoke: bool) -> None:
         self._users.pop(user_id, None)
@@ -112,6 +153,8 @@ class PlaybackService:
 
     async def source(self, track_id: str) -> SourceRow:
         """Where a track's file is (kept in memory; forgotten after every scan)."""
+        if (routed := self._routes.get(track_id[:1])) is not None:
+            return await routed.describe(track_id)
         row = self._sources.get(track_id)
         if row is None:
             found = await self.lookup.sources([track_id])
@@ -188,9 +231,12 @@ class PlaybackService:
             raise NotFoundError("the file of this track is missing; rescan the library", code="file_missing") from None
 
     async def open_track(
-        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False
+        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False,
+        range_header: str | None = None,
     ) -> Body:
         """The body for a track at a quality (see `quality_for`); starts or joins a transcode if needed."""
+        if (routed := self._routes.get(track_id[:1])) is not None:
+            return await routed.open(track_id, quality, time_offset=time_offset, head=head, range_header=range_header)
         row, st = await self._located(track_id)
         tier = self.tier_for(row, quality)
         if tier is None:
@@ -231,6 +277,9 @@ class PlaybackService:
     async def open_download(self, track_id: str, user: User) -> FileBody:
         """The original file of a track as an attachment, if the user may download."""
         self.check_download(user)
+        if track_id[:1] in self._routes:
+            raise ForbiddenError("tracks from other servers can be played but not downloaded",
+                                 code="download_not_available")
         row, st = await self._located(track_id)
         ext = Path(row.path).suffix or f".{row.format}"
         return self._file(row.path, content_type(row.format), "orig", filename=f"{row.title}{ext}", st=st)

@@ -21,8 +21,10 @@ from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
 from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
-from musicd.services.catalog import CatalogService
 from musicd.services.downloads import Downloads
+from musicd.services.fed_catalog import RoutedCatalog
+from musicd.services.fed_search import FederatedSearchService
+from musicd.services.fed_setup import Federation
 from musicd.services.library import LibraryService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
@@ -30,7 +32,6 @@ from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
-from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
@@ -69,9 +70,9 @@ class Services:
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers
         )
-        self.search = SearchService(self.library.catalog, config.data_dir / "index")
+        self.search = FederatedSearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
-        self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
+        self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse)
         self.mixes = MixesService(browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog)
@@ -101,6 +102,9 @@ class Services:
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
         self.library.on_scanned(self._media_scanned)
+        # Friends' servers (issue 18): routes F-ids of the catalogue, search and playback to the mirror.
+        self.fed = Federation(config, db, keys, self.catalog, self.search, self.playback, self.accounts,
+                              self.playlists)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
@@ -123,6 +127,8 @@ class Services:
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
+        await self.fed.start()
+        self.spawn("federation-sync", self.fed.sync.run())
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
@@ -178,6 +184,7 @@ class Services:
                 await task
         await self.play_events.close()  # after the writer task stopped: drain what is queued
         await self.transcoder.close()
+        await self.fed.close()
         await self.search.close()
         await self.db.close()
 
@@ -199,6 +206,7 @@ async def open_services(config: Config) -> Services:
     services = Services(config, db, keys)
     try:
         await services.search.open()
+        await services.fed.open()
     except Exception:
         await db.close()
         raise

@@ -1,0 +1,128 @@
+"""Read models of items mirrored from peers: the same TrackView / AlbumView / ArtistView as local items,
+with `origin` saying whose server they come from and whether it answers now."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from musicd.domain.catalog import AlbumView, ArtistRef, ArtistView, ItemState, TrackView
+from musicd.domain.federation import Origin, Peer
+from musicd.services.federation import FederationService
+from musicd.store.fed_mirror import FedMirrorRepository, MirrorRow
+
+__all__ = ["FedViews"]
+
+_PEERS_TTL_S = 1.0
+
+
+class FedViews:
+    def __init__(self, mirror: FedMirrorRepository, federation: FederationService) -> None:
+        self.mirror = mirror
+        self.federation = federation
+        self._peers: dict[str, Peer] = {}
+        self._peers_at = 0.0
+
+    async def peers(self) -> dict[str, Peer]:
+        """Paired peers by id (kept a second: every read of mirrored items needs their names and state)."""
+        now = time.monotonic()
+        if now - self._peers_at > _PEERS_TTL_S:
+            self._peers = {p.id: p for p in await self.federation.list_peers()}
+            self._peers_at = now
+        return self._peers
+
+    def forget_peers(self) -> None:
+        self._peers_at = 0.0
+
+    async def origin(self, peer_id: str) -> Origin | None:
+        peer = (await self.peers()).get(peer_id)
+        return self.federation.origin(peer) if peer is not None else None
+
+    def _track(self, r: MirrorRow, origin: Origin, state: ItemState) -> TrackView:
+        return TrackView(
+            id=r.id, title=r.title, artist_display=r.artist_display,
+            artists=[ArtistRef(a, n) for a, n in r.artists], album_id=r.album_id, album_name=r.album_name,
+            album_artist=ArtistRef(r.album_artist_id, r.album_artist), compilation=r.compilation,
+            track_number=r.track_number, track_total=r.track_total, disc_number=r.disc_number,
+            disc_total=r.disc_total, year=r.year, genres=r.genres, duration=r.duration, format=r.format,
+            size=r.size, bitrate=r.bitrate, sample_rate=r.sample_rate, channels=r.channels, bit_depth=r.bit_depth,
+            rel_path="", cover_id=None, has_lyrics=False, isrc=r.isrc, mbid_recording=r.mbid_recording,
+            rg_track_gain=None, rg_track_peak=None, rg_album_gain=None, rg_album_peak=None, bpm=None, comment=None,
+            play_count=0, created_at="", state=state, origin=origin,
+        )
+
+    async def tracks(self, ids: Sequence[str], user_id: str | None = None) -> list[TrackView | None]:
+        """Mirrored tracks in the order of `ids`; None where unknown."""
+        if not ids:
+            return []
+        rows = await self.mirror.tracks(ids)
+        states = await self.mirror.user_states(user_id, list(rows)) if user_id and rows else {}
+        peers = await self.peers()
+        out: list[TrackView | None] = []
+        for i in ids:
+            r = rows.get(i)
+            peer = peers.get(r.peer_id) if r is not None else None
+            if r is None or peer is None:
+                out.append(None)
+                continue
+            saved, rating = states.get(i, (None, None))
+            out.append(self._track(r, self.federation.origin(peer), ItemState(saved_at=saved, rating=rating)))
+        return out
+
+    async def album_tracks(self, album_id: str, user_id: str | None = None) -> list[TrackView]:
+        rows = await self.mirror.album_tracks([album_id])
+        return [t for t in await self.tracks([r.id for r in rows], user_id) if t is not None]
+
+    async def albums(self, ids: Sequence[str], user_id: str | None = None) -> list[AlbumView | None]:
+        """Mirrored albums (aggregated from their tracks) in the order of `ids`; None where unknown."""
+        if not ids:
+            return []
+        by_album: dict[str, list[MirrorRow]] = {}
+        for r in await self.mirror.album_tracks(ids):
+            by_album.setdefault(r.album_id, []).append(r)
+        peers = await self.peers()
+        out: list[AlbumView | None] = []
+        for i in ids:
+            rows = by_album.get(i)
+            peer = peers.get(rows[0].peer_id) if rows else None
+            if not rows or peer is None:
+                out.append(None)
+                continue
+            first = rows[0]
+            genres: list[str] = []
+            credits: dict[str, str] = {}
+            for r in rows:
+                genres.extend(g for g in r.genres if g not in genres)
+                for aid, name in r.artists:
+                    if aid != first.album_artist_id:
+                        credits.setdefault(aid, name)
+            years = [r.year for r in rows if r.year]
+            discs = [r.disc_total or r.disc_number or 1 for r in rows]
+            out.append(AlbumView(
+                id=i, name=first.album_name, artist=ArtistRef(first.album_artist_id, first.album_artist),
+                artists=[ArtistRef(first.album_artist_id, first.album_artist),
+                         *(ArtistRef(a, n) for a, n in credits.items())],
+                compilation=first.compilation, year=max(years) if years else None, genres=genres[:10], cover_id=None,
+                track_count=len(rows), duration=sum(r.duration for r in rows), disc_total=max(discs),
+                mbid=first.album_mbid, play_count=0, created_at="", origin=self.federation.origin(peer),
+            ))
+        return out
+
+    async def artists(self, ids: Sequence[str], user_id: str | None = None) -> list[ArtistView | None]:
+        if not ids:
+            return []
+        rows = {r[0]: r for r in await self.mirror.artist_rows(ids)}
+        peers = await self.peers()
+        out: list[ArtistView | None] = []
+        for i in ids:
+            r = rows.get(i)
+            peer = peers.get(r[2]) if r is not None else None
+            if r is None or peer is None:
+                out.append(None)
+                continue
+            out.append(ArtistView(id=i, name=r[1], sort_name=None, album_count=r[3], track_count=r[4], cover_id=None,
+                                  mbid=None, origin=self.federation.origin(peer)))
+        return out
+
+    async def artist_album_ids(self, artist_id: str) -> list[str]:
+        return await self.mirror.artist_album_ids(artist_id)
