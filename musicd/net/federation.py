@@ -18,6 +18,7 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -60,6 +61,8 @@ LABEL = "musicd"
 TAG = "musicd-fed"
 WINDOW_S = 300
 _USER_AGENT = "musicd-federation/1"
+# httpx logs every request at INFO: a sync of a big peer would fill the server log with page fetches.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def b64(data: bytes) -> str:

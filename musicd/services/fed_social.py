@@ -169,7 +169,7 @@ class FedSocialService:
             album_id=federated_id("album", f.peer_id, t.album_id), album_name=t.album,
             album_artist=ArtistRef(federated_id("artist", f.peer_id, t.album_artist_id), t.album_artist),
             compilation=t.compilation, track_number=t.track_number, track_total=t.track_total,
-            disc_number=t.disc_number, disc_total=t.disc_total, year=t.year, genres=list(t.genres),
+            disc_number=t.disc_number, disc_total=t.disc_total, disc_subtitle=None, year=t.year, genres=list(t.genres),
             duration=t.duration, format=t.format, size=t.size, bitrate=t.bitrate, sample_rate=t.sample_rate,
             channels=t.channels, bit_depth=t.bit_depth, rel_path="", cover_id=None, has_lyrics=False, isrc=t.isrc,
             mbid_recording=t.mbid, rg_track_gain=None, rg_track_peak=None, rg_album_gain=None, rg_album_peak=None,

@@ -44,7 +44,7 @@ class FedViews:
             artists=[ArtistRef(a, n) for a, n in r.artists], album_id=r.album_id, album_name=r.album_name,
             album_artist=ArtistRef(r.album_artist_id, r.album_artist), compilation=r.compilation,
             track_number=r.track_number, track_total=r.track_total, disc_number=r.disc_number,
-            disc_total=r.disc_total, year=r.year, genres=r.genres, duration=r.duration, format=r.format,
+            disc_total=r.disc_total, disc_subtitle=None, year=r.year, genres=r.genres, duration=r.duration, format=r.format,
             size=r.size, bitrate=r.bitrate, sample_rate=r.sample_rate, channels=r.channels, bit_depth=r.bit_depth,
             rel_path="", cover_id=None, has_lyrics=False, isrc=r.isrc, mbid_recording=r.mbid_recording,
             rg_track_gain=None, rg_track_peak=None, rg_album_gain=None, rg_album_peak=None, bpm=None, comment=None,
