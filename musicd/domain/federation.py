@@ -26,6 +26,7 @@ __all__ = [
     "Peer",
     "PlaylistItem",
     "PlaylistsPage",
+    "Sources",
     "TrackItem",
     "UserItem",
     "normalise_scopes",
@@ -50,6 +51,14 @@ def normalise_scopes(scopes: list[str] | tuple[str, ...] | str) -> list[str]:
     if unknown:
         raise ValueError(f"unknown scope {unknown[0]!r}: use {', '.join(SCOPES)}")
     return [s for s in SCOPES if s in items]
+
+
+class Sources(msgspec.Struct, frozen=True):
+    """Which libraries a search or a list covers: the local one, and all peers or only one (`peer_id`)."""
+
+    local: bool = True
+    peers: bool = True
+    peer_id: str | None = None
 
 
 class Peer(msgspec.Struct, frozen=True):

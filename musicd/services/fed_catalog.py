@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from musicd.domain.catalog import AlbumView, ArtistView, Page, TrackView
+from musicd.domain.catalog import AlbumView, ArtistView, Page, TrackView, index_sort_key
+from musicd.domain.federation import Sources
 from musicd.domain.ids import is_federated
 from musicd.domain.models import Lyrics
 from musicd.errors import NotFoundError, ValidationError
@@ -18,6 +19,11 @@ from musicd.services.catalog import ARTIST_ALBUM_GROUPS, CatalogService, TrackFi
 from musicd.services.fed_views import FedViews
 
 __all__ = ["RoutedCatalog"]
+
+# Subsonic album list kinds over a peer's folder: the mirror knows no plays, ratings or stars of its items.
+_PEER_ORDER = {"alphabeticalByName": "name", "alphabeticalByArtist": "artist", "newest": "newest",
+               "recent": "newest", "frequent": "newest", "highest": "newest", "random": "random", "byYear": "year",
+               "byGenre": "name", "starred": None}
 
 V = TypeVar("V")
 
@@ -179,3 +185,34 @@ class RoutedCatalog(CatalogService):
         if not is_federated(item_id):
             return await super().similar_tracks(item_id, size, user_id)
         return []
+
+    # ---- a peer's library as a music folder (Subsonic musicFolderId) ----
+
+    async def all_artists(self, user_id: str | None = None, album_artists_only: bool = False,
+                          sources: Sources | None = None) -> list[ArtistView]:
+        if sources is None or sources.local or sources.peer_id is None:
+            return await super().all_artists(user_id, album_artists_only)
+        views = self._views()
+        ids = await views.mirror.peer_artist_ids(sources.peer_id)
+        artists = [a for a in await views.artists(ids, user_id) if a is not None]
+        artists.sort(key=lambda a: (index_sort_key(a.name, a.sort_name), a.name, a.id))
+        return artists
+
+    async def album_list(self, kind: str, user_id: str | None = None, size: int = 10, offset: int = 0,
+                         from_year: int | None = None, to_year: int | None = None, genre: str | None = None,
+                         sources: Sources | None = None) -> Page[AlbumView]:
+        if sources is None or sources.local or sources.peer_id is None:
+            return await super().album_list(kind, user_id, size, offset, from_year, to_year, genre)
+        # The same checks as the local list, on an empty page.
+        await super().album_list(kind, user_id, 0, 0, from_year, to_year, genre)
+        order = _PEER_ORDER.get(kind)
+        if order is None:
+            return Page(items=[], total=0, limit=size, offset=offset)
+        years = (from_year, to_year) if kind == "byYear" and from_year is not None and to_year is not None else None
+        views = self._views()
+        ids, total = await views.mirror.peer_album_page(sources.peer_id, order, min(size, 500), offset,
+                                                        genre if kind == "byGenre" else None, years)
+        if kind == "byYear" and years and from_year is not None and to_year is not None and from_year > to_year:
+            ids.reverse()
+        albums = [a for a in await views.albums(ids, user_id) if a is not None]
+        return Page(items=albums, total=total, limit=size, offset=offset)

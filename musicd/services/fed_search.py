@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistView, TrackView
+from musicd.domain.federation import Sources
 from musicd.logs import get_logger
 from musicd.search.index import KindHits, SearchDoc, SearchIndex
 from musicd.services.fed_views import FedViews
@@ -27,15 +27,6 @@ log = get_logger("musicd.federation")
 
 _FED_KINDS = frozenset({"track", "album", "artist"})
 _CHUNK = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class Sources:
-    """Which libraries a search covers: the local one, and all peers or one peer."""
-
-    local: bool = True
-    peers: bool = True
-    peer_id: str | None = None  # only this peer (when `peers`)
 
 
 ALL = Sources()
@@ -144,8 +135,9 @@ class FederatedSearchService(SearchService):
         self.fed_views = views
 
     async def find(self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0,
-                   user_id: str | None = None, sources: Sources = ALL) -> SearchResults:
+                   user_id: str | None = None, sources: Sources | None = None) -> SearchResults:
         """Search the local library and friends' libraries (as `sources` says), merged by relevance."""
+        sources = sources or ALL
         if self.fed_index is None or self.fed_views is None or not sources.peers or self.fed_index.docs == 0:
             if not sources.local:
                 return SearchResults(query, {k: KindPage() for k in KINDS if k in set(kinds)})

@@ -29,7 +29,16 @@ import msgspec
 
 from musicd import __version__
 from musicd.config import Config
-from musicd.domain.federation import SCOPES, Hello, Origin, PairReply, PairRequest, Peer, normalise_scopes
+from musicd.domain.federation import (
+    SCOPES,
+    Hello,
+    Origin,
+    PairReply,
+    PairRequest,
+    Peer,
+    Sources,
+    normalise_scopes,
+)
 from musicd.domain.ids import random_id
 from musicd.errors import AuthError, ConflictError, ForbiddenError, NotFoundError, RateLimitError, ValidationError
 from musicd.logs import get_logger
@@ -162,6 +171,25 @@ class FederationService:
             return normalise_scopes(list(scopes) if not isinstance(scopes, str) else scopes)
         except ValueError as e:
             raise ValidationError(str(e), code="invalid_scope") from None
+
+    # ---- Subsonic music folders: each friend's library is one ----
+
+    async def music_folders(self) -> list[tuple[int, str]]:
+        """(folder id, name) of the peers whose libraries show here (ids stay stable: they are kept per peer)."""
+        return [(p.folder_no, p.name) for p in await self.peers.all()
+                if p.status == "active" and "library" in p.scopes_received]
+
+    async def sources_for_folder(self, folder_id: int | None, local_folders: int) -> Sources | None:
+        """What a Subsonic `musicFolderId` covers: None (everything), the local library, or one peer."""
+        if folder_id is None:
+            return None
+        if 1 <= folder_id <= local_folders:
+            return Sources(local=True, peers=False)
+        for no, _ in await self.music_folders():
+            if no == folder_id:
+                peer = next(p for p in await self.peers.all() if p.folder_no == no)
+                return Sources(local=False, peers=True, peer_id=peer.id)
+        raise NotFoundError(f"no music folder {folder_id}", code="folder_not_found")
 
     # ---- availability (what mirrored items show) ----
 

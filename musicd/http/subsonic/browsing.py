@@ -10,6 +10,7 @@ from musicd.domain.catalog import IGNORED_ARTICLES, AlbumView, ArtistView, Track
 from musicd.errors import NotFoundError
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_NOT_FOUND, SubsonicError
+from musicd.http.subsonic.folders import folder_sources, peer_folders
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
 __all__ = ["all_artist_albums", "resolve_item"]
@@ -26,7 +27,7 @@ def _folders(ctx: Ctx) -> list[dict[str, Any]]:
 
 @endpoint("getMusicFolders")
 async def get_music_folders(ctx: Ctx) -> Reply:
-    return {"musicFolders": {"musicFolder": _folders(ctx)}}
+    return {"musicFolders": {"musicFolder": _folders(ctx) + await peer_folders(ctx)}}
 
 
 def _grouped(artists: list[ArtistView], mapper: Any) -> list[dict[str, Any]]:
@@ -35,7 +36,8 @@ def _grouped(artists: list[ArtistView], mapper: Any) -> list[dict[str, Any]]:
 
 
 async def _index_artists(ctx: Ctx) -> list[ArtistView]:
-    return await ctx.services.catalog.all_artists(ctx.user.id, album_artists_only=True)
+    return await ctx.services.catalog.all_artists(ctx.user.id, album_artists_only=True,
+                                                  sources=await folder_sources(ctx))
 
 
 @endpoint("getIndexes")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistView, TrackView
+from musicd.domain.federation import Sources
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
+from musicd.http.subsonic.folders import folder_sources
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
 __all__: list[str] = []
@@ -19,17 +21,19 @@ def _is_empty(query: str) -> bool:
     return query.strip().strip('"').strip() in ("", "*")
 
 
-async def _all_artists(ctx: Ctx, count: int, offset: int) -> list[ArtistView]:
-    artists = await ctx.services.catalog.all_artists(ctx.user.id)
+async def _all_artists(ctx: Ctx, count: int, offset: int, sources: Sources | None) -> list[ArtistView]:
+    artists = await ctx.services.catalog.all_artists(ctx.user.id, sources=sources)
     return artists[offset:offset + count]
 
 
-async def _all_albums(ctx: Ctx, count: int, offset: int) -> list[AlbumView]:
-    page = await ctx.services.catalog.album_list("alphabeticalByName", ctx.user.id, count, offset)
+async def _all_albums(ctx: Ctx, count: int, offset: int, sources: Sources | None) -> list[AlbumView]:
+    page = await ctx.services.catalog.album_list("alphabeticalByName", ctx.user.id, count, offset, sources=sources)
     return page.items
 
 
-async def _all_tracks(ctx: Ctx, count: int, offset: int) -> list[TrackView]:
+async def _all_tracks(ctx: Ctx, count: int, offset: int, sources: Sources | None) -> list[TrackView]:
+    if sources is not None and not sources.local:
+        return []  # a friend's library is listed album by album (getAlbumList2 with its musicFolderId)
     return (await ctx.services.catalog.all_tracks(ctx.user.id, count, offset)).items
 
 
@@ -43,10 +47,11 @@ async def _search(ctx: Ctx, song_mapper: Any, album_mapper: Any, artist_mapper: 
         if count:
             wanted[name] = (kind, count, offset)
     found: dict[str, list[Any]] = {}
+    sources = await folder_sources(ctx)
     if _is_empty(query):
         listers = {"artist": _all_artists, "album": _all_albums, "song": _all_tracks}
         for name, (_, count, offset) in wanted.items():
-            found[name] = await listers[name](ctx, count, offset)
+            found[name] = await listers[name](ctx, count, offset, sources)
     else:
         # One index query per distinct (count, offset): the usual call asks the same page of every kind.
         groups: dict[tuple[int, int], list[str]] = {}
@@ -54,7 +59,7 @@ async def _search(ctx: Ctx, song_mapper: Any, album_mapper: Any, artist_mapper: 
             groups.setdefault((count, offset), []).append(kind)
         by_kind: dict[str, list[Any]] = {}
         for (count, offset), kinds in groups.items():
-            res = await ctx.services.search.find(query, kinds, count, offset, ctx.user.id)
+            res = await ctx.services.search.find(query, kinds, count, offset, ctx.user.id, sources=sources)
             for kind in kinds:
                 by_kind[kind] = res[kind].items
         found = {name: by_kind[kind] for name, (kind, _, _) in wanted.items()}
