@@ -126,10 +126,10 @@ def start_server(
 
 @contextmanager
 def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[], None] | None = None,
-          **env: str) -> Iterator[LiveServer]:
-    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends
-    (`preexec_fn` runs in the child before musicd starts, e.g. to lower its limits)."""
-    port = free_port()
+          port: int | None = None, **env: str) -> Iterator[LiveServer]:
+    """`python -m musicd serve` on a free port (or `port`, to restart a server where it was), once it answers
+    /health; stopped when the block ends (`preexec_fn` runs in the child before musicd starts)."""
+    port = port or free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(

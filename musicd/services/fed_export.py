@@ -20,6 +20,7 @@ from musicd.domain.federation import (
     UserItem,
 )
 from musicd.domain.ids import is_federated
+from musicd.domain.models import UserSettings
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.accounts import AccountService
 from musicd.services.playback import Body, PlaybackService
@@ -39,13 +40,10 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _sharing(settings: object) -> bool:
-    # The consent rule of friend activity: off unless the user turned `share_activity` on (the setting
-    # the realtime channel adds; absent, nobody shares), and never during a private session.
-    if not getattr(settings, "share_activity", False):
-        return False
-    until = getattr(settings, "private_session_until", None)
-    return not (until and until > utc_now())
+def _sharing(settings: UserSettings) -> bool:
+    # The consent rule of friend activity (the realtime channel's): off unless the user turned
+    # `share_activity` on, and never during a private session.
+    return settings.sharing_at(utc_now())
 
 
 class FedExportService:

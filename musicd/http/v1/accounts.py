@@ -49,6 +49,7 @@ class PasswordBody(msgspec.Struct, forbid_unknown_fields=True):
 class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     default_quality: Literal["low", "normal", "high", "lossless"] | None = None
     download_allowed: bool | None = None
+    share_activity: bool | None = None  # followers see what you play (off by default)
 
 
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):
