@@ -114,10 +114,12 @@ class FedIndex:
         if docs:
             await asyncio.to_thread(self.index.upsert, docs)
 
-    async def search(self, query: str, kinds: set[str], limit: int) -> dict[str, KindHits]:
+    async def search(self, query: str, kinds: set[str], limit: int, fallback: bool = False) -> dict[str, KindHits]:
+        """Hits per kind; partial matches (some words only) only with `fallback`, so that they never crowd
+        out what the local library matches in full."""
         if self.docs == 0:
             return {k: KindHits([], 0) for k in kinds}
-        return await asyncio.to_thread(self.index.search, query, kinds, limit, 0, None)
+        return await asyncio.to_thread(self.index.search, query, kinds, limit, 0, None, fallback)
 
     async def close(self) -> None:
         if self._index is not None:
@@ -151,6 +153,9 @@ class FederatedSearchService(SearchService):
         local_task = self.search(query, set(wanted), offset + limit, 0, user_id) if sources.local else None
         fed_task = self.fed_index.search(query, fed_kinds, want) if fed_kinds else None
         local_hits, fed_hits = await asyncio.gather(_maybe(local_task), _maybe(fed_task))
+        if fed_kinds and not any(h.total for h in (*(local_hits or {}).values(), *(fed_hits or {}).values())):
+            # Nothing anywhere has every word: show friends' partial matches too, as a local search does.
+            fed_hits = await self.fed_index.search(query, fed_kinds, want, fallback=True)
         out: dict[str, KindPage] = {}
         for kind in wanted:
             lh = local_hits.get(kind, KindHits([], 0)) if local_hits else KindHits([], 0)

@@ -248,31 +248,37 @@ class MirrorSync:
         stale = list((await self.mirror.ids_of_peer(peer.id)) - seen)
         removed = await self._apply([], stale)
         await self.fed.peers.set_cursor(peer.id, cursor)
-        result = await self._delta(peer, client, cursor or 0, capped=capped, changed=changed, removed=removed)
+        result = await self._delta(peer, client, cursor or 0, capped=capped, changed=changed, removed=removed,
+                                   after_full=True)
         result.full = True
         return result
 
     async def _delta(self, peer: Peer, client: PeerClient, since: int, capped: bool = False, changed: int = 0,
-                     removed: int = 0) -> SyncResult:
+                     removed: int = 0, after_full: bool = False) -> SyncResult:
         cursor = since
         while True:
             page = await self._get(client, "/fed/v1/changes", {"since": cursor, "limit": PAGE}, ChangesPage)
             if not isinstance(page, ChangesPage):
                 raise PeerError("the peer stopped answering during a sync")
-            if page.head < since:  # their change log went backwards (a restored backup): start over
+            if page.head < since:
+                if after_full:  # it went backwards during the full sync itself: not a peer to trust now
+                    raise PeerError("the peer's change log went backwards during a full sync",
+                                    code="peer_bad_response")
+                # Their change log went backwards (a restored backup): start over.
                 await self.fed.peers.set_cursor(peer.id, None)
                 return await self._full(peer, client)
             if any(c.seq <= cursor for c in page.items):
                 raise PeerError("the peer's change feed does not advance", code="peer_bad_response")
             count = await self.mirror.count(peer.id)
+            known = set(await self.mirror.tracks([federated_id("track", peer.id, c.id) for c in page.items]))
             rows, gone = [], []
             for c in page.items:
                 fid = federated_id("track", peer.id, c.id)
                 if c.deleted or c.track is None:
                     gone.append(fid)
-                elif count < self.cfg.max_peer_tracks or fid in await self.mirror.tracks([fid]):
+                elif fid in known or count < self.cfg.max_peer_tracks:
                     rows.append(mirror_row(peer.id, c.track, c.seq))
-                    count += 1
+                    count += fid not in known
                 else:
                     capped = True
             changed += await self._apply(rows, [])
