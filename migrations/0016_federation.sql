@@ -37,7 +37,9 @@ CREATE TABLE fed_invites (
 
 -- The change log peers follow: one row per local track, moved to a new seq whenever the track (or its
 -- album or artist) changes, `deleted` = 1 for a tombstone. Kept by triggers, so every writer of the
--- catalogue (the scanner, an import) feeds it without knowing about federation.
+-- catalogue (the scanner, an import) feeds it without knowing about federation. The triggers delete then
+-- insert rather than INSERT OR REPLACE: a trigger's conflict clause yields to the outer statement's (an
+-- UPSERT or an INSERT OR IGNORE of the scanner would turn it into an error or a silent no-op).
 CREATE TABLE fed_changes (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
     track_id TEXT NOT NULL UNIQUE,
@@ -45,7 +47,8 @@ CREATE TABLE fed_changes (
 );
 
 CREATE TRIGGER fed_track_added AFTER INSERT ON tracks BEGIN
-    INSERT OR REPLACE INTO fed_changes (track_id, deleted) VALUES (NEW.id, 0);
+    DELETE FROM fed_changes WHERE track_id = NEW.id;
+    INSERT INTO fed_changes (track_id, deleted) VALUES (NEW.id, 0);
 END;
 
 -- Play counts change on every play: they are not part of what a peer mirrors.
@@ -53,25 +56,30 @@ CREATE TRIGGER fed_track_changed AFTER UPDATE OF
     path, size, mtime_ns, format, title, artist_display, album_id, track_number, track_total, disc_number,
     disc_total, year, duration, bitrate, sample_rate, channels, bit_depth, isrc, mbid_recording, cover_id
     ON tracks BEGIN
-    INSERT OR REPLACE INTO fed_changes (track_id, deleted) VALUES (NEW.id, 0);
+    DELETE FROM fed_changes WHERE track_id = NEW.id;
+    INSERT INTO fed_changes (track_id, deleted) VALUES (NEW.id, 0);
 END;
 
 CREATE TRIGGER fed_track_removed AFTER DELETE ON tracks BEGIN
-    INSERT OR REPLACE INTO fed_changes (track_id, deleted) VALUES (OLD.id, 1);
+    DELETE FROM fed_changes WHERE track_id = OLD.id;
+    INSERT INTO fed_changes (track_id, deleted) VALUES (OLD.id, 1);
 END;
 
 CREATE TRIGGER fed_album_changed AFTER UPDATE OF name, album_artist_id, compilation, year, cover_id, mbid
     ON albums BEGIN
-    INSERT OR REPLACE INTO fed_changes (track_id, deleted) SELECT id, 0 FROM tracks WHERE album_id = NEW.id;
+    DELETE FROM fed_changes WHERE track_id IN (SELECT id FROM tracks WHERE album_id = NEW.id);
+    INSERT INTO fed_changes (track_id, deleted) SELECT id, 0 FROM tracks WHERE album_id = NEW.id;
 END;
 
 -- A track's genres and artists are written after the track row: a change to them is a change of the track.
 CREATE TRIGGER fed_track_genres_added AFTER INSERT ON track_genres BEGIN
-    INSERT OR REPLACE INTO fed_changes (track_id, deleted) VALUES (NEW.track_id, 0);
+    DELETE FROM fed_changes WHERE track_id = NEW.track_id;
+    INSERT INTO fed_changes (track_id, deleted) VALUES (NEW.track_id, 0);
 END;
 
 CREATE TRIGGER fed_track_artists_added AFTER INSERT ON track_artists BEGIN
-    INSERT OR REPLACE INTO fed_changes (track_id, deleted) VALUES (NEW.track_id, 0);
+    DELETE FROM fed_changes WHERE track_id = NEW.track_id;
+    INSERT INTO fed_changes (track_id, deleted) VALUES (NEW.track_id, 0);
 END;
 
 -- The mirror of peers' catalogues. Ids are local, opaque and start with "F" (musicd.domain.ids), so a
