@@ -90,9 +90,9 @@ def main() -> None:
 
     with ExitStack() as stack:
         t0 = time.perf_counter()
-        a = stack.enter_context(fed_server(root / "a", lib_a, "A"))
-        b = stack.enter_context(fed_server(root / "b", lib_b, "B"))
-        others = {k: stack.enter_context(fed_server(root / k.lower(), small[k], k)) for k in small}
+        a = stack.enter_context(fed_server(root / "a", lib_a, "A", ready_s=300))
+        b = stack.enter_context(fed_server(root / "b", lib_b, "B", ready_s=300))
+        others = {k: stack.enter_context(fed_server(root / k.lower(), small[k], k, ready_s=300)) for k in small}
         out["servers_started_s"] = round(time.perf_counter() - t0, 1)
         client = a.client("alice")
         stack.enter_context(client)

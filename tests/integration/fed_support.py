@@ -59,10 +59,10 @@ def build_library(root: Path, songs: list[Song], templates: Path) -> Path:
 
 
 @contextmanager
-def fed_server(workdir: Path, library: Path, name: str, **env: str) -> Iterator[LiveServer]:
+def fed_server(workdir: Path, library: Path, name: str, ready_s: float = 60.0, **env: str) -> Iterator[LiveServer]:
     """A live server on `library`, named `name` to its peers, advertising its own loopback address."""
     workdir.mkdir(parents=True, exist_ok=True)
-    with start_server(workdir, library, MUSICD_FEDERATION_NAME=name, **{**FED_ENV, **env}) as server:
+    with start_server(workdir, library, ready_s=ready_s, MUSICD_FEDERATION_NAME=name, **{**FED_ENV, **env}) as server:
         yield server
 
 

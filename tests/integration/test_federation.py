@@ -294,7 +294,7 @@ def test_a_dead_peers_items_show_unavailable_and_come_back(trio: Trio) -> None:
     assert "unavailable" in str(err.value)
     assert trio.a.client(None).get("/health").status_code == 200
     # C comes back where it was: it tells its peers it started, and A shows its items again.
-    with serve(trio.root / "c", trio.c.data_dir, trio.libs["c"], port=port,  # type: ignore[attr-defined]
+    with serve(trio.root / "c", trio.c.data_dir, trio.libs["c"], port=port, ready_s=60,  # type: ignore[attr-defined]
                MUSICD_FEDERATION_NAME="Carol's server", MUSICD_LIBRARY_SCAN_ON_START="never",
                MUSICD_TRANSCODE_PRE_TRANSCODE="false", MUSICD_FEDERATION_BREAKER_SECONDS="1"):
         back = wait_for(lambda: (t := trio.one("quartz garden"))["source"]["available"] and t, timeout=30)
