@@ -11,11 +11,13 @@ from musicd.services.accounts import AccountService
 from musicd.services.fed_catalog import RoutedCatalog
 from musicd.services.fed_export import FedExportService
 from musicd.services.fed_media import PeerTrackSource
+from musicd.services.fed_metrics import FederationCollector
 from musicd.services.fed_search import FederatedSearchService, FedIndex
 from musicd.services.fed_social import FedSocialService
 from musicd.services.fed_sync import MirrorSync
 from musicd.services.fed_views import FedViews
 from musicd.services.federation import FederationService
+from musicd.services.metrics import Metrics
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
 from musicd.store.db import Database
@@ -34,7 +36,7 @@ class Federation:
 
     def __init__(self, config: Config, db: Database, keys: ServerKeys, catalog: RoutedCatalog,
                  search: FederatedSearchService, playback: PlaybackService, accounts: AccountService,
-                 playlists: PlaylistService) -> None:
+                 playlists: PlaylistService, metrics: Metrics) -> None:
         peers = FedPeerRepository(db)
         self.mirror = FedMirrorRepository(db)
         export_repo = FedExportRepository(db)
@@ -50,6 +52,7 @@ class Federation:
         catalog.attach_federation(self.views)
         search.attach_federation(self.index, self.views)
         playback.route(self.media.prefix, self.media)
+        metrics.registry.register(FederationCollector(self.service, self.sync, self.media, self.index))
 
     async def open(self) -> None:
         """Open the federated search index (rebuilt from the mirror when missing)."""

@@ -108,6 +108,7 @@ class MirrorSync:
         self._locks: dict[str, asyncio.Lock] = {}
         self._local: tuple[int, _LocalKeys] | None = None
         self.last: dict[str, SyncResult] = {}
+        self.peers_seen: dict[str, Peer] = {}  # as of the last look (for metrics)
 
     # ---- the loops ----
 
@@ -117,7 +118,7 @@ class MirrorSync:
         await self._notify_all("started")
         try:
             while True:
-                peers = {p.id: p for p in await self.fed.list_peers()}
+                peers = self.peers_seen = {p.id: p for p in await self.fed.list_peers()}
                 for pid, p in peers.items():
                     if p.status == "revoked" and (p.track_count or pid in self._tasks):
                         await self._stop(pid)

@@ -40,7 +40,15 @@ from musicd.domain.federation import (
     normalise_scopes,
 )
 from musicd.domain.ids import random_id
-from musicd.errors import AuthError, ConflictError, ForbiddenError, NotFoundError, RateLimitError, ValidationError
+from musicd.errors import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    MusicdError,
+    NotFoundError,
+    RateLimitError,
+    ValidationError,
+)
 from musicd.logs import get_logger
 from musicd.net.federation import (
     Breaker,
@@ -111,6 +119,7 @@ class FederationService:
         self._nonces: dict[tuple[str, str], int] = {}
         self._clients: dict[str, PeerClient] = {}
         self._down: set[str] = set()
+        self.refused: dict[str, int] = {}  # peers' requests refused, by error code (metrics)
 
     @property
     def instance_id(self) -> str:
@@ -314,6 +323,15 @@ class FederationService:
     async def authenticate(self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes,
                            address: str, scope: str | None = None) -> PeerAuth:
         """The peer that signed this request, if it may do `scope`; AuthError (401) otherwise."""
+        try:
+            return await self._authenticate(method, target, headers, body, address, scope)
+        except MusicdError as e:
+            if len(self.refused) < 100:
+                self.refused[e.code] = self.refused.get(e.code, 0) + 1
+            raise
+
+    async def _authenticate(self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes,
+                            address: str, scope: str | None) -> PeerAuth:
         keyid = read_keyid(dict((k.lower(), v) for k, v in headers))
         if keyid is None:
             self._count_failure(address)

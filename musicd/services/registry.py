@@ -104,7 +104,7 @@ class Services:
         self.library.on_scanned(self._media_scanned)
         # Friends' servers (issue 18): routes F-ids of the catalogue, search and playback to the mirror.
         self.fed = Federation(config, db, keys, self.catalog, self.search, self.playback, self.accounts,
-                              self.playlists)
+                              self.playlists, self.metrics)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:

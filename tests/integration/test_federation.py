@@ -9,6 +9,7 @@ a dead C's items show unavailable and come back when C returns; a revoked B gets
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -199,6 +200,10 @@ def test_friends_track_streams_through_the_local_server_byte_exact_with_range(tr
     # The cache keeps it: a ranged read of a cached track is served here, exactly.
     cached = list((trio.a.data_dir / "peer-cache").rglob("*.ogg"))
     assert cached, "the relayed track was not cached"
+    metrics = trio.a.client(None).get("/metrics").text
+    relayed = re.search(r"^musicd_federation_streams_relayed_total (\S+)$", metrics, re.M)
+    hits = re.search(r"^musicd_federation_stream_cache_hits_total (\S+)$", metrics, re.M)
+    assert relayed and float(relayed.group(1)) >= 2 and hits and float(hits.group(1)) >= 1
 
 
 def test_follow_a_friend_and_see_their_listening_only_when_they_share(trio: Trio) -> None:
