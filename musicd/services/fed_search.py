@@ -156,12 +156,11 @@ class FederatedSearchService(SearchService):
         if fed_kinds and not any(h.total for h in (*(local_hits or {}).values(), *(fed_hits or {}).values())):
             # Nothing anywhere has every word: show friends' partial matches too, as a local search does.
             fed_hits = await self.fed_index.search(query, fed_kinds, want, fallback=True)
-        out: dict[str, KindPage] = {}
-        for kind in wanted:
-            lh = local_hits.get(kind, KindHits([], 0)) if local_hits else KindHits([], 0)
-            fh = fed_hits.get(kind, KindHits([], 0)) if fed_hits else KindHits([], 0)
-            out[kind] = await self._merged(kind, lh, fh, limit, offset, user_id, sources)
-        return SearchResults(query, out)
+        none = KindHits([], 0)
+        pages = await asyncio.gather(*(
+            self._merged(kind, (local_hits or {}).get(kind, none), (fed_hits or {}).get(kind, none), limit, offset,
+                         user_id, sources) for kind in wanted))
+        return SearchResults(query, dict(zip(wanted, pages, strict=True)))
 
     async def _merged(self, kind: str, local: KindHits, fed: KindHits, limit: int, offset: int,
                       user_id: str | None, sources: Sources) -> KindPage:
@@ -177,8 +176,10 @@ class FederatedSearchService(SearchService):
                         key=lambda h: (-h[0], h[1]))[offset:offset + limit]
         local_ids = [i for _, i, f in ranked if not f]
         fed_ids = [i for _, i, f in ranked if f and i not in fed_items]
-        local_found = await self._resolve(kind, local_ids, user_id) if local_ids else []
-        fed_found = await self._fed_resolve(kind, fed_ids, user_id) if fed_ids else []
+        local_found, fed_found = await asyncio.gather(
+            _maybe(self._resolve(kind, local_ids, user_id) if local_ids else None),
+            _maybe(self._fed_resolve(kind, fed_ids, user_id) if fed_ids else None))
+        local_found, fed_found = local_found or [], fed_found or []
         by_id: dict[str, Any] = {**dict(zip(local_ids, local_found, strict=True)),
                                  **dict(zip(fed_ids, fed_found, strict=True)), **fed_items}
         items, scores = [], []

@@ -3,6 +3,7 @@ with `origin` saying whose server they come from and whether it answers now."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 
@@ -27,7 +28,7 @@ class FedViews:
         """Paired peers by id (kept a second: every read of mirrored items needs their names and state)."""
         now = time.monotonic()
         if now - self._peers_at > _PEERS_TTL_S:
-            self._peers = {p.id: p for p in await self.federation.list_peers()}
+            self._peers = {p.id: p for p in await self.federation.peers.all(counts=False)}
             self._peers_at = now
         return self._peers
 
@@ -56,17 +57,16 @@ class FedViews:
         """Mirrored tracks in the order of `ids`; None where unknown."""
         if not ids:
             return []
-        rows = await self.mirror.tracks(ids)
-        states = await self.mirror.user_states(user_id, list(rows)) if user_id and rows else {}
+        rows = await self.mirror.tracks_with_state(ids, user_id)
         peers = await self.peers()
         out: list[TrackView | None] = []
         for i in ids:
-            r = rows.get(i)
-            peer = peers.get(r.peer_id) if r is not None else None
-            if r is None or peer is None:
+            found = rows.get(i)
+            peer = peers.get(found[0].peer_id) if found is not None else None
+            if found is None or peer is None:
                 out.append(None)
                 continue
-            saved, rating = states.get(i, (None, None))
+            r, saved, rating = found
             out.append(self._track(r, self.federation.origin(peer), ItemState(saved_at=saved, rating=rating)))
         return out
 
@@ -78,34 +78,21 @@ class FedViews:
         """Mirrored albums (aggregated from their tracks) in the order of `ids`; None where unknown."""
         if not ids:
             return []
-        by_album: dict[str, list[MirrorRow]] = {}
-        for r in await self.mirror.album_tracks(ids):
-            by_album.setdefault(r.album_id, []).append(r)
+        rows = {r[0]: r for r in await self.mirror.album_rows(ids)}
         peers = await self.peers()
         out: list[AlbumView | None] = []
         for i in ids:
-            rows = by_album.get(i)
-            peer = peers.get(rows[0].peer_id) if rows else None
-            if not rows or peer is None:
+            r = rows.get(i)
+            peer = peers.get(r[10]) if r is not None else None
+            if r is None or peer is None:
                 out.append(None)
                 continue
-            first = rows[0]
-            genres: list[str] = []
-            credits: dict[str, str] = {}
-            for r in rows:
-                genres.extend(g for g in r.genres if g not in genres)
-                for aid, name in r.artists:
-                    if aid != first.album_artist_id:
-                        credits.setdefault(aid, name)
-            years = [r.year for r in rows if r.year]
-            discs = [r.disc_total or r.disc_number or 1 for r in rows]
+            artist = ArtistRef(r[2], r[3])
+            others = [ArtistRef(a, n) for a, n in json.loads(r[12] or "[]")]
             out.append(AlbumView(
-                id=i, name=first.album_name, artist=ArtistRef(first.album_artist_id, first.album_artist),
-                artists=[ArtistRef(first.album_artist_id, first.album_artist),
-                         *(ArtistRef(a, n) for a, n in credits.items())],
-                compilation=first.compilation, year=max(years) if years else None, genres=genres[:10], cover_id=None,
-                track_count=len(rows), duration=sum(r.duration for r in rows), disc_total=max(discs),
-                mbid=first.album_mbid, play_count=0, created_at="", origin=self.federation.origin(peer),
+                id=i, name=r[1], artist=artist, artists=[artist, *others], compilation=bool(r[4]), year=r[5],
+                genres=json.loads(r[11] or "[]"), cover_id=None, track_count=r[6], duration=r[7], disc_total=r[8],
+                mbid=r[9], play_count=0, created_at="", origin=self.federation.origin(peer),
             ))
         return out
 

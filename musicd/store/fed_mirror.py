@@ -146,6 +146,32 @@ class FedMirrorRepository:
         rows = await self.db.fetchall(f"{_SELECT} FROM fed_tracks t WHERE t.id IN ({_IDS})", (json.dumps(list(ids)),))
         return {r.id: r for r in _rows(rows)}
 
+    async def tracks_with_state(self, ids: Sequence[str], user_id: str | None
+                                ) -> dict[str, tuple[MirrorRow, str | None, int | None]]:
+        """Mirrored tracks with the user's (saved at, rating), in one query (a search page needs it fast)."""
+        rows = await self.db.fetchall(
+            f"{_SELECT}, s.created_at, r.rating FROM fed_tracks t"
+            " LEFT JOIN saved_items s ON s.user_id = ? AND s.item_type = 'track' AND s.item_id = t.id"
+            " LEFT JOIN ratings r ON r.user_id = ? AND r.item_type = 'track' AND r.item_id = t.id"
+            f" WHERE t.id IN ({_IDS})", (user_id, user_id, json.dumps(list(ids))))
+        n = len(_COLS) + 1
+        return {r[0]: (MirrorRow(tuple(r)[:n]), r[n], r[n + 1]) for r in rows}
+
+    async def album_rows(self, album_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Albums aggregated from their tracks in SQL: (id, name, album artist id, album artist, compilation,
+        year, track count, duration, discs, mbid, peer id, genres JSON, other artists JSON)."""
+        return [tuple(r) for r in await self.db.fetchall(
+            """SELECT t.album_id, min(t.album_name), min(t.album_artist_id), min(t.album_artist), max(t.compilation),
+                 max(t.year), count(*), total(t.duration), max(coalesce(t.disc_total, t.disc_number, 1)),
+                 min(t.album_mbid), min(t.peer_id),
+                 (SELECT json_group_array(value) FROM (SELECT DISTINCT g.value FROM fed_tracks t2,
+                    json_each(t2.genres) g WHERE t2.album_id = t.album_id LIMIT 10)),
+                 (SELECT json_group_array(json_array(artist_id, name)) FROM (SELECT DISTINCT fa.artist_id, fa.name
+                    FROM fed_tracks t3 JOIN fed_track_artists fa ON fa.track_id = t3.id
+                    WHERE t3.album_id = t.album_id AND fa.artist_id <> t.album_artist_id LIMIT 20))
+               FROM fed_tracks t WHERE t.album_id IN (SELECT value FROM json_each(?)) GROUP BY t.album_id""",
+            (json.dumps(list(album_ids)),))]
+
     async def track(self, track_id: str) -> MirrorRow | None:
         rows = await self.db.fetchall(f"{_SELECT} FROM fed_tracks t WHERE t.id = ?", (track_id,))
         return MirrorRow(tuple(rows[0])) if rows else None

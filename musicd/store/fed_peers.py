@@ -39,8 +39,10 @@ class FedPeerRepository:
         row = await self.db.fetchone(f"SELECT {_PEER_COLS} FROM fed_peers p WHERE p.id = ?", (peer_id,))
         return _peer(row) if row else None
 
-    async def all(self) -> list[Peer]:
-        rows = await self.db.fetchall(f"SELECT {_PEER_COLS} FROM fed_peers p ORDER BY p.folder_no")
+    async def all(self, counts: bool = True) -> list[Peer]:
+        """Every peer; without `counts`, `track_count` is 0 (a cheaper read, for what only needs names and state)."""
+        cols = _PEER_COLS if counts else _PEER_COLS.rsplit(",", 1)[0] + ", 0"
+        rows = await self.db.fetchall(f"SELECT {cols} FROM fed_peers p ORDER BY p.folder_no")
         return [_peer(r) for r in rows]
 
     async def auth_row(self, peer_id: str) -> tuple[bytes, str, list[str]] | None:
