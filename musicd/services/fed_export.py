@@ -20,7 +20,7 @@ from musicd.domain.federation import (
     UserItem,
 )
 from musicd.domain.ids import is_federated
-from musicd.domain.models import UserSettings
+from musicd.domain.models import User, UserSettings
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.accounts import AccountService
 from musicd.services.playback import Body, PlaybackService
@@ -96,17 +96,20 @@ class FedExportService:
             out.append(PlaylistItem(pl.id, pl.name[:500], pl.owner_name, local, pl.updated_at, pl.description[:5000]))
         return PlaylistsPage(out[:500])
 
-    async def user(self, username: str) -> UserItem:
+    async def _user(self, username: str) -> User:
+        # By username only: `find` also takes an e-mail address, which a peer must not be able to probe.
         u = await self.accounts.find(username)
-        if u is None or u.disabled or "@" in username:
+        if u is None or u.disabled or u.username.casefold() != username.casefold():
             raise NotFoundError(f"no user {username!r}", code="user_not_found")
+        return u
+
+    async def user(self, username: str) -> UserItem:
+        u = await self._user(username)
         return UserItem(u.username, u.display_name)
 
     async def activity(self, username: str) -> ActivityItem:
         """What a user last played, if they share their listening; nothing otherwise."""
-        u = await self.accounts.find(username)
-        if u is None or u.disabled:
-            raise NotFoundError(f"no user {username!r}", code="user_not_found")
+        u = await self._user(username)
         if not _sharing(u.settings):
             return ActivityItem(u.username, u.display_name, False)
         last = await self.export.last_play(u.id)

@@ -50,9 +50,10 @@ C_SONGS = [Song("Carol Choir", "Quartz Album", "Quartz Garden", fmt="ogg"),
 
 
 class Trio:
-    def __init__(self, a: LiveServer, b: LiveServer, c: LiveServer, libs: dict[str, Path]) -> None:
+    def __init__(self, a: LiveServer, b: LiveServer, c: LiveServer, libs: dict[str, Path], root: Path) -> None:
         self.a, self.b, self.c = a, b, c
         self.libs = libs
+        self.root = root
         self.ids = {k: instance(s)["instance_id"] for k, s in (("a", a), ("b", b), ("c", c))}
 
     def identity(self, server: LiveServer) -> Identity:
@@ -79,8 +80,7 @@ def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trio]:
     with fed_server(root / "a", libs["a"], "Alice's server") as a, \
             fed_server(root / "b", libs["b"], "Bob's server") as b, \
             fed_server(root / "c", libs["c"], "Carol's server") as c:
-        t = Trio(a, b, c, libs)
-        t.root = root  # type: ignore[attr-defined]
+        t = Trio(a, b, c, libs, root)
         pair(a, b)  # A invites B
         pair(c, a)  # C invites A
         assert sync(a, t.ids["b"])["ok"] and sync(a, t.ids["c"])["ok"]
@@ -255,6 +255,18 @@ def test_playlist_shared_with_a_peer_reads_on_the_other_side(trio: Trio) -> None
         assert sorted(t["track"]["name"] for t in full["tracks"]["items"]) == ["Yellow Sky", "Zebra Crossing"]
 
 
+def test_a_friends_new_and_removed_tracks_follow_on_its_notice(trio: Trio) -> None:
+    """B's library changes: its rescan moves its change log, it tells A, A applies the change feed."""
+    build_library(trio.libs["b"], [Song("Bob Band", "Late Album", "Brand New Tune")], trio.root / "templates")
+    (trio.libs["b"] / "Bob Band" / "Zoo Album" / "02 Yellow Sky.mp3").unlink()
+    with trio.b.client("admin") as b:
+        assert b.post("/v1/admin/scan").status_code == 202
+    new = wait_for(lambda: trio.search("brand new tune"), timeout=40)
+    assert new[0]["source"]["name"] == "Bob's server"
+    wait_for(lambda: not trio.search("yellow sky"), timeout=40)
+    assert trio.one("zebra crossing")["name"] == "Zebra Crossing"
+
+
 def test_a_hung_peer_never_slows_local_search(trio: Trio) -> None:
     """C stopped (SIGSTOP: its socket accepts, nothing answers): A's searches never wait for it."""
     with trio.a.client("alice") as c:
@@ -275,6 +287,10 @@ def test_a_hung_peer_never_slows_local_search(trio: Trio) -> None:
                     assert r.json()["tracks"]["items"][0]["name"] == "Quartz Garden"
                 # C's read timeout is 5 s: a search that waited on C would take that long.
                 assert slowest < 1.0, slowest
+                # Nor does another peer's sync wait for C.
+                t0 = time.monotonic()
+                assert sync(trio.a, trio.ids["b"])["ok"] is True
+                assert time.monotonic() - t0 < 4.0
                 assert time.monotonic() - sync_started < 30
         finally:
             os.kill(trio.c.proc.pid, signal.SIGCONT)
@@ -299,7 +315,7 @@ def test_a_dead_peers_items_show_unavailable_and_come_back(trio: Trio) -> None:
     assert "unavailable" in str(err.value)
     assert trio.a.client(None).get("/health").status_code == 200
     # C comes back where it was: it tells its peers it started, and A shows its items again.
-    with serve(trio.root / "c", trio.c.data_dir, trio.libs["c"], port=port, ready_s=60,  # type: ignore[attr-defined]
+    with serve(trio.root / "c", trio.c.data_dir, trio.libs["c"], port=port, ready_s=60,
                MUSICD_FEDERATION_NAME="Carol's server", MUSICD_LIBRARY_SCAN_ON_START="never",
                MUSICD_TRANSCODE_PRE_TRANSCODE="false", MUSICD_FEDERATION_BREAKER_SECONDS="1"):
         back = wait_for(lambda: (t := trio.one("quartz garden"))["source"]["available"] and t, timeout=30)

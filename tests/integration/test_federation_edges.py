@@ -300,6 +300,9 @@ def test_peer_commands_pair_list_scope_and_revoke(env: Env) -> None:
     assert on_a["CLI friend"]["status"] == "active"
     assert _musicd(env.a.data_dir, "scopes", friend.instance_id, "library").returncode == 0
     expect(env.get("/fed/v1/tracks/x/stream", who=friend), 403, "scope_denied")
+    # A peer looks users up by username, never by e-mail address.
+    assert env.get("/fed/v1/users/alice").status_code == 200
+    assert env.get("/fed/v1/users/alice@example.test").status_code == 404
     assert _musicd(env.a.data_dir, "scopes", friend.instance_id, "all-of-it").returncode != 0
     revoked = _musicd(env.a.data_dir, "revoke", friend.instance_id, "--yes")
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
