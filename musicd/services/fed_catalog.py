@@ -7,8 +7,8 @@ Everything here reads the local database (the mirror): no request here ever wait
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from musicd.domain.catalog import AlbumView, ArtistView, Page, TrackView, index_sort_key
 from musicd.domain.federation import Sources
@@ -44,6 +44,27 @@ def _merge(ids: Sequence[str], local: Sequence[str], local_found: Sequence[V | N
     return [by_id.get(i) for i in ids]
 
 
+Lookup = Callable[[Sequence[str], str | None], Awaitable[Sequence[V | None]]]
+
+
+async def _routed(ids: Sequence[str], user_id: str | None, local_fn: Lookup[V], fed_fn: Lookup[V]) -> list[V | None]:
+    """Look ids up where each lives (local ids locally, F-ids in the mirror), in the order of `ids`."""
+    local, fed = _split(ids)
+    if not fed:
+        return list(await local_fn(ids, user_id))
+    return _merge(ids, local, await local_fn(local, user_id) if local else [], fed, await fed_fn(fed, user_id))
+
+
+async def _none(ids: Sequence[str], user_id: str | None) -> list[Any]:
+    return [None] * len(ids)
+
+
+def _first(found: Sequence[V | None], kind: str, item_id: str) -> V:
+    if not found or found[0] is None:
+        raise _missing(kind, item_id)
+    return found[0]
+
+
 class RoutedCatalog(CatalogService):
     """CatalogService for local items, the mirror for friends' items (attach it with `attach_federation`)."""
 
@@ -62,17 +83,10 @@ class RoutedCatalog(CatalogService):
     async def track(self, track_id: str, user_id: str | None = None) -> TrackView:
         if not is_federated(track_id):
             return await super().track(track_id, user_id)
-        found = await self._views().tracks([track_id], user_id)
-        if not found or found[0] is None:
-            raise _missing("track", track_id)
-        return found[0]
+        return _first(await self._views().tracks([track_id], user_id), "track", track_id)
 
     async def tracks(self, ids: Sequence[str], user_id: str | None = None) -> list[TrackView | None]:
-        local, fed = _split(ids)
-        if not fed:
-            return await super().tracks(ids, user_id)
-        return _merge(ids, local, await super().tracks(local, user_id) if local else [], fed,
-                      await self._views().tracks(fed, user_id))
+        return await _routed(ids, user_id, super().tracks, self._views().tracks if self.fed else _none)
 
     async def track_file(self, track_id: str) -> TrackFile:
         if is_federated(track_id):
@@ -90,17 +104,10 @@ class RoutedCatalog(CatalogService):
     async def album(self, album_id: str, user_id: str | None = None) -> AlbumView:
         if not is_federated(album_id):
             return await super().album(album_id, user_id)
-        found = await self._views().albums([album_id], user_id)
-        if not found or found[0] is None:
-            raise _missing("album", album_id)
-        return found[0]
+        return _first(await self._views().albums([album_id], user_id), "album", album_id)
 
     async def albums(self, ids: Sequence[str], user_id: str | None = None) -> list[AlbumView | None]:
-        local, fed = _split(ids)
-        if not fed:
-            return await super().albums(ids, user_id)
-        return _merge(ids, local, await super().albums(local, user_id) if local else [], fed,
-                      await self._views().albums(fed, user_id))
+        return await _routed(ids, user_id, super().albums, self._views().albums if self.fed else _none)
 
     async def album_tracks(self, album_id: str, user_id: str | None = None) -> list[TrackView]:
         if not is_federated(album_id):
@@ -139,17 +146,10 @@ class RoutedCatalog(CatalogService):
     async def artist(self, artist_id: str, user_id: str | None = None) -> ArtistView:
         if not is_federated(artist_id):
             return await super().artist(artist_id, user_id)
-        found = await self._views().artists([artist_id], user_id)
-        if not found or found[0] is None:
-            raise _missing("artist", artist_id)
-        return found[0]
+        return _first(await self._views().artists([artist_id], user_id), "artist", artist_id)
 
     async def artists(self, ids: Sequence[str], user_id: str | None = None) -> list[ArtistView | None]:
-        local, fed = _split(ids)
-        if not fed:
-            return await super().artists(ids, user_id)
-        return _merge(ids, local, await super().artists(local, user_id) if local else [], fed,
-                      await self._views().artists(fed, user_id))
+        return await _routed(ids, user_id, super().artists, self._views().artists if self.fed else _none)
 
     async def artist_albums(self, artist_id: str, user_id: str | None = None, limit: int = 20, offset: int = 0,
                             include_groups: Sequence[str] = ARTIST_ALBUM_GROUPS) -> Page[AlbumView]:

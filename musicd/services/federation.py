@@ -232,8 +232,11 @@ class FederationService:
                      created_by: str | None = None, hours: float | None = None) -> str:
         """A one-time invite code for a friend's admin (`musicd peer join <code>`)."""
         granted = self._scopes(scopes)
+        hours = self.cfg.invite_hours if hours is None else hours
+        if not 0 < hours <= 24 * 365:
+            raise ValidationError("an invite lasts more than 0 and at most 8760 hours", code="invalid_hours")
         token = secrets.token_urlsafe(24)
-        expires = datetime.now(UTC) + timedelta(hours=hours or self.cfg.invite_hours)
+        expires = datetime.now(UTC) + timedelta(hours=hours)
         await self.peers.add_invite(random_id(), hashlib.sha256(token.encode()).digest(), granted, approve,
                                     created_by, _iso(expires))
         payload = _InvitePayload(1, self.public_url, self.instance_id, b64(self.identity.public_key), self.name,

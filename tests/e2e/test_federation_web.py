@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Console, sync_api
+from tests.e2e.test_web_player import _login
 from tests.integration.fed_support import Song, build_library, fed_server, instance, pair, sync
-from tests.live import USERS, LiveServer
+from tests.live import LiveServer
 
 expect = sync_api.expect
 
@@ -40,15 +40,6 @@ def friends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServ
     finally:
         for cm in reversed(cms):
             cm.__exit__(None, None, None)
-
-
-def _login(page: Any, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.wait_for_url(re.compile(r"/login"))
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(USERS[name][0])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
 
 
 def test_friends_tracks_show_their_source_and_settings_pair_and_follow(
