@@ -5,18 +5,22 @@ A browser (Accept: text/html) gets a small page; anything else gets the Spotify-
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from jinja2 import Environment, select_autoescape
 from litestar import Controller, Request, Response, get
 from litestar.enums import MediaType
+from litestar.params import Parameter
 
+from musicd.http.bounds import Offset
 from musicd.http.v1.playlist_shapes import SHARE_ERRORS, full_playlist, playlist_page
 from musicd.http.v1.shapes import links
 from musicd.services.playlists import MAX_PAGE
 from musicd.services.registry import Services
 
 __all__ = ["ShareController"]
+
+Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=f"Items per page (1-{MAX_PAGE})")]
 
 _PAGE = Environment(autoescape=select_autoescape(default=True)).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -47,8 +51,8 @@ class ShareController(Controller):
     tags = ["share"]
 
     @get("/{token:str}", opt={"exclude_from_auth": True}, responses=SHARE_ERRORS)
-    async def shared(self, request: Request[Any, Any, Any], token: str, services: Services, offset: int = 0,
-                     limit: int = MAX_PAGE) -> Response[Any]:
+    async def shared(self, request: Request[Any, Any, Any], token: str, services: Services, offset: Offset = 0,
+                     limit: Limit = MAX_PAGE) -> Response[Any]:
         """A shared playlist with a page of its items, as JSON or (for a browser) as a page."""
         pl = await services.playlists.shared(token)
         page = await services.playlists.items(None, pl, limit, offset)
@@ -60,7 +64,7 @@ class ShareController(Controller):
 
     @get("/{token:str}/items", opt={"exclude_from_auth": True}, responses=SHARE_ERRORS)
     async def shared_items(self, request: Request[Any, Any, Any], token: str, services: Services,
-                           offset: int = 0, limit: int = MAX_PAGE) -> dict[str, Any]:
+                           offset: Offset = 0, limit: Limit = MAX_PAGE) -> dict[str, Any]:
         """A page of a shared playlist's items."""
         pl = await services.playlists.shared(token)
         return playlist_page(links(request), await services.playlists.items(None, pl, limit, offset))

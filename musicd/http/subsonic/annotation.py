@@ -81,7 +81,7 @@ async def scrobble(ctx: Ctx) -> Reply:
     for i, t in zip(ids, found, strict=True):
         if t is None:
             raise SubsonicError(ERR_NOT_FOUND, f"no song with id {i}")
-    times = ctx.all("time")
+    times = ctx.ints("time")
     submission = ctx.bool("submission", True)
     events = ctx.services.play_events
     now = time.time()
@@ -89,10 +89,7 @@ async def scrobble(ctx: Ctx) -> Reply:
         assert t is not None
         at = now
         if n < len(times):
-            try:
-                at = int(times[n]) / 1000
-            except ValueError:
-                raise SubsonicError(ERR_GENERIC, "time must be milliseconds since the epoch") from None
+            at = times[n] / 1000
         if submission:
             events.submit(PlayEvent(ctx.user.id, t.id, "scrobble", at, ms_played=round(t.duration * 1000),
                                     device_id=_device(ctx)))

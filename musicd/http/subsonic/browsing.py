@@ -103,8 +103,8 @@ async def resolve_item(ctx: Ctx, item_id: str) -> TrackView | AlbumView | Artist
 async def get_music_directory(ctx: Ctx) -> Reply:
     dir_id = ctx.req("id")
     folders = _folders(ctx)
-    if dir_id.isdigit() and any(f["id"] == int(dir_id) for f in folders):
-        name = next(f["name"] for f in folders if f["id"] == int(dir_id))
+    if any(str(f["id"]) == dir_id for f in folders):
+        name = next(f["name"] for f in folders if str(f["id"]) == dir_id)
         artists = await _index_artists(ctx)
         return {"directory": {"id": dir_id, "name": name, "child": [
             {"id": a.id, "parent": dir_id, "isDir": True, "title": a.name, "artist": a.name,

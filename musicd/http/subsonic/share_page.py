@@ -14,6 +14,7 @@ from litestar.enums import MediaType
 from litestar.types import ASGIApp
 
 from musicd.errors import NotFoundError
+from musicd.http.bounds import OptImageSize
 from musicd.http.streaming import IMAGE_CACHE, MediaResponse
 from musicd.services.registry import Services
 
@@ -50,7 +51,7 @@ class SharePageController(Controller):
                                                                    "Referrer-Policy": "no-referrer"})
 
     @route("/{share_id:str}/cover/{cover_id:str}", http_method=["GET", "HEAD"], opt=_OPEN)
-    async def cover(self, share_id: str, cover_id: str, services: Services, size: int | None = None) -> ASGIApp:
+    async def cover(self, share_id: str, cover_id: str, services: Services, size: OptImageSize = None) -> ASGIApp:
         s = await services.shares.open(share_id, count_visit=False)
         if all(t.cover_id != cover_id for t in s.tracks):
             raise NotFoundError("no such cover in this share", code="cover_not_found")

@@ -14,6 +14,7 @@ from litestar.openapi import ResponseSpec
 from musicd.domain.catalog import Page
 from musicd.domain.playlists import Playlist, PlaylistItem, ShareLink
 from musicd.errors import ValidationError
+from musicd.http.bounds import Int64, ItemCount, ItemIndex
 from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full, uri
 
 __all__ = [
@@ -68,13 +69,13 @@ class DetailsBody(msgspec.Struct, forbid_unknown_fields=False):
 
 class AddItemsBody(msgspec.Struct, forbid_unknown_fields=False):
     uris: list[str] | None = None
-    position: int | None = None
+    position: ItemIndex | None = None
     snapshot_id: str | None = None  # musicd: an insert at `position` against this snapshot merges or 409s
 
 
 class RemoveItem(msgspec.Struct, forbid_unknown_fields=False):
     uri: str
-    positions: list[int] | None = None
+    positions: list[ItemIndex] | None = None
 
 
 class RemoveItemsBody(msgspec.Struct, forbid_unknown_fields=False):
@@ -89,9 +90,9 @@ class UpdateItemsBody(msgspec.Struct, forbid_unknown_fields=False):
     """Reorder (range_start, insert_before, range_length, snapshot_id) or replace (uris)."""
 
     uris: list[str] | None = None
-    range_start: int | None = None
-    insert_before: int | None = None
-    range_length: int = 1
+    range_start: ItemIndex | None = None
+    insert_before: ItemIndex | None = None
+    range_length: ItemCount = 1
     snapshot_id: str | None = None
 
 
@@ -104,7 +105,7 @@ class CollaboratorsBody(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class ShareBody(msgspec.Struct, forbid_unknown_fields=False):
-    expires_in: int | None = None  # seconds; default 30 days
+    expires_in: Int64 | None = None  # seconds; default 30 days (the service checks the range)
 
 
 def parse_track_uri(uri: str) -> str:

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 
 from musicd.domain.models import User
 from musicd.errors import ValidationError
+from musicd.http.bounds import Offset, OptItemIndex
 from musicd.http.urls import base_url
 from musicd.http.v1.playlist_shapes import (
     EDIT_ERRORS,
@@ -45,7 +46,6 @@ __all__ = ["PlaylistsController"]
 
 _ITEMS = ["/playlists/{playlist_id:str}/tracks", "/playlists/{playlist_id:str}/items"]
 Req = Request[Any, Any, Any]
-Offset = Annotated[int, Parameter(ge=0, description="The index of the first item")]
 ListLimit = Annotated[int, Parameter(ge=1, le=50, description="Playlists per page (1-50)")]
 ItemLimit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="Items per page (1-100)")]
 COVER_ERRORS = {**WRITE_ERRORS, 413: ResponseSpec(data_container=ErrorBody, description="More than 256 kB of base64")}
@@ -157,7 +157,7 @@ class PlaylistsController(Controller):
     @post(_ITEMS, status_code=HTTP_201_CREATED, responses=EDIT_ERRORS)
     async def add_items(self, playlist_id: str, user: User, services: Services,
                         data: AddItemsBody | list[str] | None = None, uris: str | None = None,
-                        position: int | None = None) -> dict[str, str]:
+                        position: OptItemIndex = None) -> dict[str, str]:
         """Add up to 100 tracks (`uris` in the body or the query) at `position`, else at the end."""
         body = AddItemsBody(uris=data) if isinstance(data, list) else (data or AddItemsBody())
         ids = _uris(body.uris, uris)
