@@ -261,7 +261,7 @@ def test_a_friends_new_and_removed_tracks_follow_on_its_notice(trio: Trio) -> No
     (trio.libs["b"] / "Bob Band" / "Zoo Album" / "02 Yellow Sky.mp3").unlink()
     with trio.b.client("admin") as b:
         assert b.post("/v1/admin/scan").status_code == 202
-    new = wait_for(lambda: trio.search("brand new tune"), timeout=40)
+    new = wait_for(lambda: [t for t in trio.search("brand new tune") if t["name"] == "Brand New Tune"], timeout=40)
     assert new[0]["source"]["name"] == "Bob's server"
     wait_for(lambda: not trio.search("yellow sky"), timeout=40)
     assert trio.one("zebra crossing")["name"] == "Zebra Crossing"

@@ -147,7 +147,8 @@ def test_settings_profile_and_password(live_server: LiveServer) -> None:
     pair = live_server.login("erin", "erin-password")
     c = httpx.Client(base_url=live_server.base, headers={"Authorization": f"Bearer {pair['access_token']}"})
     r = c.put("/v1/me/settings", json={"default_quality": "low", "download_allowed": False})
-    assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": False}
+    assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": False,
+                                                 "share_activity": False, "private_session_until": None}
     assert c.put("/v1/me/settings", json={"default_quality": "ultra"}).status_code == 400
     assert c.get("/v1/me").json()["settings"]["default_quality"] == "low"
     r = c.put("/v1/me", json={"display_name": "Erin E."})

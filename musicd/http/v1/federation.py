@@ -3,11 +3,12 @@ listening, read playlists friends shared, and share their own playlists with a f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from msgspec import Meta
 
 from musicd.domain.federation import SCOPES, Peer
 from musicd.domain.models import User
@@ -22,7 +23,7 @@ __all__ = ["FederationAdminController", "FederationController"]
 class InviteBody(msgspec.Struct, forbid_unknown_fields=True):
     scopes: list[str] = msgspec.field(default_factory=lambda: list(SCOPES))
     approve: bool = True  # the joining server is active at once; false: approve it afterwards
-    hours: float | None = None
+    hours: Annotated[float, Meta(gt=0, le=24 * 365)] | None = None  # how long it stays valid
 
 
 class JoinBody(msgspec.Struct, forbid_unknown_fields=True):
