@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
-import hashlib
 import logging
 import secrets
 import time
@@ -389,23 +388,3 @@ class PeerClient:
         self.breaker.success()
         return PeerStream(resp, max_bytes, deadline_s)
 
-
-async def fetch_unsigned(url: str, wait_s: float = 5.0, max_bytes: int = 64 << 10) -> bytes:
-    """A plain GET (the `/.well-known/musicd` of a server about to be paired); no redirects, bounded."""
-    async with httpx.AsyncClient(timeout=wait_s, follow_redirects=False, trust_env=False) as http:
-        try:
-            async with http.stream("GET", url) as resp:
-                if resp.status_code != 200:
-                    raise PeerError(f"{url} answered {resp.status_code}", http_status=resp.status_code)
-                buf = bytearray()
-                async for chunk in resp.aiter_bytes():
-                    buf += chunk
-                    if len(buf) > max_bytes:
-                        raise PeerError(f"{url} answered more than {max_bytes} bytes", code="peer_bad_response")
-                return bytes(buf)
-        except (httpx.HTTPError, OSError) as e:
-            raise PeerError(f"{url} is unreachable: {type(e).__name__}") from None
-
-
-def sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()

@@ -8,7 +8,8 @@ import time
 from collections.abc import Sequence
 
 from musicd.domain.catalog import AlbumView, ArtistRef, ArtistView, ItemState, TrackView
-from musicd.domain.federation import Origin, Peer
+from musicd.domain.federation import Origin, Peer, Sources
+from musicd.errors import NotFoundError
 from musicd.services.federation import FederationService
 from musicd.store.fed_mirror import FedMirrorRepository, MirrorRow
 
@@ -114,3 +115,21 @@ class FedViews:
 
     async def artist_album_ids(self, artist_id: str) -> list[str]:
         return await self.mirror.artist_album_ids(artist_id)
+
+    # ---- Subsonic music folders: each friend's library is one ----
+
+    async def music_folders(self) -> list[tuple[int, str]]:
+        """(folder id, name) of the peers whose libraries show here (ids stay stable: they are kept per peer)."""
+        return [(p.folder_no, p.name) for p in (await self.peers()).values()
+                if p.status == "active" and "library" in p.scopes_received]
+
+    async def sources_for_folder(self, folder_id: int | None, local_folders: int) -> Sources | None:
+        """What a Subsonic `musicFolderId` covers: None (everything), the local library, or one peer."""
+        if folder_id is None:
+            return None
+        if 1 <= folder_id <= local_folders:
+            return Sources(local=True, peers=False)
+        for p in (await self.peers()).values():
+            if p.folder_no == folder_id and p.status == "active" and "library" in p.scopes_received:
+                return Sources(local=False, peers=True, peer_id=p.id)
+        raise NotFoundError(f"no music folder {folder_id}", code="folder_not_found")

@@ -36,7 +36,6 @@ from musicd.domain.federation import (
     PairReply,
     PairRequest,
     Peer,
-    Sources,
     normalise_scopes,
 )
 from musicd.domain.ids import random_id
@@ -57,7 +56,6 @@ from musicd.net.federation import (
     PeerError,
     SignatureError,
     b64,
-    fetch_unsigned,
     instance_id_of,
     read_keyid,
     unb64,
@@ -180,25 +178,6 @@ class FederationService:
             return normalise_scopes(list(scopes) if not isinstance(scopes, str) else scopes)
         except ValueError as e:
             raise ValidationError(str(e), code="invalid_scope") from None
-
-    # ---- Subsonic music folders: each friend's library is one ----
-
-    async def music_folders(self) -> list[tuple[int, str]]:
-        """(folder id, name) of the peers whose libraries show here (ids stay stable: they are kept per peer)."""
-        return [(p.folder_no, p.name) for p in await self.peers.all()
-                if p.status == "active" and "library" in p.scopes_received]
-
-    async def sources_for_folder(self, folder_id: int | None, local_folders: int) -> Sources | None:
-        """What a Subsonic `musicFolderId` covers: None (everything), the local library, or one peer."""
-        if folder_id is None:
-            return None
-        if 1 <= folder_id <= local_folders:
-            return Sources(local=True, peers=False)
-        for no, _ in await self.music_folders():
-            if no == folder_id:
-                peer = next(p for p in await self.peers.all() if p.folder_no == no)
-                return Sources(local=False, peers=True, peer_id=peer.id)
-        raise NotFoundError(f"no music folder {folder_id}", code="folder_not_found")
 
     # ---- availability (what mirrored items show) ----
 
@@ -392,17 +371,6 @@ class FederationService:
             await self.peers.set_scopes(peer.id, received=received)
             return await self.peer(peer.id)
         return peer
-
-    async def probe(self, url: str) -> dict[str, object]:
-        """A server's `/.well-known/musicd` (what an admin sees before joining)."""
-        data = await fetch_unsigned(_check_url(url) + "/.well-known/musicd", self.cfg.connect_timeout_seconds)
-        try:
-            out = json.loads(data)
-        except ValueError:
-            raise PeerError("that server answered garbage", code="peer_bad_response") from None
-        if not isinstance(out, dict):
-            raise PeerError("that server answered garbage", code="peer_bad_response")
-        return out
 
 
 def _remote_error(body: bytes) -> tuple[str | None, str]:
