@@ -56,8 +56,10 @@ class FedIndex:
     async def open(self) -> None:
         self._index = await asyncio.to_thread(SearchIndex.open, self.path)
         self.docs = await asyncio.to_thread(self._index.count)
-        # A new, empty index needs no rebuild while nothing is mirrored (every fresh server starts so).
-        if (self._index.needs_rebuild or self.docs == 0) and await self.mirror.has_rows():
+        # A new, empty index needs no rebuild while nothing is mirrored (every fresh server starts so); one
+        # with fewer documents than visible mirrored tracks missed a sync's indexing (a crash mid-sync).
+        if (self._index.needs_rebuild or self.docs < await self.mirror.visible_count()) \
+                and await self.mirror.has_rows():
             await self.rebuild()
 
     async def rebuild(self) -> None:

@@ -94,6 +94,17 @@ class _LocalKeys:
         return None
 
 
+class _Pending:
+    """What a sync stored and the search index has yet to take."""
+
+    __slots__ = ("changed", "groups", "removed")
+
+    def __init__(self) -> None:
+        self.changed: set[str] = set()
+        self.removed: set[str] = set()
+        self.groups: set[str] = set()
+
+
 class MirrorSync:
     def __init__(self, federation: FederationService, mirror: FedMirrorRepository, export: FedExportRepository,
                  index: FedIndex, views: FedViews, cfg: FederationConfig) -> None:
@@ -109,6 +120,7 @@ class MirrorSync:
         self._local: tuple[int, _LocalKeys] | None = None
         self.last: dict[str, SyncResult] = {}
         self.peers_seen: dict[str, Peer] = {}  # as of the last look (for metrics)
+        self._pending: dict[str, _Pending] = {}
 
     # ---- the loops ----
 
@@ -199,10 +211,14 @@ class MirrorSync:
                 await self.fed.peers.sync_done(peer.id, None, "the peer does not share its library with us")
                 self.fed.mark(peer.id, True)
                 return SyncResult(peer.id, True, removed=removed)
-            if peer.sync_cursor is None:
-                result = await self._full(peer, client)
-            else:
-                result = await self._delta(peer, client, peer.sync_cursor)
+            self._pending[peer.id] = _Pending()
+            try:
+                if peer.sync_cursor is None:
+                    result = await self._full(peer, client)
+                else:
+                    result = await self._delta(peer, client, peer.sync_cursor)
+            finally:
+                await self._index_pending(peer.id)  # what was stored is searchable, even after a failure
             await self._playlists(peer, client)
         except PeerError as e:
             self.fed.mark(peer.id, False)
@@ -242,12 +258,12 @@ class MirrorSync:
             capped = capped or len(items) < len(page.items)
             rows = [mirror_row(peer.id, t, cursor) for t in items]
             seen.update(r.id for r in rows)
-            changed += await self._apply(rows, [])
+            changed += await self._apply(peer.id, rows, [])
             if page.next is None or capped:
                 break
             after = page.next
         stale = list((await self.mirror.ids_of_peer(peer.id)) - seen)
-        removed = await self._apply([], stale)
+        removed = await self._apply(peer.id, [], stale)
         await self.fed.peers.set_cursor(peer.id, cursor)
         result = await self._delta(peer, client, cursor or 0, capped=capped, changed=changed, removed=removed,
                                    after_full=True)
@@ -282,8 +298,8 @@ class MirrorSync:
                     count += fid not in known
                 else:
                     capped = True
-            changed += await self._apply(rows, [])
-            removed += await self._apply([], gone)
+            changed += await self._apply(peer.id, rows, [])
+            removed += await self._apply(peer.id, [], gone)
             if page.items:
                 cursor = page.items[-1].seq
             if page.next is None or not page.items:
@@ -295,27 +311,30 @@ class MirrorSync:
             log.info("federation.synced", peer=peer.id, changed=changed, removed=removed, total=total)
         return SyncResult(peer.id, True, changed, removed, total, error)
 
-    async def _apply(self, rows: list[MirrorRow], deleted: list[str]) -> int:
-        """Store a batch, collapse it against the local library, and index it."""
+    async def _apply(self, peer_id: str, rows: list[MirrorRow], deleted: list[str]) -> int:
+        """Store a batch with its collapse against the local library; its indexing waits for the sync's end
+        (one index commit per sync rather than per page)."""
         if not rows and not deleted:
             return 0
         local = await self._local_keys()
         for r in rows:
             r.local_track_id = local.match(r.mbid_recording, r.isrc, r.artist_display, r.title, r.duration)
-        groups: set[str] = set()
+        pending = self._pending.setdefault(peer_id, _Pending())
         if deleted:
             for old in (await self.mirror.tracks(deleted)).values():
-                groups.add(old.album_id)
-                groups.add(old.album_artist_id)
-                groups.update(a for a, _ in old.artists)
+                pending.groups.update((old.album_id, old.album_artist_id, *(a for a, _ in old.artists)))
         for r in rows:
-            groups.add(r.album_id)
-            groups.add(r.album_artist_id)
-            groups.update(a for a, _ in r.artists)
+            pending.groups.update((r.album_id, r.album_artist_id, *(a for a, _ in r.artists)))
         await self.mirror.apply(rows, deleted)
-        await self.mirror.set_matches([(r.local_track_id, r.id) for r in rows])
-        await self.index.update([r.id for r in rows], deleted, sorted(groups))
+        pending.changed.update(r.id for r in rows)
+        pending.changed.difference_update(deleted)
+        pending.removed.update(deleted)
         return len(rows) + len(deleted)
+
+    async def _index_pending(self, peer_id: str) -> None:
+        pending = self._pending.pop(peer_id, None)
+        if pending is not None and (pending.changed or pending.removed):
+            await self.index.update(sorted(pending.changed), sorted(pending.removed), sorted(pending.groups))
 
     async def _local_keys(self) -> _LocalKeys:
         head = await self.export.head()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistRef, ArtistView, ItemState, TrackView
 from musicd.domain.federation import Origin, Peer, Sources
@@ -16,6 +17,7 @@ from musicd.store.fed_mirror import FedMirrorRepository, MirrorRow
 __all__ = ["FedViews"]
 
 _PEERS_TTL_S = 1.0
+_CACHE_MAX = 50_000
 
 
 class FedViews:
@@ -24,6 +26,10 @@ class FedViews:
         self.federation = federation
         self._peers: dict[str, Peer] = {}
         self._peers_at = 0.0
+        # Album and artist aggregates cost a query with subqueries each: kept until the next sync changes the
+        # mirror (search pages ask for the same ones again and again).
+        self._albums: dict[str, tuple[Any, ...]] = {}
+        self._artists: dict[str, tuple[str, str, str, int, int]] = {}
 
     async def peers(self) -> dict[str, Peer]:
         """Paired peers by id (kept a second: every read of mirrored items needs their names and state)."""
@@ -34,7 +40,19 @@ class FedViews:
         return self._peers
 
     def forget_peers(self) -> None:
+        """The peers or the mirror changed: read them again."""
         self._peers_at = 0.0
+        self._albums.clear()
+        self._artists.clear()
+
+    @staticmethod
+    async def _cached(cache: dict[str, Any], ids: Sequence[str], fetch: Any) -> dict[str, Any]:
+        missing = [i for i in dict.fromkeys(ids) if i not in cache]
+        if missing:
+            if len(cache) > _CACHE_MAX:
+                cache.clear()
+            cache.update({r[0]: r for r in await fetch(missing)})
+        return {i: cache[i] for i in ids if i in cache}
 
     async def origin(self, peer_id: str) -> Origin | None:
         peer = (await self.peers()).get(peer_id)
@@ -79,7 +97,7 @@ class FedViews:
         """Mirrored albums (aggregated from their tracks) in the order of `ids`; None where unknown."""
         if not ids:
             return []
-        rows = {r[0]: r for r in await self.mirror.album_rows(ids)}
+        rows = await self._cached(self._albums, ids, self.mirror.album_rows)
         peers = await self.peers()
         out: list[AlbumView | None] = []
         for i in ids:
@@ -100,7 +118,7 @@ class FedViews:
     async def artists(self, ids: Sequence[str], user_id: str | None = None) -> list[ArtistView | None]:
         if not ids:
             return []
-        rows = {r[0]: r for r in await self.mirror.artist_rows(ids)}
+        rows = await self._cached(self._artists, ids, self.mirror.artist_rows)
         peers = await self.peers()
         out: list[ArtistView | None] = []
         for i in ids:

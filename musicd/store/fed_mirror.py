@@ -22,8 +22,9 @@ _COLS = ("id", "peer_id", "remote_id", "album_id", "title", "artist_display", "a
          "year", "genres", "duration", "format", "size", "bitrate", "sample_rate", "channels", "bit_depth", "isrc",
          "mbid_recording", "album_mbid", "version")
 _SELECT = "SELECT " + ", ".join(f"t.{c}" for c in _COLS) + ", t.local_track_id"
-_UPSERT = (f"INSERT INTO fed_tracks ({', '.join(_COLS)}) VALUES ({', '.join('?' for _ in _COLS)})"
-           " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _COLS[3:]))
+_WRITTEN = (*_COLS, "local_track_id")
+_UPSERT = (f"INSERT INTO fed_tracks ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' for _ in _WRITTEN)})"
+           " ON CONFLICT (id) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in _WRITTEN[3:]))
 
 
 class MirrorRow:
@@ -69,8 +70,8 @@ class MirrorRow:
         self.compilation = bool(r[10])
 
     def values(self) -> tuple[Any, ...]:
-        """The column values, in the order of an upsert."""
-        out = [getattr(self, c) for c in _COLS]
+        """The column values, in the order of an upsert (the collapse into a local track included)."""
+        out = [getattr(self, c) for c in _WRITTEN]
         out[6] = json.dumps(self.artists)
         out[16] = json.dumps(self.genres)
         out[10] = int(self.compilation)
@@ -105,6 +106,11 @@ class FedMirrorRepository:
     async def ids_of_peer(self, peer_id: str) -> set[str]:
         rows = await self.db.fetchall("SELECT id FROM fed_tracks WHERE peer_id = ?", (peer_id,))
         return {r[0] for r in rows}
+
+    async def visible_count(self) -> int:
+        """Mirrored tracks no local copy hides (each is a document of the federated index)."""
+        row = await self.db.fetchone("SELECT count(*) FROM fed_tracks WHERE local_track_id IS NULL")
+        return int(row[0]) if row else 0
 
     async def has_rows(self) -> bool:
         return await self.db.fetchone("SELECT 1 FROM fed_tracks LIMIT 1") is not None
