@@ -13,19 +13,22 @@ from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.fed import FedController, WellKnownController
+from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
-from musicd.http.share import ShareController
-from musicd.http.subsonic import SharePageController, subsonic_route
+from musicd.http.share import ShareController, ShortShareController
+from musicd.http.subsonic import subsonic_route
 from musicd.http.system import SystemController
 from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
 from musicd.http.v1.admin_library import AdminLibraryController
 from musicd.http.v1.api_keys import ApiKeysController
+from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.library_lists import LibraryListsController
+from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
@@ -83,7 +86,7 @@ def create_app(config: Config) -> Litestar:
         PlaybackController,
         PlayerEventsController,
         subsonic_route,
-        SharePageController,
+        ShortShareController,
         ApiKeysController,
         AdminLibraryController,
         LyricsController,
@@ -93,6 +96,11 @@ def create_app(config: Config) -> Litestar:
         FedController,
         FederationAdminController,
         FederationController,
+
+        AudioFeaturesController,
+        ListensController,
+        listenbrainz_router,
+        ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
     ]
     return Litestar(

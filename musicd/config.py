@@ -16,11 +16,13 @@ import msgspec
 from musicd.errors import ConfigError
 
 __all__ = [
+    "AnalysisConfig",
     "AuthConfig",
     "Config",
     "DataConfig",
     "FederationConfig",
     "LibraryConfig",
+    "ListensConfig",
     "LogConfig",
     "ServerConfig",
     "TranscodeConfig",
@@ -153,6 +155,35 @@ class FederationConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
         if self.stream_cache_max_bytes < 0:
             raise ValueError("stream_cache_max_bytes must be >= 0")
 
+class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
+    # at start and after every scan; it resumes where it stopped after a restart.
+    background: bool = True
+    # Processes analysing at once; 0 = one per core.
+    workers: int = 0
+    # Longest stretch of a file analysed, in seconds: a longer file is analysed in its middle.
+    max_seconds: float = 600.0
+    # An analysis taking longer than this (wall seconds) is given up and the track marked failed.
+    timeout_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError("workers must be >= 0")
+        if not 10 <= self.max_seconds <= 7200:
+            raise ValueError("max_seconds must be between 10 and 7200")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+
+
+class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
+    # be; it is spooled to the data dir as it arrives, never held in memory.
+    import_max_bytes: int = 2 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.import_max_bytes < 1024:
+            raise ValueError("import_max_bytes must be at least 1024")
+
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
@@ -166,6 +197,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
+    analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     federation: FederationConfig = msgspec.field(default_factory=FederationConfig)
 
@@ -184,6 +217,8 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "data": DataConfig,
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
+    "analysis": AnalysisConfig,
+    "listens": ListensConfig,
     "log": LogConfig,
     "federation": FederationConfig,
 }

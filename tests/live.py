@@ -49,6 +49,7 @@ def server_env(data_dir: Path, *folders: Path, **extra: str) -> dict[str, str]:
         "MUSICD_DATA_DIR": str(data_dir),
         "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders),
         "MUSICD_LIBRARY_SCAN_WORKERS": "2",
+        "MUSICD_ANALYSIS_BACKGROUND": "false",  # the tests that want background analysis switch it on
     })
     env.update(extra)
     return env

@@ -9,7 +9,8 @@ did before (the federated index is not even asked while it is empty).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,16 @@ from musicd.domain.federation import Sources
 from musicd.logs import get_logger
 from musicd.search.index import KindHits, SearchDoc, SearchIndex
 from musicd.services.fed_views import FedViews
-from musicd.services.search import KINDS, MAX_LIMIT, MAX_QUERY, KindPage, SearchResults, SearchService
+from musicd.services.search import (
+    KINDS,
+    MAX_LIMIT,
+    MAX_QUERY,
+    KindPage,
+    SearchResults,
+    SearchService,
+    is_blank,
+    paged_find,
+)
 from musicd.store.fed_mirror import FedMirrorRepository, MirrorRow
 
 __all__ = ["ALL", "LOCAL", "FedIndex", "FederatedSearchService", "Sources"]
@@ -164,6 +174,28 @@ class FederatedSearchService(SearchService):
             self._merged(kind, (local_hits or {}).get(kind, none), (fed_hits or {}).get(kind, none), limit, offset,
                          user_id, sources) for kind in wanted))
         return SearchResults(query, dict(zip(wanted, pages, strict=True)))
+
+    async def pages(self, query: str | None, wanted: Mapping[str, tuple[int, int]], user_id: str | None = None,
+                    sources: Sources | None = None) -> dict[str, list[Any]]:
+        """Subsonic's search2/3 over the libraries `sources` names (a music folder: the local library or one
+        friend's); a blank query lists them whole, a friend's tracks album by album (getAlbumList2)."""
+        if sources is None:
+            return await super().pages(query, wanted, user_id)
+        if not is_blank(query):
+            return await paged_find(partial(self.find, sources=sources), query or "", wanted, user_id)
+        views: Any = self._views  # the RoutedCatalog (services/fed_catalog.py), which takes `sources`
+        if views is None:
+            raise RuntimeError("search service has no catalogue attached")
+        out: dict[str, list[Any]] = {}
+        for kind, (count, offset) in wanted.items():
+            if kind == "artist":
+                out[kind] = (await views.all_artists(user_id, sources=sources))[offset:offset + count]
+            elif kind == "album":
+                out[kind] = (await views.album_list("alphabeticalByName", user_id, count, offset,
+                                                    sources=sources)).items
+            else:
+                out[kind] = [] if not sources.local else (await views.all_tracks(user_id, count, offset)).items
+        return out
 
     async def _merged(self, kind: str, local: KindHits, fed: KindHits, limit: int, offset: int,
                       user_id: str | None, sources: Sources) -> KindPage:

@@ -26,6 +26,7 @@ from musicd.net.federation import PeerError
 from musicd.services.fed_views import FedViews
 from musicd.services.federation import FederationService
 from musicd.services.playlists import PlaylistService
+from musicd.services.rules import require_member
 from musicd.store.fed_mirror import FedMirrorRepository
 from musicd.store.fed_peers import FedPeerRepository
 
@@ -68,11 +69,6 @@ class RemotePlaylist(msgspec.Struct, frozen=True):
     updated_at: str
 
 
-def _no_guest(user: User) -> None:
-    if user.role == "guest":
-        raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
-
-
 class FedSocialService:
     def __init__(self, federation: FederationService, peers: FedPeerRepository, mirror: FedMirrorRepository,
                  views: FedViews, playlists: PlaylistService) -> None:
@@ -95,7 +91,7 @@ class FedSocialService:
 
     async def follow(self, user: User, peer_id: str, username: str) -> RemoteUser:
         """Follow `username` on a friend's server (it must exist there)."""
-        _no_guest(user)
+        require_member(user)
         if not username or len(username) > _USERNAME_MAX:
             raise ValidationError("username is required (64 characters at most)", code="invalid_username")
         peer = await self._peer(peer_id, "activity")
@@ -112,7 +108,7 @@ class FedSocialService:
         return next(u for u in await self.following(user) if u.peer_id == peer.id and u.username == found.username)
 
     async def unfollow(self, user: User, peer_id: str, username: str) -> None:
-        _no_guest(user)
+        require_member(user)
         if not await self.peers.unfollow(user.id, peer_id, username):
             raise NotFoundError(f"you do not follow {username!r} on that server", code="not_following")
 
@@ -204,7 +200,7 @@ class FedSocialService:
         return await self.peers.peers_of_playlist(playlist_id)
 
     async def _own(self, user: User, playlist_id: str) -> None:
-        _no_guest(user)
+        require_member(user)
         _pl, viewer = await self.playlists.get(user, playlist_id)
         if not viewer.owner:
             raise ForbiddenError("only the owner shares a playlist with another server", code="not_owner")

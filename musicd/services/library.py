@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from musicd.domain.models import User
 from musicd.errors import ConflictError
 from musicd.library.scanner import Progress, Scanner, ScanSummary
 from musicd.logs import get_logger
+from musicd.services.rules import require_admin
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import utc_now
 
@@ -44,6 +46,11 @@ class LibraryService:
     def on_scanned(self, listener: ScanListener) -> None:
         """Call `listener` with the summary after every scan (the search index follows this way)."""
         self._listeners.append(listener)
+
+    def admin_state(self, user: User) -> ScanState:
+        """What the running (or the last) scan does, with the library folders: for admins."""
+        require_admin(user)
+        return self.state
 
     async def is_empty(self) -> bool:
         return await self.catalog.track_count() == 0

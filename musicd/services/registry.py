@@ -10,13 +10,16 @@ from functools import partial
 from typing import Any
 
 from musicd.config import Config
+from musicd.domain.models import User
 from musicd.domain.tiers import TIERS
+from musicd.errors import ConflictError
 from musicd.library.artwork import cover_path
 from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
 from musicd.services.accounts import AccountService
+from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
 from musicd.services.bookmarks import BookmarkService
@@ -26,23 +29,31 @@ from musicd.services.fed_catalog import RoutedCatalog
 from musicd.services.fed_search import FederatedSearchService
 from musicd.services.fed_setup import Federation
 from musicd.services.library import LibraryService
+from musicd.services.listen_imports import ListenImports
+from musicd.services.listen_tokens import ListenTokenService
+from musicd.services.listens import ListenService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
+from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
+from musicd.services.rules import require_admin
 from musicd.services.shares import ShareService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
+from musicd.services.users import UserService
 from musicd.store.api_keys import ApiKeyRepository
+from musicd.store.audio_features import AudioFeatureRepository
 from musicd.store.bookmarks import BookmarkRepository
 from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.listens import ListenRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
@@ -67,21 +78,23 @@ class Services:
         self.metrics = Metrics()
         self.accounts = AccountService(UserRepository(db), keys.server_key)
         self.auth = AuthService(self.accounts, TokenRepository(db), keys.token_key, config.auth)
+        self.users = UserService(self.accounts)
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers
         )
         self.search = FederatedSearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
         self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
-        self.user_library = UserLibraryService(UserLibraryRepository(db), browse)
         self.mixes = MixesService(browse)
-        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog)
+        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.mixes)
+        self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
         self.subsonic_auth = SubsonicAuthService(self.accounts, self.api_keys, config.auth.login_per_minute)
         self.bookmarks = BookmarkService(BookmarkRepository(db), self.catalog)
         self.play_queue = PlayQueueService(PlayQueueRepository(db), self.catalog)
-        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts)
+        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts,
+                                   keys.token_key)
         self.playlists.on_change(self.search.playlists_changed, self.search.playlists_deleted)
         self.search.attach(self.catalog, self.playlists.lookup)
         self.library.on_scanned(self._count_scan)
@@ -89,6 +102,7 @@ class Services:
         # Playback: the bus, play events, tiers, images, downloads (issue 5).
         self.bus = EventBus()
         self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays)
+        self.play_reports = PlayReportService(self.play_events, self.catalog)
         media, tc = MediaLookup(db), config.transcode
         self.transcoder = Transcoder(
             config.data_dir / "transcodes", binary=tc.ffmpeg, max_bytes=tc.cache_max_bytes, pool_size=tc.pool_size,
@@ -105,6 +119,18 @@ class Services:
         # Friends' servers (issue 18): routes F-ids of the catalogue, search and playback to the mirror.
         self.fed = Federation(config, db, keys, self.catalog, self.search, self.playback, self.accounts,
                               self.playlists, self.metrics)
+        # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
+        self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
+                                        scanning=lambda: self.library.state.running)
+        self.library.on_scanned(self.analysis.on_scanned)
+        # Plays from every scrobbler (issue 15 item 7): the ListenBrainz API, history imports, rematching.
+        listen_repo = ListenRepository(db)
+        self.listen_tokens = ListenTokenService(listen_repo, self.accounts, keys.server_key)
+        self.listens = ListenService(listen_repo, self.listen_tokens, self.play_reports, self.play_events,
+                                     self.auth.check_rate)
+        self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
+                                            config.listens.import_max_bytes, self.spawn)
+        self.library.on_scanned(self.listens.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
@@ -120,15 +146,35 @@ class Services:
         self.playback.forget_sources()
         self.transcoding.wake()
 
+    def start_scan(self, user: User) -> bool:
+        """Start a scan in the background (admins only); False when one is already running."""
+        require_admin(user)
+        if self.library.state.running:
+            return False
+        self.spawn("scan-now", self._scan_now())
+        return True
+
+    async def _scan_now(self) -> None:
+        try:
+            await self.library.scan()
+        except ConflictError:
+            pass  # another scan started first: its progress is what status calls show
+        except Exception as e:  # the scan state keeps the error; the server keeps serving
+            log.error("scan.failed", error=str(e))
+
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
         self.spawn("play-events", self.play_events.run())
+        self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
         await self.fed.start()
         self.spawn("federation-sync", self.fed.sync.run())
+        if self.config.analysis.background:
+            self.spawn("analysis", self.analysis.loop())
+            self.analysis.wake()
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
@@ -163,6 +209,7 @@ class Services:
         self.metrics.transcode_cache_files.set(len(self.transcoder.cache))
         self.metrics.transcode_active.set(self.transcoder.active())
         self.metrics.play_events_queue.set(self.play_events.pending())
+        await self.analysis.status()  # sets the analysis gauges
 
     async def scan_on_start(self) -> None:
         """Scan at start as `library.scan_on_start` says; a failure is logged, the server keeps serving."""

@@ -154,6 +154,4 @@ class PlayerEventsController(Controller):
                 raise ValidationError("position_ms and ms_played must be >= 0", code="invalid_event")
             events.append(PlayEvent(user.id, e.track_id, e.event, at, e.position_ms, e.ms_played, e.context_uri,
                                     e.device_id))
-        for ev in events:
-            services.play_events.submit(ev)
-        return {"accepted": len(events)}
+        return {"accepted": services.play_reports.submit(user, events)}
