@@ -164,6 +164,14 @@ def test_subsonic_apps_see_each_friends_library_as_a_folder(trio: Trio) -> None:
     assert {a["name"] for a in _list(only_bob.get("album"))} == {"Zoo Album"}
     local_only = conn.search3("zebra crossing", musicFolderId=1)["searchResult3"]
     assert not _list(local_only.get("song"))
+    # A blank query (apps that sync the whole library) lists the folder asked for: a friend's albums and
+    # artists (its tracks come album by album), or the local library without friends' items.
+    whole_bob = conn.search3('""', artistCount=50, albumCount=50, songCount=50, musicFolderId=bob)["searchResult3"]
+    assert {a["name"] for a in _list(whole_bob.get("album"))} == {"Zoo Album", "Elsewhere", "Common Ground"}
+    assert "Bob Band" in {a["name"] for a in _list(whole_bob.get("artist"))} and not _list(whole_bob.get("song"))
+    whole_local = conn.search3("", songCount=500, musicFolderId=1)["searchResult3"]
+    titles = {s["title"] for s in _list(whole_local.get("song"))}
+    assert "Morning Light" in titles and "Zebra Crossing" not in titles
     listed = _list(conn.getAlbumList2("alphabeticalByName", size=50, musicFolderId=bob)["albumList2"]["album"])
     # A friend's folder lists their whole library, copies of what A has included (search hides those).
     assert {a["name"] for a in listed} == {"Zoo Album", "Elsewhere", "Common Ground"}
