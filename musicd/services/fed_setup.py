@@ -8,6 +8,7 @@ import asyncio
 
 from musicd.config import Config
 from musicd.services.accounts import AccountService
+from musicd.services.fed_admin import FedAdmin
 from musicd.services.fed_catalog import RoutedCatalog
 from musicd.services.fed_export import FedExportService
 from musicd.services.fed_media import PeerTrackSource
@@ -32,7 +33,8 @@ __all__ = ["Federation"]
 
 class Federation:
     """Everything federation: `service` (identity, peers, pairing, request checks), `export` (what peers
-    read here), `sync` (mirroring peers), `social`, `media` (friends' tracks for playback)."""
+    read here), `sync` (mirroring peers), `admin` (managing peers from the web), `social`, `media` (friends'
+    tracks for playback)."""
 
     def __init__(self, config: Config, db: Database, keys: ServerKeys, catalog: RoutedCatalog,
                  search: FederatedSearchService, playback: PlaybackService, accounts: AccountService,
@@ -46,6 +48,7 @@ class Federation:
         self.export = FedExportService(export_repo, peers, PlaylistRepository(db, config.data_dir / "covers"), accounts,
                                        playback)
         self.sync = MirrorSync(self.service, self.mirror, export_repo, self.index, self.views, config.federation)
+        self.admin = FedAdmin(self.service, self.sync)
         self.social = FedSocialService(self.service, peers, self.mirror, self.views, playlists)
         self.media = PeerTrackSource(self.mirror, self.service, self.views, config.data_dir / "peer-cache",
                                      config.federation.stream_cache_max_bytes)

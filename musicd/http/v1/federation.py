@@ -12,7 +12,6 @@ from msgspec import Meta
 
 from musicd.domain.federation import SCOPES, Peer
 from musicd.domain.models import User
-from musicd.http.auth import admin_only
 from musicd.http.v1.shapes import links, source_object, track_full
 from musicd.services.fed_social import RemoteActivity, RemotePlaylist, RemoteUser
 from musicd.services.registry import Services
@@ -70,44 +69,42 @@ def _playlist(p: RemotePlaylist) -> dict[str, Any]:
 class FederationAdminController(Controller):
     path = "/v1/admin/federation"
     tags = ["federation"]
-    guards = [admin_only]
 
     @get("/")
-    async def overview(self, services: Services) -> dict[str, Any]:
+    async def overview(self, user: User, services: Services) -> dict[str, Any]:
         """This server's identity and its peers."""
-        fed = services.fed.service
-        return {"instance": fed.well_known(), "peers": [peer_object(services, p) for p in await fed.list_peers()]}
+        instance, peers = await services.fed.admin.overview(user)
+        return {"instance": instance, "peers": [peer_object(services, p) for p in peers]}
 
     @post("/invites", status_code=HTTP_201_CREATED)
     async def invite(self, data: InviteBody, user: User, services: Services) -> dict[str, Any]:
         """A one-time invite code for a friend's admin (`musicd peer join <code>` or their settings page)."""
-        code = await services.fed.service.invite(data.scopes, data.approve, user.id, data.hours)
+        code = await services.fed.admin.invite(user, data.scopes, data.approve, data.hours)
         return {"invite": code, "scopes": data.scopes, "approve": data.approve}
 
     @post("/join", status_code=HTTP_201_CREATED)
-    async def join(self, data: JoinBody, services: Services) -> dict[str, Any]:
+    async def join(self, data: JoinBody, user: User, services: Services) -> dict[str, Any]:
         """Pair with the server that made an invite; `scopes` are what it may do here."""
-        return peer_object(services, await services.fed.service.join(data.invite, data.scopes))
+        return peer_object(services, await services.fed.admin.join(user, data.invite, data.scopes))
 
     @post("/peers/{peer_id:str}/approve", status_code=HTTP_200_OK)
-    async def approve(self, peer_id: str, services: Services) -> dict[str, Any]:
-        return peer_object(services, await services.fed.service.approve(peer_id))
+    async def approve(self, peer_id: str, user: User, services: Services) -> dict[str, Any]:
+        return peer_object(services, await services.fed.admin.approve(user, peer_id))
 
     @put("/peers/{peer_id:str}/scopes")
-    async def scopes(self, peer_id: str, data: ScopesBody, services: Services) -> dict[str, Any]:
+    async def scopes(self, peer_id: str, data: ScopesBody, user: User, services: Services) -> dict[str, Any]:
         """What the peer may do here: library, stream, activity (effective on its next request)."""
-        return peer_object(services, await services.fed.service.set_scopes(peer_id, data.scopes))
+        return peer_object(services, await services.fed.admin.set_scopes(user, peer_id, data.scopes))
 
     @delete("/peers/{peer_id:str}", status_code=HTTP_200_OK)
-    async def revoke(self, peer_id: str, services: Services) -> dict[str, Any]:
+    async def revoke(self, peer_id: str, user: User, services: Services) -> dict[str, Any]:
         """End the pairing: the peer's next request gets 401, its items leave at the next sync."""
-        return peer_object(services, await services.fed.service.revoke(peer_id))
+        return peer_object(services, await services.fed.admin.revoke(user, peer_id))
 
     @post("/peers/{peer_id:str}/sync", status_code=HTTP_200_OK)
-    async def sync(self, peer_id: str, services: Services) -> dict[str, Any]:
+    async def sync(self, peer_id: str, user: User, services: Services) -> dict[str, Any]:
         """Mirror the peer's catalogue now; says what changed."""
-        peer = await services.fed.service.peer(peer_id)
-        return msgspec.structs.asdict(await services.fed.sync.sync(peer.id))
+        return msgspec.structs.asdict(await services.fed.admin.sync_now(user, peer_id))
 
 
 class FederationController(Controller):
