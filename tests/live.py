@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import httpx
 from musicd.config import Config, load_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+START_WAIT_S = 120
 
 # The accounts every live server has: name -> (password, role).
 USERS: dict[str, tuple[str, str]] = {
@@ -133,14 +136,19 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     port = port or free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
+    # A session of its own: stopping it stops granian's worker too, even one still starting when the
+    # main process is told to stop (otherwise it lives on as an orphan).
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        start_new_session=True,
         preexec_fn=preexec_fn,
     )
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
-        deadline = time.monotonic() + ready_s
+        # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
+        wait_s = max(ready_s, START_WAIT_S)
+        deadline = time.monotonic() + wait_s
         while True:
             assert proc.poll() is None, server.log()
             try:
@@ -148,14 +156,20 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, f"server did not answer /health in {ready_s:.0f} s\n" + server.log()
+            assert time.monotonic() < deadline, f"server did not answer /health in {wait_s:.0f} s\n" + server.log()
             time.sleep(0.1)
         yield server
     finally:
-        proc.terminate()
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.wait()
+        _signal_group(proc, signal.SIGKILL)  # a worker left behind by its main process
         log.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from musicd.domain.listens import Listen, ListenSummary, listen_identity
 from musicd.domain.models import User
 from musicd.errors import AuthError
-from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.services.listen_files import ListenFile, Rejected
 from musicd.services.listen_matching import TrackIndex
@@ -178,7 +177,7 @@ class ListenService:
                     self._index = await asyncio.to_thread(TrackIndex, tracks)
         return self._index
 
-    async def on_scanned(self, _: ScanSummary) -> None:
+    async def on_scanned(self, _: object = None) -> None:
         """After a scan: a fresh index, and the listens nothing matched before are tried again."""
         self._index = None
         try:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from musicd.domain import events as ev
 from musicd.errors import ValidationError
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
@@ -26,8 +27,11 @@ __all__ = ["EVENT_KINDS", "TOPIC", "NowPlaying", "PlayEvent", "PlayEventService"
 
 log = get_logger("musicd.plays")
 
-TOPIC = "player.events"
+TOPIC = "player.events"  # legacy topic of the batch writer (see musicd.services.bus)
 EVENT_KINDS = ("start", "progress", "end", "scrobble")
+_TYPED: dict[str, type[ev.PlayEvent]] = {
+    "start": ev.PlayStarted, "progress": ev.PlayProgressed, "end": ev.PlayEnded, "scrobble": ev.PlayScrobbled,
+}
 COUNT_AFTER_MS = 30_000
 _OPEN_PLAY_TTL_S = 6 * 3600
 _NOW_PLAYING_TTL_S = 15 * 60
@@ -110,6 +114,10 @@ class PlayEventService:
         elif event.event == "end":
             self._now.pop(key, None)
         self.bus.publish(TOPIC, event)
+        typed = _TYPED[event.event]
+        extra = {"ms_played": event.ms_played} if typed is ev.PlayEnded else {}
+        self.bus.publish(typed(at=event.at, user_id=event.user_id, track_id=event.track_id, device_id=event.device_id,
+                               context_uri=event.context_uri, position_ms=event.position_ms, **extra))
 
     def now_playing(self) -> list[NowPlaying]:
         """What each user's devices are playing (reported in the last 15 minutes), newest first."""

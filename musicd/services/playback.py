@@ -142,14 +142,17 @@ class PlaybackService:
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
         self._routes: dict[str, TrackSource] = {}
-        accounts.on_user_changed(self._user_changed)
 
     def route(self, prefix: str, source: TrackSource) -> None:
         """Send tracks whose id starts with `prefix` (one character) to `source`."""
         self._routes[prefix] = source
 
-    async def _user_changed(self, user_id: str, revoke: bool) -> None:
-        self._users.pop(user_id, None)
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop a cached user (None: all); the bus consumer of account changes calls this."""
+        if user_id is None:
+            self._users.clear()
+        else:
+            self._users.pop(user_id, None)
 
     # ---- the catalogue, in memory ----
 

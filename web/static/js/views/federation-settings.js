@@ -98,14 +98,6 @@ function serversCard() {
 }
 
 function friendsCard() {
-  const share = h("input", { type: "checkbox", id: "share-activity", checked: !!state.me.settings?.share_activity, disabled: !canEdit() });
-  const shareStatus = status();
-  share.addEventListener("change", async () => {
-    try {
-      state.me.settings = await api.put("/v1/me/settings", { share_activity: share.checked });
-      shareStatus.textContent = share.checked ? "Your followers can see what you play." : "What you play stays private.";
-    } catch (err) { shareStatus.textContent = errorText(err); share.checked = !share.checked; }
-  });
   const servers = h("select", { "aria-label": "Server" });
   const username = h("input", { placeholder: "their username", "aria-label": "Username", maxlength: "64" });
   const list = h("ul.follow-list", { "aria-label": "People you follow on friends' servers" });
@@ -145,9 +137,8 @@ function friendsCard() {
     },
   }, servers, username, h("button.button.primary", { type: "submit", disabled: !canEdit() }, "Follow"));
   load();
-  return card("Friends on other servers",
-    h("label", { for: "share-activity" }, share, " Let my followers, here and on friends' servers, see what I play"), shareStatus,
-    list, follow, followStatus);
+  // Whether followers, here and on friends' servers, see what one plays is the "Listening activity" card's.
+  return card("Friends on other servers", list, follow, followStatus);
 }
 
 /** The federation cards of the settings page (the servers card only for admins). */
