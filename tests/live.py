@@ -21,6 +21,7 @@ from musicd.config import Config, load_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 START_WAIT_S = 120
+_TOKEN_REUSE_S = 600.0
 
 # The accounts every live server has: name -> (password, role).
 USERS: dict[str, tuple[str, str]] = {
@@ -66,7 +67,7 @@ class LiveServer:
     data_dir: Path
     log_path: Path
     proc: subprocess.Popen[bytes]
-    _tokens: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     _user_ids: dict[str, str] = field(default_factory=dict)
 
     def login(self, name: str, password: str | None = None) -> dict[str, object]:
@@ -77,10 +78,12 @@ class LiveServer:
         return r.json()  # type: ignore[no-any-return]
 
     def token(self, name: str) -> str:
-        """A cached access token for one of USERS (fresh enough for a test session)."""
-        if name not in self._tokens:
-            self._tokens[name] = str(self.login(name)["access_token"])
-        return self._tokens[name]
+        """A cached access token for one of USERS, taken again after 10 minutes: tokens live 15, and on a busy
+        shared box a session server outlives that (a whole suite took 24 minutes under load)."""
+        cached = self._tokens.get(name)
+        if cached is None or time.monotonic() - cached[1] > _TOKEN_REUSE_S:
+            cached = self._tokens[name] = (str(self.login(name)["access_token"]), time.monotonic())
+        return cached[0]
 
     def headers(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(name)}"}

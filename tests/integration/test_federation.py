@@ -279,7 +279,7 @@ def test_a_hung_peer_never_slows_local_search(trio: Trio) -> None:
     """C stopped (SIGSTOP: its socket accepts, nothing answers): A's searches never wait for it."""
     with trio.a.client("alice") as c:
         c.get("/v1/search", params={"q": "quartz", "type": "track,album,artist"})
-        os.kill(trio.c.proc.pid, signal.SIGSTOP)
+        os.killpg(trio.c.proc.pid, signal.SIGSTOP)  # the group: granian's worker too
         try:
             sync_started = time.monotonic()
             with httpx.Client(base_url=trio.a.base, headers=c.headers, timeout=30) as admin_c:
@@ -301,7 +301,7 @@ def test_a_hung_peer_never_slows_local_search(trio: Trio) -> None:
                 assert time.monotonic() - t0 < 4.0
                 assert time.monotonic() - sync_started < 30
         finally:
-            os.kill(trio.c.proc.pid, signal.SIGCONT)
+            os.killpg(trio.c.proc.pid, signal.SIGCONT)
 
 
 def test_a_dead_peers_items_show_unavailable_and_come_back(trio: Trio) -> None:
