@@ -12,6 +12,7 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.fed import FedController, WellKnownController
 from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
@@ -27,6 +28,7 @@ from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.friends import FriendsController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
@@ -108,6 +110,10 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        WellKnownController,
+        FedController,
+        FederationAdminController,
+        FederationController,
         FriendsController,
         realtime_socket,
         ShowsController,

@@ -410,6 +410,15 @@ def demo_library(path: str) -> None:
     click.echo(f"wrote {len(lib.tracks)} tracks to {path}")
 
 
+def _add_peer_commands() -> None:
+    from musicd.cli_peer import peer
+
+    cli.add_command(peer)
+
+
+_add_peer_commands()
+
+
 def main() -> None:
     """Entry point of the `musicd` command."""
     cli(prog_name="musicd")

@@ -21,6 +21,7 @@ __all__ = [
     "BackupConfig",
     "Config",
     "DataConfig",
+    "FederationConfig",
     "LibraryConfig",
     "ListensConfig",
     "LogConfig",
@@ -149,6 +150,40 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class FederationConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # This server's name as its peers show it ("from Alice's server"); empty = the host name.
+    name: str = ""
+    # The address peers reach this server at (written into invites); empty = server.public_url, else
+    # http://host:port.
+    public_url: str = ""
+    # Minutes between two syncs of a peer's catalogue (a "changed" notice from the peer syncs sooner).
+    sync_minutes: float = 15.0
+    # Seconds to wait for a peer to accept a connection, and for each read from it.
+    connect_timeout_seconds: float = 3.0
+    read_timeout_seconds: float = 10.0
+    # Failed requests in a row after which a peer is left alone for `breaker_seconds` (circuit breaker).
+    breaker_failures: int = 3
+    breaker_seconds: float = 30.0
+    # Most tracks mirrored from one peer; a catalogue claiming more is cut at this many.
+    max_peer_tracks: int = 200_000
+    # Requests one peer may make per second (a burst of twice that is allowed).
+    peer_requests_per_second: float = 50.0
+    # Size limit of the cache of friends' tracks streamed through this server, in bytes; 0 = no cache.
+    stream_cache_max_bytes: int = 2 * 1024**3
+    # Hours an invite stays valid.
+    invite_hours: float = 24.0
+
+    def __post_init__(self) -> None:
+        for name in ("sync_minutes", "connect_timeout_seconds", "read_timeout_seconds", "breaker_seconds",
+                     "peer_requests_per_second", "invite_hours"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("breaker_failures", "max_peer_tracks"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        if self.stream_cache_max_bytes < 0:
+            raise ValueError("stream_cache_max_bytes must be >= 0")
+
 class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # The WebSocket channel GET /v1/realtime (docs/realtime.md) and the event bus under it.
     # Seconds a new connection has to send its auth message.
@@ -264,6 +299,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    federation: FederationConfig = msgspec.field(default_factory=FederationConfig)
+
     backup: BackupConfig = msgspec.field(default_factory=BackupConfig)
 
     @property
@@ -290,6 +327,8 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
     "log": LogConfig,
+    "federation": FederationConfig,
+
     "backup": BackupConfig,
 }
 

@@ -26,9 +26,11 @@ from musicd.services.auth import AuthService
 from musicd.services.backups import BackupService
 from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
-from musicd.services.catalog import CatalogService
 from musicd.services.consumers import wire_consumers
 from musicd.services.downloads import Downloads
+from musicd.services.fed_catalog import RoutedCatalog
+from musicd.services.fed_search import FederatedSearchService
+from musicd.services.fed_setup import Federation
 from musicd.services.friends import FriendActivityService
 from musicd.services.gpodder import GpodderService
 from musicd.services.health import HealthService
@@ -48,7 +50,6 @@ from musicd.services.podcasts import PodcastService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.rules import require_admin
-from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
@@ -100,9 +101,9 @@ class Services:
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers,
             bus=self.bus, social=social,
         )
-        self.search = SearchService(self.library.catalog, config.data_dir / "index")
+        self.search = FederatedSearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
-        self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
+        self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
                                          self.mixes)
@@ -136,6 +137,9 @@ class Services:
         self.play_reports.attach_episodes(self.podcasts)
         self.user_library.attach_shows(self.podcasts)
         self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
+        # Friends' servers (issue 18): routes F-ids of the catalogue, search and playback to the mirror.
+        self.fed = Federation(config, db, keys, self.catalog, self.search, self.playback, self.accounts,
+                              self.playlists, self.metrics)
         # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
@@ -196,6 +200,8 @@ class Services:
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
+        await self.fed.start()
+        self.spawn("federation-sync", self.fed.sync.run())
         if self.config.analysis.background:
             self.spawn("analysis", self.analysis.loop())
             self.analysis.wake()
@@ -259,6 +265,7 @@ class Services:
             await self.play_events.close()  # after the writer task stopped: fold what is journaled
             await self.podcasts.close()
             await self.transcoder.close()
+            await self.fed.close()
             await self.search.close()
         finally:
             # Even after a failure above (a full disk): aiosqlite's threads are not daemons, and an open
@@ -286,6 +293,7 @@ async def open_services(config: Config) -> Services:
     services = Services(config, db, keys)
     try:
         await services.search.open()
+        await services.fed.open()
     except Exception:
         await db.close()
         raise

@@ -437,6 +437,56 @@ def _r_bookmark_episode(w: World, a: Account, _: Account) -> str:
     return w.rest(a, "createBookmark", {"id": _show(w)[1], "position": 1000})
 
 
+# ---- /v1: friends' servers (federation). The matrix's server has no peers: an unknown peer id is refused
+# with 404 to whoever the rule lets through, and with 403 to whoever it does not ----
+
+_NO_PEER = "Fnopeer0000000000000000"
+_PASSED = {"admin": NOT_FOUND, "owner": FORBIDDEN, "other": FORBIDDEN, "guest": FORBIDDEN}  # admins only
+
+
+@case("POST /v1/admin/federation/invites", ADMINS)
+def _fed_invite(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/admin/federation/invites", json={"scopes": ["library"], "hours": 1})
+
+
+@case("POST /v1/admin/federation/join", ADMINS)
+def _fed_join(w: World, a: Account, _: Account) -> str:
+    r = w.v1(a, "POST", "/v1/admin/federation/join", json={"invite": "musicd-invite:not-an-invite"})
+    # An admin gets past the rule to the invite's check (a 400 that says so); the others are refused before.
+    return OK if r.status_code == 400 and r.json()["error"]["code"] == "invalid_invite" else w.outcome_of(r)
+
+
+for _method, _path, _body in (("POST", "/peers/{peer_id:str}/approve", None),
+                              ("PUT", "/peers/{peer_id:str}/scopes", {"scopes": ["library"]}),
+                              ("DELETE", "/peers/{peer_id:str}", None),
+                              ("POST", "/peers/{peer_id:str}/sync", None)):
+    def _fed_admin(w: World, a: Account, _: Account, method: str = _method, path: str = _path,
+                   body: object = _body) -> str:
+        url = "/v1/admin/federation" + path.replace("{peer_id:str}", _NO_PEER)
+        return w.outcome(a, method, url, **({"json": body} if body is not None else {}))
+    case(f"{_method} /v1/admin/federation{_path}", _PASSED)(_fed_admin)
+
+
+@case("PUT /v1/me/federation/following", {**MEMBERS, "admin": NOT_FOUND, "owner": NOT_FOUND, "other": NOT_FOUND})
+def _fed_follow(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", "/v1/me/federation/following", json={"peer_id": _NO_PEER, "username": "alice"})
+
+
+@case("DELETE /v1/me/federation/following", {**MEMBERS, "admin": NOT_FOUND, "owner": NOT_FOUND, "other": NOT_FOUND})
+def _fed_unfollow(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/me/federation/following?peer_id={_NO_PEER}&username=alice")
+
+
+@case("PUT /v1/playlists/{playlist_id:str}/peers", {**OWNER, "owner": NOT_FOUND})
+def _fed_share(w: World, a: Account, owner: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/playlists/{w.playlist(owner)}/peers", json={"peer_id": _NO_PEER})
+
+
+@case("DELETE /v1/playlists/{playlist_id:str}/peers/{peer_id:str}", {**OWNER, "owner": NOT_FOUND})
+def _fed_unshare(w: World, a: Account, owner: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/playlists/{w.playlist(owner)}/peers/{_NO_PEER}")
+
+
 # ---- /rest ----
 
 @case("rest createUser", ADMINS)

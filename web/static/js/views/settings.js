@@ -5,6 +5,7 @@ import { h, icon, emptyState, errorText, toast, copyText } from "../ui/dom.js";
 import { dialog, confirmAction } from "../ui/menu.js";
 import { state, canEdit } from "../state.js";
 import { player } from "../player.js";
+import { federationCards } from "./federation-settings.js";
 import { listensCard } from "./settings-listens.js";
 
 let uid = 0;
@@ -185,6 +186,7 @@ function sessionsCard() {
 
 export function render({ root }) {
   root.append(h("h1.page-title", null, "Settings"),
-    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(), listensCard(card), sessionsCard()));
+    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(),
+      listensCard(card), ...federationCards(), sessionsCard()));
   return null;
 }
