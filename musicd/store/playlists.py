@@ -19,7 +19,7 @@ import msgspec
 from musicd.domain.playlists import Playlist, PlaylistEntry, Viewer
 from musicd.store.db import Database, utc_now
 
-__all__ = ["EDIT_LOG_KEEP", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
+__all__ = ["EDIT_LOG_KEEP", "KeyedEntry", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
 
 EDIT_LOG_KEEP = 500  # versions of edit log kept per playlist; older snapshots can only merge position-free edits
 _IDS = "SELECT value FROM json_each(?)"
@@ -28,12 +28,19 @@ _COLS = (
     "p.id, p.owner_id, coalesce(u.display_name, u.username), p.name, p.description, p.public, p.collaborative,"
     " p.version, p.cover_id,"
     " (SELECT coalesce(t.cover_id, al.cover_id) FROM playlist_entries e JOIN tracks t ON t.id = e.track_id"
-    "   JOIN albums al ON al.id = t.album_id WHERE e.playlist_id = p.id ORDER BY e.position LIMIT 1),"
+    "   JOIN albums al ON al.id = t.album_id WHERE e.playlist_id = p.id ORDER BY e.order_key LIMIT 1),"
     " (SELECT count(*) FROM playlist_entries e WHERE e.playlist_id = p.id),"
     " (SELECT count(*) FROM playlist_follows f WHERE f.playlist_id = p.id),"
     " p.created_at, p.updated_at"
 )
 _N_COLS = 14
+
+
+class KeyedEntry(msgspec.Struct, frozen=True):
+    """An entry with its order key (entries sort by key; see migrations/0034_playlist_order_keys.sql)."""
+
+    key: str
+    entry: PlaylistEntry
 
 
 class TrackKey(msgspec.Struct, frozen=True):
@@ -84,7 +91,7 @@ class PlaylistEditor:
         self.conn = conn
         self.playlist_id = playlist_id
         self.version = version
-        self._gapped = False
+        self.rows_written = 0  # entry rows inserted, moved or deleted by this change
 
     async def lows_since(self, base: int) -> dict[int, int | None]:
         """The first entry index each version after `base` touched (pruned versions are absent)."""
@@ -106,42 +113,60 @@ class PlaylistEditor:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def entries(self) -> list[PlaylistEntry]:
-        """Every entry in order (positions may have gaps where the scanner removed tracks)."""
+    async def rows(self, offset: int = 0, limit: int = -1) -> list[KeyedEntry]:
+        """Entries `offset`..`offset+limit` in order with their order keys (an index walk: nothing is written)."""
         async with self.conn.execute(
-            "SELECT position, track_id, added_by, added_at FROM playlist_entries WHERE playlist_id = ?"
-            " ORDER BY position", (self.playlist_id,)
+            "SELECT order_key, track_id, added_by, added_at FROM playlist_entries WHERE playlist_id = ?"
+            " ORDER BY order_key LIMIT ? OFFSET ?", (self.playlist_id, limit, offset)
         ) as cur:
-            rows = await cur.fetchall()
-        self._gapped = any(r[0] != i for i, r in enumerate(rows))
-        return [PlaylistEntry(r[1], r[2], r[3]) for r in rows]
+            return [KeyedEntry(r[0], PlaylistEntry(r[1], r[2], r[3])) for r in await cur.fetchall()]
 
-    async def append(self, fresh: Sequence[PlaylistEntry]) -> None:
-        """Add entries after the last one without reading the list."""
+    async def key_at(self, index: int) -> str | None:
+        """The order key of the entry at `index` (None outside the list)."""
+        if index < 0:
+            return None
+        got = await self.rows(index, 1)
+        return got[0].key if got else None
+
+    async def last_key(self) -> str | None:
         async with self.conn.execute(
-            "SELECT coalesce(max(position) + 1, 0) FROM playlist_entries WHERE playlist_id = ?", (self.playlist_id,)
+            "SELECT max(order_key) FROM playlist_entries WHERE playlist_id = ?", (self.playlist_id,)
         ) as cur:
             row = await cur.fetchone()
-        start = int(row[0]) if row else 0
-        await self.conn.executemany(
-            "INSERT INTO playlist_entries (playlist_id, position, track_id, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
-            [(self.playlist_id, start + i, e.track_id, e.added_by, e.added_at) for i, e in enumerate(fresh)],
-        )
+        return row[0] if row else None
 
-    async def write(self, new: Sequence[PlaylistEntry], low: int | None) -> None:
-        """Store `new` (read with `entries()` and changed from index `low` on): only the tail is rewritten."""
-        if low is None:
-            return
-        if self._gapped:
-            low = 0  # renumber everything once
-        await self.conn.execute(
-            "DELETE FROM playlist_entries WHERE playlist_id = ? AND position >= ?", (self.playlist_id, low)
-        )
+    async def ranks_of(self, track_ids: Sequence[str]) -> list[tuple[int, str, str]]:
+        """(index, order key, track id) of every entry of these tracks, in order."""
+        async with self.conn.execute(
+            "SELECT rn, order_key, track_id FROM (SELECT row_number() OVER (ORDER BY order_key) - 1 AS rn,"
+            " order_key, track_id FROM playlist_entries WHERE playlist_id = ?)"
+            f" WHERE track_id IN ({_IDS}) ORDER BY rn", (self.playlist_id, json.dumps(list(track_ids)))
+        ) as cur:
+            return [(int(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+
+    async def insert(self, rows: Sequence[KeyedEntry]) -> None:
+        """Add entries under new order keys."""
         await self.conn.executemany(
-            "INSERT INTO playlist_entries (playlist_id, position, track_id, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
-            [(self.playlist_id, low + i, e.track_id, e.added_by, e.added_at) for i, e in enumerate(new[low:])],
+            "INSERT INTO playlist_entries (playlist_id, order_key, track_id, added_by, added_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(self.playlist_id, r.key, r.entry.track_id, r.entry.added_by, r.entry.added_at) for r in rows],
         )
-        self._gapped = False
+        self.rows_written += len(rows)
+
+    async def rekey(self, moves: Sequence[tuple[str, str]]) -> None:
+        """Give entries new order keys ((old, new) pairs): a move writes only the entries it moves."""
+        await self.conn.executemany(
+            "UPDATE playlist_entries SET order_key = ? WHERE playlist_id = ? AND order_key = ?",
+            [(new, self.playlist_id, old) for old, new in moves],
+        )
+        self.rows_written += len(moves)
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        await self.conn.execute(
+            f"DELETE FROM playlist_entries WHERE playlist_id = ? AND order_key IN ({_IDS})",
+            (self.playlist_id, json.dumps(list(keys))),
+        )
+        self.rows_written += len(keys)
 
     async def set_details(self, **fields: Any) -> None:
         cols = {k: v for k, v in fields.items() if v is not None}
@@ -237,7 +262,7 @@ class PlaylistRepository:
     async def entries(self, playlist_id: str, limit: int = -1, offset: int = 0) -> list[PlaylistEntry]:
         rows = await self.db.fetchall(
             "SELECT track_id, added_by, added_at FROM playlist_entries WHERE playlist_id = ?"
-            " ORDER BY position LIMIT ? OFFSET ?", (playlist_id, limit, offset),
+            " ORDER BY order_key LIMIT ? OFFSET ?", (playlist_id, limit, offset),
         )
         return [PlaylistEntry(*r) for r in rows]
 
