@@ -27,3 +27,7 @@ FROM (SELECT *, row_number() OVER (PARTITION BY playlist_id ORDER BY position) -
 DROP TABLE playlist_entries;
 ALTER TABLE playlist_entries_new RENAME TO playlist_entries;
 CREATE INDEX playlist_entries_track ON playlist_entries (track_id);
+
+-- What each logged version did to the entries (JSON [[added keys], [[removed key, track id], ...]]; NULL
+-- when it was too big to log): enough to see a stale snapshot's order again and rebase a reorder made on it.
+ALTER TABLE playlist_edits ADD COLUMN changes TEXT;

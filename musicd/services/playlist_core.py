@@ -39,7 +39,6 @@ from musicd.domain.playlists import (
     Reorder,
     Replace,
     Viewer,
-    check_merge,
     parse_snapshot,
     snapshot_id,
 )
@@ -48,7 +47,7 @@ from musicd.logs import get_logger
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.metrics import Metrics
-from musicd.services.playlist_ops import apply_op
+from musicd.services.playlist_ops import apply_op, merge_stale
 from musicd.services.rules import require_member
 from musicd.store.db import utc_now
 from musicd.store.playlists import PlaylistRepository
@@ -269,7 +268,7 @@ class PlaylistCore:
                 if missing:
                     raise ValidationError(f"no track with id {missing[0]}", code="unknown_track")
             if base is not None:
-                check_merge(ops, base, ed.version, await ed.lows_since(base) if base < ed.version else {})
+                ops = await merge_stale(ed, ops, base)
             now = utc_now()
             applied: list[EditOp] = []
             low: int | None = None

@@ -27,11 +27,17 @@ from musicd.domain.playlists import (
     RemoveTracks,
     Reorder,
     Replace,
+    check_merge,
 )
-from musicd.errors import ValidationError
+from musicd.errors import ConflictError, ValidationError
 from musicd.store.playlists import KeyedEntry, PlaylistEditor
 
-__all__ = ["apply_op"]
+__all__ = ["apply_op", "merge_stale", "rebase_reorder"]
+
+
+def _conflict() -> ConflictError:
+    return ConflictError("the playlist changed since that snapshot where this reorder depends on it",
+                         code="snapshot_conflict")
 
 
 def _full() -> ValidationError:
@@ -70,25 +76,67 @@ async def _remove_at(ed: PlaylistEditor, n: int, op: RemoveAt) -> RemoveAt:
     for p, tid, row in zip(op.positions, op.expected, picked, strict=True):
         if tid is not None and row.entry.track_id != tid:
             raise ValidationError(f"the item at position {p} is not {tid}", code="position_mismatch")
-    await ed.delete([r.key for r in picked])
+    await ed.delete([(r.key, r.entry.track_id) for r in picked])
     ps = sorted(set(op.positions))
     return RemoveAt(ps, [span[p - first].entry.track_id for p in ps])
 
 
-async def _reorder(ed: PlaylistEditor, n: int, op: Reorder) -> Reorder | None:
+def _check_range(op: Reorder, n: int) -> None:
     rs, rl, ib = op.range_start, op.range_length, op.insert_before
     if rl < 1 or not 0 <= rs < n or rs + rl > n or not 0 <= ib <= n:
         raise ValidationError(
             f"range_start, range_length and insert_before must lie within the playlist's {n} items",
             code="invalid_range",
         )
+
+
+async def rebase_reorder(ed: PlaylistEditor, op: Reorder, base: int) -> Reorder | None:
+    """A reorder made on the older version `base`, moved onto the current list by the entries it named.
+
+    The order of `base` is seen again by undoing the logged entry changes since; the block it named and
+    the entry it was to go before are found in the current list by their order keys. None when a version
+    since was not logged; the 409 snapshot_conflict when an entry named is gone or was moved, or the
+    block was split.
+    """
+    logs = await ed.undo_logs(base)
+    if logs is None:
+        return None
+    rows = await ed.rows()
+    then = {r.key: r.entry.track_id for r in rows}
+    for ch in logs:  # newest first
+        for k in ch.added:
+            then.pop(k, None)
+        for k, t in ch.removed:
+            then[k] = t
+    order = sorted(then)  # code point order, as SQLite's BINARY collation of the keys
+    rs, rl, ib = op.range_start, op.range_length, op.insert_before
+    if rl < 1 or not 0 <= rs < len(order) or rs + rl > len(order) or not 0 <= ib <= len(order):
+        raise _conflict()  # not a reorder of that snapshot
+    block, anchor = order[rs:rs + rl], (order[ib] if ib < len(order) else None)
+    rank = {r.key: i for i, r in enumerate(rows)}
+    # A key given out since `base` may name another entry now (keys are reused once free): only keys
+    # untouched since then still name the entries the sender saw.
+    since = {k for ch in logs for k in ch.added}
+    named = [*block, *([anchor] if anchor is not None else [])]
+    if any(k not in rank or k in since for k in named):
+        raise _conflict()
+    start = rank[block[0]]
+    if [rank[k] for k in block] != list(range(start, start + rl)):
+        raise _conflict()
+    return Reorder(range_start=start, insert_before=rank[anchor] if anchor is not None else len(rows),
+                   range_length=rl)
+
+
+async def _reorder(ed: PlaylistEditor, n: int, op: Reorder) -> Reorder | None:
+    rs, rl, ib = op.range_start, op.range_length, op.insert_before
+    _check_range(op, n)
     if rs <= ib <= rs + rl:
         return None  # moving a block to where it already is
     block = await ed.rows(rs, rl)
     lo = await ed.key_at(ib - 1)
     hi = await ed.key_at(ib) if ib < n else None
     new = generate_n_keys_between(lo, hi, rl)
-    await ed.rekey([(r.key, k) for r, k in zip(block, new, strict=True)])
+    await ed.rekey(list(zip(block, new, strict=True)))
     return op
 
 
@@ -102,9 +150,23 @@ async def _replace(ed: PlaylistEditor, track_ids: list[str], by: str | None, at:
         low += 1
     if low == len(rows) == len(track_ids):
         return None
-    await ed.delete([r.key for r in rows[low:]])
+    await ed.delete([(r.key, r.entry.track_id) for r in rows[low:]])
     await _put(ed, track_ids[low:], rows[low - 1].key if low else None, None, by, at)
     return low
+
+
+async def merge_stale(ed: PlaylistEditor, ops: Sequence[EditOp], base: int) -> Sequence[EditOp]:
+    """`ops` made on version `base`, to apply now; the 409 snapshot_conflict when they cannot be.
+
+    A reorder names entries: they are found again by their order keys and land where the sender meant
+    (see rebase_reorder). Other edits, and reorders older than the edit log, merge when they commute.
+    """
+    if base < ed.version and len(ops) == 1 and isinstance(ops[0], Reorder):
+        rebased = await rebase_reorder(ed, ops[0], base)
+        if rebased is not None:
+            return [rebased]
+    check_merge(ops, base, ed.version, await ed.lows_since(base) if base < ed.version else {})
+    return ops
 
 
 async def apply_op(ed: PlaylistEditor, op: EditOp, by: str | None, at: str) -> tuple[EditOp | None, int | None]:
@@ -123,7 +185,7 @@ async def apply_op(ed: PlaylistEditor, op: EditOp, by: str | None, at: str) -> t
             found = await ed.ranks_of(ids)
             if not found:
                 return None, None
-            await ed.delete([k for _, k, _ in found])
+            await ed.delete([(k, t) for _, k, t in found])
             return RemoveAt([p for p, _, _ in found], [t for _, _, t in found]), found[0][0]
         case RemoveAt():
             done = await _remove_at(ed, n, op)

@@ -19,9 +19,10 @@ import msgspec
 from musicd.domain.playlists import Playlist, PlaylistEntry, Viewer
 from musicd.store.db import Database, utc_now
 
-__all__ = ["EDIT_LOG_KEEP", "KeyedEntry", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
+__all__ = ["EDIT_LOG_KEEP", "EntryChanges", "KeyedEntry", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
 
 EDIT_LOG_KEEP = 500  # versions of edit log kept per playlist; older snapshots can only merge position-free edits
+MAX_LOGGED_CHANGES = 1000  # entry changes kept per version for rebasing stale reorders (more: not logged)
 _IDS = "SELECT value FROM json_each(?)"
 _COLLAB = "EXISTS (SELECT 1 FROM playlist_collaborators c WHERE c.playlist_id = p.id AND c.user_id = {})"
 _COLS = (
@@ -41,6 +42,13 @@ class KeyedEntry(msgspec.Struct, frozen=True):
 
     key: str
     entry: PlaylistEntry
+
+
+class EntryChanges(msgspec.Struct, frozen=True, array_like=True):
+    """What one version did to the entries: the keys it added and the (key, track id) pairs it removed."""
+
+    added: list[str]
+    removed: list[tuple[str, str]]
 
 
 class TrackKey(msgspec.Struct, frozen=True):
@@ -92,6 +100,8 @@ class PlaylistEditor:
         self.playlist_id = playlist_id
         self.version = version
         self.rows_written = 0  # entry rows inserted, moved or deleted by this change
+        self._added: list[str] = []  # order keys this change added (a move adds the new key)
+        self._removed: list[tuple[str, str]] = []  # (order key, track id) it removed (a move removes the old key)
 
     async def lows_since(self, base: int) -> dict[int, int | None]:
         """The first entry index each version after `base` touched (pruned versions are absent)."""
@@ -152,21 +162,37 @@ class PlaylistEditor:
             [(self.playlist_id, r.key, r.entry.track_id, r.entry.added_by, r.entry.added_at) for r in rows],
         )
         self.rows_written += len(rows)
+        self._added += [r.key for r in rows]
 
-    async def rekey(self, moves: Sequence[tuple[str, str]]) -> None:
-        """Give entries new order keys ((old, new) pairs): a move writes only the entries it moves."""
+    async def rekey(self, moves: Sequence[tuple[KeyedEntry, str]]) -> None:
+        """Give entries new order keys ((entry, new key) pairs): a move writes only the entries it moves."""
         await self.conn.executemany(
             "UPDATE playlist_entries SET order_key = ? WHERE playlist_id = ? AND order_key = ?",
-            [(new, self.playlist_id, old) for old, new in moves],
+            [(new, self.playlist_id, old.key) for old, new in moves],
         )
         self.rows_written += len(moves)
+        self._removed += [(old.key, old.entry.track_id) for old, _ in moves]
+        self._added += [new for _, new in moves]
 
-    async def delete(self, keys: Sequence[str]) -> None:
+    async def delete(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Remove entries by (order key, track id)."""
         await self.conn.execute(
             f"DELETE FROM playlist_entries WHERE playlist_id = ? AND order_key IN ({_IDS})",
-            (self.playlist_id, json.dumps(list(keys))),
+            (self.playlist_id, json.dumps([k for k, _ in rows])),
         )
-        self.rows_written += len(keys)
+        self.rows_written += len(rows)
+        self._removed += rows
+
+    async def undo_logs(self, base: int) -> list[EntryChanges] | None:
+        """The entry changes of every version after `base`, newest first; None when one is not logged."""
+        async with self.conn.execute(
+            "SELECT version, changes FROM playlist_edits WHERE playlist_id = ? AND version > ? ORDER BY version DESC",
+            (self.playlist_id, base),
+        ) as cur:
+            rows = await cur.fetchall()
+        if len(rows) != self.version - base or any(r[1] is None for r in rows):
+            return None  # pruned, too big to log, or the scanner removed entries without a log
+        return [msgspec.json.decode(r[1], type=EntryChanges) for r in rows]
 
     async def set_details(self, **fields: Any) -> None:
         cols = {k: v for k, v in fields.items() if v is not None}
@@ -192,9 +218,12 @@ class PlaylistEditor:
         await self.conn.execute(
             "UPDATE playlists SET version = ?, updated_at = ? WHERE id = ?", (self.version, now, self.playlist_id)
         )
+        changes = None
+        if len(self._added) + len(self._removed) <= MAX_LOGGED_CHANGES:
+            changes = msgspec.json.encode(EntryChanges(self._added, self._removed)).decode()
         await self.conn.execute(
-            "INSERT OR REPLACE INTO playlist_edits (playlist_id, version, kind, low, user_id, at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (self.playlist_id, self.version, kind, low, user_id, now),
+            "INSERT OR REPLACE INTO playlist_edits (playlist_id, version, kind, low, user_id, at, changes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (self.playlist_id, self.version, kind, low, user_id, now, changes),
         )
         if self.version % 50 == 0:
             await self.conn.execute(
