@@ -93,9 +93,27 @@ export function livePlaylist(id, snapshot, { getSource, redraw, refetch, onDetai
   let buffer = [];
   let chain = Promise.resolve();
   let stopped = false;
+  let generation = 0; // counts refetches: an own edit queued before one is dropped (its positions are stale)
+  let waiters = [];
+  let ownQueue = Promise.resolve();
+
+  const settle = () => {
+    if (own.size > 0) return;
+    waiters.forEach((w) => w());
+    waiters = [];
+  };
+  // Resolves once the events of the view's own edits came back (or after `ms`).
+  const ownSettled = (ms) => new Promise((resolve) => {
+    if (own.size === 0) return resolve();
+    const timer = setTimeout(resolve, ms);
+    waiters.push(() => { clearTimeout(timer); resolve(); });
+  });
 
   const resync = async () => {
     buffer = [];
+    own.clear();
+    generation += 1;
+    settle();
     snapshot = await refetch();
   };
 
@@ -105,6 +123,7 @@ export function livePlaylist(id, snapshot, { getSource, redraw, refetch, onDetai
       own.delete(d.snapshot_id);
       if (d.base_snapshot_id === snapshot) snapshot = d.snapshot_id;
       else await resync();
+      settle();
       return;
     }
     if (d.snapshot_id === snapshot) return;
@@ -147,21 +166,34 @@ export function livePlaylist(id, snapshot, { getSource, redraw, refetch, onDetai
   const release = realtime.subscribe(`playlist:${id}`);
 
   return {
-    /** Run the view's own edit `send()` (resolving to the API's answer with `snapshot_id`). */
-    async ownEdit(send) {
-      pending += 1;
-      try {
-        const res = await send();
-        own.add(res.snapshot_id);
-        return res;
-      } catch (e) {
-        buffer = [];
-        run(resync);
-        throw e;
-      } finally {
-        pending -= 1;
-        if (pending === 0) flush();
-      }
+    /**
+     * Run the view's own edit: `send(snapshot)` resolves to the API's answer with `snapshot_id`. Own edits
+     * go one at a time, each once the event of the one before came back, so each is sent with the
+     * snapshot its positions are of. Rejects (with `stale`) when the list was refetched meanwhile.
+     */
+    ownEdit(send) {
+      const gen = generation;
+      const job = ownQueue.then(async () => {
+        await ownSettled(3000);
+        if (own.size > 0) await run(resync); // the event never came: look again
+        await chain;
+        if (gen !== generation || stopped) throw Object.assign(new Error("the playlist changed meanwhile"), { stale: true });
+        pending += 1;
+        try {
+          const res = await send(snapshot);
+          own.add(res.snapshot_id);
+          return res;
+        } catch (e) {
+          buffer = [];
+          run(resync);
+          throw e;
+        } finally {
+          pending -= 1;
+          if (pending === 0) flush();
+        }
+      });
+      ownQueue = job.catch(() => {});
+      return job;
     },
     /** Handle a `playlist_changed` that arrived before the view was live. */
     push: onEvent,

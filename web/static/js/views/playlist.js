@@ -169,10 +169,10 @@ export async function render({ root, params }) {
       if (focus !== null) list.list.focusRow(focus);
     }
     try {
-      await live.ownEdit(() => api.put(`/v1/playlists/${id}/tracks`, { range_start: from, insert_before: insertBefore, snapshot_id: live.snapshot }));
+      await live.ownEdit((snapshot) => api.put(`/v1/playlists/${id}/tracks`, { range_start: from, insert_before: insertBefore, snapshot_id: snapshot }));
     } catch (e) {
-      // ownEdit refetches the list.
-      toast(e.status === 409 ? "The playlist changed meanwhile; here is the latest." : `Could not move it: ${errorText(e)}`, { error: true });
+      // The list was refetched: what is on screen is the latest.
+      toast(e.status === 409 || e.stale ? "The playlist changed meanwhile; here is the latest." : `Could not move it: ${errorText(e)}`, { error: true });
     }
   };
   const onRemove = async (i, t) => {
