@@ -85,9 +85,10 @@ export function applyOps(src, ops, { tracks, by, at }) {
 /**
  * Keep a playlist view live. `getSource()` is the view's pagedSource; `redraw()` redraws its rows in place;
  * `refetch()` reloads the list (keeping the scroll position) and resolves to the snapshot it loaded;
- * `onDetails(op)` shows a new name or description. Returns {ownEdit, setSnapshot, stop}.
+ * `onDetails(op)` shows a new name or description; `onDeleted(data)` and `onAccess(data)` (user `me` was invited
+ * or uninvited) are told of those events. Returns {ownEdit, push, setSnapshot, snapshot, stop}.
  */
-export function livePlaylist(id, snapshot, { getSource, redraw, refetch, onDetails }) {
+export function livePlaylist(id, snapshot, { getSource, redraw, refetch, onDetails, onDeleted = null, onAccess = null, me = null }) {
   let pending = 0;
   const own = new Set();
   let buffer = [];
@@ -162,6 +163,11 @@ export function livePlaylist(id, snapshot, { getSource, redraw, refetch, onDetai
   const offs = [
     realtime.on("playlist_changed", onEvent),
     realtime.on("resync", () => run(resync)),
+    realtime.on("playlist_deleted", (d) => { if (d.playlist_id === id && onDeleted) onDeleted(d); }),
+    // Being invited or uninvited changes what this view lets the user do.
+    realtime.on("playlist_collaborators_changed", (d) => {
+      if (d.playlist_id === id && onAccess && [...(d.added || []), ...(d.removed || [])].includes(me)) onAccess(d);
+    }),
   ];
   const release = realtime.subscribe(`playlist:${id}`);
 

@@ -247,7 +247,15 @@ export async function render({ root, params }) {
   });
   root.append(list.el);
 
-  live = livePlaylist(id, pl.snapshot_id, { getSource: () => source, redraw, refetch: reload, onDetails });
+  live = livePlaylist(id, pl.snapshot_id, {
+    getSource: () => source, redraw, refetch: reload, onDetails, me: state.me.id,
+    onDeleted: (d) => {
+      if (d.by === state.me.id) return; // this page's own delete navigates already
+      toast(`“${pl.name}” was deleted by its owner`);
+      navigate("/library/playlists", { replace: true });
+    },
+    onAccess: () => refresh(), // invited or uninvited: what this page lets you do changed
+  });
   offEarly();
   releaseEarly();
   early.forEach((d) => live.push(d));
