@@ -89,8 +89,9 @@ class PlaylistChanged(Event, frozen=True, kw_only=True):
     owner_id: str
     snapshot_id: str
     kind: str  # "add" | "remove" | "reorder" | "replace" | "update" | "import" | "details" | "cover"
-    operations: tuple[PlaylistOp, ...]
+    operations: tuple[PlaylistOp, ...]  # as applied, in order, starting from the base snapshot
     by: str
+    base_snapshot_id: str | None = None  # the snapshot the operations apply to (the one before)
 
 
 class PlaylistDeleted(Event, frozen=True, kw_only=True):

@@ -106,7 +106,7 @@ class Services:
         self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
-                                         self.mixes)
+                                         self.mixes, self.metrics)
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
