@@ -10,6 +10,7 @@ __all__ = [
     "LibraryError",
     "MusicdError",
     "NotFoundError",
+    "PlayerError",
     "RateLimitError",
     "ValidationError",
 ]
@@ -74,3 +75,12 @@ class RateLimitError(MusicdError):
     def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class PlayerError(MusicdError):
+    """A player command that cannot be done; `reason` is Spotify's (NO_ACTIVE_DEVICE, ...)."""
+
+    def __init__(self, message: str, *, status: int, reason: str, code: str | None = None) -> None:
+        super().__init__(message, code=code or reason.lower())
+        self.status = status
+        self.reason = reason

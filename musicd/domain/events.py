@@ -19,6 +19,7 @@ __all__ = [
     "EVENT_TYPES",
     "CoverChange",
     "DetailsChange",
+    "DevicesChanged",
     "Event",
     "FollowsChanged",
     "LibraryChanged",
@@ -27,6 +28,7 @@ __all__ = [
     "PlayProgressed",
     "PlayScrobbled",
     "PlayStarted",
+    "PlayerStateChanged",
     "PlaylistChanged",
     "PlaylistCollaboratorsChanged",
     "PlaylistCreated",
@@ -167,6 +169,21 @@ class PlayScrobbled(PlayEvent, frozen=True, kw_only=True):
     """A finished play reported after the fact (a Subsonic scrobble submission)."""
 
 
+class PlayerStateChanged(Event, frozen=True, kw_only=True):
+    """A new version of a user's server-held playback state (musicd.domain.player); `state` is its wire form."""
+
+    user_id: str
+    version: int
+    state: dict[str, object]
+
+
+class DevicesChanged(Event, frozen=True, kw_only=True):
+    """A device of the user came online, went offline, was renamed or removed."""
+
+    user_id: str
+    devices: list[dict[str, object]]
+
+
 # ---- the library and its scans ----
 
 
@@ -242,7 +259,7 @@ class SessionsRevoked(Event, frozen=True, kw_only=True):
 EVENT_TYPES: tuple[type[Event], ...] = (
     PlaylistCreated, PlaylistChanged, PlaylistDeleted, PlaylistCollaboratorsChanged, PlaylistFollowChanged,
     SavesChanged, RatingChanged, FollowsChanged,
-    PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled,
+    PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled, PlayerStateChanged, DevicesChanged,
     ScanStarted, ScanProgress, ScanDone, LibraryChanged,
     UserCreated, UserChanged, UserSettingsChanged, UserDeleted, SessionsRevoked,
 )

@@ -22,6 +22,7 @@ from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.consumers import wire_consumers
+from musicd.services.devices import DeviceService
 from musicd.services.downloads import Downloads
 from musicd.services.friends import FriendActivityService
 from musicd.services.library import LibraryService
@@ -30,6 +31,8 @@ from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.playback import PlaybackService
+from musicd.services.player import PlayerService
+from musicd.services.player_channel import install_player
 from musicd.services.playlists import PlaylistService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
@@ -48,6 +51,7 @@ from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
+from musicd.store.player import DeviceRepository, PlayerStateRepository
 from musicd.store.playlists import PlaylistRepository
 from musicd.store.shares import ShareRepository
 from musicd.store.social import SocialRepository
@@ -109,6 +113,10 @@ class Services:
         self.friends = FriendActivityService(social, self.accounts, self.catalog)
         install_routes(self.realtime, social, self.playlists, self.catalog)
         self.friends.install(self.realtime)
+        # Server-held playback, devices and handoff (issue 14).
+        self.devices = DeviceService(DeviceRepository(db), self.bus)
+        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
+        install_player(self.realtime, self.player, self.devices)
         wire_consumers(self)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
@@ -175,6 +183,7 @@ class Services:
             log.error("scan.failed", error=str(e))
 
     async def close(self) -> None:
+        await self.devices.close()
         await self.bus.stop()  # the consumers finish what is queued first
         for task in list(self._tasks.values()):
             task.cancel()
