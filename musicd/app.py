@@ -29,6 +29,7 @@ from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
+from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
 from musicd.http.v1.stream_tokens import StreamTokensController
@@ -85,6 +86,7 @@ def create_app(config: Config) -> Litestar:
         ShareController,
         PlaybackController,
         PlayerEventsController,
+        PlayerController,
         subsonic_route,
         SharePageController,
         ApiKeysController,

@@ -20,11 +20,13 @@ from typing import Any
 
 import msgspec
 
+from musicd.domain.catalog import TrackView
 from musicd.domain.events import PlayerStateChanged
 from musicd.domain.models import User
 from musicd.domain.player import (
     MAX_QUEUE,
     MAX_TRACKS,
+    Device,
     PlayerState,
     Repeat,
     advance,
@@ -39,7 +41,7 @@ from musicd.services.devices import DeviceService
 from musicd.services.playlists import PlaylistService
 from musicd.store.player import PlayerStateRepository
 
-__all__ = ["Context", "PlayerService", "state_message"]
+__all__ = ["Context", "DeviceView", "PlayerService", "PlayerView", "state_message"]
 
 _FUTURE_S = 2.0  # a report dated further ahead than this (clock skew allowance) is refused
 _END_SLACK_MS = 1_000  # a reported position may pass the known duration by this much (rounding of durations)
@@ -51,6 +53,23 @@ class Context(msgspec.Struct, frozen=True):
     kind: str | None = None
     id: str | None = None
     track_ids: Sequence[str] = ()
+
+
+class DeviceView(msgspec.Struct, frozen=True):
+    device: Device
+    is_active: bool
+    volume: int | None
+
+
+class PlayerView(msgspec.Struct, frozen=True):
+    """The state with what a client shows: its device, the current track, the position now."""
+
+    state: PlayerState
+    device: DeviceView | None
+    track: TrackView | None
+    position_ms: int
+    timestamp_ms: int
+    queue: list[TrackView] = msgspec.field(default_factory=list)
 
 
 def state_message(s: PlayerState, now: float | None = None) -> dict[str, Any]:
@@ -92,6 +111,23 @@ class PlayerService:
         """The state when something is current, else None (Spotify answers 204 then)."""
         s = await self.state(user.id)
         return s if s.current is not None else None
+
+    async def view(self, user: User, with_queue: bool = False) -> PlayerView | None:
+        """What GET /v1/me/player shows (None when nothing is current); with the coming tracks on request."""
+        s = await self.state(user.id)
+        if s.current is None:
+            return None
+        now = time.time()
+        dev = next((d for d in await self.device_list(user) if d.device.id == s.device_id), None)
+        coming = (list(s.queue) + [s.tracks[i] for i in s.order[s.pos + 1:]])[:20] if with_queue else []
+        found = await self.catalog.tracks([s.current, *coming], user.id)
+        return PlayerView(s, dev, found[0], position_at(s, now), int(now * 1000), [t for t in found[1:] if t])
+
+    async def device_list(self, user: User) -> list[DeviceView]:
+        """The user's available devices, the active one marked."""
+        s = await self.state(user.id)
+        return [DeviceView(d, d.id == s.device_id, s.volume if d.supports_volume else None)
+                for d in self.devices.online(user.id)]
 
     # ---- committing ----
 
