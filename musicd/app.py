@@ -32,6 +32,7 @@ from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
+from musicd.http.v1.speakers import SpeakersController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.metrics import Metrics
@@ -87,6 +88,7 @@ def create_app(config: Config) -> Litestar:
         PlaybackController,
         PlayerEventsController,
         PlayerController,
+        SpeakersController,
         subsonic_route,
         SharePageController,
         ApiKeysController,

@@ -38,6 +38,7 @@ from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
+from musicd.services.speakers import SpeakerAuthService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
@@ -50,6 +51,7 @@ from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
+from musicd.store.pairings import PairingRepository
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.player import DeviceRepository, PlayerStateRepository
 from musicd.store.playlists import PlaylistRepository
@@ -117,6 +119,7 @@ class Services:
         self.devices = DeviceService(DeviceRepository(db), self.bus)
         self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
         install_player(self.realtime, self.player, self.devices)
+        self.speakers = SpeakerAuthService(PairingRepository(db), self.auth, self.api_keys)
         wire_consumers(self)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 

@@ -1,0 +1,153 @@
+"""Two real `musicd speaker --sink null` processes and a real server: spotipy starts playback on A and
+transfers it to B (A falls silent, B goes on from where A got to), a stale report is refused, and a
+speaker killed mid-transfer does not block the handoff."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import spotipy
+
+from musicd.devtools.speakers import SpeakerProcess, build_long_library
+from tests.integration.realtime_support import Client
+from tests.live import REPO_ROOT, LiveServer, start_server
+
+CONTINUITY_MS = 250
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("connect")
+    lib = build_long_library(work / "Music", tracks=3, seconds=40.0)
+    with start_server(work, lib) as server:
+        with server.client("alice") as c:
+            key = c.post("/v1/me/api-keys", json={"name": "speakers"}).json()["key"]
+        speakers = [SpeakerProcess(server.base, name, work / f"state-{name}", api_key=key, cwd=REPO_ROOT)
+                    for name in ("Speaker A", "Speaker B")]
+        try:
+            for s in speakers:
+                s.ready()
+            sp = spotipy.Spotify(auth=server.token("alice"), requests_timeout=10, retries=0, status_retries=0)
+            sp.prefix = f"{server.base}/v1/"
+            album = sp.search("Long Album 1", type="album", limit=1)["albums"]["items"][0]["uri"]
+            yield {"server": server, "a": speakers[0], "b": speakers[1], "sp": sp, "album": album, "work": work,
+                   "key": key}
+        finally:
+            for s in speakers:
+                s.stop()
+
+
+def _progress(sp: spotipy.Spotify) -> tuple[str | None, int, bool]:
+    cur = sp.current_playback()
+    return (cur["device"] or {}).get("id"), cur["progress_ms"], cur["is_playing"]
+
+
+def test_handoff_between_two_speakers(rig: dict[str, Any]) -> None:
+    a: SpeakerProcess = rig["a"]
+    b: SpeakerProcess = rig["b"]
+    sp: spotipy.Spotify = rig["sp"]
+    listed = {d["id"]: d for d in sp.devices()["devices"]}
+    assert {a.device_id, b.device_id} <= set(listed) and listed[str(a.device_id)]["type"] == "Speaker"
+
+    mark_a = len(a.events)
+    sp.start_playback(device_id=a.device_id, context_uri=rig["album"], position_ms=5000)
+    started = a.wait("playing", 15, after=mark_a)
+    assert started["position_ms"] >= 5000
+    time.sleep(2.5)  # A plays and reports what it really played
+    dev, p1, playing = _progress(sp)
+    assert dev == a.device_id and playing and p1 >= 7000
+
+    mark_a, mark_b = len(a.events), len(b.events)
+    sp.transfer_playback(b.device_id, force_play=True)
+    stopped = a.wait("stopped", 10, after=mark_a)
+    begun = b.wait("start", 10, after=mark_b)
+    b.wait("playing", 10, after=mark_b)
+    # Continuity: where B starts is where A had got to, carried forward to when B started.
+    expected = stopped["position_ms"] + (begun["t"] - stopped["t"])
+    assert abs(begun["position_ms"] - expected) <= CONTINUITY_MS, (stopped, begun)
+    # B plays on and reports; A stays silent.
+    time.sleep(2.2)
+    dev, p2, playing = _progress(sp)
+    assert dev == b.device_id and playing and p2 >= begun["position_ms"] + 1500
+    assert not [e for e in a.events[mark_a:] if e["event"] in ("start", "playing")]
+
+
+def test_stale_report_is_refused(rig: dict[str, Any]) -> None:
+    server: LiveServer = rig["server"]
+    sp: spotipy.Spotify = rig["sp"]
+    a: SpeakerProcess = rig["a"]
+    b: SpeakerProcess = rig["b"]
+    if _progress(sp)[0] != b.device_id:
+        sp.transfer_playback(b.device_id, force_play=True)
+        b.wait("playing", 10, after=len(b.events) - 1)
+
+    async def go() -> None:
+        c = await Client.open(server, server.token("alice"))
+        await c.send({"type": "player_get", "id": 1})
+        st = (await c.expect("ack"))["result"]["state"]
+        # The old device (A) reports a late position: it is not the active device any more.
+        await c.send({"type": "player_report", "id": 2, "device_id": a.device_id, "state_version": st["state_version"],
+                      "track_id": st["track_id"], "position_ms": 1000, "is_playing": True})
+        assert (await c.expect("error"))["code"] == "not_active_device"
+        # The active device's id with an older version (a command came in between): stale.
+        await c.send({"type": "player_report", "id": 3, "device_id": b.device_id,
+                      "state_version": st["state_version"] - 1, "track_id": st["track_id"], "position_ms": 1000,
+                      "is_playing": True})
+        assert (await c.expect("error"))["code"] == "stale_state"
+        await c.close()
+
+    asyncio.run(go())
+    dev, pos, playing = _progress(sp)
+    assert dev == b.device_id and playing and pos > 5000  # the bogus 1000 ms was not taken
+
+
+def test_speaker_killed_mid_transfer(rig: dict[str, Any]) -> None:
+    server: LiveServer = rig["server"]
+    sp: spotipy.Spotify = rig["sp"]
+    a: SpeakerProcess = rig["a"]
+    b: SpeakerProcess = rig["b"]
+    if _progress(sp)[0] != b.device_id:
+        sp.transfer_playback(b.device_id, force_play=True)
+        b.wait("playing", 10, after=len(b.events) - 1)
+    time.sleep(1.2)
+    _, last_known, _ = _progress(sp)
+    # B is unplugged and at once the user moves playback to A: the last known state carries over.
+    b.kill()
+    mark_a = len(a.events)
+    sp.transfer_playback(a.device_id, force_play=True)
+    begun = a.wait("start", 10, after=mark_a)
+    a.wait("playing", 10, after=mark_a)
+    assert begun["position_ms"] >= last_known
+    assert b.device_id not in {d["id"] for d in sp.devices()["devices"]}
+
+    # A fresh B (the same device id from its state dir) comes back; playback is moved to it and it is killed
+    # right after the command: the state pauses at the last known position and can resume on A.
+    b2 = SpeakerProcess(server.base, "Speaker B", rig["work"] / "state-Speaker B", api_key=rig["key"], cwd=REPO_ROOT)
+    try:
+        assert b2.ready() == b.device_id
+        sp.transfer_playback(b2.device_id, force_play=True)
+        b2.kill()
+        deadline = time.monotonic() + 15
+        while _progress(sp)[2]:
+            assert time.monotonic() < deadline, "the state kept playing on a vanished device"
+            time.sleep(0.2)
+        _, paused_at, _ = _progress(sp)
+        time.sleep(0.5)
+        assert _progress(sp)[1] == paused_at  # paused: not extrapolated
+        with httpx.Client(base_url=server.base, headers=server.headers("alice"), timeout=10) as c:
+            r = c.put("/v1/me/player/play", params={"device_id": b2.device_id})
+            assert r.status_code == 404 and r.json()["error"]["reason"] == "DEVICE_NOT_FOUND"
+        mark_a = len(a.events)
+        sp.start_playback(device_id=a.device_id)
+        begun = a.wait("start", 10, after=mark_a)
+        assert abs(begun["position_ms"] - paused_at) <= CONTINUITY_MS
+    finally:
+        b2.stop()
+    rig["b"] = b2
+
+
