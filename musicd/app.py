@@ -12,20 +12,23 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
 from musicd.http.realtime import install_realtime, realtime_socket
-from musicd.http.share import ShareController
-from musicd.http.subsonic import SharePageController, subsonic_route
+from musicd.http.share import ShareController, ShortShareController
+from musicd.http.subsonic import subsonic_route
 from musicd.http.system import SystemController
 from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
 from musicd.http.v1.admin_library import AdminLibraryController
 from musicd.http.v1.api_keys import ApiKeysController
+from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.friends import FriendsController
 from musicd.http.v1.library_lists import LibraryListsController
+from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
@@ -90,7 +93,7 @@ def create_app(config: Config) -> Litestar:
         PlayerController,
         SpeakersController,
         subsonic_route,
-        SharePageController,
+        ShortShareController,
         ApiKeysController,
         AdminLibraryController,
         LyricsController,
@@ -98,6 +101,10 @@ def create_app(config: Config) -> Litestar:
         StreamTokensController,
         FriendsController,
         realtime_socket,
+        AudioFeaturesController,
+        ListensController,
+        listenbrainz_router,
+        ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
     ]
     return Litestar(

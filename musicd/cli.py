@@ -69,6 +69,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from musicd.http.serving import granian_options, raise_open_files_limit
+
     config = _config(ctx)
     # granian imports the app in a worker process: hand it the same settings through the environment.
     if ctx.obj["config_path"]:
@@ -82,7 +84,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
         address=host or config.server.host, port=port or config.server.port, workers=1,
         log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
-        websockets=True,
+        websockets=True, **granian_options(config.server, raise_open_files_limit()),
     ).serve()
 
 
@@ -97,6 +99,9 @@ def _print_summary(s: Any) -> None:
         f"[bold]scan done[/] in {s.wall_s:.2f} s: added {s.added}, updated {s.updated}, moved {s.moved}, "
         f"removed {s.removed}, failed {s.failed}, unchanged {s.unchanged}"
     )
+    if s.healed_albums:
+        console.print(f"  [yellow]healed[/] {s.healed_albums} albums left unfinished by an interrupted scan "
+                      "(counts, durations, covers and genres recomputed)")
     for path, reason in s.failures[:50]:
         console.print(f"  [red]failed[/] {path}: {reason}")
     if len(s.failures) > 50:
@@ -277,6 +282,14 @@ def config_check(ctx: click.Context) -> None:
     click.echo("config ok", err=True)
 
 
+async def _progress_pass(label: str, quiet: bool, run: Callable[[Callable[[int, int], None]], Awaitable[T]]) -> T:
+    """Run a background pass in the foreground behind a rich progress bar (none with `quiet`)."""
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True, disable=quiet) as bar:
+        task = bar.add_task(label, total=None)
+        return await run(lambda done, total: bar.update(task, completed=done, total=total))
+
+
 @cli.group()
 def transcode() -> None:
     """Tiers of the library (Ogg Vorbis low/normal/high) made ahead of time."""
@@ -318,11 +331,8 @@ def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, l
         await services.transcoder.load()
         if workers:
             services.transcoding.workers = workers
-        with Progress(TextColumn("transcoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=as_json) as bar:
-            task = bar.add_task("transcode", total=None)
-            return await services.transcoding.run_pass(lambda d, t: bar.update(task, completed=d, total=t),
-                                                       retry_failed=retry_failed, limit=limit)
+        return await _progress_pass("transcoding", as_json, lambda progress: services.transcoding.run_pass(
+            progress, retry_failed=retry_failed, limit=limit))
 
     s = _run(_config(ctx), go)
     if as_json:
@@ -332,6 +342,86 @@ def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, l
     click.echo(f"made {s.made} tiers, {s.failed} failed, {s.skipped} skipped (failed before), "
                f"{s.removed_stale} stale removed in {s.wall_s:.1f} s{speed}"
                + (f"; stopped: {s.stopped}" if s.stopped else ""))
+
+
+@cli.group()
+def analyze() -> None:
+    """Audio analysis of the library (tempo, loudness, key, timbre, ...) for /v1/audio-features."""
+
+
+@analyze.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@click.pass_context
+def analyze_status(ctx: click.Context, as_json: bool) -> None:
+    """How many tracks are analysed, silent, failed and left."""
+    st = _run(_config(ctx), lambda services: services.analysis.status())
+    if as_json:
+        click.echo(json.dumps(st.__dict__))
+        return
+    pct = 100.0 * (st.tracks - st.pending) / st.tracks if st.tracks else 100.0
+    click.echo(f"tracks: {st.tracks - st.pending}/{st.tracks} analysed ({pct:.1f} %): {st.ok} ok, {st.silent} silent,"
+               f" {st.failed} failed; {st.pending} to do")
+
+
+@analyze.command("run")
+@click.option("--workers", type=int, help="Processes at once (default: analysis.workers).")
+@click.option("--retry-failed", is_flag=True, help="Try again the tracks that failed before.")
+@click.option("--limit", type=int, help="Analyse at most this many tracks, then stop.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def analyze_run(ctx: click.Context, workers: int | None, retry_failed: bool, limit: int | None,
+                as_json: bool) -> None:
+    """Analyse the tracks not analysed yet, now, in the foreground (stops and resumes safely; Ctrl-C to stop)."""
+
+    async def go(services: Services) -> Any:
+        if workers:
+            services.analysis.workers = workers
+        return await _progress_pass("analysing", as_json, lambda progress: services.analysis.run_pass(
+            progress, retry_failed=retry_failed, limit=limit))
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(json.dumps(s.__dict__))
+        return
+    speed = f", {s.audio_s / s.cpu_s:.0f} s of audio per CPU-second" if s.cpu_s and s.audio_s else ""
+    click.echo(f"analysed {s.analysed} tracks, {s.silent} silent, {s.failed} failed, {s.skipped} skipped"
+               f" (failed before) in {s.wall_s:.1f} s{speed}")
+
+
+@cli.group()
+def listens() -> None:
+    """Listen history from scrobblers: imports of a ListenBrainz export or a Last.fm CSV."""
+
+
+@listens.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "username", required=True, help="The account the listens are theirs.")
+@click.option("--format", "fmt", type=click.Choice(["listenbrainz", "lastfm"]), help="Default: from the content.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def listens_import(ctx: click.Context, file: Path, username: str, fmt: str | None, as_json: bool) -> None:
+    """Import FILE as the user's listens (streamed; importing the same file again adds nothing)."""
+    from musicd.services.listen_files import ListenFile
+
+    async def go(services: Services) -> Any:
+        user = await services.accounts.find(username)
+        if user is None:
+            raise click.ClickException(f"no such user: {username}")
+        listen_file = ListenFile(file, fmt)
+        with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("import", total=listen_file.total, info="")
+            return await services.listens.import_file(user, listen_file, lambda done, total, s: bar.update(
+                task, completed=done, info=f"{s.read} read, {s.matched} matched"))
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(msgspec.json.encode(s).decode())
+        return
+    click.echo(f"read {s.read} listens: {s.matched} matched, {s.unmatched} unmatched (kept, matched after a scan),"
+               f" {s.duplicates} duplicates, {s.rejected} rejected")
+    for reason in s.errors[:5]:
+        click.echo(f"  rejected: {reason}")
 
 
 @cli.command("demo-library")

@@ -16,10 +16,12 @@ import msgspec
 from musicd.errors import ConfigError
 
 __all__ = [
+    "AnalysisConfig",
     "AuthConfig",
     "Config",
     "DataConfig",
     "LibraryConfig",
+    "ListensConfig",
     "LogConfig",
     "RealtimeConfig",
     "ServerConfig",
@@ -37,16 +39,29 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     public_url: str = ""
     # Largest request body accepted, in bytes (uploads of playlist covers and imports included).
     max_body_bytes: int = 10 * 1024 * 1024
+    # Connections served at once, idle ones included (more wait in the backlog until one closes); capped by
+    # the open-file limit, which musicd raises to its hard limit at start.
+    max_connections: int = 10000
+    # Connections the kernel queues before musicd accepts them (the kernel caps it at net.core.somaxconn).
+    backlog: int = 4096
+    # Seconds a client has to send a request's headers; also how long an idle keep-alive connection stays.
+    header_timeout_seconds: int = 15
+    # Keep connections open between requests (HTTP/1.1 keep-alive).
+    keep_alive: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError("port must be between 1 and 65535")
+        for name in ("max_connections", "backlog", "header_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
 
 
 class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Folders scanned for music; several may be given.
     folders: list[str] = msgspec.field(default_factory=list)
-    # When the server scans at start: "if_empty" (no tracks yet), "always" or "never".
+    # When the server scans at start: "if_empty" (no tracks yet, or the last scan was interrupted),
+    # "always" or "never".
     scan_on_start: Literal["if_empty", "always", "never"] = "if_empty"
     # Processes that read tags; 0 = one per core.
     scan_workers: int = 0
@@ -144,6 +159,36 @@ class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("history_max_events must be >= history_events")
 
 
+class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
+    # at start and after every scan; it resumes where it stopped after a restart.
+    background: bool = True
+    # Processes analysing at once; 0 = one per core.
+    workers: int = 0
+    # Longest stretch of a file analysed, in seconds: a longer file is analysed in its middle.
+    max_seconds: float = 600.0
+    # An analysis taking longer than this (wall seconds) is given up and the track marked failed.
+    timeout_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError("workers must be >= 0")
+        if not 10 <= self.max_seconds <= 7200:
+            raise ValueError("max_seconds must be between 10 and 7200")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+
+
+class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
+    # be; it is spooled to the data dir as it arrives, never held in memory.
+    import_max_bytes: int = 2 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.import_max_bytes < 1024:
+            raise ValueError("import_max_bytes must be at least 1024")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -157,6 +202,8 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
+    analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -175,6 +222,8 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
     "realtime": RealtimeConfig,
+    "analysis": AnalysisConfig,
+    "listens": ListensConfig,
     "log": LogConfig,
 }
 

@@ -19,12 +19,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def built_library(tmp_path_factory: pytest.TempPathFactory) -> BuiltLibrary:
-    """The test library, built once per session (per xdist worker), never modified."""
+def template_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where library builders keep their encoded tone templates for this test run."""
     base = tmp_path_factory.getbasetemp()
     # The template cache is shared between xdist workers (the builder writes it atomically).
-    cache = base.parent / "musicd-templates" if os.environ.get("PYTEST_XDIST_WORKER") else base / "templates"
-    return build_test_library(tmp_path_factory.mktemp("library") / "Music", cache_dir=cache)
+    return base.parent / "musicd-templates" if os.environ.get("PYTEST_XDIST_WORKER") else base / "templates"
+
+
+@pytest.fixture(scope="session")
+def built_library(tmp_path_factory: pytest.TempPathFactory, template_cache: Path) -> BuiltLibrary:
+    """The test library, built once per session (per xdist worker), never modified."""
+    return build_test_library(tmp_path_factory.mktemp("library") / "Music", cache_dir=template_cache)
 
 
 @pytest.fixture

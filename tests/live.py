@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +52,7 @@ def server_env(data_dir: Path, *folders: Path, **extra: str) -> dict[str, str]:
         "MUSICD_DATA_DIR": str(data_dir),
         "MUSICD_LIBRARY_FOLDERS": os.pathsep.join(str(f) for f in folders),
         "MUSICD_LIBRARY_SCAN_WORKERS": "2",
+        "MUSICD_ANALYSIS_BACKGROUND": "false",  # the tests that want background analysis switch it on
     })
     env.update(extra)
     return env
@@ -115,20 +116,23 @@ async def _prepare(data_dir: Path, folders: tuple[Path, ...], users: dict[str, t
 
 @contextmanager
 def start_server(
-    workdir: Path, *folders: Path, users: dict[str, tuple[str, str]] | None = None, **env: str
+    workdir: Path, *folders: Path, users: dict[str, tuple[str, str]] | None = None,
+    preexec_fn: Callable[[], None] | None = None, **env: str,
 ) -> Iterator[LiveServer]:
     """Create users and scan in-process, then serve with `python -m musicd serve` until the block ends."""
     data_dir = workdir / "data"
     asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
     env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
     env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
-    with serve(workdir, data_dir, *folders, **env) as server:
+    with serve(workdir, data_dir, *folders, preexec_fn=preexec_fn, **env) as server:
         yield server
 
 
 @contextmanager
-def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator[LiveServer]:
-    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends."""
+def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[], None] | None = None,
+          **env: str) -> Iterator[LiveServer]:
+    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends
+    (`preexec_fn` runs in the child before musicd starts, e.g. to lower its limits)."""
     port = free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
@@ -138,6 +142,7 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, **env: str) -> Iterator
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         start_new_session=True,
+        preexec_fn=preexec_fn,
     )
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:

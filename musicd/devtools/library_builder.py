@@ -62,6 +62,7 @@ __all__ = [
     "FORMATS",
     "BuiltLibrary",
     "ExpectedTrack",
+    "build_bulk_library",
     "build_demo_library",
     "build_test_library",
     "encode_tone",
@@ -1132,6 +1133,74 @@ def build_test_library(root: Path, *, cache_dir: Path | None = None) -> BuiltLib
         broken=tuple(sorted(broken)),
         ignored=tuple(sorted(ignored)),
     )
+
+
+_BULK_GENRES = ("Ambient", "Blues", "Country", "Disco", "Electronic", "Folk", "Funk", "Jazz", "Metal", "Pop",
+                "Punk", "Reggae", "Rock", "Soul", "Techno", "Zydeco")
+
+
+def _bulk_albums(albums: int, tracks_per_album: int, seed: str) -> list[_Album]:
+    rng = random.Random(seed)
+    fmts = ("mp3", "flac", "ogg", "opus", "m4a")  # wav/aiff are large and add nothing here
+    out: list[_Album] = []
+    for i in range(albums):
+        artist = f"Bulk Artist {i % 37:02d}"
+        # A few albums spell a shared artist or genre in another case: which spelling the catalogue
+        # keeps must not depend on which file happened to be stored first.
+        spelled = artist.upper() if i % 37 == i % 41 == 5 else artist
+        palette = rng.sample(_BULK_GENRES, 4)
+        discs = 2 if i % 10 == 3 else 1
+        songs = []
+        for n in range(tracks_per_album):
+            disc = n % discs + 1 if discs > 1 else None
+            number = n // discs + 1
+            # Tracks carry one or two of the album's genres, in tag order, so counts and first
+            # positions tie often: the album's genre order has to break those ties by name.
+            genres = tuple(rng.sample(palette, rng.choice((1, 1, 2))))
+            if i % 29 == 7 and n == 0:
+                genres = tuple(g.lower() for g in genres)
+            songs.append(_Song(
+                f"Song {number:02d}", number, disc=disc, artist=spelled if n == 1 else None,
+                fmt=fmts[(i + n) % len(fmts)] if i % 7 == 0 else None, genres=genres, no_year=n % 11 == 5,
+                stem=f"Disc {disc}/{number:02d} Song {number:02d}" if disc else None,
+                lyrics="embedded_unsynced" if n % 9 == 4 else None,
+                lyrics_text=f"Line one of song {number}\nLine two\n" if n % 9 == 4 else None,
+            ))
+        cover = _test_cover((rng.randrange(256), rng.randrange(256), rng.randrange(256)), "png")
+        out.append(_Album(
+            folder=f"{artist}/Bulk Album {i:03d}", album=f"Bulk Album {i:03d}", artist=artist,
+            album_artist=artist if i % 4 else None, fmt=fmts[i % len(fmts)], seconds=(0.4, 0.6, 0.8)[i % 3],
+            songs=tuple(songs), year=1960 + rng.randrange(60), disc_total=discs if discs > 1 else None,
+            embedded=cover if i % 3 == 0 else None, folder_cover=cover if i % 3 == 1 else None,
+        ))
+    return out
+
+
+def build_bulk_library(
+    root: Path, *, albums: int = 200, tracks_per_album: int = 15, cache_dir: Path | None = None, seed: str = "bulk"
+) -> BuiltLibrary:
+    """Write many small real files under ``root`` (``albums`` x ``tracks_per_album``) and return their truth.
+
+    For tests that need a scan to take a while (a crash part-way through) and for ties a scanner must
+    break the same way every time: shared artists, genres that tie within an album, a few spellings in
+    another case, multi-disc albums, embedded and folder covers, years missing on some tracks. Deterministic
+    for a given ``seed``; ``cache_dir`` keeps the encoded tone templates as in :func:`build_test_library`.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    plan_albums = _bulk_albums(albums, tracks_per_album, seed)
+    plans = [p for a in plan_albums for p in _plan_album(a)]
+    with tempfile.TemporaryDirectory(prefix="musicd-templates-") as tmp:
+        templates = _Templates(Path(cache_dir) if cache_dir is not None else Path(tmp))
+        templates.prepare([(p.track.format, p.seconds) for p in plans])
+        tracks = _materialise(root, plans, templates)
+    ignored = []
+    for a in plan_albums:
+        if a.folder_cover is not None:
+            (root / a.folder / "cover.jpg").write_bytes(a.folder_cover[1])
+            ignored.append(f"{a.folder}/cover.jpg")
+    return BuiltLibrary(root=root, tracks=tuple(sorted(tracks, key=lambda t: t.path)), broken=(),
+                        ignored=tuple(sorted(ignored)))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -172,7 +172,8 @@ class Category(msgspec.Struct, frozen=True):
 class Mix(msgspec.Struct, frozen=True):
     """A playlist generated from the library (most played, recently added, a genre's mix).
 
-    `id` is "mix-<kind>-<key>"; the tracks change on a schedule (`snapshot` names the current one).
+    `id` is made by `services.mixes.mix_id(kind, key)`; the tracks change on a schedule (`snapshot` names
+    the current one).
     """
 
     id: str

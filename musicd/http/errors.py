@@ -18,6 +18,7 @@ log = get_logger("musicd.http")
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
                416: "range_not_satisfiable", 429: "rate_limited", 503: "unavailable"}
+_MAX_MESSAGE = 500  # a message may quote a hostile value: never echo megabytes of it
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
@@ -39,12 +40,24 @@ def _musicd_error(_: Request, exc: MusicdError) -> Response[dict]:
     return error_response(exc.status, exc.code, exc.message, headers=headers, reason=getattr(exc, "reason", None))
 
 
+def _invalid(extra: object) -> str | None:
+    """`offset (query): Expected int <= 10000000`: what was wrong and where, without echoing the request URL."""
+    if not isinstance(extra, list):
+        return None
+    parts = []
+    for e in extra:
+        if isinstance(e, dict) and e.get("message"):
+            where = getattr(e.get("source"), "value", e.get("source"))
+            parts.append(f"{e['key']} ({where}): {e['message']}" if e.get("key") else str(e["message"]))
+    return "invalid " + "; ".join(parts) if parts else None
+
+
 def _http_error(_: Request, exc: HTTPException) -> Response[dict]:
     status = exc.status_code
     msg = exc.detail if isinstance(exc.detail, str) else "request failed"
-    if isinstance(exc, ValidationException) and exc.extra:
-        msg = f"{msg}: {exc.extra}"
-    return error_response(status, _HTTP_CODES.get(status, "error"), msg, headers=exc.headers or None)
+    if isinstance(exc, ValidationException):
+        msg = _invalid(exc.extra) or msg
+    return error_response(status, _HTTP_CODES.get(status, "error"), msg[:_MAX_MESSAGE], headers=exc.headers or None)
 
 
 def _not_found(_: Request, exc: NotFoundException) -> Response[dict]:

@@ -24,8 +24,9 @@ openapi_config = OpenAPIConfig(
     version=__version__,
     description=(
         "The Spotify-Web-API-shaped API of musicd. Log in with POST /v1/auth/login and send the access "
-        "token as `Authorization: Bearer <token>`. Ids are opaque; `musicd:track:<id>` and "
-        "`spotify:track:<id>` URIs are accepted wherever URIs are."
+        "token as `Authorization: Bearer <token>`. Ids are opaque base62 strings; URIs are "
+        "emitted as `spotify:<type>:<id>` (so Spotify client libraries accept them) and `musicd:<type>:<id>` "
+        "is accepted too wherever URIs are."
     ),
     path="/v1",
     render_plugins=[JsonRenderPlugin(path="/openapi.json"), SwaggerRenderPlugin(path="/docs")],

@@ -107,7 +107,7 @@ async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str
         try:
             wanted = ranges.parse_range(range_h.decode("latin-1"), body.size)
         except ranges.RangeNotSatisfiable:
-            await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')} "
+            await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')[:80]} "
                               f"lies within the {body.size} bytes", [("content-range", f"bytes */{body.size}"), *base])
             return
     if wanted is None:

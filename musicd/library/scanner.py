@@ -4,6 +4,11 @@ Unchanged files (size + mtime) are not re-read. A new file whose size and conten
 match a vanished one is a move and keeps its track id (playlists, stars and history survive);
 so is one with the vanished track's MusicBrainz recording id. Files that cannot be read are
 logged with their reason, remembered, counted, and never stop the scan.
+
+Every album whose tracks a scan writes or deletes stays marked in the store (durably, in the same
+transaction) until a scan completes. A scan that stops part-way (killed, a full disk) leaves its
+marks, and the next scan heals those albums (`ScanSummary.healed_albums`) and reports their tracks
+as changed, so listeners such as the search index see what the interrupted scan stored.
 """
 
 from __future__ import annotations
@@ -46,12 +51,14 @@ class CatalogWriter(Protocol):
     async def known_files(self, folder_id: int) -> dict[str, KnownFile]: ...
     async def mark_scanned(self, folder_id: int) -> None: ...
     async def known_failures(self) -> dict[str, tuple[int, int, str]]: ...
-    async def apply(self, folder_id: int, changes: Sequence[TrackChange], old_album_ids: Iterable[str]) -> set[str]: ...
+    async def apply(self, folder_id: int, changes: Sequence[TrackChange], old_album_ids: Iterable[str]) -> None: ...
     async def record_failures(self, failures: Sequence[Failure]) -> None: ...
     async def forget_failures(self, paths: Sequence[str]) -> None: ...
     async def removal_report(self, track_ids: Sequence[str]) -> dict[str, Any]: ...
-    async def remove_tracks(self, track_ids: Sequence[str]) -> set[str]: ...
-    async def finalize(self, album_ids: Iterable[str]) -> None: ...
+    async def remove_tracks(self, track_ids: Sequence[str]) -> None: ...
+    async def unfinished_albums(self) -> list[str]: ...
+    async def album_track_ids(self, album_ids: Sequence[str]) -> list[str]: ...
+    async def finalize(self, *, clear: bool = True) -> int: ...
 
 
 class ScanSummary(msgspec.Struct, kw_only=True):
@@ -61,6 +68,7 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     removed: int = 0
     failed: int = 0
     unchanged: int = 0
+    healed_albums: int = 0  # albums an earlier, interrupted scan left unfinished, recomputed by this one
     wall_s: float = 0.0
     failures: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (path, reason)
     unreadable_dirs: list[tuple[str, str]] = msgspec.field(default_factory=list)
@@ -130,23 +138,46 @@ class Scanner:
         self.check_folders(folders)
         self.covers_dir.mkdir(parents=True, exist_ok=True)
         summary = ScanSummary()
+        leftover = await self.catalog.unfinished_albums()
+        if leftover:
+            summary.healed_albums = len(leftover)
+            log.warning("scan.healing", albums=len(leftover),
+                        reason="an earlier scan stopped before it finished; recomputing the albums it left")
         failures_known = await self.catalog.known_failures()
         own_pool = executor is None
         pool = executor or ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         try:
-            for folder in folders:
-                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty)
+            for i, folder in enumerate(folders):
+                last = i == len(folders) - 1
+                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
+        except Exception:
+            await self._finalize_after_failure()
+            raise
         finally:
             if own_pool:
                 pool.shutdown(wait=True, cancel_futures=True)
+        if leftover:
+            # The interrupted scan's tracks count as unchanged now: report them, or listeners (the search
+            # index) would never see them.
+            seen = set(summary.changed_track_ids)
+            summary.changed_track_ids += [i for i in await self.catalog.album_track_ids(leftover) if i not in seen]
         summary.wall_s = round(time.perf_counter() - t0, 3)
         log.info("scan.done", added=summary.added, updated=summary.updated, moved=summary.moved,
-                 removed=summary.removed, failed=summary.failed, unchanged=summary.unchanged, wall_s=summary.wall_s)
+                 removed=summary.removed, failed=summary.failed, unchanged=summary.unchanged,
+                 healed_albums=summary.healed_albums, wall_s=summary.wall_s)
         return summary
+
+    async def _finalize_after_failure(self) -> None:
+        """Make what the failed scan stored consistent now if the database still takes writes; the marks
+        stay either way, so the next scan recomputes these albums again and reports their tracks."""
+        try:
+            await self.catalog.finalize(clear=False)
+        except Exception as e:
+            log.warning("scan.finalize_failed", error=str(e), note="the next scan recomputes the albums left")
 
     async def _scan_folder(
         self, folder: Path, pool: Executor, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
-        progress: Progress | None, allow_empty: bool,
+        progress: Progress | None, allow_empty: bool, last: bool,
     ) -> None:
         fid = await self.catalog.ensure_folder(str(folder))
         known = await self.catalog.known_files(fid)
@@ -192,7 +223,6 @@ class Scanner:
         folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
         loop = asyncio.get_running_loop()
         batches = iter([to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH)])
-        touched: set[str] = set()
         changes: list[TrackChange] = []
         old_albums: set[str] = set()
         failures: list[Failure] = []
@@ -249,15 +279,15 @@ class Scanner:
             if progress:
                 progress("read", done, len(to_read))
             if len(changes) >= _FLUSH:
-                touched |= await self._flush(fid, changes, old_albums, summary)
-        touched |= await self._flush(fid, changes, old_albums, summary)
+                await self._flush(fid, changes, old_albums, summary)
+        await self._flush(fid, changes, old_albums, summary)
         if failures:
             await self.catalog.record_failures(failures)
 
         if vanished:
             ids = [k.track_id for k in vanished.values()]
             report = await self.catalog.removal_report(ids)
-            touched |= await self.catalog.remove_tracks(ids)
+            await self.catalog.remove_tracks(ids)
             await self.catalog.forget_failures(list(vanished))
             summary.removed += len(ids)
             summary.removed_track_ids.extend(ids)
@@ -268,17 +298,18 @@ class Scanner:
         await self.catalog.forget_failures(gone_failures)
         if progress:
             progress("finalize", 0, 0)
-        await self.catalog.finalize(touched)
+        # Albums of earlier folders stay marked until the whole scan is done (see the module docstring).
+        if last:  # the marks are every album this scan (or an interrupted one) touched: listeners get them
+            summary.album_ids.extend(await self.catalog.unfinished_albums())
+        await self.catalog.finalize(clear=last)
         await self.catalog.mark_scanned(fid)
-        summary.album_ids.extend(sorted(touched))
 
     async def _flush(
         self, fid: int, changes: list[TrackChange], old_albums: set[str], summary: ScanSummary
-    ) -> set[str]:
+    ) -> None:
         if not changes:
-            return set()
-        touched = await self.catalog.apply(fid, changes, old_albums)
+            return
+        await self.catalog.apply(fid, changes, old_albums)
         summary.changed_track_ids.extend(c.track_id for c in changes)
         changes.clear()
         old_albums.clear()
-        return touched

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from email.utils import formatdate, parsedate_to_datetime
 
+from musicd.domain.numbers import parse_digits
+
 __all__ = [
     "MAX_RANGES",
     "ByteRange",
@@ -80,11 +82,18 @@ def if_range_allows(header: str | None, etag: str, mtime_s: float) -> bool:
     return int(when) == int(mtime_s)
 
 
+def _magnitude(digits: str) -> tuple[int, str]:
+    """Orders ASCII digit strings by value without converting them (they may be thousands of digits long)."""
+    d = digits.lstrip("0") or "0"
+    return len(d), d
+
+
 def parse_range(header: str | None, size: int) -> list[ByteRange] | None:
     """The satisfiable ranges of a `Range` header, sorted and merged; None means send the whole body.
 
-    A header that is absent, not `bytes=`, or syntactically invalid is ignored (None), as RFC 9110
-    requires. Raises RangeNotSatisfiable when it is valid but nothing in it overlaps `size` bytes.
+    A header that is absent, not `bytes=`, or syntactically invalid (non-ASCII digits too) is ignored
+    (None), as RFC 9110 allows. Raises RangeNotSatisfiable when it is valid but nothing in it overlaps
+    `size` bytes (a first position of any number of digits past the end, say).
     """
     if not header:
         return None
@@ -93,30 +102,32 @@ def parse_range(header: str | None, size: int) -> list[ByteRange] | None:
         return None
     wanted: list[ByteRange] = []
     specs = 0
+    # A position past the file means the same as one just past it, however many digits it has.
+    cap = size + 1
     for part in spec.split(","):
-        part = part.strip()
+        part = part.strip(" \t")
         if not part:
             continue
         first_s, dash, last_s = part.partition("-")
-        first_s, last_s = first_s.strip(), last_s.strip()
-        if not dash or not (first_s.isdigit() or first_s == "") or not (last_s.isdigit() or last_s == ""):
+        first_s, last_s = first_s.strip(" \t"), last_s.strip(" \t")
+        first = parse_digits(first_s, cap) if first_s else None
+        last = parse_digits(last_s, cap) if last_s else None
+        # Only ASCII digits are DIGIT (RFC 9110, section 14.1.1): anything else makes the header invalid.
+        if not dash or (first_s and first is None) or (last_s and last is None):
             return None
         specs += 1
-        if first_s == "":
-            if last_s == "":
+        if first is None:
+            if last is None:
                 return None
-            n = int(last_s)
-            if n == 0 or size == 0:
+            if last == 0 or size == 0:
                 continue  # a zero-length suffix, or any suffix of nothing, is unsatisfiable
-            wanted.append((max(0, size - n), size - 1))
+            wanted.append((max(0, size - last), size - 1))
             continue
-        first = int(first_s)
-        if last_s and int(last_s) < first:
+        if last is not None and _magnitude(last_s) < _magnitude(first_s):
             return None
         if first >= size:
             continue
-        last = min(int(last_s), size - 1) if last_s else size - 1
-        wanted.append((first, last))
+        wanted.append((first, size - 1 if last is None else min(last, size - 1)))
     if not wanted:
         if specs:
             raise RangeNotSatisfiable(header)

@@ -471,7 +471,9 @@ class SearchIndex:
         user_id: str | None,
     ) -> KindHits:
         """One kind's page, re-ranked with popularity as a gentle tie-break."""
-        fetch = (offset + limit) * OVERFETCH
+        # Never ask for more hits than there are documents: tantivy sizes its heap by the limit (a limit of
+        # 10^12 aborts the process on allocation; past 2^63 it panics).
+        fetch = max(1, min((offset + limit) * OVERFETCH, searcher.num_docs))
         result = searcher.search(self._filtered(text, kind, user_id), limit=fetch, count=True)
         scored: list[tuple[float, str]] = []
         for score, address in result.hits:

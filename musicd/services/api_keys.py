@@ -10,6 +10,7 @@ from musicd.domain.ids import random_id
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.accounts import AccountService
+from musicd.services.rules import require_member
 from musicd.store.api_keys import ApiKeyRecord, ApiKeyRepository
 from musicd.store.db import utc_now
 
@@ -41,6 +42,7 @@ class ApiKeyService:
 
     async def create(self, user: User, name: str = "") -> tuple[ApiKeyRecord, str]:
         """A new key for `user`; the clear key is returned this once and never again."""
+        require_member(user)
         name = name.strip() or "Subsonic app"
         if len(name) > 100:
             raise ValidationError("name: at most 100 characters", code="invalid_name")

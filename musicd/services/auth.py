@@ -18,6 +18,7 @@ from musicd.errors import AuthError
 from musicd.services.accounts import AccountService
 from musicd.services.bus import EventBus
 from musicd.services.ratelimit import Bucket, RateLimiter
+from musicd.services.rules import require_member
 from musicd.store.tokens import RefreshRecord, TokenRepository
 
 __all__ = ["AccessSession", "AuthService", "TokenPair"]
@@ -133,6 +134,7 @@ class AuthService:
     async def change_password(self, user: User, current: str, new: str, client: str,
                               user_agent: str | None = None) -> TokenPair:
         """Check the current password, set the new one, end every session and open a fresh one."""
+        require_member(user)  # a guest account is often shared: a guest must not lock the others out
         subject = f"{client}|{user.username.lower()}"
         self.limits.take("login", subject)
         await self.accounts.authenticate(user.username, current)

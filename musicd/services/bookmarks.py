@@ -5,8 +5,10 @@ from __future__ import annotations
 import msgspec
 
 from musicd.domain.catalog import TrackView
+from musicd.domain.models import User
 from musicd.errors import ValidationError
 from musicd.services.catalog import CatalogService
+from musicd.services.rules import require_member
 from musicd.store.bookmarks import BookmarkRepository
 
 __all__ = ["Bookmark", "BookmarkService"]
@@ -34,15 +36,17 @@ class BookmarkService:
         return [Bookmark(t, r.position_ms, r.comment, r.created_at, r.updated_at)
                 for r, t in zip(recs, tracks, strict=True) if t is not None]
 
-    async def save(self, user_id: str, track_id: str, position_ms: int, comment: str | None = None) -> None:
+    async def save(self, user: User, track_id: str, position_ms: int, comment: str | None = None) -> None:
         """Create or move the bookmark of a track (NotFoundError for an unknown track)."""
+        require_member(user)
         if position_ms < 0:
             raise ValidationError("position must not be negative", code="bad_position")
         if comment is not None and len(comment) > _MAX_COMMENT:
             raise ValidationError(f"comment: at most {_MAX_COMMENT} characters", code="bad_comment")
         await self.catalog.track(track_id)
-        await self.repo.upsert(user_id, track_id, position_ms, comment)
+        await self.repo.upsert(user.id, track_id, position_ms, comment)
 
-    async def delete(self, user_id: str, track_id: str) -> bool:
+    async def delete(self, user: User, track_id: str) -> bool:
         """Remove a bookmark; False when there was none."""
-        return await self.repo.delete(user_id, track_id)
+        require_member(user)
+        return await self.repo.delete(user.id, track_id)

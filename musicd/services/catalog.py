@@ -1,6 +1,7 @@
 """The catalogue read service behind both APIs (/v1 and /rest): read models with the asking user's state.
 
 Public methods (every `user_id` fills ItemState: saved_at, rating, the user's play_count, last_played_at):
+- kind_of(id) -> "track" | "album" | "artist"; item(id, user_id) -> the TrackView, AlbumView or ArtistView
 - track(id, user_id) -> TrackView; tracks(ids, user_id) -> list[TrackView | None] in order
 - track_file(id) -> TrackFile(path, format, size, mtime_ns): for streaming, never shown to clients
 - album(id, user_id) -> AlbumView; albums(ids, user_id); album_tracks(id, user_id) -> list[TrackView]
@@ -33,7 +34,7 @@ from musicd.domain.models import Lyrics
 from musicd.errors import NotFoundError, ValidationError
 from musicd.store.browse import BrowseRepository
 
-__all__ = ["ALBUM_LIST_KINDS", "ARTIST_ALBUM_GROUPS", "CatalogService", "CoverFile", "TrackFile"]
+__all__ = ["ALBUM_LIST_KINDS", "ARTIST_ALBUM_GROUPS", "CatalogService", "CoverFile", "TrackFile", "item_not_found"]
 
 ALBUM_LIST_KINDS = frozenset({
     "random", "newest", "highest", "frequent", "recent", "alphabeticalByName", "alphabeticalByArtist",
@@ -59,6 +60,11 @@ class CoverFile(NamedTuple):
     mime: str
 
 
+def item_not_found(item_id: str) -> NotFoundError:
+    """The error for an id that names no track, album or artist."""
+    return NotFoundError(f"no song, album or artist with id {item_id}", code="item_not_found")
+
+
 def _found(items: Sequence[V | None], item_id: str, what: str) -> V:
     if not items or items[0] is None:
         raise NotFoundError(f"no {what} with id {item_id}", code=f"{what}_not_found")
@@ -81,6 +87,20 @@ class CatalogService:
         """`cover_file(cover_id, mime)` is where the image with that id is stored (the artwork store's rule)."""
         self.browse = browse
         self._cover_file = cover_file
+
+    # ---- any item: what a folder-style id names ----
+
+    async def kind_of(self, item_id: str) -> str:
+        """"track", "album" or "artist": what an id names (Subsonic's folder-based calls mix them)."""
+        kind = await self.browse.kind_of(item_id)
+        if kind is None:
+            raise item_not_found(item_id)
+        return kind
+
+    async def item(self, item_id: str, user_id: str | None = None) -> TrackView | AlbumView | ArtistView:
+        """The track, album or artist an id names; NotFoundError "item_not_found" when none."""
+        kind = await self.kind_of(item_id)
+        return await {"track": self.track, "album": self.album, "artist": self.artist}[kind](item_id, user_id)
 
     # ---- tracks ----
 
@@ -144,6 +164,24 @@ class CatalogService:
     ) -> tuple[AlbumView, Page[TrackView]]:
         """An album and the first page of its tracks (a /v1 full album object)."""
         return await self.album(album_id, user_id), await self.album_track_page(album_id, user_id, limit, 0)
+
+    async def albums_with_tracks(
+        self, ids: Sequence[str], user_id: str | None = None, limit: int = 50
+    ) -> list[tuple[AlbumView, Page[TrackView]] | None]:
+        """Several albums, each with the first page of its tracks (Spotify's Get Several Albums); None if unknown."""
+        albums = await self.browse.albums(ids, user_id)
+        track_ids = await self.browse.albums_track_ids([a.id for a in albums if a is not None])
+        wanted = [t for a in albums if a is not None for t in track_ids.get(a.id, [])[:limit]]
+        by_id = {t.id: t for t in _present(await self.browse.tracks(wanted, user_id))}
+        out: list[tuple[AlbumView, Page[TrackView]] | None] = []
+        for a in albums:
+            if a is None:
+                out.append(None)
+                continue
+            all_ids = track_ids.get(a.id, [])
+            items = [by_id[t] for t in all_ids[:limit] if t in by_id]
+            out.append((a, Page(items=items, total=len(all_ids), limit=limit, offset=0)))
+        return out
 
     async def album_list(
         self, kind: str, user_id: str | None = None, size: int = 10, offset: int = 0,

@@ -1,6 +1,7 @@
-"""Who follows the event bus: the search index, the metrics, the media caches, the account caches, friend
-activity and the realtime channel. Each is a bus consumer with a bounded queue; those that must not miss
-anything rebuild from the database when theirs overflows."""
+"""Who follows the event bus: the search index, the metrics, the media caches, the background passes
+(pre-transcoder, analyser), listen rematching, the account caches, friend activity and the realtime
+channel. Each is a bus consumer with a bounded queue; those that must not miss anything rebuild from the
+database when theirs overflows."""
 
 from __future__ import annotations
 
@@ -42,16 +43,24 @@ def wire_consumers(s: Services) -> None:
 
     async def media(_: Any = None) -> None:
         s.playback.forget_sources()
-        s.transcoding.wake()
+
+    async def background(e: Any = None) -> None:
+        # After every scan, changed or not: the background passes skip while a scan runs and wait for this.
+        if e is None or e.error is None:
+            s.transcoding.wake()
+            await s.analysis.on_scanned(e)
 
     async def accounts(e: Any = None) -> None:
         uid = getattr(e, "user_id", None)  # None (after an overflow): forget everyone
-        for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback, s.friends):
+        for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback, s.friends, s.listen_tokens):
             cache.forget_user(uid)
 
     bus.consume("search", search, _SEARCH, on_overflow=rebuild_search)
     bus.consume("metrics", count_scan, (ev.ScanDone,), awaited=False)  # type: ignore[arg-type]
     bus.consume("media", media, (ev.LibraryChanged,), on_overflow=media)
+    bus.consume("background", background, (ev.ScanDone,), on_overflow=background, awaited=False)
+    # Listens nothing matched before are tried again once a scan changed the library.
+    bus.consume("listens", s.listens.on_scanned, (ev.LibraryChanged,), on_overflow=s.listens.on_scanned)
     bus.consume("accounts", accounts, _ACCOUNTS, on_overflow=accounts)
     # These only inform: requests never wait for them.
     bus.consume("friend-activity", s.friends.record, (ev.PlayStarted, ev.PlayEnded, ev.PlayScrobbled),  # type: ignore[arg-type]

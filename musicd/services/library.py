@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from musicd.domain.events import LibraryChanged, ScanDone, ScanProgress, ScanStarted
+from musicd.domain.models import User
 from musicd.errors import ConflictError
 from musicd.library.scanner import Progress, Scanner, ScanSummary
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
+from musicd.services.rules import require_admin
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import utc_now
 from musicd.store.social import SocialRepository
@@ -52,8 +54,17 @@ class LibraryService:
         self.social = social
         self._lock = asyncio.Lock()
 
+    def admin_state(self, user: User) -> ScanState:
+        """What the running (or the last) scan does, with the library folders: for admins."""
+        require_admin(user)
+        return self.state
+
     async def is_empty(self) -> bool:
         return await self.catalog.track_count() == 0
+
+    async def interrupted(self) -> bool:
+        """Whether the last scan stopped before it finished (killed or failed): the next one heals it."""
+        return await self.catalog.last_scan_unfinished()
 
     async def scan(self, progress: Progress | None = None, *, allow_empty: bool = False) -> ScanSummary:
         """Scan every library folder; only one scan runs at a time."""
@@ -76,6 +87,7 @@ class LibraryService:
                     progress(phase, done, total)
 
             try:
+                run = await self.catalog.begin_scan(st.started_at)
                 summary = await self.scanner.scan(self.folders, track, allow_empty=allow_empty)
             except Exception as e:
                 st.last_error = str(e)
@@ -84,7 +96,7 @@ class LibraryService:
             finally:
                 st.running, st.phase = False, "idle"
             st.last = summary
-            await self.catalog.record_scan(st.started_at, {
+            await self.catalog.record_scan(run, {
                 "added": summary.added, "updated": summary.updated, "moved": summary.moved,
                 "removed": summary.removed, "failed": summary.failed, "unchanged": summary.unchanged,
                 "wall_s": summary.wall_s, "report": summary.report,

@@ -39,6 +39,13 @@ class Metrics:
             "musicd_transcode_cache_requests", "Tier requests by cache result (hit/miss/joined)", ["result"],
             registry=r,
         )
+        # Audio analysis (issue 15): tracks by state, the running pass's queue, results as they are made.
+        self.analysis_tracks = Gauge(
+            "musicd_analysis_tracks", "Tracks by analysis state (ok/silent/failed/pending)", ["state"], registry=r
+        )
+        self.analysis_queue = Gauge("musicd_analysis_queue", "Tracks the running analysis pass has left", registry=r)
+        self.analyses = Counter("musicd_analyses", "Tracks analysed, by outcome", ["outcome"], registry=r)
+        self.analysis_cpu = Counter("musicd_analysis_cpu_seconds", "CPU seconds spent analysing", registry=r)
         self.play_events = Counter("musicd_play_events", "Play events written to the database", registry=r)
         self.plays_recorded = Counter("musicd_plays", "Plays stored in the listening history", registry=r)
         self.play_events_queue = Gauge("musicd_play_events_queue", "Play events waiting for the writer", registry=r)

@@ -4,7 +4,7 @@ Public methods:
 - categories() -> list[Category]; category(category_id) -> Category (NotFoundError "category_not_found")
 - featured(user_id) -> list[Mix]: the user's and everyone's most played, recently added, the biggest genres' mixes
 - category_mixes(category_id, user_id) -> list[Mix]
-- mix(mix_id, user_id) -> Mix, for ids "mix-<kind>-<key>" (NotFoundError "playlist_not_found");
+- mix(mix_id, user_id) -> Mix, for ids made by mix_id(kind, key) (NotFoundError "playlist_not_found");
   is_mix_id(id) tells such ids apart from real playlists
 Mixes change once a day (the `snapshot` is the UTC date): the genre shuffles take a new seed each day.
 """
@@ -20,16 +20,41 @@ from musicd.domain.tags import fold_key
 from musicd.errors import NotFoundError
 from musicd.store.browse import BrowseRepository
 
-__all__ = ["MIX_PREFIX", "MixesService", "category_slug", "is_mix_id"]
+__all__ = ["MixesService", "category_slug", "is_mix_id", "mix_id", "parse_mix_id"]
 
-MIX_PREFIX = "mix-"
+_LEGACY_PREFIX = "mix-"
+_PREFIX = "mix"
 MIX_SIZE = 50
 FEATURED_GENRES = 6
 
 
+def mix_id(kind: str, key: str) -> str:
+    """The id of a generated mix: "mix" + the hex of "<kind>-<key>".
+
+    Spotify client libraries accept only base62 ids (spotipy refuses "mix-top-me"), so the key is
+    hex-encoded; the odd length (3 + an even number) never equals the 22 characters of a stored
+    playlist's id, so the two cannot collide."""
+    return _PREFIX + f"{kind}-{key}".encode().hex()
+
+
+def parse_mix_id(playlist_id: str) -> tuple[str, str] | None:
+    """(kind, key) of a mix id (also the older "mix-<kind>-<key>" form), or None for any other id."""
+    if playlist_id.startswith(_LEGACY_PREFIX):
+        body = playlist_id[len(_LEGACY_PREFIX):]
+    elif playlist_id.startswith(_PREFIX) and len(playlist_id) % 2 == 1 and len(playlist_id) != 22:
+        try:
+            body = bytes.fromhex(playlist_id[len(_PREFIX):]).decode()
+        except ValueError:
+            return None
+    else:
+        return None
+    kind, sep, key = body.partition("-")
+    return (kind, key) if sep and kind and key else None
+
+
 def is_mix_id(playlist_id: str) -> bool:
     """True for the id of a generated mix (served by MixesService, not the playlists store)."""
-    return playlist_id.startswith(MIX_PREFIX)
+    return parse_mix_id(playlist_id) is not None
 
 
 def category_slug(genre: str) -> str:
@@ -75,16 +100,16 @@ class MixesService:
         """The mixes worth showing on a home page, the ones with no tracks left out."""
         ids = []
         if user_id is not None:
-            ids.append("mix-top-me")
-        ids += ["mix-top-all", "mix-new-all"]
+            ids.append(mix_id("top", "me"))
+        ids += [mix_id("top", "all"), mix_id("new", "all")]
         cats = sorted(await self.categories(), key=lambda c: (-c.track_count, c.name))
-        ids += [f"mix-genre-{c.id}" for c in cats[:FEATURED_GENRES]]
+        ids += [mix_id("genre", c.id) for c in cats[:FEATURED_GENRES]]
         mixes = [await self._build(i, user_id, cats) for i in ids]
         return [m for m in mixes if m is not None and m.track_ids]
 
     async def category_mixes(self, category_id: str, user_id: str | None = None) -> list[Mix]:
         cat = await self.category(category_id)
-        mix = await self._build(f"mix-genre-{cat.id}", user_id, [cat])
+        mix = await self._build(mix_id("genre", cat.id), user_id, [cat])
         return [mix] if mix is not None else []
 
     async def mix(self, mix_id: str, user_id: str | None = None) -> Mix:
@@ -94,10 +119,11 @@ class MixesService:
             raise NotFoundError(f"no playlist with id {mix_id}", code="playlist_not_found")
         return mix
 
-    async def _build(self, mix_id: str, user_id: str | None, cats: list[Category] | None) -> Mix | None:
-        if not is_mix_id(mix_id):
+    async def _build(self, requested: str, user_id: str | None, cats: list[Category] | None) -> Mix | None:
+        parsed = parse_mix_id(requested)
+        if parsed is None:
             return None
-        kind, _, key = mix_id[len(MIX_PREFIX):].partition("-")
+        kind, key = parsed
         day = _today()
         if kind == "top" and key in ("me", "all"):
             if key == "me" and user_id is None:
@@ -120,5 +146,5 @@ class MixesService:
         if ids:
             first = (await self.browse.tracks(ids[:1], None))[0]
             cover = first.cover_id if first else None
-        return Mix(id=mix_id, kind=kind, key=key, name=name, description=desc, track_ids=ids, cover_id=cover,
+        return Mix(id=mix_id(kind, key), kind=kind, key=key, name=name, description=desc, track_ids=ids, cover_id=cover,
                    snapshot=day)

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ __all__ = [
 STREAM_TOKEN_TTL_S = 6 * 3600
 _SOURCE_CACHE_MAX = 200_000
 _USER_CACHE_S = 30.0
+_EXPIRY_HEX = re.compile(r"[0-9a-f]{1,16}")
 _DEVICE_CACHE_S = 30.0
 
 
@@ -272,11 +274,13 @@ class PlaybackService:
 
     async def user_for_stream_token(self, token: str, item_id: str) -> User:
         """The user a stream token was issued to, if it is valid for `item_id` and unexpired."""
-        try:
-            user_id, exp_hex, sig = token.split(".")
-            exp = int(exp_hex, 16)
-        except ValueError:
-            raise AuthError("invalid stream token", code="invalid_token") from None
+        parts = token.split(".")
+        # The expiry is what stream_token wrote: at most 16 ASCII hex digits (int(x, 16) alone would take
+        # non-ASCII digits, and thousands of hex digits that then fail to print in _sign).
+        if len(parts) != 3 or not _EXPIRY_HEX.fullmatch(parts[1]):
+            raise AuthError("invalid stream token", code="invalid_token")
+        user_id, exp_hex, sig = parts
+        exp = int(exp_hex, 16)
         if not hmac.compare_digest(sig, self._sign(user_id, item_id, exp)):
             raise AuthError("invalid stream token", code="invalid_token")
         if exp < time.time():

@@ -49,6 +49,7 @@ from musicd.errors import ForbiddenError, MusicdError, NotFoundError, Validation
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
+from musicd.services.rules import require_member
 from musicd.store.db import utc_now
 from musicd.store.playlists import PlaylistRepository
 
@@ -61,7 +62,6 @@ __all__ = [
     "PayloadTooLarge",
     "PlaylistCore",
     "check_page",
-    "no_guest",
     "not_found",
 ]
 
@@ -85,12 +85,6 @@ class PayloadTooLarge(MusicdError):
 def not_found(playlist_id: str) -> NotFoundError:
     """The 404 for a playlist that does not exist or that the asker may not read."""
     return NotFoundError(f"no playlist with id {playlist_id}", code="playlist_not_found")
-
-
-def no_guest(user: User) -> None:
-    """Guests browse and listen but change nothing."""
-    if user.role == "guest":
-        raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
 
 
 def check_page(limit: int, offset: int, most: int) -> None:
@@ -132,7 +126,7 @@ class PlaylistCore:
 
     async def _editable(self, user: User, playlist_id: str) -> Playlist:
         pl, viewer = await self._load(user, playlist_id)
-        no_guest(user)
+        require_member(user)
         if not (viewer.owner or (pl.collaborative and viewer.collaborator)):
             raise ForbiddenError("only the owner and invited collaborators change this playlist's items",
                                  code="not_collaborator")
@@ -140,7 +134,7 @@ class PlaylistCore:
 
     async def _owned(self, user: User, playlist_id: str) -> Playlist:
         pl, viewer = await self._load(user, playlist_id)
-        no_guest(user)
+        require_member(user)
         if not viewer.owner:
             raise ForbiddenError("only the owner can do this", code="not_owner")
         return pl
@@ -192,7 +186,7 @@ class PlaylistCore:
     async def create(self, user: User, name: str, description: str = "", public: bool = True,
                      collaborative: bool = False, owner_id: str | None = None) -> Playlist:
         """A new empty playlist of the user (`owner_id`, when given, must be the user)."""
-        no_guest(user)
+        require_member(user)
         if owner_id is not None and owner_id != user.id:
             raise ForbiddenError("you can only create playlists for yourself", code="not_owner")
         _check_text(name, description)
@@ -329,6 +323,7 @@ class PlaylistCore:
 
     async def follow(self, user: User, playlist_id: str, public: bool = True) -> None:
         pl, _ = await self._load(user, playlist_id)
+        require_member(user)
         await self.repo.follow(playlist_id, user.id, public)
         await self._published(PlaylistFollowChanged(playlist_id=playlist_id, owner_id=pl.owner_id, user_id=user.id,
                                                     following=True))
@@ -336,6 +331,7 @@ class PlaylistCore:
     async def unfollow(self, user: User, playlist_id: str) -> None:
         """Stop following; for the owner this deletes the playlist (what Spotify clients mean by it)."""
         pl, viewer = await self._load(user, playlist_id)
+        require_member(user)
         if viewer.owner:
             await self.delete(user, playlist_id)
             return
@@ -377,6 +373,7 @@ class PlaylistCore:
     async def uninvite(self, user: User, playlist_id: str, user_ids: Sequence[str]) -> list[tuple[str, str, str]]:
         """Remove collaborators (the owner removes anyone, a collaborator only themselves)."""
         pl, viewer = await self._load(user, playlist_id)
+        require_member(user)
         if not viewer.owner and set(user_ids) - {user.id}:
             raise ForbiddenError("only the owner removes other collaborators", code="not_owner")
         await self.repo.remove_collaborators(playlist_id, list(user_ids))

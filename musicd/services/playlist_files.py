@@ -62,7 +62,7 @@ def render_xspf(name: str, description: str, owner: str, tracks: Sequence[TrackV
     tl = ET.SubElement(root, f"{{{_XSPF_NS}}}trackList")
     for t in tracks:
         el = ET.SubElement(tl, f"{{{_XSPF_NS}}}track")
-        fields = [("location", quote(t.rel_path)), ("identifier", f"musicd:track:{t.id}"), ("title", t.title),
+        fields = [("location", quote(t.rel_path)), ("identifier", f"spotify:track:{t.id}"), ("title", t.title),
                   ("creator", t.artist_display), ("album", t.album_name),
                   ("trackNum", str(t.track_number) if t.track_number else None),
                   ("duration", str(round(t.duration * 1000)))]

@@ -10,12 +10,15 @@ from functools import partial
 from typing import Any
 
 from musicd.config import Config
+from musicd.domain.models import User
 from musicd.domain.tiers import TIERS
+from musicd.errors import ConflictError
 from musicd.library.artwork import cover_path
 from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
 from musicd.services.accounts import AccountService
+from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
 from musicd.services.bookmarks import BookmarkService
@@ -26,29 +29,37 @@ from musicd.services.devices import DeviceService
 from musicd.services.downloads import Downloads
 from musicd.services.friends import FriendActivityService
 from musicd.services.library import LibraryService
+from musicd.services.listen_imports import ListenImports
+from musicd.services.listen_tokens import ListenTokenService
+from musicd.services.listens import ListenService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
+from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.player import PlayerService
 from musicd.services.player_channel import install_player
 from musicd.services.playlists import PlaylistService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
+from musicd.services.rules import require_admin
 from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
 from musicd.services.speakers import SpeakerAuthService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
+from musicd.services.users import UserService
 from musicd.store.api_keys import ApiKeyRepository
+from musicd.store.audio_features import AudioFeatureRepository
 from musicd.store.bookmarks import BookmarkRepository
 from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.listens import ListenRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.pairings import PairingRepository
@@ -79,6 +90,7 @@ class Services:
         tokens, social = TokenRepository(db), SocialRepository(db)
         self.accounts = AccountService(UserRepository(db), keys.server_key, self.bus, tokens)
         self.auth = AuthService(self.accounts, tokens, keys.token_key, config.auth, self.bus)
+        self.users = UserService(self.accounts)
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers,
             bus=self.bus, social=social,
@@ -86,18 +98,21 @@ class Services:
         self.search = SearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
         self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
-        self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.bus)
         self.mixes = MixesService(browse)
-        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus)
+        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
+                                         self.mixes)
+        self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
         self.subsonic_auth = SubsonicAuthService(self.accounts, self.api_keys, config.auth.login_per_minute)
         self.bookmarks = BookmarkService(BookmarkRepository(db), self.catalog)
         self.play_queue = PlayQueueService(PlayQueueRepository(db), self.catalog)
-        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts)
+        self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts,
+                                   keys.token_key)
         self.search.attach(self.catalog, self.playlists.lookup)
         # Playback: play events, tiers, images, downloads (issue 5).
         self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays)
+        self.play_reports = PlayReportService(self.play_events, self.catalog)
         media, tc = MediaLookup(db), config.transcode
         self.transcoder = Transcoder(
             config.data_dir / "transcodes", binary=tc.ffmpeg, max_bytes=tc.cache_max_bytes, pool_size=tc.pool_size,
@@ -110,6 +125,16 @@ class Services:
         self.transcoding = TranscodeService(media, self.transcoder, self.playback, tc, self.metrics,
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
+        # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
+        self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
+                                        scanning=lambda: self.library.state.running)
+        # Plays from every scrobbler (issue 15 item 7): the ListenBrainz API, history imports, rematching.
+        listen_repo = ListenRepository(db)
+        self.listen_tokens = ListenTokenService(listen_repo, self.accounts, keys.server_key)
+        self.listens = ListenService(listen_repo, self.listen_tokens, self.play_reports, self.play_events,
+                                     self.auth.check_rate)
+        self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
+                                            config.listens.import_max_bytes, self.spawn)
         # Live: the realtime channel's hub and friend activity (issue 12).
         self.realtime = RealtimeHub(config.realtime, self.auth, self.metrics)
         self.friends = FriendActivityService(social, self.accounts, self.catalog)
@@ -127,13 +152,33 @@ class Services:
         self.metrics.play_events.inc(events)
         self.metrics.plays_recorded.inc(plays)
 
+    def start_scan(self, user: User) -> bool:
+        """Start a scan in the background (admins only); False when one is already running."""
+        require_admin(user)
+        if self.library.state.running:
+            return False
+        self.spawn("scan-now", self._scan_now())
+        return True
+
+    async def _scan_now(self) -> None:
+        try:
+            await self.library.scan()
+        except ConflictError:
+            pass  # another scan started first: its progress is what status calls show
+        except Exception as e:  # the scan state keeps the error; the server keeps serving
+            log.error("scan.failed", error=str(e))
+
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
         self.spawn("play-events", self.play_events.run())
+        self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
+        if self.config.analysis.background:
+            self.spawn("analysis", self.analysis.loop())
+            self.analysis.wake()
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
@@ -172,13 +217,14 @@ class Services:
             self.metrics.bus_queue_depth.labels(name).set(depth)
             self.metrics.bus_overflows.labels(name).set(overflows)
         self.realtime.gauges()
+        await self.analysis.status()  # sets the analysis gauges
 
     async def scan_on_start(self) -> None:
         """Scan at start as `library.scan_on_start` says; a failure is logged, the server keeps serving."""
         mode = self.config.library.scan_on_start
         if mode == "never" or not self.config.library.folders:
             return
-        if mode == "if_empty" and not await self.library.is_empty():
+        if mode == "if_empty" and not (await self.library.is_empty() or await self.library.interrupted()):
             return
         try:
             await self.library.scan()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -94,6 +95,17 @@ class ListQueries:
         return await self._ids(
             "SELECT id FROM tracks WHERE album_id = :id ORDER BY coalesce(disc_number, 0), coalesce(track_number, 0),"
             " path", {"id": album_id})
+
+    async def albums_track_ids(self, album_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each album's tracks in play order (as `album_track_ids`), for several albums in one query."""
+        rows = await self.db.fetchall(
+            "SELECT album_id, id FROM tracks WHERE album_id IN (SELECT value FROM json_each(:ids))"
+            " ORDER BY album_id, coalesce(disc_number, 0), coalesce(track_number, 0), path",
+            {"ids": json.dumps(list(album_ids))})
+        out: dict[str, list[str]] = {}
+        for album_id, track_id in rows:
+            out.setdefault(album_id, []).append(track_id)
+        return out
 
     async def all_track_page(self, limit: int, offset: int) -> IdPage:
         """Every track, album by album (albums by name), in play order: for clients that sync everything."""

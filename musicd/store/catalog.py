@@ -11,6 +11,7 @@ import aiosqlite
 from musicd.domain.grouping import album_identity, artist_key
 from musicd.domain.ids import derived_id
 from musicd.domain.models import CoverRef, KnownFile, TrackChange
+from musicd.store.album_totals import MARKED_ALBUMS, recompute_marked_albums
 from musicd.store.db import Database, utc_now
 
 __all__ = ["CatalogRepository"]
@@ -29,10 +30,24 @@ _UPSERT_TRACK = (
     + ", ".join(f"{c} = excluded.{c}" for c in _TRACK_COLS if c not in ("id", "created_at"))
 )
 _IDS = "SELECT value FROM json_each(?)"
+# One value of many spellings or ids, whichever file was stored first: the smallest non-null, so two
+# scans of one library keep the same one whatever order their files were read in.
+_SMALLEST_SQL = "coalesce(min({0} COLLATE BINARY, excluded.{1}), {0}, excluded.{1})"
+
+
+def _smallest(a: str | None, b: str | None) -> str | None:
+    """`_SMALLEST_SQL` in Python: the smaller of two values, or the one that is not None."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 class CatalogRepository:
-    """The scanner's view of the catalogue. Each `apply` is one transaction."""
+    """The scanner's view of the catalogue. Each `apply` is one transaction.
+
+    Every write that changes an album's tracks marks the album in `scan_dirty_albums` in the same
+    transaction; the `finalize` that ends a complete scan recomputes the marked albums and clears the
+    marks in one transaction. So a scan stopped anywhere (kill -9, a full disk) leaves marks that the
+    next scan heals.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -79,15 +94,23 @@ class CatalogRepository:
         return dict(zip(("tracks", "albums", "artists", "covers", "lyrics"), row, strict=True))
 
     async def _genre_map(self, conn: aiosqlite.Connection, names: Iterable[str]) -> dict[str, int]:
-        missing = {n.casefold(): n for n in names if n.casefold() not in self._genre_ids}
+        """Genre ids by exact spelling; spellings that differ in case share one row, named by the smallest."""
+        missing = sorted({n for n in names if n not in self._genre_ids})
         if missing:
-            await conn.executemany("INSERT OR IGNORE INTO genres (name) VALUES (?)", [(n,) for n in missing.values()])
-            async with conn.execute("SELECT id, name FROM genres") as cur:
-                self._genre_ids = {r[1].casefold(): r[0] for r in await cur.fetchall()}
+            await conn.executemany(
+                f"INSERT INTO genres (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = "
+                f"{_SMALLEST_SQL.format('genres.name', 'name')}", [(n,) for n in missing],
+            )
+            for n in missing:
+                async with conn.execute("SELECT id FROM genres WHERE name = ?", (n,)) as cur:
+                    row = await cur.fetchone()
+                assert row is not None
+                self._genre_ids[n] = row[0]
         return self._genre_ids
 
-    async def apply(self, folder_id: int, changes: Sequence[TrackChange], old_album_ids: Iterable[str]) -> set[str]:
-        """Store new, re-read and moved tracks in one transaction; return the album ids they touched."""
+    async def apply(self, folder_id: int, changes: Sequence[TrackChange], old_album_ids: Iterable[str]) -> None:
+        """Store new, re-read and moved tracks in one transaction, marking the albums they touched
+        (`old_album_ids`: the albums re-read and moved tracks were in before) for `finalize`."""
         now = utc_now()
         artists: dict[str, tuple[Any, ...]] = {}
         albums: dict[str, tuple[Any, ...]] = {}
@@ -98,8 +121,9 @@ class CatalogRepository:
         def add_artist(name: str, mbid: str | None) -> str:
             key = artist_key(name)
             aid = derived_id("artist", key)
-            if key not in artists or (mbid and artists[key][3] is None):
-                artists[key] = (aid, name, key, mbid, now)
+            if key in artists:
+                name, mbid = min(name, artists[key][1]), _smallest(mbid, artists[key][3])
+            artists[key] = (aid, name, key, mbid, now)
             return aid
 
         for ch in changes:
@@ -110,9 +134,11 @@ class CatalogRepository:
             gkey, aa_name, aa_mbid = album_identity(t)
             album_id = derived_id("album", gkey)
             aa_id = add_artist(aa_name, aa_mbid)
-            if gkey not in albums:
-                albums[gkey] = (album_id, gkey, t.album, aa_id, int(t.compilation), t.year, t.release_date,
-                                t.mbid_album, t.disc_total, now, now)
+            name, mbid, comp = t.album, t.mbid_album, int(t.compilation)
+            if (seen := albums.get(gkey)) is not None:
+                name, mbid, comp = min(name, seen[2]), _smallest(mbid, seen[7]), max(comp, seen[4])
+            # year, release_date and disc_total are placeholders here: finalize derives them from the tracks.
+            albums[gkey] = (album_id, gkey, name, aa_id, comp, t.year, t.release_date, mbid, t.disc_total, now, now)
             touched.add(album_id)
             for pos, credit in enumerate(t.artists):
                 artist_links.append((tid, add_artist(credit.name, credit.mbid), credit.role, pos))
@@ -133,46 +159,54 @@ class CatalogRepository:
             if t.lyrics is not None:
                 lyric_rows.append((tid, t.lyrics.source, int(t.lyrics.synced), t.lyrics.lang, t.lyrics.text))
 
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO artists (id, name, name_key, mbid, created_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (name_key) DO UPDATE SET mbid = coalesce(artists.mbid, excluded.mbid)",
-                list(artists.values()),
-            )
-            await conn.executemany(
-                "INSERT OR IGNORE INTO covers (id, mime, width, height, size, source, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(c.id, c.mime, c.width, c.height, c.size, c.source, now) for c in covers.values()],
-            )
-            await conn.executemany(
-                "INSERT INTO albums (id, group_key, name, album_artist_id, compilation, year, release_date, mbid,"
-                " disc_total, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (group_key) DO UPDATE SET updated_at = excluded.updated_at,"
-                " mbid = coalesce(albums.mbid, excluded.mbid),"
-                " compilation = max(albums.compilation, excluded.compilation)",
-                list(albums.values()),
-            )
-            if replaced:
-                js = json.dumps(replaced)
-                for table in ("track_artists", "track_genres", "lyrics"):
-                    await conn.execute(f"DELETE FROM {table} WHERE track_id IN ({_IDS})", (js,))
-            await conn.executemany(_UPSERT_TRACK, track_rows)
-            await conn.executemany(
-                "INSERT OR IGNORE INTO track_artists (track_id, artist_id, role, position) VALUES (?, ?, ?, ?)",
-                artist_links,
-            )
-            gmap = await self._genre_map(conn, {g for _, g, _ in genre_links})
-            await conn.executemany(
-                "INSERT OR IGNORE INTO track_genres (track_id, genre_id, position) VALUES (?, ?, ?)",
-                [(tid, gmap[g.casefold()], pos) for tid, g, pos in genre_links],
-            )
-            await conn.executemany(
-                "INSERT INTO lyrics (track_id, source, synced, lang, text) VALUES (?, ?, ?, ?, ?)", lyric_rows
-            )
-            if track_rows:
-                await conn.execute(f"DELETE FROM scan_failures WHERE path IN ({_IDS})",
-                                   (json.dumps([r[2] for r in track_rows]),))
-        return touched
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    f"INSERT OR IGNORE INTO scan_dirty_albums (album_id) {_IDS}", (json.dumps(sorted(touched)),)
+                )
+                await conn.executemany(
+                    "INSERT INTO artists (id, name, name_key, mbid, created_at) VALUES (?, ?, ?, ?, ?) "
+                    f"ON CONFLICT (name_key) DO UPDATE SET name = {_SMALLEST_SQL.format('artists.name', 'name')},"
+                    f" mbid = {_SMALLEST_SQL.format('artists.mbid', 'mbid')}",
+                    list(artists.values()),
+                )
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO covers (id, mime, width, height, size, source, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(c.id, c.mime, c.width, c.height, c.size, c.source, now) for c in covers.values()],
+                )
+                await conn.executemany(
+                    "INSERT INTO albums (id, group_key, name, album_artist_id, compilation, year, release_date, mbid,"
+                    " disc_total, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (group_key) DO UPDATE SET updated_at = excluded.updated_at,"
+                    f" name = {_SMALLEST_SQL.format('albums.name', 'name')},"
+                    f" mbid = {_SMALLEST_SQL.format('albums.mbid', 'mbid')},"
+                    " compilation = max(albums.compilation, excluded.compilation)",
+                    list(albums.values()),
+                )
+                if replaced:
+                    js = json.dumps(replaced)
+                    for table in ("track_artists", "track_genres", "lyrics"):
+                        await conn.execute(f"DELETE FROM {table} WHERE track_id IN ({_IDS})", (js,))
+                await conn.executemany(_UPSERT_TRACK, track_rows)
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO track_artists (track_id, artist_id, role, position) VALUES (?, ?, ?, ?)",
+                    artist_links,
+                )
+                gmap = await self._genre_map(conn, {g for _, g, _ in genre_links})
+                await conn.executemany(
+                    "INSERT OR IGNORE INTO track_genres (track_id, genre_id, position) VALUES (?, ?, ?)",
+                    [(tid, gmap[g], pos) for tid, g, pos in genre_links],
+                )
+                await conn.executemany(
+                    "INSERT INTO lyrics (track_id, source, synced, lang, text) VALUES (?, ?, ?, ?, ?)", lyric_rows
+                )
+                if track_rows:
+                    await conn.execute(f"DELETE FROM scan_failures WHERE path IN ({_IDS})",
+                                       (json.dumps([r[2] for r in track_rows]),))
+        except BaseException:
+            self._genre_ids.clear()  # the genres it inserted were rolled back with the rest
+            raise
 
     async def record_failures(self, failures: Sequence[tuple[str, int, int, str]]) -> None:
         """Remember files that could not be read (path, size, mtime_ns, reason)."""
@@ -212,14 +246,16 @@ class CatalogRepository:
             "history_rows_kept": history[0] if history else 0,
         }
 
-    async def remove_tracks(self, track_ids: Sequence[str]) -> set[str]:
-        """Delete tracks (their playlist entries, saves and ratings go with them); return touched albums."""
+    async def remove_tracks(self, track_ids: Sequence[str]) -> None:
+        """Delete tracks (their playlist entries, saves and ratings go with them), marking their albums."""
         if not track_ids:
-            return set()
+            return
         js = json.dumps(list(track_ids))
         async with self.db.transaction() as conn:
-            async with conn.execute(f"SELECT DISTINCT album_id FROM tracks WHERE id IN ({_IDS})", (js,)) as cur:
-                albums = {r[0] for r in await cur.fetchall()}
+            await conn.execute(
+                f"INSERT OR IGNORE INTO scan_dirty_albums (album_id) SELECT album_id FROM tracks WHERE id IN ({_IDS})",
+                (js,),
+            )
             await conn.execute(
                 "UPDATE playlists SET version = version + 1, updated_at = ? WHERE id IN"
                 f" (SELECT DISTINCT playlist_id FROM playlist_entries WHERE track_id IN ({_IDS}))", (utc_now(), js)
@@ -227,49 +263,27 @@ class CatalogRepository:
             for table in ("saved_items", "ratings"):
                 await conn.execute(f"DELETE FROM {table} WHERE item_type = 'track' AND item_id IN ({_IDS})", (js,))
             await conn.execute(f"DELETE FROM tracks WHERE id IN ({_IDS})", (js,))
-        return albums
 
-    async def finalize(self, album_ids: Iterable[str]) -> None:
-        """Recompute album aggregates (counts, year, genres, cover), drop empty albums and orphan artists."""
-        ids = list(album_ids)
-        if not ids:
-            return
-        js = json.dumps(ids)
+    async def unfinished_albums(self) -> list[str]:
+        """Albums changed since the last complete scan: at the start of a scan, what an interrupted one left."""
+        return [r[0] for r in await self.db.fetchall(f"{MARKED_ALBUMS} ORDER BY album_id")]
+
+    async def album_track_ids(self, album_ids: Sequence[str]) -> list[str]:
+        """The ids of the tracks of `album_ids`."""
+        rows = await self.db.fetchall(
+            f"SELECT id FROM tracks WHERE album_id IN ({_IDS}) ORDER BY path", (json.dumps(list(album_ids)),)
+        )
+        return [r[0] for r in rows]
+
+    async def finalize(self, *, clear: bool = True) -> int:
+        """Recompute every marked album (`recompute_marked_albums`) and clear the marks unless `clear` is
+        False (a scan that is not complete yet); one transaction. Returns how many albums it recomputed."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE albums SET"
-                " track_count = (SELECT count(*) FROM tracks t WHERE t.album_id = albums.id),"
-                " duration = coalesce((SELECT sum(duration) FROM tracks t WHERE t.album_id = albums.id), 0),"
-                " disc_total = (SELECT max(max(coalesce(disc_number, 1)), max(coalesce(disc_total, 1)))"
-                "   FROM tracks t WHERE t.album_id = albums.id),"
-                " year = (SELECT year FROM tracks t WHERE t.album_id = albums.id AND year IS NOT NULL"
-                "   GROUP BY year ORDER BY count(*) DESC, year DESC LIMIT 1),"
-                " release_date = (SELECT min(release_date) FROM tracks t WHERE t.album_id = albums.id),"
-                " cover_id = (SELECT t.cover_id FROM tracks t JOIN covers c ON c.id = t.cover_id"
-                "   WHERE t.album_id = albums.id"
-                "   ORDER BY c.source = 'embedded' DESC, t.disc_number, t.track_number LIMIT 1),"
-                " updated_at = ?"
-                f" WHERE id IN ({_IDS})",
-                (utc_now(), js),
-            )
-            await conn.execute(f"DELETE FROM album_genres WHERE album_id IN ({_IDS})", (js,))
-            await conn.execute(
-                "INSERT INTO album_genres (album_id, genre_id, position)"
-                " SELECT t.album_id, tg.genre_id,"
-                "  row_number() OVER (PARTITION BY t.album_id ORDER BY count(*) DESC, min(tg.position))"
-                " FROM tracks t JOIN track_genres tg ON tg.track_id = t.id"
-                f" WHERE t.album_id IN ({_IDS}) GROUP BY t.album_id, tg.genre_id",
-                (js,),
-            )
-            await conn.execute(f"DELETE FROM albums WHERE id IN ({_IDS}) AND track_count = 0", (js,))
-            await conn.execute(
-                "DELETE FROM artists WHERE NOT EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = artists.id)"
-                " AND NOT EXISTS (SELECT 1 FROM albums a WHERE a.album_artist_id = artists.id)"
-            )
-            await conn.execute(
-                "DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id)"
-            )
+            done = await recompute_marked_albums(conn, utc_now())
+            if done and clear:
+                await conn.execute("DELETE FROM scan_dirty_albums")
         self._genre_ids.clear()
+        return done
 
     async def search_track_rows(self, track_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Tracks with what the search index needs: names, artists, album, genres, year, lyrics, plays."""
@@ -331,10 +345,25 @@ class CatalogRepository:
         return [{"id": r[0], "name": r[1], "lyrics": r[2] or None, "artists": [r[3]], "owner_id": r[4],
                  "public": bool(r[5]), "popularity": r[6]} for r in rows]
 
-    async def record_scan(self, started_at: str, summary: dict[str, Any]) -> None:
+    async def begin_scan(self, started_at: str) -> int:
+        """Record that a scan started; its `finished_at` stays NULL unless `record_scan` sees it finish."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("INSERT INTO scan_runs (started_at) VALUES (?)", (started_at,))
+            return int(cur.lastrowid or 0)
+
+    async def record_scan(self, run_id: int, summary: dict[str, Any]) -> None:
+        """Record what a finished scan did."""
         await self.db.execute(
-            "INSERT INTO scan_runs (started_at, finished_at, added, updated, moved, removed, failed, unchanged,"
-            " wall_s, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (started_at, utc_now(), summary["added"], summary["updated"], summary["moved"], summary["removed"],
-             summary["failed"], summary["unchanged"], summary["wall_s"], json.dumps(summary.get("report", {}))),
+            "UPDATE scan_runs SET finished_at = ?, added = ?, updated = ?, moved = ?, removed = ?, failed = ?,"
+            " unchanged = ?, wall_s = ?, report = ? WHERE id = ?",
+            (utc_now(), summary["added"], summary["updated"], summary["moved"], summary["removed"],
+             summary["failed"], summary["unchanged"], summary["wall_s"], json.dumps(summary.get("report", {})), run_id),
         )
+
+    async def last_scan_unfinished(self) -> bool:
+        """Whether the last scan stopped before it finished (killed, failed) or left albums unfinished."""
+        row = await self.db.fetchone(
+            "SELECT (SELECT finished_at IS NULL FROM scan_runs ORDER BY id DESC LIMIT 1)"
+            " OR EXISTS (SELECT 1 FROM scan_dirty_albums)"
+        )
+        return bool(row and row[0])

@@ -84,7 +84,8 @@ class Database:
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
+                    await conn.execute("ROLLBACK")
                 raise
             else:
                 await conn.execute("COMMIT")
@@ -94,14 +95,20 @@ class Database:
             raise RuntimeError("database is not open")
         return next(self._next_reader)
 
+    # Read your writes: a read runs start to finish in ONE hand-off to its reader's thread (execute and fetch
+    # every row), so no statement is left open on a reader while other queries interleave. An open statement
+    # keeps its WAL read transaction, and under steady reads one reader always had one open: it kept an old
+    # snapshot and answered 404 for a playlist just created (issue 13). Now each read starts a fresh snapshot
+    # that holds every commit made before it was asked for.
+
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        """Run a read query on a reader connection."""
-        async with self._reader().execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        """Run a read query on a reader connection (it sees every write committed before the call)."""
+        return list(await self._reader().execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        async with self._reader().execute(sql, params) as cur:
-            return await cur.fetchone()
+        """The first row of a read query (meant for queries of one row: the whole result is read)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """A single write statement in its own transaction; returns the changed row count."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 import secrets
 from typing import Any
 
@@ -86,3 +87,37 @@ def model_apply(items: list[str], change: dict[str, Any]) -> list[str]:
         at = b if b <= s else b - n if b >= s + n else s
         return rest[:at] + block + rest[at:]
     raise AssertionError(kind)
+
+
+def random_change(rng: random.Random, items: list[str], pool: list[str]) -> dict[str, Any]:
+    """A random change a client would make looking at `items` (its possibly stale view), for model_apply."""
+    kinds = ["append", "remove"] + (["insert", "remove_at", "reorder", "reorder"] if items else [])
+    kind = rng.choice(kinds)
+    if kind == "append":
+        return {"kind": kind, "ids": rng.sample(pool, rng.randint(1, 2))}
+    if kind == "insert":
+        return {"kind": kind, "ids": [rng.choice(pool)], "position": rng.randint(0, len(items))}
+    if kind == "remove":
+        return {"kind": kind, "ids": [rng.choice(items or pool)]}
+    if kind == "remove_at":
+        p = rng.randrange(len(items))
+        return {"kind": kind, "positions": [p], "ids": [items[p]]}
+    start = rng.randrange(len(items))
+    return {"kind": kind, "range_start": start, "range_length": rng.randint(1, min(3, len(items) - start)),
+            "insert_before": rng.randint(0, len(items))}
+
+
+def send_change(c: httpx.Client, pid: str, ch: dict[str, Any], snapshot: str) -> httpx.Response:
+    """Send a change made by random_change as /v1 would get it from a client."""
+    path = f"/v1/playlists/{pid}/items"
+    kind = ch["kind"]
+    if kind in ("append", "insert"):
+        return c.post(path, json={"uris": [uri(t) for t in ch["ids"]], "position": ch.get("position"),
+                                  "snapshot_id": snapshot})
+    if kind == "remove":
+        return c.request("DELETE", path, json={"items": [{"uri": uri(ch["ids"][0])}], "snapshot_id": snapshot})
+    if kind == "remove_at":
+        return c.request("DELETE", path, json={"items": [{"uri": uri(ch["ids"][0]), "positions": ch["positions"]}],
+                                               "snapshot_id": snapshot})
+    return c.put(path, json={"range_start": ch["range_start"], "range_length": ch["range_length"],
+                             "insert_before": ch["insert_before"], "snapshot_id": snapshot})

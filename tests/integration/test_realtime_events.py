@@ -266,6 +266,7 @@ async def test_a_flooding_client_gets_an_error_then_a_close(live_server: LiveSer
     me = _person(s, "fld")
     c = await Client.open(s, me["token"])
     watcher = await Client.open(s, me["token"])
+    closes0 = metric(s, "musicd_realtime_closes_total", 'reason="rate_limited"')
     for _ in range(400):
         await c.send({"type": "ping"})
     errors = []
@@ -276,8 +277,11 @@ async def test_a_flooding_client_gets_an_error_then_a_close(live_server: LiveSer
                 errors.append(m["data"]["code"])
     except Exception as e:
         rcvd = getattr(e, "rcvd", None)
-        assert rcvd is not None, e
-        assert (rcvd.code, close_name(rcvd.reason)) == (CLOSE["rate_limited"], "rate_limited")
+        if rcvd is not None:
+            assert (rcvd.code, close_name(rcvd.reason)) == (CLOSE["rate_limited"], "rate_limited")
+        # else: the server closed with pings of ours still unread, so the kernel reset the connection and the
+        # close frame may be lost with it; the server says why it closed.
+        assert metric(s, "musicd_realtime_closes_total", 'reason="rate_limited"') == closes0 + 1, e
     # One error per run of refused messages (a busy box may let the budget refill between runs), then the close.
     assert errors and set(errors) == {"rate_limited"} and len(errors) < 10, errors
     await watcher.send({"type": "ping", "t": 3})  # another connection of the same user is not affected

@@ -32,7 +32,7 @@ def test_create_read_change_list_delete(live_server: LiveServer) -> None:
                        json={"name": "Road trip", "description": "for the car", "public": False})
         assert r.status_code == 201, r.text
         pl = r.json()
-        assert pl["type"] == "playlist" and pl["uri"] == f"musicd:playlist:{pl['id']}"
+        assert pl["type"] == "playlist" and pl["uri"] == f"spotify:playlist:{pl['id']}"
         assert pl["owner"]["id"] == alice_id and pl["owner"]["display_name"] == "alice"
         assert (pl["name"], pl["description"], pl["public"], pl["collaborative"]) == (
             "Road trip", "for the car", False, False)
@@ -397,7 +397,7 @@ def test_export_import_round_trip(live_server: LiveServer, fmt: str) -> None:
         assert r.headers["content-type"].startswith("audio/x-mpegurl" if fmt == "m3u8" else "application/xspf+xml")
         assert "attachment" in r.headers["content-disposition"]
         text = r.text
-        assert "musicd:track" not in text if fmt == "m3u8" else "<trackList>" in text
+        assert ":track:" not in text if fmt == "m3u8" else "<trackList>" in text
 
         back = alice.post("/v1/me/playlists/import", content=text.encode())
         assert back.status_code == 201, back.text

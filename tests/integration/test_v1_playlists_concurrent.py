@@ -10,43 +10,19 @@ from typing import Any
 
 import httpx
 
-from tests.integration.playlist_helpers import all_items, model_apply, new_user, track_ids, uri, version
+from tests.integration.playlist_helpers import (
+    all_items,
+    model_apply,
+    new_user,
+    random_change,
+    send_change,
+    track_ids,
+    uri,
+    version,
+)
 from tests.live import LiveServer
 
 ROUNDS = 50  # each round both clients send one change at once: 100 changes
-
-
-def _change(rng: random.Random, items: list[str], pool: list[str]) -> dict[str, Any]:
-    """A random change a client would make looking at `items` (its possibly stale view)."""
-    kinds = ["append", "remove"] + (["insert", "remove_at", "reorder", "reorder"] if items else [])
-    kind = rng.choice(kinds)
-    if kind == "append":
-        return {"kind": kind, "ids": rng.sample(pool, rng.randint(1, 2))}
-    if kind == "insert":
-        return {"kind": kind, "ids": [rng.choice(pool)], "position": rng.randint(0, len(items))}
-    if kind == "remove":
-        return {"kind": kind, "ids": [rng.choice(items or pool)]}
-    if kind == "remove_at":
-        p = rng.randrange(len(items))
-        return {"kind": kind, "positions": [p], "ids": [items[p]]}
-    start = rng.randrange(len(items))
-    return {"kind": kind, "range_start": start, "range_length": rng.randint(1, min(3, len(items) - start)),
-            "insert_before": rng.randint(0, len(items))}
-
-
-def _send(c: httpx.Client, pid: str, ch: dict[str, Any], snapshot: str) -> httpx.Response:
-    path = f"/v1/playlists/{pid}/items"
-    kind = ch["kind"]
-    if kind in ("append", "insert"):
-        return c.post(path, json={"uris": [uri(t) for t in ch["ids"]], "position": ch.get("position"),
-                                  "snapshot_id": snapshot})
-    if kind == "remove":
-        return c.request("DELETE", path, json={"items": [{"uri": uri(ch["ids"][0])}], "snapshot_id": snapshot})
-    if kind == "remove_at":
-        return c.request("DELETE", path, json={"items": [{"uri": uri(ch["ids"][0]), "positions": ch["positions"]}],
-                                               "snapshot_id": snapshot})
-    return c.put(path, json={"range_start": ch["range_start"], "range_length": ch["range_length"],
-                             "insert_before": ch["insert_before"], "snapshot_id": snapshot})
 
 
 def test_two_clients_edit_one_playlist_concurrently(live_server: LiveServer) -> None:
@@ -76,9 +52,9 @@ def test_two_clients_edit_one_playlist_concurrently(live_server: LiveServer) -> 
                 if rnd % 2 == 0 or not snapshot:
                     pl = c.get(f"/v1/playlists/{pid}").json()
                     snapshot, view = pl["snapshot_id"], all_items(c, pid)
-                ch = _change(rng, view, pool)
+                ch = random_change(rng, view, pool)
                 barrier.wait()  # both clients send in the same instant
-                r = _send(c, pid, ch, snapshot)
+                r = send_change(c, pid, ch, snapshot)
                 with lock:
                     outcomes[name].append(r.status_code)
                     if r.status_code in (200, 201):

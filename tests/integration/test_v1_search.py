@@ -72,7 +72,7 @@ def test_spotify_shapes_and_paging(live_server: LiveServer) -> None:
     assert tracks["limit"] == 2 and tracks["offset"] == 0 and tracks["previous"] is None
     assert len(tracks["items"]) == 2 and tracks["total"] > 2
     item = tracks["items"][0]
-    assert item["type"] == "track" and item["uri"] == f"musicd:track:{item['id']}"
+    assert item["type"] == "track" and item["uri"] == f"spotify:track:{item['id']}"
     assert {"name", "artists", "album", "duration_ms", "track_number", "disc_number"} <= set(item)
     nxt = httpx.get(tracks["next"], headers=live_server.headers("alice"), timeout=10).json()["tracks"]
     assert nxt["offset"] == 2 and nxt["previous"] is not None
@@ -127,6 +127,6 @@ def test_suggest_mixes_kinds(live_server: LiveServer) -> None:
     assert items[0]["type"] == "artist" and items[0]["name"] == "Röyksopp"
     assert {i["type"] for i in items} >= {"artist", "album", "track"}
     for i in items:
-        assert i["uri"] == f"musicd:{i['type']}:{i['id']}"
+        assert i["uri"] == f"spotify:{i['type']}:{i['id']}"
     r = httpx.get(f"{live_server.base}/v1/search/suggest", params={"q": ""}, headers=live_server.headers("bob"))
     assert r.status_code == 200 and r.json()["items"] == []

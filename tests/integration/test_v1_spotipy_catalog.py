@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import spotipy
 
+from musicd.services.mixes import mix_id
 from tests.live import LiveServer
 
 
@@ -33,7 +34,7 @@ def test_spotipy_catalogue_browse_and_library(sp: spotipy.Spotify, live_server: 
     assert releases["total"] == len(releases["items"]) > 5
     melody = next(a for a in releases["items"] if a["name"] == "Melody A.M.")
 
-    album = sp.album(melody["uri"].replace("musicd:", "spotify:"))
+    album = sp.album(melody["uri"])
     assert album["id"] == melody["id"] and album["tracks"]["total"] == len(album["tracks"]["items"])
     assert [a["id"] for a in sp.albums([melody["id"]])["albums"]] == [melody["id"]]
     tracks = sp.album_tracks(melody["id"])["items"]
@@ -51,7 +52,11 @@ def test_spotipy_catalogue_browse_and_library(sp: spotipy.Spotify, live_server: 
     cats = sp.categories(limit=50)["categories"]["items"]
     rock = next(c for c in cats if c["name"] == "Rock")
     playlists = sp.category_playlists(rock["id"])["playlists"]["items"]
-    assert playlists and playlists[0]["id"] == f"mix-genre-{rock['id']}"
+    assert playlists and playlists[0]["id"] == mix_id("genre", rock["id"])
+    # A generated mix's id and URI go back through spotipy's own id checks unchanged.
+    mix = sp.playlist(playlists[0]["uri"])
+    assert mix["id"] == playlists[0]["id"] and mix["tracks"]["total"] >= 2
+    assert sp.playlist_items(playlists[0]["id"])["items"]
 
     sp.user_follow_artists([artist_id])
     followed = sp.current_user_followed_artists()["artists"]

@@ -53,3 +53,35 @@ def test_spotipy_playlists(live_server: LiveServer) -> None:
     with pytest.raises(spotipy.SpotifyException) as e:
         alice.playlist_reorder_items(pid, range_start=2, insert_before=0, snapshot_id=snap)
     assert e.value.http_status == 409
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # spotipy marks new_releases and user_playlist_create
+def test_spotipy_hands_back_the_uris_musicd_emits(live_server: LiveServer) -> None:
+    """URIs and ids musicd returned pass spotipy's own URI checks when handed back unchanged."""
+    alice = _client(live_server, "alice")
+    albums = alice.new_releases(limit=3)["albums"]["items"]
+    # Get Several Albums carries each album's tracks page, as Spotify's does.
+    several = alice.albums([a["uri"] for a in albums])["albums"]
+    assert [a["id"] for a in several] == [a["id"] for a in albums]
+    for a in several:
+        assert a["tracks"]["total"] == a["total_tracks"] and len(a["tracks"]["items"]) == a["total_tracks"]
+    uris = [t["uri"] for a in several for t in a["tracks"]["items"]][:4]
+    assert all(u.startswith("spotify:track:") for u in uris)
+    assert [t["uri"] for t in alice.tracks(uris)["tracks"]] == uris
+
+    me = alice.me()
+    pl = alice.user_playlist_create(me["id"], "Round trip", public=False)
+    assert pl["uri"] == f"spotify:playlist:{pl['id']}" and pl["owner"]["uri"] == me["uri"]
+    alice.playlist_add_items(pl["uri"], [*uris, uris[0]])
+    items = alice.playlist_items(pl["uri"])["items"]
+    assert [i["track"]["uri"] for i in items] == [*uris, uris[0]]
+    snap = alice.playlist_remove_specific_occurrences_of_items(
+        pl["uri"], [{"uri": items[0]["track"]["uri"], "positions": [0]}])["snapshot_id"]
+    assert [i["track"]["uri"] for i in alice.playlist_items(pl["id"])["items"]] == [*uris[1:], uris[0]]
+    alice.playlist_remove_all_occurrences_of_items(pl["uri"], [uris[0]], snapshot_id=snap)
+    assert [i["track"]["uri"] for i in alice.playlist_items(pl["id"])["items"]] == uris[1:]
+    alice.playlist_replace_items(pl["uri"], [uris[0]])
+    assert [i["track"]["uri"] for i in alice.playlist_items(pl["id"])["items"]] == [uris[0]]
+    alice.current_user_saved_tracks_add([uris[0]])
+    assert alice.current_user_saved_tracks_contains([uris[0]]) == [True]
+    alice.current_user_unfollow_playlist(pl["id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from musicd.domain.models import User
+from musicd.domain.numbers import parse_digits
 from musicd.errors import AuthError, ForbiddenError, RateLimitError
 from musicd.http.subsonic.context import Ctx
 from musicd.http.subsonic.envelope import (
@@ -26,14 +27,14 @@ def check_version(v: str | None) -> None:
     """Error 20 or 30 when the client speaks another major version of the protocol."""
     if not v:
         return
-    head = v.split(".", 1)[0]
-    if not head.isdigit():
+    major = parse_digits(v.split(".", 1)[0], cap=1_000)
+    if major is None:
         return
-    major = int(head)
+    what = f"incompatible Subsonic REST protocol version {v[:32]}"  # never echo a hostile kilobyte
     if major < _SERVER_MAJOR:
-        raise SubsonicError(ERR_CLIENT_TOO_OLD, f"incompatible Subsonic REST protocol version {v}: client must upgrade")
+        raise SubsonicError(ERR_CLIENT_TOO_OLD, f"{what}: client must upgrade")
     if major > _SERVER_MAJOR:
-        raise SubsonicError(ERR_SERVER_TOO_OLD, f"incompatible Subsonic REST protocol version {v}: server must upgrade")
+        raise SubsonicError(ERR_SERVER_TOO_OLD, f"{what}: server must upgrade")
 
 
 async def authenticate(ctx: Ctx) -> User:

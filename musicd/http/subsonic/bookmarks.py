@@ -26,13 +26,13 @@ async def get_bookmarks(ctx: Ctx) -> Reply:
 @endpoint("createBookmark")
 async def create_bookmark(ctx: Ctx) -> Reply:
     position = ctx.req_int("position")
-    await ctx.services.bookmarks.save(ctx.user.id, ctx.req("id"), position, ctx.opt("comment"))
+    await ctx.services.bookmarks.save(ctx.user, ctx.req("id"), position, ctx.opt("comment"))
     return None
 
 
 @endpoint("deleteBookmark")
 async def delete_bookmark(ctx: Ctx) -> Reply:
-    await ctx.services.bookmarks.delete(ctx.user.id, ctx.req("id"))
+    await ctx.services.bookmarks.delete(ctx.user, ctx.req("id"))
     return None
 
 
@@ -62,7 +62,7 @@ async def get_play_queue_by_index(ctx: Ctx) -> Reply:
 async def _save(ctx: Ctx, ids: list[str], index: int | None) -> None:
     position = ctx.int("position", 0, 0) or 0
     try:
-        await ctx.services.play_queue.save(ctx.user.id, ids, index, position, ctx.opt("c") or "unknown")
+        await ctx.services.play_queue.save(ctx.user, ids, index, position, ctx.opt("c") or "unknown")
     except ValidationError as e:
         if e.code == "bad_index":
             raise SubsonicError(ERR_MISSING, e.message) from None

@@ -10,7 +10,8 @@ from litestar import Request, Response
 from litestar.types import ASGIApp
 
 from musicd.domain.models import User
-from musicd.http.subsonic.envelope import ERR_GENERIC, ERR_MISSING, ERR_UNAUTHORIZED, SubsonicError
+from musicd.domain.numbers import NumberError, parse_int
+from musicd.http.subsonic.envelope import ERR_GENERIC, ERR_MISSING, SubsonicError
 
 if TYPE_CHECKING:
     from musicd.services.registry import Services
@@ -57,17 +58,11 @@ class Ctx:
         return [x for x in self.params.get(name, ()) if x != ""]
 
     def int(self, name: str, default: int | None = None, lo: int | None = None, hi: int | None = None) -> int | None:
-        """An integer parameter, clamped to [lo, hi]; error 0 when it is not a number."""
+        """An integer parameter, clamped to [lo, hi]; error 0 naming it when it is not a 64-bit integer."""
         v = self.opt(name)
         if v is None or v == "":
             return default
-        try:
-            n = int(v)
-        except ValueError:
-            try:
-                n = int(float(v))
-            except ValueError:
-                raise SubsonicError(ERR_GENERIC, f"parameter {name} must be a number, not {v!r}") from None
+        n = _number(name, v)
         if lo is not None and n < lo:
             n = lo
         if hi is not None and n > hi:
@@ -75,10 +70,12 @@ class Ctx:
         return n
 
     def req_int(self, name: str) -> int:
-        self.req(name)
-        n = self.int(name)
-        assert n is not None
-        return n
+        """A required integer parameter: error 10 when missing, 0 when it is not a 64-bit integer."""
+        return _number(name, self.req(name))
+
+    def ints(self, name: str) -> list[int]:
+        """Every value of a repeatable integer parameter (`songIndexToRemove=1&songIndexToRemove=4`)."""
+        return [_number(name, v) for v in self.all(name)]
 
     def bool(self, name: str, default: bool = False) -> bool:
         v = self.opt(name)
@@ -86,15 +83,15 @@ class Ctx:
             return default
         return v.lower() in ("true", "1", "yes", "on")
 
-    def admin(self) -> None:
-        """Error 50 unless the caller is an admin."""
-        if self.user.role != "admin":
-            raise SubsonicError(ERR_UNAUTHORIZED, "this needs an admin account")
 
-    def not_guest(self) -> None:
-        """Error 50 for guests: they may listen and browse but change nothing."""
-        if self.user.role == "guest":
-            raise SubsonicError(ERR_UNAUTHORIZED, "guest accounts cannot change anything")
+
+def _number(name: str, text: str) -> int:
+    # The one parser of numeric parameters: ASCII decimal within SQLite's signed 64 bits, or a client error.
+    try:
+        return parse_int(text)
+    except NumberError as e:
+        shown = text if len(text) <= 24 else f"{text[:24]}... ({len(text)} characters)"
+        raise SubsonicError(ERR_GENERIC, f"parameter {name} {e}, not {shown!r}") from None
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,7 @@ async def create_playlist(ctx: Ctx) -> Reply:
 @endpoint("updatePlaylist")
 async def update_playlist(ctx: Ctx) -> Reply:
     public = ctx.opt("public")
-    try:
-        removes = [int(i) for i in ctx.all("songIndexToRemove")]
-    except ValueError:
-        raise SubsonicError(ERR_GENERIC, "songIndexToRemove must be numbers") from None
+    removes = ctx.ints("songIndexToRemove")
     await ctx.services.playlists.subsonic_update(
         ctx.user, ctx.req("playlistId"), name=ctx.opt("name"), comment=ctx.opt("comment"),
         public=None if public is None else ctx.bool("public"), add=ctx.all("songIdToAdd"), remove_indexes=removes)

@@ -9,7 +9,7 @@ from litestar import Request, route
 from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp
 
-from musicd.errors import AuthError, ForbiddenError, MusicdError, NotFoundError
+from musicd.errors import AuthError, ForbiddenError, MusicdError, NotFoundError, ValidationError
 from musicd.http.subsonic import (  # noqa: F401  (each module registers its endpoints on import)
     annotation,
     bookmarks,
@@ -30,6 +30,7 @@ from musicd.http.subsonic.auth import authenticate, check_version
 from musicd.http.subsonic.context import ENDPOINTS, Ctx
 from musicd.http.subsonic.envelope import (
     ERR_GENERIC,
+    ERR_MISSING,
     ERR_NOT_FOUND,
     ERR_UNAUTHORIZED,
     ERR_WRONG_CREDENTIALS,
@@ -62,6 +63,8 @@ def _code(exc: MusicdError) -> int:
     """The Subsonic error code of a domain error (anything else is the generic 0)."""
     if isinstance(exc, NotFoundError):
         return ERR_NOT_FOUND
+    if isinstance(exc, ValidationError) and exc.code == "missing_parameter":
+        return ERR_MISSING
     if isinstance(exc, ForbiddenError):
         return ERR_UNAUTHORIZED
     if isinstance(exc, AuthError):

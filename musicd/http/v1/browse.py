@@ -45,7 +45,7 @@ class BrowseController(Controller):
     @get("/categories/{category_id:str}/playlists", responses=ERRORS)
     async def category_playlists(self, request: Request[Any, Any, Any], category_id: str, user: User,
                                  services: Services, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
-        """The genre's generated mixes (ids `mix-genre-<category>`)."""
+        """The genre's generated mixes."""
         mixes = await services.mixes.category_mixes(category_id, user.id)
         ln = links(request)
         items = [mix_playlist(ln, m) for m in mixes[offset : offset + limit]]

@@ -77,10 +77,10 @@ class CatalogController(Controller):
     @get("/albums", responses=ERRORS)
     async def albums(self, request: Request[Any, Any, Any], ids: Ids, user: User, services: Services
                      ) -> dict[str, Any]:
-        """Several albums (at most 20 in Spotify, 50 here); their `tracks` link to the album tracks endpoint."""
-        found = await services.catalog.albums(parse_ids(ids, "album"), user.id)
+        """Several albums (at most 20 in Spotify, 50 here), each with the first page of its tracks."""
+        found = await services.catalog.albums_with_tracks(parse_ids(ids, "album"), user.id)
         ln = links(request)
-        return {"albums": [album_full(ln, a) if a else None for a in found]}
+        return {"albums": [album_full(ln, *f) if f else None for f in found]}
 
     @get("/albums/{album_id:str}/tracks", responses=ERRORS)
     async def album_tracks(self, request: Request[Any, Any, Any], album_id: str, user: User, services: Services,

@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from musicd.domain.models import User
 from musicd.errors import AuthError, ValidationError
 from musicd.http.auth import bearer_token
+from musicd.http.bounds import OptImageSize, Seconds
 from musicd.http.streaming import IMAGE_CACHE, MediaResponse, send_stream
 from musicd.services.play_events import PlayEvent
 from musicd.services.playback import STREAM_TOKEN_TTL_S
@@ -62,11 +63,9 @@ class PlaybackController(Controller):
     async def stream(
         self, request: Request[Any, Any, Any], services: Services, track_id: str,
         quality: Literal["low", "normal", "high", "lossless", "original"] | None = None,
-        time_offset: float = 0.0, device_id: str | None = None, st: str | None = None,
+        time_offset: Seconds = 0.0, device_id: str | None = None, st: str | None = None,
     ) -> MediaResponse:
         """The track at a quality (default: the user's), with Range; `time_offset` seeks inside a tier."""
-        if time_offset < 0:
-            raise ValidationError("time_offset must be >= 0", code="invalid_offset")
         user = await _media_user(request, services, track_id, st)
         q = await services.playback.quality_for(user, quality, device_id)
         body = await services.playback.open_track(track_id, q, time_offset=time_offset,
@@ -98,7 +97,7 @@ class PlaybackController(Controller):
 
     @route("/images/{image_id:str}", http_method=_GET_HEAD, opt=_OPEN)
     async def image(self, request: Request[Any, Any, Any], services: Services, image_id: str,
-                    size: int | None = None, st: str | None = None) -> MediaResponse:
+                    size: OptImageSize = None, st: str | None = None) -> MediaResponse:
         """A cover image, scaled to fit `size` pixels when given."""
         await _media_user(request, services, image_id, st)
         return MediaResponse(await services.playback.image(image_id, size), IMAGE_CACHE)
@@ -154,6 +153,4 @@ class PlayerEventsController(Controller):
                 raise ValidationError("position_ms and ms_played must be >= 0", code="invalid_event")
             events.append(PlayEvent(user.id, e.track_id, e.event, at, e.position_ms, e.ms_played, e.context_uri,
                                     e.device_id))
-        for ev in events:
-            services.play_events.submit(ev)
-        return {"accepted": len(events)}
+        return {"accepted": services.play_reports.submit(user, events)}

@@ -12,9 +12,11 @@ import msgspec
 from litestar.openapi import ResponseSpec
 
 from musicd.domain.catalog import Page
-from musicd.domain.playlists import Playlist, PlaylistItem, ShareLink
+from musicd.domain.playlists import Playlist, PlaylistItem
 from musicd.errors import ValidationError
-from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full
+from musicd.http.bounds import Int64, ItemCount, ItemIndex
+from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full, uri
+from musicd.services.shares import Share
 
 __all__ = [
     "EDIT_ERRORS",
@@ -68,13 +70,13 @@ class DetailsBody(msgspec.Struct, forbid_unknown_fields=False):
 
 class AddItemsBody(msgspec.Struct, forbid_unknown_fields=False):
     uris: list[str] | None = None
-    position: int | None = None
+    position: ItemIndex | None = None
     snapshot_id: str | None = None  # musicd: an insert at `position` against this snapshot merges or 409s
 
 
 class RemoveItem(msgspec.Struct, forbid_unknown_fields=False):
     uri: str
-    positions: list[int] | None = None
+    positions: list[ItemIndex] | None = None
 
 
 class RemoveItemsBody(msgspec.Struct, forbid_unknown_fields=False):
@@ -89,9 +91,9 @@ class UpdateItemsBody(msgspec.Struct, forbid_unknown_fields=False):
     """Reorder (range_start, insert_before, range_length, snapshot_id) or replace (uris)."""
 
     uris: list[str] | None = None
-    range_start: int | None = None
-    insert_before: int | None = None
-    range_length: int = 1
+    range_start: ItemIndex | None = None
+    insert_before: ItemIndex | None = None
+    range_length: ItemCount = 1
     snapshot_id: str | None = None
 
 
@@ -104,15 +106,15 @@ class CollaboratorsBody(msgspec.Struct, forbid_unknown_fields=False):
 
 
 class ShareBody(msgspec.Struct, forbid_unknown_fields=False):
-    expires_in: int | None = None  # seconds; default 30 days
+    expires_in: Int64 | None = None  # seconds; default 30 days (the service checks the range)
 
 
 def parse_track_uri(uri: str) -> str:
-    """The track id of a `musicd:track:<id>` or `spotify:track:<id>` URI; 400 otherwise."""
+    """The track id of a `spotify:track:<id>` or `musicd:track:<id>` URI; 400 otherwise."""
     for prefix in _TRACK_URI_PREFIXES:
         if uri.startswith(prefix) and 0 < len(uri) - len(prefix) <= 64:
             return uri[len(prefix):]
-    raise ValidationError(f"not a track URI: {uri[:80]!r} (use musicd:track:<id>)", code="invalid_uri")
+    raise ValidationError(f"not a track URI: {uri[:80]!r} (use spotify:track:<id>)", code="invalid_uri")
 
 
 def user_ref(base: str, user_id: str | None, display_name: str | None = None) -> dict[str, Any] | None:
@@ -121,7 +123,7 @@ def user_ref(base: str, user_id: str | None, display_name: str | None = None) ->
         return None
     out: dict[str, Any] = {
         "external_urls": {}, "href": f"{base}/v1/users/{user_id}", "id": user_id, "type": "user",
-        "uri": f"musicd:user:{user_id}",
+        "uri": uri("user", user_id),
     }
     if display_name is not None:
         out["display_name"] = display_name
@@ -136,7 +138,7 @@ def simplified_playlist(base: str, pl: Playlist) -> dict[str, Any]:
         "href": f"{base}/v1/playlists/{pl.id}", "id": pl.id, "images": images(base, pl.image_id),
         "name": pl.name, "owner": user_ref(base, pl.owner_id, pl.owner_name), "primary_color": None,
         "public": pl.public, "snapshot_id": pl.snapshot_id, "tracks": tracks_ref, "items": tracks_ref,
-        "type": "playlist", "uri": f"musicd:playlist:{pl.id}",
+        "type": "playlist", "uri": uri("playlist", pl.id),
     }
 
 
@@ -172,12 +174,12 @@ def collaborator_objects(base: str, rows: list[tuple[str, str, str]]) -> dict[st
     return {"items": items, "total": len(items)}
 
 
-def share_object(base: str, link: ShareLink) -> dict[str, Any]:
-    """A share link; `token` and `url` only right after it was made."""
+def share_object(base: str, link: Share, with_token: bool = True) -> dict[str, Any]:
+    """A playlist's share link; `token` and `url` only right after it was made."""
     out: dict[str, Any] = {
         "id": link.id, "playlist_id": link.playlist_id, "created_at": link.created_at,
         "expires_at": link.expires_at, "revoked_at": link.revoked_at,
     }
-    if link.token:
+    if with_token and link.token:
         out.update({"token": link.token, "url": f"{base}/share/{link.token}"})
     return out

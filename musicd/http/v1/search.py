@@ -8,39 +8,15 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 
 from musicd.domain.models import User
-from musicd.errors import ValidationError
 from musicd.http.v1.playlist_shapes import simplified_playlist
-from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full
+from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full, uri
 from musicd.services.registry import Services
+from musicd.services.search import MAX_QUERY, clean_query
 
 __all__ = ["SearchController"]
 
 _TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists"}
-MAX_QUERY = 500
 SUGGESTIONS = 8
-
-
-def _types(value: str | None) -> list[str]:
-    kinds = [t.strip() for t in (value or "").split(",") if t.strip()]
-    if not kinds:
-        raise ValidationError("type is required: track, artist, album and/or playlist", code="invalid_type")
-    bad = [t for t in kinds if t not in _TYPES]
-    if bad:
-        raise ValidationError(f"unknown type {bad[0]!r}: use track, artist, album or playlist", code="invalid_type")
-    return kinds
-
-
-def _clean(q: str | None) -> str:
-    # Control and invisible characters are never part of what a listener meant: drop them, never fail.
-    return "".join(ch if ch.isprintable() else " " for ch in (q or "")).strip()
-
-
-def _query(q: str | None) -> str:
-    if not q or not q.strip():
-        raise ValidationError("q is required", code="missing_query")
-    if len(q) > MAX_QUERY:
-        raise ValidationError(f"q is longer than {MAX_QUERY} characters", code="query_too_long")
-    return _clean(q)
 
 
 def _suggestion(ln: Links, kind: str, item: Any) -> dict[str, Any]:
@@ -53,7 +29,7 @@ def _suggestion(ln: Links, kind: str, item: Any) -> dict[str, Any]:
     else:
         subtitle, cover = f"Playlist by {item.owner_name}", item.image_id
     return {"type": kind, "id": item.id, "name": getattr(item, "title", None) or item.name, "subtitle": subtitle,
-            "uri": f"musicd:{kind}:{item.id}", "images": images(ln, cover)}
+            "uri": uri(kind, item.id), "images": images(ln, cover)}
 
 
 class SearchController(Controller):
@@ -69,8 +45,8 @@ class SearchController(Controller):
         offset: Annotated[int, Parameter(ge=0, le=1000)] = 0,
     ) -> dict[str, Any]:
         """Search the catalogue and the playlists the user may see; one paging object per type."""
-        kinds = _types(type)
-        results = await services.search.find(_query(q), kinds, limit, offset, user.id)
+        kinds = [t.strip() for t in (type or "").split(",") if t.strip()]
+        results = await services.search.request(q, kinds, limit, offset, user.id)
         ln = links(request)
         mappers = {"track": track_full, "album": album_simple, "artist": artist_full,
                    "playlist": lambda ln, p: simplified_playlist(ln.base, p)}
@@ -83,9 +59,6 @@ class SearchController(Controller):
     async def suggest(self, request: Request[Any, Any, Any], user: User, services: Services,
                       q: str | None = None) -> dict[str, Any]:
         """A few mixed results for a search box as the user types, best first."""
-        text = _clean(q)[:MAX_QUERY]
-        if not text:
-            return {"query": "", "items": []}
         ln = links(request)
-        found = await services.search.suggest(text, user.id, SUGGESTIONS)
-        return {"query": text, "items": [_suggestion(ln, s.kind, s.item) for s in found]}
+        found = await services.search.suggest(q, user.id, SUGGESTIONS)
+        return {"query": clean_query(q)[:MAX_QUERY], "items": [_suggestion(ln, s.kind, s.item) for s in found]}

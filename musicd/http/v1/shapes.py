@@ -1,7 +1,9 @@
 """Spotify Web API object shapes for the catalogue read models: tracks, albums, artists, paging, mixes.
 
-Ids are musicd's own; URIs are `musicd:<type>:<id>`, and `spotify:<type>:<id>` is accepted as an alias
-wherever ids or URIs come in (see `parse_id`, `parse_ids`, `parse_uri`).
+Ids are musicd's own (22 base62 characters, like Spotify's). URIs go out as `spotify:<type>:<id>` (see
+`uri`), so that Spotify client libraries, which accept only `spotify:` URIs and base62 ids, can hand
+them back unchanged; `musicd:<type>:<id>` is accepted as well wherever ids or URIs come in
+(see `parse_id`, `parse_ids`, `parse_uri`).
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ __all__ = [
     "track_full",
     "track_object",
     "track_simple",
+    "uri",
 ]
 
 MAX_IDS = 50
-_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_ID = re.compile(r"^[0-9A-Za-z_-]{1,128}$")
 _URI = re.compile(r"^(?:musicd|spotify):(?P<type>[a-z]+):(?P<id>[^:]+)$")
 
 T = TypeVar("T")
@@ -114,6 +117,11 @@ def _ln(where: LinksOrBase) -> Links:
 
 # ---- ids and uris ----
 
+def uri(kind: str, item_id: str) -> str:
+    """The URI musicd emits for an item: `spotify:<kind>:<id>` (see the module docstring)."""
+    return f"spotify:{kind}:{item_id}"
+
+
 def parse_id(value: str, kind: str) -> str:
     """A bare id or a `musicd:`/`spotify:` URI of `kind`; a 400 for anything else."""
     value = value.strip()
@@ -177,7 +185,7 @@ def release_date(release: str | None, year: int | None) -> tuple[str, str]:
 def artist_simple(where: LinksOrBase, a: ArtistRef | ArtistView) -> dict[str, Any]:
     ln = _ln(where)
     return {"external_urls": {}, "href": ln.href("artist", a.id), "id": a.id, "name": a.name, "type": "artist",
-            "uri": f"musicd:artist:{a.id}"}
+            "uri": uri("artist", a.id)}
 
 
 def artist_full(where: LinksOrBase, a: ArtistView) -> dict[str, Any]:
@@ -198,7 +206,7 @@ def album_simple(where: LinksOrBase, a: AlbumView, group_of: str | None = None) 
         "album_type": "compilation" if a.compilation else "album", "total_tracks": a.track_count,
         "available_markets": [], "external_urls": {}, "href": ln.href("album", a.id), "id": a.id,
         "images": images(ln, a.cover_id), "name": a.name, "release_date": date,
-        "release_date_precision": precision, "restrictions": None, "type": "album", "uri": f"musicd:album:{a.id}",
+        "release_date_precision": precision, "restrictions": None, "type": "album", "uri": uri("album", a.id),
         "artists": [artist_simple(ln, a.artist)],
     }
     if group_of is not None:
@@ -231,7 +239,7 @@ def track_simple(where: LinksOrBase, t: TrackView) -> dict[str, Any]:
         "available_markets": [], "disc_number": t.disc_number or 1, "duration_ms": round(t.duration * 1000),
         "explicit": False, "external_urls": {}, "href": ln.href("track", t.id), "id": t.id, "is_playable": True,
         "name": t.title, "preview_url": None, "track_number": t.track_number or 0, "type": "track",
-        "uri": f"musicd:track:{t.id}", "is_local": False,
+        "uri": uri("track", t.id), "is_local": False,
     }
 
 
@@ -244,7 +252,7 @@ def track_full(where: LinksOrBase, t: TrackView) -> dict[str, Any]:
             "album_type": "compilation" if t.compilation else "album", "total_tracks": t.track_total,
             "available_markets": [], "external_urls": {}, "href": ln.href("album", t.album_id), "id": t.album_id,
             "images": images(ln, t.cover_id), "name": t.album_name, "release_date": date,
-            "release_date_precision": precision, "type": "album", "uri": f"musicd:album:{t.album_id}",
+            "release_date_precision": precision, "type": "album", "uri": uri("album", t.album_id),
             "artists": [artist_simple(ln, t.album_artist)],
         },
         "external_ids": {"isrc": t.isrc} if t.isrc else {}, "popularity": _popularity(t.play_count),
@@ -300,8 +308,8 @@ def mix_playlist(where: LinksOrBase, m: Mix) -> dict[str, Any]:
     return {
         "collaborative": False, "description": m.description, "external_urls": {}, "href": href, "id": m.id,
         "images": images(ln, m.cover_id), "name": m.name, "primary_color": None, "public": True,
-        "snapshot_id": m.snapshot, "type": "playlist", "uri": f"musicd:playlist:{m.id}",
+        "snapshot_id": m.snapshot, "type": "playlist", "uri": uri("playlist", m.id),
         "owner": {"external_urls": {}, "href": f"{ln.base}/v1/users/musicd", "id": "musicd", "type": "user",
-                  "uri": "musicd:user:musicd", "display_name": "musicd"},
+                  "uri": uri("user", "musicd"), "display_name": "musicd"},
         "tracks": {"href": f"{href}/tracks", "total": len(m.track_ids)},
     }

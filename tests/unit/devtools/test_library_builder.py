@@ -23,6 +23,7 @@ from musicd.devtools.library_builder import (
     FORMATS,
     BuiltLibrary,
     ExpectedTrack,
+    build_bulk_library,
     build_demo_library,
     build_test_library,
     encode_tone,
@@ -271,6 +272,23 @@ def test_write_tags_retags_and_keeps_embedded_cover(tmp_path: Path, library: Bui
         assert _embedded_cover(audio) is not None, t.path
         write_tags(dest, dataclasses.replace(changed, cover=None))
         assert _embedded_cover(_open(dest)) is None, t.path
+
+
+def test_bulk_library_is_many_real_files_with_ties_and_spellings(tmp_path: Path, cache_dir: Path) -> None:
+    lib = build_bulk_library(tmp_path / "a", albums=8, tracks_per_album=6, cache_dir=cache_dir)
+    assert len(lib.tracks) == 48 and len(lib.albums()) == 8
+    for t in lib.tracks:
+        audio = _open(lib.root / t.path)
+        assert isinstance(audio, _CLASSES[t.format]), t.path
+        assert _title(audio, t.format) == t.title, t.path
+        assert _tag(audio, t.format, "TCON", "genre", "\xa9gen") == list(t.genres), t.path
+    genres = {g for t in lib.tracks for g in t.genres}
+    assert {g.lower() for g in genres} != genres, "some genre should be spelt in lower case too"
+    assert any(t.disc == 2 for t in lib.tracks) and any(t.cover == "folder" for t in lib.tracks)
+    again = build_bulk_library(tmp_path / "b", albums=8, tracks_per_album=6, cache_dir=cache_dir)
+    assert again.tracks == lib.tracks
+    for t in lib.tracks:
+        assert (lib.root / t.path).read_bytes() == (again.root / t.path).read_bytes(), t.path
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -42,6 +42,42 @@ def test_unsatisfiable(header: str) -> None:
         parse_range(header, 100)
 
 
+_HUGE = "9" * 5_000  # past Python's 4,300-digit int() limit
+
+
+@pytest.mark.parametrize(
+    ("header", "want"),
+    [
+        (f"bytes=0-{_HUGE}", [(0, 99)]),  # a huge last position is clipped like any other past the end
+        (f"bytes=-{_HUGE}", [(0, 99)]),  # a huge suffix is the whole file
+        (f"bytes=0-{'0' * 5_000}9", [(0, 9)]),  # leading zeros are still a small number
+        (f"bytes={'0' * 5_000}5-6", [(5, 6)]),
+    ],
+)
+def test_numbers_of_any_length(header: str, want: list[tuple[int, int]]) -> None:
+    assert parse_range(header, 100) == want
+
+
+@pytest.mark.parametrize("header", [
+    f"bytes={_HUGE}-", f"bytes={_HUGE}-{_HUGE}", f"bytes=1{'0' * 30}-2{'0' * 30}",
+])
+def test_huge_first_positions_are_unsatisfiable(header: str) -> None:
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range(header, 100)
+
+
+@pytest.mark.parametrize("header", [
+    "bytes=\u0663-\u0665",  # Arabic-Indic digits, which int() would read as 3-5
+    "bytes=0-\u00b2",  # a superscript two: str.isdigit() says yes, int() fails
+    "bytes=\uff11-\uff12",  # fullwidth digits
+    "bytes=\u00d9\u00a3-",  # the UTF-8 bytes of an Arabic-Indic digit, as latin-1 decodes them
+    "bytes=+1-2", "bytes=1_0-20", "bytes=\u00a05-6",  # a sign, an underscore, a no-break space
+    f"bytes=2{'0' * 30}-1{'0' * 30}",  # last before first, both huge
+])
+def test_non_ascii_and_odd_digits_make_the_header_ignored(header: str) -> None:
+    assert parse_range(header, 100) is None
+
+
 def test_empty_file_is_unsatisfiable() -> None:
     with pytest.raises(RangeNotSatisfiable):
         parse_range("bytes=0-", 0)

@@ -157,6 +157,14 @@ def test_grouped_results_with_totals_and_paging(index: SearchIndex) -> None:
     assert page2 and page2[0][0] != result["track"].hits[0][0]
 
 
+@pytest.mark.parametrize("offset", [10**6, 2**62, 2**63 - 1])
+def test_offsets_past_every_hit_are_empty_pages(index: SearchIndex, offset: int) -> None:
+    # tantivy sizes its heap by the limit it is given (10^12 aborts the process, 2^62 panics): the index
+    # never asks for more hits than it has documents.
+    result = index.search("queen", {"track", "artist"}, limit=500, offset=offset, user_id=None)
+    assert result["track"].hits == [] and result["track"].total >= 2
+
+
 def test_upsert_replaces(index: SearchIndex) -> None:
     before = index.count()
     index.upsert([_track("t-imagine", "Instant Karma", ["John Lennon"])])

@@ -43,6 +43,12 @@ async def test_stream_tokens(services_for, built_library: BuiltLibrary) -> None:
             await pb.user_for_stream_token(tok.replace(user.id, "someone"), "track1")
         with pytest.raises(AuthError):
             await pb.user_for_stream_token("garbage", "track1")
+        # The expiry field is hex from the wire: thousands of digits or non-ASCII digits are a bad token.
+        uid, _, sig = tok.split(".")
+        for exp in ("f" * 5_000, "\u0663", "-1", "", "1_0"):
+            with pytest.raises(AuthError) as err:
+                await pb.user_for_stream_token(f"{uid}.{exp}.{sig}", "track1")
+            assert err.value.code == "invalid_token"
         expired = pb.stream_token(user.id, "track1", ttl_s=-1)
         with pytest.raises(AuthError) as err:
             await pb.user_for_stream_token(expired, "track1")

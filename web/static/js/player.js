@@ -18,7 +18,7 @@ const MAX_SKIPS = 3;
 export function slimTrack(t, album = null) {
   const al = t.album || album || {};
   return {
-    id: t.id, name: t.name, uri: t.uri || `musicd:track:${t.id}`, duration_ms: t.duration_ms || 0,
+    id: t.id, name: t.name, uri: t.uri || `spotify:track:${t.id}`, duration_ms: t.duration_ms || 0,
     artists: (t.artists || []).map((a) => ({ id: a.id, name: a.name })),
     album: { id: al.id, name: al.name, images: al.images || [] },
   };

@@ -32,7 +32,7 @@ export async function addTracks(pl, tracks, { position = null, quiet = false } =
     let pos = position;
     let snapshot = null;
     for (let i = 0; i < tracks.length; i += 100) {
-      const uris = tracks.slice(i, i + 100).map((t) => t.uri || `musicd:track:${t.id}`);
+      const uris = tracks.slice(i, i + 100).map((t) => t.uri || `spotify:track:${t.id}`);
       const body = pos === null ? { uris } : { uris, position: pos };
       snapshot = (await api.post(`/v1/playlists/${pl.id}/tracks`, body)).snapshot_id;
       if (pos !== null) pos += uris.length;

@@ -19,7 +19,7 @@ export function startDrag(e, tracks, origin = null) {
   dragged = { tracks, origin };
   e.dataTransfer.effectAllowed = origin ? "copyMove" : "copy";
   e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(tracks.map((t) => t.id)));
-  e.dataTransfer.setData("text/plain", tracks.map((t) => t.uri || `musicd:track:${t.id}`).join("\n"));
+  e.dataTransfer.setData("text/plain", tracks.map((t) => t.uri || `spotify:track:${t.id}`).join("\n"));
   document.body.classList.add("dragging-tracks");
 }
 

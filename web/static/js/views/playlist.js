@@ -151,7 +151,7 @@ export async function render({ root, params }) {
   };
   const onRemove = async (i, t) => {
     try {
-      const res = await api.del(`/v1/playlists/${id}/tracks`, { items: [{ uri: t.uri || `musicd:track:${t.id}`, positions: [i] }], snapshot_id: snapshot });
+      const res = await api.del(`/v1/playlists/${id}/tracks`, { items: [{ uri: t.uri || `spotify:track:${t.id}`, positions: [i] }], snapshot_id: snapshot });
       snapshot = res.snapshot_id;
       toast(`Removed “${t.name}”`);
       await reload();

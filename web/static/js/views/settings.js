@@ -5,6 +5,7 @@ import { h, icon, emptyState, errorText, toast, copyText } from "../ui/dom.js";
 import { dialog, confirmAction } from "../ui/menu.js";
 import { state, canEdit } from "../state.js";
 import { player } from "../player.js";
+import { listensCard } from "./settings-listens.js";
 
 let uid = 0;
 function field(label, input, hint = null) {
@@ -36,7 +37,7 @@ function profileCard() {
           status.textContent = "Saved.";
         } catch (err) { status.textContent = errorText(err); }
       },
-    }, field("Display name", name), h("button.button.primary", { type: "submit" }, "Save"), status));
+    }, field("Display name", name), h("button.button.primary", { type: "submit", disabled: !canEdit() }, "Save"), status));
 }
 
 function passwordCard() {
@@ -69,6 +70,7 @@ function qualityCard() {
   const select = h("select", null,
     [["low", "Low (96 kbps Ogg Vorbis)"], ["normal", "Normal (160 kbps Ogg Vorbis)"], ["high", "High (320 kbps Ogg Vorbis)"], ["lossless", "Lossless (FLAC or the original)"]]
       .map(([v, label]) => h("option", { value: v, selected: (state.me.settings?.default_quality || "normal") === v }, label)));
+  select.disabled = !canEdit();  // guests change no settings: the player's own quality menu still works
   const status = statusLine();
   select.addEventListener("change", async () => {
     try {
@@ -183,6 +185,6 @@ function sessionsCard() {
 
 export function render({ root }) {
   root.append(h("h1.page-title", null, "Settings"),
-    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(), sessionsCard()));
+    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(), listensCard(card), sessionsCard()));
   return null;
 }

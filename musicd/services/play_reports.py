@@ -1,0 +1,80 @@
+"""What players report, from every API, turned into play events for the caller: the web player's
+`/v1/me/player/events`, Subsonic's `scrobble` and OpenSubsonic's `reportPlayback`.
+
+The rule is the rulebook's (musicd.services.rules): a guest's listening is not recorded, neither in the
+history, nor in everyone's play counts, nor in now playing; a report from a guest is refused. The values
+of each event are checked by PlayEventService.submit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from musicd.domain.models import User
+from musicd.errors import NotFoundError, ValidationError
+from musicd.services.catalog import CatalogService
+from musicd.services.play_events import PlayEvent, PlayEventService
+from musicd.services.rules import require_member
+
+__all__ = ["PLAYBACK_STATES", "PlayReportService"]
+
+# OpenSubsonic playbackReport states and the play event each one is.
+PLAYBACK_STATES = {"starting": "start", "playing": "progress", "paused": "progress", "stopped": "end"}
+
+
+def _device(client: str | None) -> str:
+    # Each Subsonic app counts as one device of the user, so two apps playing at once both show.
+    return f"subsonic:{(client or 'unknown')[:64]}"
+
+
+class PlayReportService:
+    def __init__(self, events: PlayEventService, catalog: CatalogService) -> None:
+        self.events = events
+        self.catalog = catalog
+
+    def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
+        """Publish the user's own play events (start, progress, end); how many were taken."""
+        require_member(user)
+        if any(e.user_id != user.id for e in events):
+            raise ValidationError("play events are reported for oneself", code="invalid_event")
+        for e in events:
+            self.events.submit(e)
+        return len(events)
+
+    async def scrobble(self, user: User, track_ids: Sequence[str], times_ms: Sequence[int] = (),
+                       submission: bool = True, client: str | None = None) -> None:
+        """Subsonic scrobble: finished plays (`submission`), at `times_ms` when given, else now playing."""
+        require_member(user)
+        if not track_ids:
+            raise ValidationError("required parameter is missing: id", code="missing_parameter")
+        found = await self.catalog.tracks(track_ids)
+        for i, t in zip(track_ids, found, strict=True):
+            if t is None:
+                raise NotFoundError(f"no song with id {i}", code="track_not_found")
+        now = time.time()
+        events = []
+        for n, t in enumerate(found):
+            assert t is not None
+            at = times_ms[n] / 1000 if n < len(times_ms) else now
+            if submission:
+                events.append(PlayEvent(user.id, t.id, "scrobble", at, ms_played=round(t.duration * 1000),
+                                        device_id=_device(client)))
+            else:
+                events.append(PlayEvent(user.id, t.id, "start", at, device_id=_device(client)))
+        self.submit(user, events)
+
+    async def report_playback(self, user: User, media_id: str, media_type: str, position_ms: int, state: str,
+                              ignore_scrobble: bool = False, client: str | None = None) -> None:
+        """OpenSubsonic playbackReport: the player's state and position; the play counts once long enough."""
+        require_member(user)
+        if media_type != "song":
+            raise NotFoundError("only songs can be reported", code="track_not_found")
+        if state not in PLAYBACK_STATES:
+            raise ValidationError(f"state must be one of {', '.join(PLAYBACK_STATES)}", code="invalid_event")
+        await self.catalog.track(media_id)
+        position = max(0, position_ms)
+        # Without a separate clock per session the position is the best estimate of what was heard.
+        played = 0 if ignore_scrobble else position
+        self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
+                                     ms_played=played, device_id=_device(client))])
