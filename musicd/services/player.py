@@ -196,6 +196,7 @@ class PlayerService:
                 position_ms=min(position_ms or 0, duration), updated_at=now, playing=True, seed=seed)
 
     async def _resolve(self, user: User, ctx: Context) -> tuple[str | None, list[str]]:
+        # The context URI is kept in the form /v1 emits (`spotify:<kind>:<id>`, as musicd.http.v1.shapes.uri).
         if ctx.kind is None:
             tracks = list(ctx.track_ids)
             found = await self.catalog.tracks(tracks, user.id)
@@ -204,14 +205,14 @@ class PlayerService:
             uri = None
         elif ctx.kind == "album":
             tracks = [t.id for t in await self.catalog.album_tracks(str(ctx.id), user.id)]
-            uri = f"musicd:album:{ctx.id}"
+            uri = f"spotify:album:{ctx.id}"
         elif ctx.kind == "playlist":
             _, items = await self.playlists.subsonic_get(user, str(ctx.id))
             tracks = [i.track.id for i in items if i.track is not None]
-            uri = f"musicd:playlist:{ctx.id}"
+            uri = f"spotify:playlist:{ctx.id}"
         elif ctx.kind == "artist":
             tracks = [t.id for t in await self.catalog.artist_top_tracks(str(ctx.id), user.id)]
-            uri = f"musicd:artist:{ctx.id}"
+            uri = f"spotify:artist:{ctx.id}"
         else:
             raise ValidationError(f"cannot play a {ctx.kind}", code="bad_context")
         if not tracks:
