@@ -5,6 +5,8 @@ speaker killed mid-transfer does not block the handoff."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +17,7 @@ import spotipy
 
 from musicd.devtools.speakers import SpeakerProcess, build_long_library
 from tests.integration.realtime_support import Client
-from tests.live import REPO_ROOT, LiveServer, start_server
+from tests.live import REPO_ROOT, LiveServer, server_env, start_server
 
 CONTINUITY_MS = 250
 
@@ -151,3 +153,45 @@ def test_speaker_killed_mid_transfer(rig: dict[str, Any]) -> None:
     rig["b"] = b2
 
 
+
+
+def test_pairing_by_code(rig: dict[str, Any]) -> None:
+    server: LiveServer = rig["server"]
+    work = rig["work"]
+    first = SpeakerProcess(server.base, "Paired One", work / "state-paired-1", cwd=REPO_ROOT)
+    second = SpeakerProcess(server.base, "Paired Two", work / "state-paired-2", cwd=REPO_ROOT)
+    try:
+        code1 = first.wait("pairing", 30)["code"]
+        code2 = second.wait("pairing", 30)["code"]
+        assert len(code1) == 8 and code1 != code2
+        # Approved in the web player's way (the API): the speaker signs in and becomes alice's device.
+        with server.client("alice") as c:
+            r = c.post("/v1/me/speakers/approve", json={"code": code1.lower()})
+            assert r.status_code == 200 and r.json()["name"] == "Paired One"
+            dev1 = first.ready()
+            assert dev1 in {d["id"] for d in c.get("/v1/me/player/devices").json()["devices"]}
+            r = c.post("/v1/me/speakers/approve", json={"code": code1})
+            assert r.status_code == 404  # a code is good once
+        # Guessing codes is rate limited.
+        with server.client("bob") as c:
+            codes = [c.post("/v1/me/speakers/approve", json={"code": f"WRONG{i:03d}"}).status_code for i in range(8)]
+        assert codes[0] == 404 and codes[-1] == 429
+        # Approved with the CLI on the server's box.
+        env = server_env(server.data_dir)
+        out = subprocess.run([sys.executable, "-m", "musicd", "speaker", "approve", code2, "--user", "alice"],
+                             env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        second.ready()
+        # A restarted speaker signs in with what it saved: no new code.
+        first.stop()
+        again = SpeakerProcess(server.base, "Paired One", work / "state-paired-1", cwd=REPO_ROOT)
+        try:
+            assert again.ready() == dev1
+            assert not [e for e in again.events if e["event"] == "pairing"]
+        finally:
+            again.stop()
+        r = httpx.post(f"{server.base}/v1/speakers/pairings/nosuchpairing/token", json={"secret": "x"}, timeout=10)
+        assert r.status_code == 401
+    finally:
+        first.stop()
+        second.stop()
