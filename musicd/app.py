@@ -63,6 +63,7 @@ def create_app(config: Config) -> Litestar:
         await services.start_playback()
         install_realtime(services)
         services.spawn("realtime", services.realtime.run())
+        services.spawn("discovery", services.discovery.start())  # registering takes about a second
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:

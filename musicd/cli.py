@@ -143,7 +143,8 @@ def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--server", help="The server's URL, e.g. http://musicbox:8080.")
+@click.option("--server", help="The server's URL, e.g. http://musicbox:4747 (default: found by zeroconf).")
+@click.option("--interface", "interfaces", multiple=True, help="Browse for servers on this IPv4 address only.")
 @click.option("--name", help="The device name shown in players (default: the host name).")
 @click.option("--sink", type=click.Choice(["default", "pulse", "alsa", "null"]), default="default",
               show_default=True, help="Sound output; null decodes in real time to nowhere.")
@@ -151,16 +152,15 @@ def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
               show_default=True, help="Where the speaker keeps its device id and login.")
 @click.option("--api-key", envvar="MUSICD_SPEAKER_API_KEY", help="Sign in with an API key instead of pairing.")
 @click.pass_context
-def speaker(ctx: click.Context, server: str | None, name: str | None, sink: str, state_dir: str,
-            api_key: str | None) -> None:
+def speaker(ctx: click.Context, server: str | None, interfaces: tuple[str, ...], name: str | None, sink: str,
+            state_dir: str, api_key: str | None) -> None:
     """Run a headless speaker (a device of the server); `approve CODE --user NAME` pairs one."""
     if ctx.invoked_subcommand is not None:
         return
-    if not server:
-        raise click.UsageError("give --server URL")
     from musicd.speaker import run_speaker
 
-    run_speaker(server, name, sink, Path(state_dir).expanduser(), api_key, _config(ctx).transcode.ffmpeg)
+    run_speaker(server, name, sink, Path(state_dir).expanduser(), api_key, _config(ctx).transcode.ffmpeg,
+                interfaces)
 
 
 @speaker.command("approve")

@@ -20,6 +20,7 @@ __all__ = [
     "AuthConfig",
     "Config",
     "DataConfig",
+    "DiscoveryConfig",
     "LibraryConfig",
     "ListensConfig",
     "LogConfig",
@@ -189,6 +190,16 @@ class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("import_max_bytes must be at least 1024")
 
 
+class DiscoveryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Advertise the server on the LAN as `_musicd._tcp` (mDNS), for speakers and apps to find: "auto" when
+    # server.host is a LAN address (not loopback), "always", or "never".
+    advertise: Literal["auto", "always", "never"] = "auto"
+    # The name shown to those who browse (empty: "musicd on <host name>").
+    name: str = ""
+    # IPv4 addresses to advertise on (empty: every LAN address of the host).
+    interfaces: list[str] = msgspec.field(default_factory=list)
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -204,6 +215,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
+    discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -224,6 +236,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "realtime": RealtimeConfig,
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
+    "discovery": DiscoveryConfig,
     "log": LogConfig,
 }
 
@@ -242,7 +255,7 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
-        elif key in ("tiers", "source_formats"):
+        elif key in ("tiers", "source_formats", "interfaces"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
 

@@ -43,9 +43,10 @@ def build_long_library(root: Path, albums: int = 1, tracks: int = 3, seconds: fl
 class SpeakerProcess:
     """`python -m musicd speaker` in a process of its own; `events` are its JSON lines as they arrive."""
 
-    def __init__(self, server: str, name: str, state_dir: Path, api_key: str | None = None, sink: str = "null",
-                 cwd: Path | None = None) -> None:
-        argv = [sys.executable, "-m", "musicd", "speaker", "--server", server, "--name", name, "--sink", sink,
+    def __init__(self, server: str | None, name: str, state_dir: Path, api_key: str | None = None,
+                 sink: str = "null", cwd: Path | None = None, interface: str = "127.0.0.1") -> None:
+        where = ["--server", server] if server else ["--interface", interface]
+        argv = [sys.executable, "-m", "musicd", "speaker", *where, "--name", name, "--sink", sink,
                 "--state-dir", str(state_dir)]
         if api_key:
             argv += ["--api-key", api_key]

@@ -26,6 +26,7 @@ from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.consumers import wire_consumers
 from musicd.services.devices import DeviceService
+from musicd.services.discovery import DiscoveryService
 from musicd.services.downloads import Downloads
 from musicd.services.friends import FriendActivityService
 from musicd.services.library import LibraryService
@@ -145,6 +146,7 @@ class Services:
         self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
         install_player(self.realtime, self.player, self.devices)
         self.speakers = SpeakerAuthService(PairingRepository(db), self.auth, self.api_keys)
+        self.discovery = DiscoveryService(config, keys.server_key)
         wire_consumers(self)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
@@ -232,6 +234,7 @@ class Services:
             log.error("scan.failed", error=str(e))
 
     async def close(self) -> None:
+        await self.discovery.close()
         await self.devices.close()
         await self.bus.stop()  # the consumers finish what is queued first
         for task in list(self._tasks.values()):
