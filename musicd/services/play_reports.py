@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
 from musicd.services.play_events import PlayEvent, PlayEventService
 from musicd.services.rules import require_member
+
+if TYPE_CHECKING:
+    from musicd.services.player_subsonic import SubsonicPlayback
 
 __all__ = ["PLAYBACK_STATES", "PlayReportService"]
 
@@ -32,6 +36,7 @@ class PlayReportService:
     def __init__(self, events: PlayEventService, catalog: CatalogService) -> None:
         self.events = events
         self.catalog = catalog
+        self.playback: SubsonicPlayback | None = None  # reports also feed the server-held playback state
 
     def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
         """Publish the user's own play events (start, progress, end); how many were taken."""
@@ -78,3 +83,5 @@ class PlayReportService:
         played = 0 if ignore_scrobble else position
         self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
                                      ms_played=played, device_id=_device(client))])
+        if self.playback is not None:
+            await self.playback.reported(user, client, media_id, position, state)

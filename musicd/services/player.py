@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -157,6 +157,22 @@ class PlayerService:
             raise PlayerError("Player command failed: No active device found", status=404,
                               reason="NO_ACTIVE_DEVICE")
         return s.device_id
+
+    async def update(self, user_id: str, cause: str, by: str | None,
+                     change: Callable[[PlayerState, float], Awaitable[dict[str, Any] | None]]) -> PlayerState:
+        """A change made by another service (Subsonic reports, the jukebox): `change(state, now)` gets the
+        state at `now` under the user's lock and returns the changed fields (None: no change)."""
+        async with self._lock(user_id):
+            now = time.time()
+            current = with_position(await self.state(user_id), now)
+            fields = await change(current, now)
+            if fields is None:
+                return self._states[user_id]
+            return await self._commit(current, cause, by, **fields)
+
+    async def duration(self, track_id: str | None, user_id: str) -> int:
+        """A track's duration in ms (0 when unknown)."""
+        return await self._duration(track_id, user_id)
 
     async def _duration(self, track_id: str | None, user_id: str) -> int:
         if track_id is None:
@@ -388,17 +404,3 @@ class PlayerService:
             if s.device_id != device_id or not s.playing:
                 return
             await self._commit(with_position(s, time.time()), "device_lost", device_id, playing=False)
-
-    async def resume_from(self, user: User, device_id: str, track_ids: list[str], index: int, position_ms: int,
-                          playing: bool, by: str) -> PlayerState:
-        """A Subsonic app's play queue or report becomes the state (its device the active one)."""
-        async with self._lock(user.id):
-            s = await self.state(user.id)
-            tracks = track_ids[:MAX_TRACKS]
-            index = min(max(index, 0), len(tracks) - 1)
-            duration = await self._duration(tracks[index], user.id)
-            return await self._commit(
-                s, "report", by, device_id=device_id, context_uri=None, tracks=tracks,
-                order=list(range(len(tracks))), pos=index, current=tracks[index], from_queue=False,
-                duration_ms=duration, position_ms=min(max(0, position_ms), duration or position_ms),
-                updated_at=time.time(), playing=playing, shuffle=False)

@@ -41,6 +41,7 @@ from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.player import PlayerService
 from musicd.services.player_channel import install_player
+from musicd.services.player_subsonic import SubsonicPlayback
 from musicd.services.playlists import PlaylistService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
@@ -145,6 +146,8 @@ class Services:
         self.devices = DeviceService(DeviceRepository(db), self.bus)
         self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
         install_player(self.realtime, self.player, self.devices)
+        self.subsonic_playback = SubsonicPlayback(self.player, self.devices, self.catalog)
+        self.play_reports.playback = self.play_queue.playback = self.subsonic_playback
         self.speakers = SpeakerAuthService(PairingRepository(db), self.auth, self.api_keys)
         self.discovery = DiscoveryService(config, keys.server_key)
         wire_consumers(self)

@@ -8,10 +8,12 @@ import asyncio
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import libopensonic
 import pytest
 import spotipy
 
@@ -195,3 +197,78 @@ def test_pairing_by_code(rig: dict[str, Any]) -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def test_subsonic_app_is_a_device_and_resumes_on_a_speaker(rig: dict[str, Any]) -> None:
+    server: LiveServer = rig["server"]
+    sp: spotipy.Spotify = rig["sp"]
+    a: SpeakerProcess = rig["a"]
+    tracks = [t["id"] for t in sp.album_tracks(rig["album"])["items"]]
+    u = urllib.parse.urlsplit(server.base)
+
+    async def go() -> None:
+        app = libopensonic.AsyncConnection(f"http://{u.hostname}", port=u.port or 80, api_key=rig["key"],
+                                           app_name="Phone App")
+        run = asyncio.to_thread
+        try:
+            # The app starts a song: it becomes the active device (restricted: the server cannot command it).
+            mark_a = len(a.events)
+            assert await app.report_playback(tracks[1], "song", 7000, "starting")
+            devices = {d["name"]: d for d in (await run(sp.devices))["devices"]}
+            phone = devices["Phone App"]
+            assert phone["is_restricted"] and phone["is_active"]
+            cur = await run(sp.current_playback)
+            assert cur["item"]["id"] == tracks[1] and cur["is_playing"] and 7000 <= cur["progress_ms"] < 8000
+            if [e for e in a.events[:mark_a] if e["event"] == "playing"]:
+                await run(a.wait, "stopped", 10, None, mark_a)
+            assert await app.report_playback(tracks[1], "song", 9000, "paused")
+            cur = await run(sp.current_playback)
+            assert not cur["is_playing"] and cur["progress_ms"] == 9000
+            # ...and resumes on the speaker exactly where it paused.
+            mark_a = len(a.events)
+            await run(lambda: sp.transfer_playback(a.device_id, force_play=True))
+            begun = await run(a.wait, "start", 10, None, mark_a)
+            assert begun["track_id"] == tracks[1] and abs(begun["position_ms"] - 9000) <= CONTINUITY_MS
+            await run(a.wait, "playing", 10, None, mark_a)
+            # Late reports and saved queues of the app do not take control back.
+            assert await app.report_playback(tracks[1], "song", 9500, "playing")
+            assert await app.save_play_queue_by_index([tracks[0], tracks[2]], 1, 100)
+            cur = await run(sp.current_playback)
+            assert cur["device"]["id"] == a.device_id and cur["is_playing"] and cur["progress_ms"] > 9000
+            # jukeboxControl drives the speaker.
+            st = await app.jukebox_control("status")
+            assert st.playing and st.position is not None and st.position >= 9
+            # (py-opensonic sends ids with "add" only, so its way to replace the playlist is clear + add.)
+            st = await app.jukebox_control("clear")
+            assert not st.playing and st.current_index == -1
+            await app.jukebox_control("add", sids=tracks)
+            st = await app.jukebox_control("start")
+            assert st.playing and st.current_index == 0
+            mark_a = len(a.events)
+            st = await app.jukebox_control("skip", index=2, offset=3)
+            assert st.current_index == 2
+            begun = await run(a.wait, "start", 10, lambda e: e["track_id"] == tracks[2], mark_a)
+            assert abs(begun["position_ms"] - 3000) <= CONTINUITY_MS
+            await app.jukebox_control("setGain", gain=0.5)
+            assert (await run(sp.current_playback))["device"]["volume_percent"] == 50
+            playlist = await app.jukebox_control("get")
+            assert [s.id for s in playlist.entry or []] == tracks
+            mark_a = len(a.events)
+            st = await app.jukebox_control("stop")
+            assert not st.playing
+            await run(a.wait, "stopped", 10, None, mark_a)
+            # With nothing playing, the app's saved queue becomes the state, and a speaker resumes it.
+            assert await app.save_play_queue_by_index([tracks[0], tracks[1], tracks[2]], 2, 4000)
+            cur = await run(sp.current_playback)
+            assert cur["item"]["id"] == tracks[2] and cur["progress_ms"] == 4000 and not cur["is_playing"]
+            mark_a = len(a.events)
+            await run(lambda: sp.start_playback(device_id=a.device_id))
+            begun = await run(a.wait, "start", 10, None, mark_a)
+            assert begun["track_id"] == tracks[2] and abs(begun["position_ms"] - 4000) <= CONTINUITY_MS
+            # Bad input: a Subsonic error, the state unchanged.
+            with pytest.raises(Exception, match="gain"):
+                await app.jukebox_control("setGain", gain=3.0)
+        finally:
+            await app.cleanup()
+
+    asyncio.run(go())

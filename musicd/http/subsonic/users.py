@@ -37,7 +37,7 @@ def subsonic_user(u: User, folders: list[int]) -> dict[str, Any]:
         "commentRole": member,
         "podcastRole": False,
         "streamRole": True,
-        "jukeboxRole": False,
+        "jukeboxRole": member,
         "shareRole": member,
         "videoConversionRole": False,
         "folder": folders,
