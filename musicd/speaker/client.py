@@ -256,7 +256,9 @@ class Speaker:
                     emit("stopped", track_id=self.output.track_id, position_ms=pos,
                          reason="transfer" if not mine else "pause", state_version=v)
                 return
+            # Where the track is now, plus the output's measured start-up lag: the audio starts in line.
             target = int(st["position_ms"]) + max(0, int(time.time() * 1000) - int(st["timestamp"]))
+            target += int(self.output.lag_ms)
             duration = int(st.get("duration_ms") or 0)
             if duration:
                 target = min(target, duration)
@@ -268,7 +270,8 @@ class Speaker:
                 return
             url = f"{self.cfg.server}/v1/tracks/{st['track_id']}/stream?quality=original"
             await self.output.play(url, self._auth_header, st["track_id"], target, int(st.get("volume", 100)))
-            emit("start", track_id=st["track_id"], position_ms=target, state_version=v, cause=st.get("cause"))
+            emit("start", track_id=st["track_id"], position_ms=target, state_version=v, cause=st.get("cause"),
+                 lag_ms=round(self.output.lag_ms))
 
     def _started(self, track_id: str, position_ms: int) -> None:
         emit("playing", track_id=track_id, position_ms=position_ms, state_version=self.version)
@@ -291,6 +294,7 @@ class Speaker:
         msg = {"type": "player_report", "device_id": self.device_id, "state_version": self.version,
                "track_id": self.output.track_id, "position_ms": self.output.position_ms(),
                "is_playing": self.output.playing or ended, "ended": ended}
+        emit("report", track_id=msg["track_id"], position_ms=msg["position_ms"], state_version=msg["state_version"])
         try:
             ack = await self._request(msg)
         except (RuntimeError, ConnectionError, ConnectionClosed, TimeoutError, asyncio.CancelledError) as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 from musicd.media.ffmpeg import ffmpeg_binary, playback_argv
@@ -32,6 +33,11 @@ class Output:
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._generation = 0
+        # How far what was played lags the wall clock from the moment ffmpeg starts (its start-up, the
+        # first fetch and seek, its pacing): measured on every track, smoothed, and skipped over when a
+        # track starts, so that the audio lines up with where the state says the track is.
+        self.lag_ms = 250.0
+        self._spawned = 0.0
 
     @property
     def playing(self) -> bool:
@@ -45,6 +51,7 @@ class Output:
         await self.stop()
         self._generation += 1
         self.track_id, self.start_ms, self.volume, self._played_us = track_id, max(0, start_ms), volume, 0
+        self._spawned = time.monotonic()
         argv = playback_argv(self.binary, url, headers=headers, start_ms=self.start_ms, volume=volume,
                              sink=self.sink)
         self._proc = await asyncio.create_subprocess_exec(
@@ -54,7 +61,7 @@ class Output:
 
     async def _follow(self, proc: asyncio.subprocess.Process, generation: int) -> None:
         assert proc.stdout is not None
-        announced = False
+        announced = measured = False
         ended = False
         async for raw in proc.stdout:
             key, _, value = raw.decode(errors="replace").strip().partition("=")
@@ -63,6 +70,10 @@ class Output:
                 if not announced and self._played_us > 0:
                     announced = True
                     self.on_playing(self.track_id or "", self.position_ms())
+                if not measured and self._played_us >= 1_000_000:
+                    measured = True
+                    lag = (time.monotonic() - self._spawned) * 1000 - self._played_us / 1000
+                    self.lag_ms = min(1500.0, max(0.0, 0.5 * self.lag_ms + 0.5 * lag))
             elif key == "progress" and value == "end":
                 ended = True
         code = await proc.wait()
