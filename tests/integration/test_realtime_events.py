@@ -11,7 +11,9 @@ from typing import Any
 import libopensonic
 import libsonic
 import pytest
+from liblistenbrainz import Listen, ListenBrainz
 
+from tests.integration.listens_support import library_tracks
 from tests.integration.realtime_support import (
     CLOSE,
     ERRORS,
@@ -186,6 +188,16 @@ async def test_friend_activity_from_every_play_source(live_server: LiveServer) -
     assert await osc.report_playback(t[1], "song", 5000, "stopped")
     await fc.expect("friend_activity", where=lambda d: d["track"]["id"] == t[1] and not d["playing"])
 
+    # liblistenbrainz: playing_now from a scrobbler is a play start too.
+    with api(s, star["token"]) as http:
+        lb_token = http.post("/v1/me/listenbrainz-token").json()["token"]
+    song = next(x for x in library_tracks(s) if x.id not in t[:2] and x.artist and x.title.isascii())
+    lb = ListenBrainz(api_base_url=f"{s.base}/listenbrainz")
+    await asyncio.to_thread(lb.set_auth_token, lb_token)
+    await asyncio.to_thread(lb.submit_playing_now, Listen(track_name=song.title, artist_name=song.artist))
+    got = await fc.expect("friend_activity", where=lambda d: d["track"]["id"] == song.id)
+    assert got["playing"] is True
+
     # The web player's events, and the realtime command gives the same list as the HTTP endpoint.
     with api(s, star["token"]) as http:
         http.post("/v1/me/player/events", json={"events": [{"track_id": t[2], "event": "start"}]})
@@ -267,10 +279,10 @@ async def test_a_flooding_client_gets_an_error_then_a_close(live_server: LiveSer
     c = await Client.open(s, me["token"])
     watcher = await Client.open(s, me["token"])
     closes0 = metric(s, "musicd_realtime_closes_total", 'reason="rate_limited"')
-    for _ in range(400):
-        await c.send({"type": "ping"})
     errors = []
     try:
+        for _ in range(400):  # the server may close (and the send fail) before the last one
+            await c.send({"type": "ping"})
         while True:
             m = await c.next(5)
             if m["type"] == "error":
@@ -279,11 +291,12 @@ async def test_a_flooding_client_gets_an_error_then_a_close(live_server: LiveSer
         rcvd = getattr(e, "rcvd", None)
         if rcvd is not None:
             assert (rcvd.code, close_name(rcvd.reason)) == (CLOSE["rate_limited"], "rate_limited")
+            assert errors, "an error frame comes before the close"
         # else: the server closed with pings of ours still unread, so the kernel reset the connection and the
         # close frame may be lost with it; the server says why it closed.
         assert metric(s, "musicd_realtime_closes_total", 'reason="rate_limited"') == closes0 + 1, e
     # One error per run of refused messages (a busy box may let the budget refill between runs), then the close.
-    assert errors and set(errors) == {"rate_limited"} and len(errors) < 10, errors
+    assert set(errors) <= {"rate_limited"} and len(errors) < 10, errors
     await watcher.send({"type": "ping", "t": 3})  # another connection of the same user is not affected
     assert (await watcher.expect("pong"))["t"] == 3
     await watcher.close()
