@@ -27,6 +27,7 @@ from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.friends import FriendsController
+from musicd.http.v1.jam import JamController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
@@ -93,6 +94,7 @@ def create_app(config: Config) -> Litestar:
         PlayerEventsController,
         PlayerController,
         SpeakersController,
+        JamController,
         subsonic_route,
         ShortShareController,
         ApiKeysController,

@@ -7,6 +7,9 @@ is silent.
 
 - handoff latency: from sending the command to the later of "the new device's ffmpeg played its first
   audio" (its first `out_time_us` progress) and "the old device's ffmpeg was killed";
+- Jam: four users, each with a null speaker, join one Jam; after `--jam-seconds` the drift between members
+  (the spread of "played position minus the timeline" across the four, sampled every 250 ms over the
+  last 5 s) and how many corrective seeks they made;
 - position error: what the new device really played (its report about 1 s after it started) minus where
   the old one had got to when it stopped, carried forward by the wall time between the two (0 = perfectly
   continuous); the speaker skips its measured start-up lag when it starts, so this is what a listener hears.
@@ -55,8 +58,9 @@ def _serve(work: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
                 "MUSICD_AUTH_LOGIN_PER_MINUTE": "10000", "MUSICD_AUTH_WRITES_PER_SECOND": "10000",
                 "MUSICD_DISCOVERY_ADVERTISE": "never"})
     py = [sys.executable, "-m", "musicd"]
-    subprocess.run([*py, "user", "add", "bench", "--password-stdin"], input=b"bench-password\n", env=env,
-                   check=True, capture_output=True, cwd=REPO)
+    for name in ("bench", "jam1", "jam2", "jam3", "jam4"):
+        subprocess.run([*py, "user", "add", name, "--password-stdin"], input=b"bench-password\n", env=env,
+                       check=True, capture_output=True, cwd=REPO)
     subprocess.run([*py, "scan"], env=env, check=True, capture_output=True, cwd=REPO)
     proc = subprocess.Popen([*py, "serve", "--port", str(port)], env=env, stdout=(work / "server.log").open("wb"),
                             stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
@@ -73,10 +77,61 @@ def _serve(work: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
         time.sleep(0.2)
 
 
+def _client(base: str, name: str) -> httpx.Client:
+    token = httpx.post(f"{base}/v1/auth/login", json={"username": name, "password": "bench-password"},
+                       timeout=10).json()["access_token"]
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def _jam(base: str, work: Path, seconds: float) -> dict[str, object]:
+    """Four users' null speakers in one Jam; the drift between them after `seconds`."""
+    clients = [_client(base, f"jam{i}") for i in range(1, 5)]
+    speakers = []
+    try:
+        for i, c in enumerate(clients):
+            key = c.post("/v1/me/api-keys", json={"name": "jam"}).json()["key"]
+            speakers.append(SpeakerProcess(base, f"Jam {i + 1}", work / f"state-jam{i}", api_key=key, cwd=REPO))
+        for s in speakers:
+            s.ready()
+        host = clients[0]
+        album = host.get("/v1/search", params={"q": "Long Album", "type": "album"}).json()["albums"]["items"][0]
+        r = host.put("/v1/me/player/play", params={"device_id": speakers[0].device_id},
+                     json={"context_uri": album["uri"]})
+        assert r.status_code == 204, r.text
+        speakers[0].wait("playing", 15)
+        r = host.post("/v1/me/jam", json={"device_id": speakers[0].device_id})
+        assert r.status_code == 201, r.text
+        code = r.json()["code"]
+        for c, s in zip(clients[1:], speakers[1:], strict=True):
+            r = c.post("/v1/jam/join", json={"code": code, "device_id": s.device_id})
+            assert r.status_code == 200, r.text
+        t0 = time.time() * 1000
+        time.sleep(seconds)
+        window = (t0 + (seconds - 5) * 1000, t0 + seconds * 1000)
+        buckets: dict[int, dict[int, float]] = {}
+        for i, s in enumerate(speakers):
+            for e in s.events:
+                if e["event"] == "jam_position" and window[0] <= e["t"] <= window[1]:
+                    buckets.setdefault(int(e["t"] // 250), {})[i] = e["drift_ms"]
+        spreads = [max(d.values()) - min(d.values()) for d in buckets.values() if len(d) >= 2]
+        drifts = [abs(e["drift_ms"]) for s in speakers for e in s.events
+                  if e["event"] == "jam_position" and window[0] <= e["t"] <= window[1]]
+        return {"members": len(speakers), "seconds": seconds,
+                "drift_between_members": _summary(spreads),
+                "drift_from_timeline": _summary(drifts),
+                "corrective_seeks": sum(1 for s in speakers for e in s.events if e["event"] == "jam_seek")}
+    finally:
+        for s in speakers:
+            s.stop()
+        for c in clients:
+            c.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--transfers", type=int, default=100)
     ap.add_argument("--settle", type=float, default=0.8, help="seconds each device plays after the handoff")
+    ap.add_argument("--jam-seconds", type=float, default=30.0, help="how long the Jam plays (0: no Jam)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-connect-"))
     build_long_library(work / "music", tracks=3, seconds=180.0)
@@ -119,6 +174,9 @@ def main() -> None:
                 continue
             errors.append(rep["position_ms"] - (stopped["position_ms"] + rep["t"] - stopped["t"]))
             src, dst = dst, src
+        for s in speakers:
+            s.stop()
+        jam = _jam(base, work, args.jam_seconds) if args.jam_seconds > 0 else None
         print(json.dumps({
             "transfers": args.transfers, "failed": failures, "cpus": os.cpu_count(),
             "load_average_1m": round(os.getloadavg()[0], 1),
@@ -127,7 +185,7 @@ def main() -> None:
             "position_error_signed_mean_ms": round(statistics.fmean(errors), 1) if errors else None,
             "startup_lag_ms": [e.get("lag_ms") for e in (speakers[0].events + speakers[1].events)
                                if e["event"] == "start"][-1],
-            "jam": None,  # group listening (Jam) is not implemented yet
+            "jam": jam,
         }))
     finally:
         if os.environ.get("BENCH_CONNECT_DUMP"):

@@ -22,6 +22,7 @@ __all__ = [
     "DevicesChanged",
     "Event",
     "FollowsChanged",
+    "JamChanged",
     "LibraryChanged",
     "PlayEnded",
     "PlayEvent",
@@ -184,6 +185,14 @@ class DevicesChanged(Event, frozen=True, kw_only=True):
     devices: list[dict[str, object]]
 
 
+class JamChanged(Event, frozen=True, kw_only=True):
+    """A Jam's timeline, queue or members changed; `data` is its wire form, for `users`."""
+
+    jam_id: str
+    users: list[str]
+    data: dict[str, object]
+
+
 # ---- the library and its scans ----
 
 
@@ -259,7 +268,7 @@ class SessionsRevoked(Event, frozen=True, kw_only=True):
 EVENT_TYPES: tuple[type[Event], ...] = (
     PlaylistCreated, PlaylistChanged, PlaylistDeleted, PlaylistCollaboratorsChanged, PlaylistFollowChanged,
     SavesChanged, RatingChanged, FollowsChanged,
-    PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled, PlayerStateChanged, DevicesChanged,
+    PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled, PlayerStateChanged, DevicesChanged, JamChanged,
     ScanStarted, ScanProgress, ScanDone, LibraryChanged,
     UserCreated, UserChanged, UserSettingsChanged, UserDeleted, SessionsRevoked,
 )

@@ -2,14 +2,16 @@
 
 Events: `player_state` (every new version of the user's playback state) and `devices_changed`, to every
 connection of the user. Commands: `device_register` (this connection is a device), `device_rename`,
-`player_report` (the active device says what it really played) and `player_get`.
+`player_report` (the active device says what it really played), `player_get`, and `time_sync` (the
+server's clock, for Jam members). `jam_state` goes to the members of a Jam.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from musicd.domain.events import DevicesChanged, PlayerStateChanged
+from musicd.domain.events import DevicesChanged, JamChanged, PlayerStateChanged
 from musicd.domain.models import User
 from musicd.errors import ValidationError
 from musicd.services.devices import DeviceService, device_data
@@ -46,6 +48,11 @@ def install_player(hub: RealtimeHub, player: PlayerService, devices: DeviceServi
     hub.route(PlayerStateChanged, state_route, sends=("player_state",))  # type: ignore[arg-type]
     hub.route(DevicesChanged, devices_route, sends=("devices_changed",))  # type: ignore[arg-type]
 
+    async def jam_route(e: JamChanged) -> list[Delivery]:
+        return [Delivery("jam_state", e.data, users=tuple(e.users))]
+
+    hub.route(JamChanged, jam_route, sends=("jam_state",))  # type: ignore[arg-type]
+
     async def register(conn: Connection, msg: dict[str, Any]) -> dict[str, Any]:
         d = await devices.register(conn.user.id, conn.id, msg)
         return {"device": device_data(d), "state": state_message(await player.state(conn.user.id))}
@@ -76,4 +83,9 @@ def install_player(hub: RealtimeHub, player: PlayerService, devices: DeviceServi
     hub.command("device_rename", rename)
     hub.command("player_report", report)
     hub.command("player_get", get)
+
+    async def time_sync(user: User, msg: dict[str, Any]) -> dict[str, Any]:
+        return {"server_time": time.time() * 1000}
+
+    hub.command("time_sync", time_sync)
     hub.on_disconnect(lambda conn: devices.disconnected(conn.id))

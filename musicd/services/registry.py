@@ -29,6 +29,7 @@ from musicd.services.devices import DeviceService
 from musicd.services.discovery import DiscoveryService
 from musicd.services.downloads import Downloads
 from musicd.services.friends import FriendActivityService
+from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
@@ -150,6 +151,7 @@ class Services:
         self.play_reports.playback = self.play_queue.playback = self.subsonic_playback
         self.speakers = SpeakerAuthService(PairingRepository(db), self.auth, self.api_keys)
         self.discovery = DiscoveryService(config, keys.server_key)
+        self.jam = JamService(self.player, self.devices, self.bus)
         wire_consumers(self)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
@@ -238,6 +240,7 @@ class Services:
 
     async def close(self) -> None:
         await self.discovery.close()
+        await self.jam.close()
         await self.devices.close()
         await self.bus.stop()  # the consumers finish what is queued first
         for task in list(self._tasks.values()):

@@ -32,6 +32,8 @@ __all__ = ["Speaker", "SpeakerSettings"]
 _REPORT_S = 1.0  # how often the active device reports while playing
 _CLOSE_NO_RETRY = {4002, 4005}  # auth_required (a bug), session_revoked (sign in again)
 _DRIFT_MS = 400  # a state that puts the position further than this from what plays makes the speaker seek
+_JAM_DRIFT_MS = 120  # in a Jam, drift from the timeline beyond this is corrected by a seek...
+_JAM_SETTLE_S = 3.0  # ...at most this often (the output's progress is coarse for a moment after a start)
 
 
 def emit(event: str, **data: Any) -> None:
@@ -67,6 +69,9 @@ class Speaker:
         self._waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.clock_offset_ms = 0.0  # server clock minus ours (time_sync)
+        self.jam: dict[str, Any] | None = None
+        self._jam_task: asyncio.Task[None] | None = None
         self._load()
 
     # ---- credentials ----
@@ -178,6 +183,7 @@ class Speaker:
                 if self.device_id != ack["device"]["id"]:
                     self.device_id = ack["device"]["id"]
                     self._save()
+                await self._sync_clock()
                 emit("ready", device_id=self.device_id)
                 await self._apply(ack["state"])
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -221,6 +227,8 @@ class Speaker:
                         fut.set_exception(RuntimeError(data.get("code", "error")))
             elif kind == "player_state":
                 self._spawn(self._apply(data))
+            elif kind == "jam_state":
+                self._jam_state(data)
             elif kind == "resync_required":
                 self._spawn(self._resync())
 
@@ -244,6 +252,8 @@ class Speaker:
 
     async def _apply(self, st: dict[str, Any]) -> None:
         """Play, seek, pause or fall silent as the state says (newer versions only)."""
+        if self.jam is not None:
+            return  # in a Jam the Jam's timeline rules
         async with self._lock:
             v = int(st.get("state_version", 0))
             if v < self.version:
@@ -279,13 +289,75 @@ class Speaker:
 
     async def _ended(self, track_id: str) -> None:
         emit("ended", track_id=track_id, position_ms=self.output.position_ms())
-        await self._report(ended=True)
+        if self.jam is None:
+            await self._report(ended=True)
 
     async def _report_loop(self) -> None:
         while True:
             await asyncio.sleep(_REPORT_S)
-            if self.output.playing:
+            if self.output.playing and self.jam is None:
                 await self._report()
+
+    # ---- group listening (Jam): the server's timeline, docs/connect.md ----
+
+    async def _sync_clock(self) -> None:
+        """The server's clock against ours, from the quickest of a few round trips (as NTP does)."""
+        best: tuple[float, float] | None = None
+        for _ in range(5):
+            t0 = time.time() * 1000
+            got = await self._request({"type": "time_sync"})
+            t1 = time.time() * 1000
+            if best is None or t1 - t0 < best[0]:
+                best = (t1 - t0, float(got["server_time"]) - (t0 + t1) / 2)
+        assert best is not None
+        self.clock_offset_ms = best[1]
+
+    def _server_now(self) -> float:
+        return time.time() * 1000 + self.clock_offset_ms
+
+    def _jam_state(self, data: dict[str, Any]) -> None:
+        mine = any(m.get("device_id") == self.device_id for m in data.get("members", ()))
+        was = self.jam
+        self.jam = data if mine and not data.get("ended") else None
+        if self.jam is not None and (self._jam_task is None or self._jam_task.done()):
+            emit("jam_joined", jam_id=data["jam_id"])
+            self._jam_task = asyncio.get_running_loop().create_task(self._jam_loop())
+        elif self.jam is None and was is not None:
+            emit("jam_left", jam_id=was["jam_id"])
+            self._spawn(self.output.stop())
+
+    async def _jam_loop(self) -> None:
+        """Follow the Jam's timeline: start each track on time, seek when drifting too far from it."""
+        started = 0.0
+        while (j := self.jam) is not None:
+            track, playing = j.get("track_id"), j.get("is_playing")
+            if not track or not playing:
+                if self.output.playing:
+                    await self.output.stop()
+                await asyncio.sleep(0.1)
+                continue
+            expected = self._server_now() - j["start_at"]
+            if self.output.track_id != track or not self.output.playing:
+                ahead = -(expected + self.output.lag_ms)
+                if ahead > 0:  # the track starts in the future: be there on time
+                    await asyncio.sleep(min(ahead, 500) / 1000)
+                    continue
+                url = f"{self.cfg.server}/v1/tracks/{track}/stream?quality=original"
+                start = int(expected + self.output.lag_ms)
+                await self.output.play(url, self._auth_header, track, start, self.output.volume)
+                emit("jam_start", track_id=track, position_ms=start, lag_ms=round(self.output.lag_ms))
+                started = time.monotonic()
+            elif time.monotonic() - started > _JAM_SETTLE_S:
+                drift = self.output.position_ms() - expected
+                emit("jam_position", track_id=track, position_ms=self.output.position_ms(),
+                     expected_ms=round(expected), drift_ms=round(drift))
+                if abs(drift) > _JAM_DRIFT_MS:
+                    start = int(expected + self.output.lag_ms)
+                    await self.output.play(f"{self.cfg.server}/v1/tracks/{track}/stream?quality=original",
+                                           self._auth_header, track, start, self.output.volume)
+                    emit("jam_seek", track_id=track, drift_ms=round(drift), position_ms=start)
+                    started = time.monotonic()
+            await asyncio.sleep(0.25)
 
     async def _report(self, ended: bool = False) -> None:
         """Tell the server what really played; a refused report is dropped (the newest state rules)."""
