@@ -5,6 +5,7 @@ speaker killed mid-transfer does not block the handoff."""
 from __future__ import annotations
 
 import asyncio
+import statistics
 import subprocess
 import sys
 import time
@@ -275,3 +276,52 @@ def test_subsonic_app_is_a_device_and_resumes_on_a_speaker(rig: dict[str, Any]) 
             await app.cleanup()
 
     asyncio.run(go())
+
+
+def test_jam_two_users_one_timeline(rig: dict[str, Any]) -> None:
+    server: LiveServer = rig["server"]
+    sp: spotipy.Spotify = rig["sp"]
+    a: SpeakerProcess = rig["a"]
+    with server.client("bob") as c:
+        bob_key = c.post("/v1/me/api-keys", json={"name": "jam"}).json()["key"]
+    c_spk = SpeakerProcess(server.base, "Bob's speaker", rig["work"] / "state-bob", api_key=bob_key, cwd=REPO_ROOT)
+    alice = server.client("alice")
+    bob = server.client("bob")
+    try:
+        c_spk.ready()
+        mark_a = len(a.events)
+        sp.start_playback(device_id=a.device_id, context_uri=rig["album"], position_ms=2000)
+        a.wait("playing", 15, after=mark_a)
+        r = alice.post("/v1/me/jam", json={"device_id": a.device_id})
+        assert r.status_code == 201, r.text
+        jam = r.json()
+        assert bob.post("/v1/jam/join", json={"code": "WRONG1", "device_id": c_spk.device_id}).status_code == 404
+        assert bob.post("/v1/jam/join", json={"code": jam["code"], "device_id": a.device_id}).status_code == 404
+        r = bob.post("/v1/jam/join", json={"code": jam["code"].lower(), "device_id": c_spk.device_id})
+        assert r.status_code == 200 and {m["user_id"] for m in r.json()["members"]} == {
+            server.user_id("alice"), server.user_id("bob")}
+        for s in (a, c_spk):
+            s.wait("jam_start", 15, lambda e: e["track_id"] == jam["track_id"])
+        # Both follow one timeline: what each really plays is close to it, and so to each other.
+        time.sleep(5)
+        last = {s.name: [e for e in s.events if e["event"] == "jam_position"][-4:] for s in (a, c_spk)}
+        assert all(last.values()), last
+        spread = abs(statistics.median(e["drift_ms"] for e in last[a.name])
+                     - statistics.median(e["drift_ms"] for e in last[c_spk.name]))
+        assert spread <= CONTINUITY_MS, last
+        # Members add to the shared queue; only the host controls; the host ends it for everyone.
+        tracks = [t["id"] for t in sp.album_tracks(rig["album"])["items"]]
+        assert bob.post(f"/v1/jam/{jam['jam_id']}/queue", params={"uri": f"spotify:track:{tracks[0]}"}
+                        ).status_code == 204
+        assert bob.get(f"/v1/jam/{jam['jam_id']}").json()["queue"][-1] == tracks[0]
+        r = bob.put(f"/v1/jam/{jam['jam_id']}/pause")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "not_host"
+        mark_a, mark_c = len(a.events), len(c_spk.events)
+        assert alice.delete(f"/v1/jam/{jam['jam_id']}").status_code == 204
+        a.wait("jam_left", 10, after=mark_a)
+        c_spk.wait("jam_left", 10, after=mark_c)
+        assert bob.get(f"/v1/jam/{jam['jam_id']}").status_code == 404
+    finally:
+        c_spk.stop()
+        alice.close()
+        bob.close()
