@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import time
 from typing import Any
 
@@ -26,10 +25,10 @@ from musicd.services.bus import EventBus
 from musicd.services.devices import DeviceService
 from musicd.services.player import PlayerService
 from musicd.services.ratelimit import Bucket, RateLimiter
+from musicd.services.speakers import short_code
 
 __all__ = ["Jam", "JamService"]
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 LEAD_MS = 1500  # a (re)started track begins this far in the future, so every device can be ready for it
 MAX_MEMBERS = 32
 MAX_QUEUE = 500
@@ -88,7 +87,7 @@ class JamService:
         if s.current is None:
             raise ValidationError("play something first", code="nothing_playing")
         queue = [s.current, *[s.tracks[i] for i in s.order[s.pos + 1:]][:MAX_QUEUE]]
-        jam = Jam(id=random_id(), code="".join(secrets.choice(CODE_ALPHABET) for _ in range(6)), host_id=user.id,
+        jam = Jam(id=random_id(), code=short_code(6), host_id=user.id,
                   members={user.id: device_id}, queue=queue)
         await self._durations(jam, user.id)
         self._jams[jam.id] = jam

@@ -349,17 +349,9 @@ class PlayerService:
         """Move playback to `device_id`: it resumes where the old device had got to (from the last known
         state: an old device that vanished does not block it). `play` True starts, False keeps it paused,
         None keeps the playing state."""
-        async with self._lock(user.id):
-            s = await self.state(user.id)
-            self._check_version(s, expected)
-            dev = await self._device(user, device_id, s)
-            if s.current is None:
-                raise PlayerError("Player command failed: nothing to transfer", status=404,
-                                  reason="NO_ACTIVE_DEVICE")
-            now = time.time()
-            s2 = with_position(s, now)
-            playing = s.playing if play is None else play
-            return await self._commit(s2, "transfer", by, device_id=dev, playing=playing)
+        async def change(s: PlayerState, now: float) -> dict[str, Any]:
+            return {"playing": s.playing if play is None else play}
+        return await self._simple(user, "transfer", device_id, by, expected, change)
 
     # ---- the playing device ----
 

@@ -24,7 +24,7 @@ from musicd.services.auth import AuthService, TokenPair
 from musicd.services.ratelimit import Bucket, RateLimiter
 from musicd.store.pairings import PairingRepository
 
-__all__ = ["CODE_ALPHABET", "PAIRING_TTL_S", "Pairing", "SpeakerAuthService"]
+__all__ = ["CODE_ALPHABET", "PAIRING_TTL_S", "Pairing", "SpeakerAuthService", "short_code"]
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud from a small screen
 PAIRING_TTL_S = 600
@@ -37,6 +37,11 @@ class Pairing(msgspec.Struct, frozen=True):
     secret: str
     expires_in: int
     interval: float
+
+
+def short_code(length: int) -> str:
+    """A random code to read out and type (pairing codes, Jam codes)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def _hash(value: str) -> bytes:
@@ -63,7 +68,7 @@ class SpeakerAuthService:
         if not name:
             raise ValidationError("a speaker needs a name", code="invalid_name")
         self.limits.take("start", client)
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        code = short_code(8)
         secret = secrets.token_urlsafe(32)
         pid = random_id()
         await self.repo.insert(pid, _hash(code), _hash(secret), name, time.time() + PAIRING_TTL_S)

@@ -52,6 +52,14 @@ def _progress(sp: spotipy.Spotify) -> tuple[str | None, int, bool]:
     return (cur["device"] or {}).get("id"), cur["progress_ms"], cur["is_playing"]
 
 
+def _playing_on(sp: spotipy.Spotify, s: SpeakerProcess) -> None:
+    """Playback on `s` (moved there when it is elsewhere)."""
+    if _progress(sp)[0] != s.device_id:
+        mark = len(s.events)
+        sp.transfer_playback(s.device_id, force_play=True)
+        s.wait("playing", 10, after=mark)
+
+
 def test_handoff_between_two_speakers(rig: dict[str, Any]) -> None:
     a: SpeakerProcess = rig["a"]
     b: SpeakerProcess = rig["b"]
@@ -88,9 +96,7 @@ def test_stale_report_is_refused(rig: dict[str, Any]) -> None:
     sp: spotipy.Spotify = rig["sp"]
     a: SpeakerProcess = rig["a"]
     b: SpeakerProcess = rig["b"]
-    if _progress(sp)[0] != b.device_id:
-        sp.transfer_playback(b.device_id, force_play=True)
-        b.wait("playing", 10, after=len(b.events) - 1)
+    _playing_on(sp, b)
 
     async def go() -> None:
         c = await Client.open(server, server.token("alice"))
@@ -117,9 +123,7 @@ def test_speaker_killed_mid_transfer(rig: dict[str, Any]) -> None:
     sp: spotipy.Spotify = rig["sp"]
     a: SpeakerProcess = rig["a"]
     b: SpeakerProcess = rig["b"]
-    if _progress(sp)[0] != b.device_id:
-        sp.transfer_playback(b.device_id, force_play=True)
-        b.wait("playing", 10, after=len(b.events) - 1)
+    _playing_on(sp, b)
     time.sleep(1.2)
     _, last_known, _ = _progress(sp)
     # B is unplugged and at once the user moves playback to A: the last known state carries over.
