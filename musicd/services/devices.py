@@ -137,6 +137,11 @@ class DeviceService:
             return time.monotonic() - self._seen.get((user_id, device_id), 0.0) < SUBSONIC_SEEN_S
         return True
 
+    def restricted(self, user_id: str, device_id: str) -> bool:
+        """Whether the server cannot command the device (a Subsonic app)."""
+        d = self._online.get(user_id, {}).get(device_id)
+        return d is not None and d.kind == "subsonic"
+
     def supports_volume(self, user_id: str, device_id: str) -> bool:
         d = self._online.get(user_id, {}).get(device_id)
         return d is not None and d.supports_volume

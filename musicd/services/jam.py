@@ -20,6 +20,7 @@ import msgspec
 from musicd.domain.events import JamChanged
 from musicd.domain.ids import random_id
 from musicd.domain.models import User
+from musicd.domain.player import position_at
 from musicd.errors import ForbiddenError, NotFoundError, ValidationError
 from musicd.services.bus import EventBus
 from musicd.services.devices import DeviceService
@@ -92,9 +93,10 @@ class JamService:
         await self._durations(jam, user.id)
         self._jams[jam.id] = jam
         self._by_code[jam.code] = jam.id
-        if s.playing:  # the host's device goes on with the Jam
+        offset = position_at(s, time.time())
+        if s.playing:  # the host's device goes on with the Jam, from where the host was
             await self.player.pause(user, by="jam")
-        self._begin(jam, 0, offset_ms=0)
+        self._begin(jam, 0, offset_ms=offset)
         return jam
 
     async def _durations(self, jam: Jam, user_id: str) -> None:

@@ -147,16 +147,22 @@ class PlayerService:
                               reason="STALE_STATE", code="stale_state")
 
     async def _device(self, user: User, device_id: str | None, s: PlayerState) -> str:
-        """The device a command goes to: the one named (online), else the active one."""
+        """The device a command goes to: the one named (online), else the active one; a Subsonic app
+        (restricted: the server cannot command it) is refused."""
         if device_id is not None:
             if not self.devices.is_online(user.id, device_id):
                 raise PlayerError("Device not found", status=404, reason="DEVICE_NOT_FOUND",
                                   code="device_not_found")
-            return device_id
-        if s.device_id is None or not self.devices.is_online(user.id, s.device_id):
+            dev = device_id
+        elif s.device_id is None or not self.devices.is_online(user.id, s.device_id):
             raise PlayerError("Player command failed: No active device found", status=404,
                               reason="NO_ACTIVE_DEVICE")
-        return s.device_id
+        else:
+            dev = s.device_id
+        if self.devices.restricted(user.id, dev):
+            raise PlayerError("Player command failed: the device cannot be controlled", status=403,
+                              reason="DEVICE_NOT_CONTROLLABLE")
+        return dev
 
     async def update(self, user_id: str, cause: str, by: str | None,
                      change: Callable[[PlayerState, float], Awaitable[dict[str, Any] | None]]) -> PlayerState:

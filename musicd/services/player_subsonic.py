@@ -22,10 +22,11 @@ import msgspec
 from musicd.domain.catalog import TrackView
 from musicd.domain.models import User
 from musicd.domain.player import MAX_TRACKS, PlayerState, position_at, shuffled_order
-from musicd.errors import NotFoundError, PlayerError, ValidationError
+from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
 from musicd.services.devices import DeviceService
 from musicd.services.player import PlayerService
+from musicd.services.rules import require_member
 
 __all__ = ["JukeboxStatus", "SubsonicPlayback"]
 
@@ -103,14 +104,14 @@ class SubsonicPlayback:
     def _speaker(self, user: User, s: PlayerState) -> str:
         online = [d for d in self.devices.online(user.id) if d.kind == "speaker"]
         if not online:
-            raise PlayerError("no speaker of yours is online", status=404, reason="NO_ACTIVE_DEVICE",
-                              code="no_speaker")
+            raise NotFoundError("no speaker of yours is online", code="no_speaker")
         active = next((d for d in online if d.id == s.device_id), None)
         return (active or online[0]).id
 
     async def jukebox(self, user: User, action: str, ids: Sequence[str] = (), index: int | None = None,
                       offset: int = 0, gain: float | None = None) -> JukeboxStatus:
-        """Subsonic jukeboxControl on the user's speaker."""
+        """Subsonic jukeboxControl on the user's speaker (members: a guest has no jukebox role)."""
+        require_member(user)
         if action not in ("get", "status", "set", "start", "stop", "skip", "add", "clear", "remove", "shuffle",
                           "setGain"):
             raise ValidationError(f"unknown jukebox action {action!r}", code="invalid_action")

@@ -321,14 +321,16 @@ class Speaker:
         self.jam = data if mine and not data.get("ended") else None
         if self.jam is not None and (self._jam_task is None or self._jam_task.done()):
             emit("jam_joined", jam_id=data["jam_id"])
-            self._jam_task = asyncio.get_running_loop().create_task(self._jam_loop())
+            self._jam_task = asyncio.get_running_loop().create_task(self._jam_loop(joining=True))
         elif self.jam is None and was is not None:
             emit("jam_left", jam_id=was["jam_id"])
             self._spawn(self.output.stop())
 
-    async def _jam_loop(self) -> None:
+    async def _jam_loop(self, joining: bool = False) -> None:
         """Follow the Jam's timeline: start each track on time, seek when drifting too far from it."""
         started = 0.0
+        if joining:
+            await self.output.stop()  # what played before joining gives way to the Jam's timeline
         while (j := self.jam) is not None:
             track, playing = j.get("track_id"), j.get("is_playing")
             if not track or not playing:

@@ -52,12 +52,15 @@ def _progress(sp: spotipy.Spotify) -> tuple[str | None, int, bool]:
     return (cur["device"] or {}).get("id"), cur["progress_ms"], cur["is_playing"]
 
 
-def _playing_on(sp: spotipy.Spotify, s: SpeakerProcess) -> None:
-    """Playback on `s` (moved there when it is elsewhere)."""
-    if _progress(sp)[0] != s.device_id:
+def _playing_on(rig: dict[str, Any], s: SpeakerProcess) -> None:
+    """Playback on `s`, a few seconds into the album (each test sets up what it needs: with xdist the tests
+    of this module may run on different workers, each with its own rig)."""
+    sp: spotipy.Spotify = rig["sp"]
+    cur = sp.current_playback()
+    if cur is None or not cur["is_playing"] or (cur["device"] or {}).get("id") != s.device_id:
         mark = len(s.events)
-        sp.transfer_playback(s.device_id, force_play=True)
-        s.wait("playing", 10, after=mark)
+        sp.start_playback(device_id=s.device_id, context_uri=rig["album"], position_ms=6000)
+        s.wait("playing", 15, after=mark)
 
 
 def test_handoff_between_two_speakers(rig: dict[str, Any]) -> None:
@@ -96,7 +99,7 @@ def test_stale_report_is_refused(rig: dict[str, Any]) -> None:
     sp: spotipy.Spotify = rig["sp"]
     a: SpeakerProcess = rig["a"]
     b: SpeakerProcess = rig["b"]
-    _playing_on(sp, b)
+    _playing_on(rig, b)
 
     async def go() -> None:
         c = await Client.open(server, server.token("alice"))
@@ -123,7 +126,7 @@ def test_speaker_killed_mid_transfer(rig: dict[str, Any]) -> None:
     sp: spotipy.Spotify = rig["sp"]
     a: SpeakerProcess = rig["a"]
     b: SpeakerProcess = rig["b"]
-    _playing_on(sp, b)
+    _playing_on(rig, b)
     time.sleep(1.2)
     _, last_known, _ = _progress(sp)
     # B is unplugged and at once the user moves playback to A: the last known state carries over.
@@ -218,6 +221,8 @@ def test_subsonic_app_is_a_device_and_resumes_on_a_speaker(rig: dict[str, Any]) 
         run = asyncio.to_thread
         try:
             # The app starts a song: it becomes the active device (restricted: the server cannot command it).
+            cur = await run(sp.current_playback)
+            a_was_playing = bool(cur and cur["is_playing"] and (cur["device"] or {}).get("id") == a.device_id)
             mark_a = len(a.events)
             assert await app.report_playback(tracks[1], "song", 7000, "starting")
             devices = {d["name"]: d for d in (await run(sp.devices))["devices"]}
@@ -225,11 +230,15 @@ def test_subsonic_app_is_a_device_and_resumes_on_a_speaker(rig: dict[str, Any]) 
             assert phone["is_restricted"] and phone["is_active"]
             cur = await run(sp.current_playback)
             assert cur["item"]["id"] == tracks[1] and cur["is_playing"] and 7000 <= cur["progress_ms"] < 8000
-            if [e for e in a.events[:mark_a] if e["event"] == "playing"]:
+            if a_was_playing:  # the speaker falls silent: the app took over
                 await run(a.wait, "stopped", 10, None, mark_a)
             assert await app.report_playback(tracks[1], "song", 9000, "paused")
             cur = await run(sp.current_playback)
             assert not cur["is_playing"] and cur["progress_ms"] == 9000
+            # The app cannot be commanded from here (Spotify's DEVICE_NOT_CONTROLLABLE)...
+            with pytest.raises(spotipy.SpotifyException) as refused:
+                await run(sp.start_playback)
+            assert refused.value.http_status == 403 and refused.value.reason == "DEVICE_NOT_CONTROLLABLE"
             # ...and resumes on the speaker exactly where it paused.
             mark_a = len(a.events)
             await run(lambda: sp.transfer_playback(a.device_id, force_play=True))

@@ -16,7 +16,9 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from musicd.domain.models import User
+from musicd.domain.numbers import INT64_MAX, INT64_MIN
 from musicd.errors import ValidationError
+from musicd.http.bounds import Int64
 from musicd.http.urls import base_url
 from musicd.http.v1.shapes import ERRORS, parse_id, parse_uri, track_full
 from musicd.services.player import Context, DeviceView, PlayerView
@@ -25,12 +27,13 @@ from musicd.services.registry import Services
 __all__ = ["PlayerController", "device_object"]
 
 DeviceId = Annotated[str | None, Parameter(description="The device to act on (default: the active one)")]
-Version = Annotated[int | None, Parameter(description="The state_version the command was made against")]
+Version = Annotated[int | None, Parameter(ge=0, le=INT64_MAX, description="The state_version a command was made on")]
+Percent = Annotated[int, Parameter(ge=INT64_MIN, le=INT64_MAX, description="0 to 100 (checked by the player)")]
 _NO = HTTP_204_NO_CONTENT
 
 
 class _Offset(msgspec.Struct, forbid_unknown_fields=True):
-    position: int | None = None
+    position: Int64 | None = None
     uri: str | None = None
 
 
@@ -38,7 +41,7 @@ class _PlayBody(msgspec.Struct, forbid_unknown_fields=True):
     context_uri: str | None = None
     uris: list[str] | None = None
     offset: _Offset | None = None
-    position_ms: int | None = None
+    position_ms: Int64 | None = None
 
 
 class _TransferBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -174,13 +177,13 @@ class PlayerController(Controller):
         await services.player.skip(user, -1, device_id, by="api", expected=state_version)
 
     @put("/seek", status_code=_NO, responses=ERRORS)
-    async def seek(self, user: User, services: Services, position_ms: int, device_id: DeviceId = None,
+    async def seek(self, user: User, services: Services, position_ms: Int64, device_id: DeviceId = None,
                    state_version: Version = None) -> None:
         """Seek to `position_ms` (past the end plays the next track)."""
         await services.player.seek(user, position_ms, device_id, by="api", expected=state_version)
 
     @put("/volume", status_code=_NO, responses=ERRORS)
-    async def volume(self, user: User, services: Services, volume_percent: int, device_id: DeviceId = None,
+    async def volume(self, user: User, services: Services, volume_percent: Percent, device_id: DeviceId = None,
                      state_version: Version = None) -> None:
         """Set the volume (0..100)."""
         await services.player.set_volume(user, volume_percent, device_id, by="api", expected=state_version)
