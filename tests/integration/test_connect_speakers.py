@@ -23,6 +23,8 @@ from tests.integration.realtime_support import Client
 from tests.live import REPO_ROOT, LiveServer, server_env, start_server
 
 CONTINUITY_MS = 250
+# Two members on one timeline: a behaviour bound that holds on a starved box (the bench measures precision).
+JAM_SAME_TIMELINE_MS = 500
 
 
 @pytest.fixture(scope="module")
@@ -321,7 +323,7 @@ def test_jam_two_users_one_timeline(rig: dict[str, Any]) -> None:
         assert all(last.values()), last
         spread = abs(statistics.median(e["drift_ms"] for e in last[a.name])
                      - statistics.median(e["drift_ms"] for e in last[c_spk.name]))
-        assert spread <= CONTINUITY_MS, last
+        assert spread <= JAM_SAME_TIMELINE_MS, last
         # Members add to the shared queue; only the host controls; the host ends it for everyone.
         tracks = [t["id"] for t in sp.album_tracks(rig["album"])["items"]]
         assert bob.post(f"/v1/jam/{jam['jam_id']}/queue", params={"uri": f"spotify:track:{tracks[0]}"}
