@@ -12,6 +12,7 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
@@ -36,9 +37,11 @@ from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
+from musicd.http.v1.shows import ShowsController
 from musicd.http.v1.speakers import SpeakersController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
+from musicd.services.data_lock import DataDirLock
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
 
@@ -53,7 +56,14 @@ def create_app(config: Config) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services = await open_services(config)
+        # Held while serving: `musicd restore` and `musicd db recover` refuse to run under a server.
+        lock = DataDirLock(config.data_dir)
+        lock.acquire("server")
+        try:
+            services = await open_services(config)
+        except BaseException:
+            lock.release()
+            raise
         holder["services"] = services
         app.state.services = services
         document_errors(app)
@@ -65,6 +75,8 @@ def create_app(config: Config) -> Litestar:
         install_realtime(services)
         services.spawn("realtime", services.realtime.run())
         services.spawn("discovery", services.discovery.start())  # registering takes about a second
+        if config.backup.enabled:
+            services.spawn("backup", services.backups.loop())
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:
@@ -72,6 +84,7 @@ def create_app(config: Config) -> Litestar:
         finally:
             services.realtime.close_all()
             await services.close()
+            lock.release()
 
     def provide_services() -> Services:
         return holder["services"]
@@ -104,6 +117,8 @@ def create_app(config: Config) -> Litestar:
         StreamTokensController,
         FriendsController,
         realtime_socket,
+        ShowsController,
+        *GPODDER_ROUTES,
         AudioFeaturesController,
         ListensController,
         listenbrainz_router,

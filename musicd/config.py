@@ -18,12 +18,14 @@ from musicd.errors import ConfigError
 __all__ = [
     "AnalysisConfig",
     "AuthConfig",
+    "BackupConfig",
     "Config",
     "DataConfig",
     "DiscoveryConfig",
     "LibraryConfig",
     "ListensConfig",
     "LogConfig",
+    "PodcastsConfig",
     "RealtimeConfig",
     "ServerConfig",
     "TranscodeConfig",
@@ -75,6 +77,32 @@ class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Where the database, search index, caches and generated keys live.
     dir: str = "./data"
+    # Below this much free space on the data dir's disk, /health answers 503 and `serve`/`scan` refuse to start.
+    min_free_bytes: int = 16 * 1024 * 1024
+    # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
+    max_database_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("min_free_bytes", "max_database_bytes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+class BackupConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Automatic backups (database, keys, config, uploaded covers) made by the running server.
+    enabled: bool = True
+    # Folder of the automatic backups; empty = DATA/backups. Another disk is safer.
+    dir: str = ""
+    # Hours between two automatic backups (with none yet, the first is made 5 minutes after start).
+    interval_hours: float = 24.0
+    # Automatic backups kept (the oldest are removed).
+    keep: int = 7
+
+    def __post_init__(self) -> None:
+        if self.interval_hours <= 0:
+            raise ValueError("interval_hours must be > 0")
+        if self.keep < 1:
+            raise ValueError("keep must be >= 1")
 
 
 class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -158,6 +186,36 @@ class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name.name} must be > 0")
         if self.history_max_events < self.history_events:
             raise ValueError("history_max_events must be >= history_events")
+class PodcastsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Hosts ("host:port") fetched even when they resolve to a loopback, private or link-local address
+    # (a feed server on the LAN); every other feed and enclosure must be on a public address.
+    allow_hosts: list[str] = msgspec.field(default_factory=list)
+    # Minutes between scheduled refreshes of a feed; after failures the wait doubles, up to a day.
+    refresh_minutes: int = 60
+    # Newest episodes of each feed downloaded ahead of time; 0 = none (an episode is fetched when played).
+    auto_download: int = 3
+    # Downloaded episodes kept per feed (older downloads are removed, the episodes stay listed); 0 = all.
+    keep_downloads: int = 10
+    # Largest feed page and episode file accepted, in bytes.
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_episode_bytes: int = 1024**3
+    # Pages of a paged feed (RFC 5005 rel="next") read per refresh.
+    max_pages: int = 10
+    # Seconds to connect to a feed's server and to wait for its next bytes.
+    connect_timeout_seconds: int = 10
+    read_timeout_seconds: int = 30
+
+    def __post_init__(self) -> None:
+        from musicd.net.fetch import parse_allow_hosts
+
+        parse_allow_hosts(self.allow_hosts)
+        for name in ("refresh_minutes", "max_feed_bytes", "max_episode_bytes", "max_pages",
+                     "connect_timeout_seconds", "read_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("auto_download", "keep_downloads"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
 
 
 class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -213,14 +271,20 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
+    podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    backup: BackupConfig = msgspec.field(default_factory=BackupConfig)
 
     @property
     def data_dir(self) -> Path:
         return Path(self.data.dir).expanduser().resolve()
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.backup.dir).expanduser().resolve() if self.backup.dir else self.data_dir / "backups"
 
     @property
     def library_folders(self) -> list[Path]:
@@ -234,10 +298,12 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
     "realtime": RealtimeConfig,
+    "podcasts": PodcastsConfig,
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
     "discovery": DiscoveryConfig,
     "log": LogConfig,
+    "backup": BackupConfig,
 }
 
 
@@ -255,7 +321,7 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
-        elif key in ("tiers", "source_formats", "interfaces"):
+        elif key in ("tiers", "source_formats", "allow_hosts", "interfaces"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
 

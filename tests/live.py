@@ -66,7 +66,7 @@ class LiveServer:
     data_dir: Path
     log_path: Path
     proc: subprocess.Popen[bytes]
-    _tokens: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     _user_ids: dict[str, str] = field(default_factory=dict)
 
     def login(self, name: str, password: str | None = None) -> dict[str, object]:
@@ -77,10 +77,14 @@ class LiveServer:
         return r.json()  # type: ignore[no-any-return]
 
     def token(self, name: str) -> str:
-        """A cached access token for one of USERS (fresh enough for a test session)."""
-        if name not in self._tokens:
-            self._tokens[name] = str(self.login(name)["access_token"])
-        return self._tokens[name]
+        """A cached access token for one of USERS, renewed before it expires (a slow run outlives one)."""
+        cached = self._tokens.get(name)
+        if cached is None or time.monotonic() > cached[1]:
+            pair = self.login(name)
+            lifetime = float(pair.get("expires_in", 900))  # type: ignore[arg-type]
+            self._tokens[name] = (str(pair["access_token"]), time.monotonic() + lifetime / 2)
+            cached = self._tokens[name]
+        return cached[0]
 
     def headers(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(name)}"}

@@ -74,3 +74,17 @@ class Metrics:
         self.realtime_closes = Counter("musicd_realtime_closes", "Connections closed by the server, by reason",
                                        ["reason"], registry=r)
         ProcessCollector(registry=r)  # process_resident_memory_bytes & co.
+        # Storage health and backups.
+        self.disk_free = Gauge("musicd_data_disk_free_bytes", "Free bytes on the data dir's disk", registry=r)
+        self.storage_ok = Gauge("musicd_storage_healthy", "1 when the database and its disk take writes", registry=r)
+        self.backups = Counter("musicd_backups", "Automatic backups, by outcome (ok/failed)", ["outcome"], registry=r)
+        for outcome in ("ok", "failed"):  # both series exist from the start, so an alert on `failed` can fire
+            self.backups.labels(outcome)
+        self.backup_last_success = Gauge(
+            "musicd_backup_last_success_timestamp_seconds", "When the last automatic backup was made", registry=r
+        )
+        self.backup_last_bytes = Gauge("musicd_backup_last_size_bytes", "Size of the last backup", registry=r)
+        self.backup_last_seconds = Gauge(
+            "musicd_backup_last_duration_seconds", "Wall time of the last backup", registry=r
+        )
+        self.backups_kept = Gauge("musicd_backups_kept", "Automatic backups in the backup folder", registry=r)

@@ -13,6 +13,7 @@ import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
 import { realtime } from "./realtime.js";
 import { setupConnect } from "./connect.js";
 import { setupFriendsPanel } from "./friends.js";
+import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,6 +34,8 @@ route("/queue", () => import("./views/queue.js"));
 route("/lyrics", () => import("./views/lyrics.js"));
 route("/settings", () => import("./views/settings.js"));
 route("/admin", () => import("./views/admin.js"));
+route("/podcasts", () => import("./views/podcasts.js"));
+route("/show/:id", () => import("./views/show.js"));
 
 function renderSidebarPlaylists() {
   const ul = $("sidebar-playlists");
@@ -67,7 +70,8 @@ function renderSidebarPlaylists() {
 
 function markNav(path) {
   const section = path === "/" ? "home" : path.split("/")[1];
-  const map = { album: "library", artist: "library", playlist: "library", genre: "home", queue: "", lyrics: "" };
+  const map = { album: "library", artist: "library", playlist: "library", genre: "home", queue: "", lyrics: "",
+    show: "podcasts" };
   const active = map[section] ?? section;
   for (const a of document.querySelectorAll("[data-nav]")) {
     if (a.dataset.nav === active) a.setAttribute("aria-current", "page");
@@ -153,6 +157,7 @@ async function main() {
   document.body.dataset.role = state.me.role;
   if (!player.quality && state.me.settings?.default_quality) $("player-quality").title = `Default: ${state.me.settings.default_quality}`;
   setupPlayerBar();
+  setupEpisodes();
   const search = setupSearch();
   setupShortcuts({ focusSearch: search.focus });
   setupUserMenu();
@@ -173,6 +178,7 @@ async function main() {
   realtime.on("resync", reloadPlaylists);
   setupFriendsPanel($("friends-panel"));
   player.loadRestored();
+  syncRestoredEpisode();
   await startRouter({
     view: $("view"), scroller: $("main"), notFound,
     onNavigate: (path) => {
