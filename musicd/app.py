@@ -30,14 +30,17 @@ from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.friends import FriendsController
+from musicd.http.v1.jam import JamController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
+from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
 from musicd.http.v1.shows import ShowsController
+from musicd.http.v1.speakers import SpeakersController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.data_lock import DataDirLock
@@ -73,6 +76,7 @@ def create_app(config: Config) -> Litestar:
         await services.start_playback()
         install_realtime(services)
         services.spawn("realtime", services.realtime.run())
+        services.spawn("discovery", services.discovery.start())  # registering takes about a second
         if config.backup.enabled:
             services.spawn("backup", services.backups.loop())
         log.info("server.ready", host=config.server.host, port=config.server.port,
@@ -103,6 +107,9 @@ def create_app(config: Config) -> Litestar:
         ShareController,
         PlaybackController,
         PlayerEventsController,
+        PlayerController,
+        SpeakersController,
+        JamController,
         subsonic_route,
         ShortShareController,
         ApiKeysController,

@@ -21,6 +21,7 @@ __all__ = [
     "BackupConfig",
     "Config",
     "DataConfig",
+    "DiscoveryConfig",
     "FederationConfig",
     "LibraryConfig",
     "ListensConfig",
@@ -282,6 +283,16 @@ class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("import_max_bytes must be at least 1024")
 
 
+class DiscoveryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Advertise the server on the LAN as `_musicd._tcp` (mDNS), for speakers and apps to find: "auto" when
+    # server.host is a LAN address (not loopback), "always", or "never".
+    advertise: Literal["auto", "always", "never"] = "auto"
+    # The name shown to those who browse (empty: "musicd on <host name>").
+    name: str = ""
+    # IPv4 addresses to advertise on (empty: every LAN address of the host).
+    interfaces: list[str] = msgspec.field(default_factory=list)
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -298,6 +309,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
+    discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     federation: FederationConfig = msgspec.field(default_factory=FederationConfig)
 
@@ -326,6 +338,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "podcasts": PodcastsConfig,
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
+    "discovery": DiscoveryConfig,
     "log": LogConfig,
     "federation": FederationConfig,
 
@@ -347,7 +360,7 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
-        elif key in ("tiers", "source_formats", "allow_hosts"):
+        elif key in ("tiers", "source_formats", "allow_hosts", "interfaces"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
 

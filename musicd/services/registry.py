@@ -27,6 +27,8 @@ from musicd.services.backups import BackupService
 from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
 from musicd.services.consumers import wire_consumers
+from musicd.services.devices import DeviceService
+from musicd.services.discovery import DiscoveryService
 from musicd.services.downloads import Downloads
 from musicd.services.fed_catalog import RoutedCatalog
 from musicd.services.fed_search import FederatedSearchService
@@ -34,6 +36,7 @@ from musicd.services.fed_setup import Federation
 from musicd.services.friends import FriendActivityService
 from musicd.services.gpodder import GpodderService
 from musicd.services.health import HealthService
+from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
@@ -45,12 +48,16 @@ from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
+from musicd.services.player import PlayerService
+from musicd.services.player_channel import install_player
+from musicd.services.player_subsonic import SubsonicPlayback
 from musicd.services.playlists import PlaylistService
 from musicd.services.podcasts import PodcastService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.rules import require_admin
 from musicd.services.shares import ShareService
+from musicd.services.speakers import SpeakerAuthService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
@@ -68,7 +75,9 @@ from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
+from musicd.store.pairings import PairingRepository
 from musicd.store.play_queues import PlayQueueRepository
+from musicd.store.player import DeviceRepository, PlayerStateRepository
 from musicd.store.playlists import PlaylistRepository
 from musicd.store.podcast_users import PodcastUserRepository
 from musicd.store.podcasts import PodcastRepository
@@ -155,6 +164,15 @@ class Services:
         self.friends = FriendActivityService(social, self.accounts, self.catalog)
         install_routes(self.realtime, social, self.playlists, self.catalog)
         self.friends.install(self.realtime)
+        # Server-held playback, devices and handoff (issue 14).
+        self.devices = DeviceService(DeviceRepository(db), self.bus)
+        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
+        install_player(self.realtime, self.player, self.devices)
+        self.subsonic_playback = SubsonicPlayback(self.player, self.devices, self.catalog)
+        self.play_reports.playback = self.play_queue.playback = self.subsonic_playback
+        self.speakers = SpeakerAuthService(PairingRepository(db), self.auth, self.api_keys)
+        self.discovery = DiscoveryService(config, keys.server_key)
+        self.jam = JamService(self.player, self.devices, self.bus)
         wire_consumers(self)
         # Storage health (/health) and backups (issue 13).
         self.health = HealthService(db, config.data_dir, config.data.min_free_bytes)
@@ -255,6 +273,9 @@ class Services:
             log.error("scan.failed", error=str(e))
 
     async def close(self) -> None:
+        await self.discovery.close()
+        await self.jam.close()
+        await self.devices.close()
         await self.bus.stop()  # the consumers finish what is queued first
         for task in list(self._tasks.values()):
             task.cancel()

@@ -600,6 +600,68 @@ def _r_scan(w: World, a: Account, _: Account) -> str:
     return w.rest(a, "startScan")
 
 
+# ---- /v1 player, speakers, Jam (issue 14): one's own playback; without an online device a command is a 404 ----
+# (fresh accounts: an earlier reportPlayback makes a Subsonic app the active device, which is not commandable)
+
+NO_DEVICE = {r: NOT_FOUND for r in ROLES}
+_PLAYER = [
+    ("PUT /v1/me/player", "PUT", "/v1/me/player", {"json": {"device_ids": ["nosuchdevice0"]}}),
+    ("PUT /v1/me/player/play", "PUT", "/v1/me/player/play", {}),
+    ("PUT /v1/me/player/pause", "PUT", "/v1/me/player/pause", {}),
+    ("POST /v1/me/player/next", "POST", "/v1/me/player/next", {}),
+    ("POST /v1/me/player/previous", "POST", "/v1/me/player/previous", {}),
+    ("PUT /v1/me/player/seek", "PUT", "/v1/me/player/seek", {"params": {"position_ms": 1000}}),
+    ("PUT /v1/me/player/volume", "PUT", "/v1/me/player/volume", {"params": {"volume_percent": 50}}),
+    ("PUT /v1/me/player/shuffle", "PUT", "/v1/me/player/shuffle", {"params": {"state": "true"}}),
+    ("PUT /v1/me/player/repeat", "PUT", "/v1/me/player/repeat", {"params": {"state": "off"}}),
+    ("PUT /v1/me/player/devices/{device_id:str}", "PUT", "/v1/me/player/devices/nosuchdevice0",
+     {"json": {"name": "Kitchen"}}),
+    ("POST /v1/me/speakers/approve", "POST", "/v1/me/speakers/approve", {"json": {"code": "WRONGONE"}}),
+    ("POST /v1/me/jam", "POST", "/v1/me/jam", {"json": {"device_id": "nosuchdevice0"}}),
+    ("POST /v1/jam/join", "POST", "/v1/jam/join", {"json": {"code": "NOJAM0", "device_id": "nosuchdevice0"}}),
+    ("PUT /v1/jam/{jam_id:str}/{action:str}", "PUT", "/v1/jam/nosuchjam00/pause", {}),
+    ("DELETE /v1/jam/{jam_id:str}", "DELETE", "/v1/jam/nosuchjam00", {}),
+]
+
+
+def _player_case(method: str, path: str, kw: dict) -> Call:  # type: ignore[type-arg]
+    return lambda w, a, _: w.outcome(a, method, path, **kw)
+
+
+for _route, _method, _path, _kw in _PLAYER:
+    case(_route, NO_DEVICE, fresh=True)(_player_case(_method, _path, _kw))
+
+
+@case("POST /v1/me/player/queue", NO_DEVICE, fresh=True)
+def _player_queue(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/me/player/queue", params={"uri": _uri(w.tracks[0])})
+
+
+@case("POST /v1/jam/{jam_id:str}/queue", NO_DEVICE)
+def _jam_queue(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/jam/nosuchjam00/queue", params={"uri": _uri(w.tracks[0])})
+
+
+@case("POST /v1/speakers/pairings", EVERYONE)
+def _pairing(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/speakers/pairings", json={"name": "Kitchen"})
+
+
+@case("POST /v1/speakers/pairings/{pairing_id:str}/token", {r: "401" for r in ROLES})
+def _pairing_token(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/speakers/pairings/nosuchpairing/token", json={"secret": "x"})[:3]
+
+
+@case("POST /v1/speakers/token", {r: "401" for r in ROLES})
+def _speaker_key(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/speakers/token", json={"api_key": "not-a-key"})[:3]
+
+
+@case("rest jukeboxControl", {"admin": NOT_FOUND, "owner": NOT_FOUND, "other": NOT_FOUND, "guest": FORBIDDEN})
+def _r_jukebox(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "jukeboxControl", {"action": "start"})
+
+
 # /rest methods that change nothing (a new method must be added to CASES or here).
 REST_READS = frozenset({
     "ping", "getLicense", "getOpenSubsonicExtensions", "tokenInfo", "getMusicFolders", "getIndexes", "getArtists",

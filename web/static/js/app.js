@@ -11,6 +11,7 @@ import { signImage } from "./media.js";
 import { createPlaylist, addTracks } from "./playlists.js";
 import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
 import { realtime } from "./realtime.js";
+import { setupConnect } from "./connect.js";
 import { setupFriendsPanel } from "./friends.js";
 import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
@@ -167,6 +168,7 @@ async function main() {
   on("playlists", renderSidebarPlaylists);
   loadPlaylists();
   // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
+  setupConnect();
   realtime.start();
   const reloadPlaylists = debounce(loadPlaylists, 300);
   for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {
