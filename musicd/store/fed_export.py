@@ -73,7 +73,7 @@ class FedExportRepository:
         """The track ids of these playlists, in order."""
         rows = await self.db.fetchall(
             f"SELECT playlist_id, track_id FROM playlist_entries WHERE playlist_id IN ({_IDS})"
-            " ORDER BY playlist_id, position", (json.dumps(list(playlist_ids)),))
+            " ORDER BY playlist_id, order_key", (json.dumps(list(playlist_ids)),))
         out: dict[str, list[str]] = {p: [] for p in playlist_ids}
         for r in rows:
             out[r[0]].append(r[1])

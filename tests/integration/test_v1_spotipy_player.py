@@ -74,7 +74,7 @@ async def test_spotipy_player_methods(live_server: LiveServer) -> None:
     cur = await run(sp.current_playback)
     assert cur["progress_ms"] == 1500 and cur["device"]["volume_percent"] == 40
     assert cur["repeat_state"] == "context" and cur["shuffle_state"] and cur["item"]["id"] == tracks[1]
-    await run(lambda: sp.add_to_queue(tracks[2]))
+    await run(lambda: sp.add_to_queue(sp.track(tracks[2])["uri"]))  # the URI musicd returned, handed back
     q = await run(sp.queue)
     assert q["currently_playing"]["id"] == tracks[1] and q["queue"][0]["id"] == tracks[2]
     await run(sp.next_track)

@@ -84,8 +84,11 @@ async function playHere(st) {
 
 /** Something was started in this tab: it becomes the active device, with its queue from here on. */
 async function claim() {
+  // The server's playback state holds library tracks; a podcast episode keeps its own position (episodes.js).
+  if (player.current?.track?.kind === "episode") return;
   const i = player.index;
-  const uris = player.queue.slice(i, i + 50).map((e) => `spotify:track:${e.track.id}`);
+  const uris = player.queue.slice(i, i + 50).filter((e) => e.track.kind !== "episode")
+    .map((e) => `spotify:track:${e.track.id}`);
   if (!uris.length || !deviceId) return;
   try {
     await api.put("/v1/me/player/play", { uris, position_ms: Math.round(player.currentTime * 1000) },
@@ -95,6 +98,7 @@ async function claim() {
 
 async function report() {
   if (!server || server.device_id !== deviceId || !player.current || realtime.status !== "open") return;
+  if (player.current.track.kind === "episode") return;
   try {
     const res = await realtime.request("player_report", {
       device_id: deviceId, state_version: server.state_version, track_id: player.current.track.id,
