@@ -32,6 +32,9 @@ from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
+from musicd.services.offline import OfflineService
+from musicd.services.offline_keys import OfflineKeys
+from musicd.services.offline_media import OfflineMedia
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
@@ -55,6 +58,7 @@ from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.listens import ListenRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
+from musicd.store.offline import OfflineRepository
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.playlists import PlaylistRepository
 from musicd.store.shares import ShareRepository
@@ -127,6 +131,10 @@ class Services:
         self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
                                             config.listens.import_max_bytes, self.spawn)
         self.library.on_scanned(self.listens.on_scanned)
+        # Offline listening (issue 17): devices, licences, containers; keys derived from the server key.
+        self.offline = OfflineService(OfflineRepository(db), OfflineKeys(keys.server_key), self.accounts,
+                                      self.playlists, config.offline)
+        self.offline_media = OfflineMedia(self.offline, self.playback, self.play_reports, self.spawn)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
