@@ -39,6 +39,7 @@ class ContainerBody:
     size: int
     etag: str
     quality: str
+    content_type: str  # of the audio inside
     read: Callable[[int, int], AsyncIterator[bytes]]  # (first, last) inclusive -> the bytes
 
 
@@ -96,7 +97,7 @@ class OfflineMedia:
             finally:
                 os.close(fd)
 
-        return ContainerBody(header.total_size, etag, item.quality, read)
+        return ContainerBody(header.total_size, etag, item.quality, src.content_type, read)
 
     # ---- tiers made ready before the device asks ----
 

@@ -75,7 +75,7 @@ class OfflineController(Controller):
         device_id, token = _device_auth(request)
         body = await services.offline_media.container(device_id, token, track_id)
         headers = {"ETag": body.etag, "Accept-Ranges": "bytes", "Cache-Control": "no-store",
-                   "X-Musicd-Quality": body.quality}
+                   "X-Musicd-Quality": body.quality, "X-Musicd-Content-Type": body.content_type}
         spans = None
         if ranges.if_range_allows(request.headers.get("if-range"), body.etag, 0):
             try:
@@ -93,10 +93,15 @@ class OfflineController(Controller):
                       headers=headers)
 
     @post("/plays", opt=_OPEN, status_code=HTTP_200_OK)
-    async def plays(self, request: Request[Any, Any, Any], services: Services, data: PlaysBody) -> dict[str, int]:
+    async def plays(self, request: Request[Any, Any, Any], services: Services, data: dict[str, Any]
+                    ) -> dict[str, int]:
         """Plays the device made offline, sent when it is back online; they go to the listening history."""
-        device_id, token = _device_auth(request)
-        if len(data.plays) > _MAX_PLAYS:
+        device_id, token = _device_auth(request)  # before the body is read: no token, no detail about it
+        try:
+            body = msgspec.convert(data, PlaysBody)
+        except msgspec.ValidationError as e:
+            raise ValidationError(f"invalid plays: {e}", code="invalid_event") from None
+        if len(body.plays) > _MAX_PLAYS:
             raise ValidationError(f"at most {_MAX_PLAYS} plays per request", code="too_many_plays")
-        plays = [OfflinePlay(p.track_id, p.played_at / 1000, p.ms_played) for p in data.plays]
+        plays = [OfflinePlay(p.track_id, p.played_at / 1000, p.ms_played) for p in body.plays]
         return {"accepted": await services.offline_media.report_plays(device_id, token, plays)}

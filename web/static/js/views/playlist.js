@@ -11,6 +11,7 @@ import { playlistTracks } from "../play.js";
 import { state, loadPlaylists, canEdit } from "../state.js";
 import { addTracks } from "../playlists.js";
 import { navigate, refresh } from "../router.js";
+import { offlineToggle } from "../offline/toggle.js";
 
 const PAGE = 100;
 
@@ -210,6 +211,7 @@ export async function render({ root, params }) {
     });
     actions.append(follow);
   }
+  if (canEdit()) actions.append(offlineToggle("playlist", pl.id, pl.name));
   actions.append(more);
   const emptyNote = h("div.empty-playlist", { hidden: pl.tracks.total > 0 },
     emptyState("This playlist is empty.", editable ? "Add tracks from any track's “…” menu, or drag them onto the playlist in the sidebar." : ""));
