@@ -208,3 +208,35 @@ def test_offline_playback_revocation_and_plays(sw_browser: sync_api.Browser, web
     # Offline, the browser reports every request it could not make (covers, the API): only those are allowed.
     assert [e for e in console.errors if "ERR_INTERNET_DISCONNECTED" not in e and "Failed to load resource" not in e
             and "Failed to fetch" not in e] == []
+
+
+def test_a_full_storage_quota_stops_downloads_with_a_message_and_loses_nothing(
+        sw_browser: sync_api.Browser, web_server: LiveServer) -> None:
+    name, password, headers = _user(web_server)
+    with httpx.Client(base_url=web_server.base, headers=headers, timeout=30) as http:
+        album = http.get("/v1/browse/new-releases", params={"limit": 1}).json()["albums"]["items"][0]
+        n = len(http.get(f"/v1/albums/{album['id']}/tracks").json()["items"])
+    context = sw_browser.new_context(service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(web_server.base + "/login")
+    page.get_by_label("Username or e-mail").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("body.ready")
+    page.goto(f"{web_server.base}/album/{album['id']}")
+    cdp = context.new_cdp_session(page)
+    used = page.evaluate("navigator.storage.estimate().then(e => e.usage)")
+    cdp.send("Storage.overrideQuotaForOrigin", {"origin": web_server.base, "quotaSize": used + 8_000})
+    toggle = page.locator("[data-offline-toggle=album]")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.goto(web_server.base + "/offline")
+    expect(page.locator("#offline-status")).to_contain_text("storage is full", timeout=30_000)
+    assert page.evaluate("window.musicdOffline.status") == "full"
+    assert page.locator("#offline-tracks li[data-complete='1']").count() < n
+    # Room again: the next sync finishes every download, nothing was lost on the way.
+    cdp.send("Storage.overrideQuotaForOrigin", {"origin": web_server.base})
+    page.evaluate("window.musicdOffline.sync()")
+    expect(page.locator("#offline-tracks li[data-complete='1']")).to_have_count(n, timeout=30_000)
+    context.close()

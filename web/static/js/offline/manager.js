@@ -21,6 +21,16 @@ function slim(t) {
   };
 }
 
+/** [status, message] for a failed sync or download: no network, a full storage quota, or another error. */
+function trouble(e, offlineMessage) {
+  if (e?.name === "QuotaExceededError") {
+    return ["full", "The browser's storage is full: downloads stopped (what is downloaded still plays). "
+      + "Free some space or keep fewer items offline."];
+  }
+  if (e instanceof TypeError) return ["offline", offlineMessage];
+  return ["error", e?.message || String(e)];
+}
+
 class OfflineManager extends EventTarget {
   constructor() {
     super();
@@ -124,8 +134,7 @@ class OfflineManager extends EventTarget {
         this.setStatus("idle", await this.heartbeat());
         this.download();
       } catch (e) {
-        if (e instanceof TypeError) this.setStatus("offline", "Offline: playing what is downloaded");
-        else this.setStatus("error", e.message);
+        this.setStatus(...trouble(e, "Offline: playing what is downloaded"));
       }
     })().finally(() => { this.syncing = null; });
     return this.syncing;
@@ -198,14 +207,9 @@ class OfflineManager extends EventTarget {
         }
         this.setStatus("idle", this.message);
       } catch (e) {
-        if (e?.name === "QuotaExceededError" || e?.inner?.name === "QuotaExceededError") {
-          this.setStatus("full", "The browser's storage is full: downloads stopped. Free some space or keep fewer items offline.");
-        } else if (e instanceof TypeError) {
-          this.setStatus("offline", "Offline: downloads resume when the network is back");
-        } else {
-          this.setStatus("error", e.message);
-          this.retry ??= setTimeout(() => { this.retry = null; this.download(); }, 5000);
-        }
+        const [status, message] = trouble(e, "Offline: downloads resume when the network is back");
+        this.setStatus(status, message);
+        if (status === "error") this.retry ??= setTimeout(() => { this.retry = null; this.download(); }, 5000);
       } finally {
         this.downloading = null;
       }
