@@ -103,6 +103,14 @@ def _user(server: LiveServer) -> tuple[str, str, dict[str, str]]:
     return name, password, {"Authorization": f"Bearer {token}"}
 
 
+def _login(page: sync_api.Page, server: LiveServer, name: str, password: str) -> None:
+    page.goto(server.base + "/login")
+    page.get_by_label("Username or e-mail").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("body.ready")
+
+
 def _wait(page: sync_api.Page, script: str, arg: Any = None, timeout: float = 15_000) -> Any:
     return page.wait_for_function(script, arg=arg, timeout=timeout).json_value()
 
@@ -128,11 +136,7 @@ def test_offline_playback_revocation_and_plays(sw_browser: sync_api.Browser, web
     page = context.new_page()
     page.set_default_timeout(15_000)
     console.attach(page)
-    page.goto(web_server.base + "/login")
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
+    _login(page, web_server, name, password)
 
     # Installable: a manifest with icons, and a service worker that controls the page.
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
@@ -219,11 +223,7 @@ def test_a_full_storage_quota_stops_downloads_with_a_message_and_loses_nothing(
     context = sw_browser.new_context(service_workers="block")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(web_server.base + "/login")
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
+    _login(page, web_server, name, password)
     page.goto(f"{web_server.base}/album/{album['id']}")
     cdp = context.new_cdp_session(page)
     used = page.evaluate("navigator.storage.estimate().then(e => e.usage)")

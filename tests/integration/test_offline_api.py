@@ -131,6 +131,12 @@ def test_licences_are_signed_expire_and_are_not_replayed(w: World) -> None:
     with pytest.raises(LicenceError) as e:
         verify_licence(dev.public_key, old, "another-device")
     assert e.value.code == "licence_other_device"
+    # Bad heartbeats: no device token, a user's token, a malformed body.
+    _err(w.http.post("/v1/offline/heartbeat", json={}), 401, "no_device_token")
+    _err(w.http.post("/v1/offline/heartbeat", headers=alice.headers, json={}), 401, "no_device_token")
+    _err(w.http.post("/v1/offline/heartbeat", headers=dev.auth, json={"held": "all"}), 400, "invalid_heartbeat")
+    _err(w.http.post("/v1/offline/heartbeat", headers={"Authorization": "Device nope.nope"}, json={}), 401,
+         "device_unknown")
     key = w.ok(alice, "GET", "/v1/offline/licence-key")
     assert key["alg"] == "Ed25519" and b64d(key["key"]) == dev.public_key
 

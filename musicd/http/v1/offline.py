@@ -61,10 +61,14 @@ class OfflineController(Controller):
 
     @post("/heartbeat", opt=_OPEN, status_code=HTTP_200_OK)
     async def heartbeat(self, request: Request[Any, Any, Any], services: Services,
-                        data: HeartbeatBody | None = None) -> dict[str, Any]:
+                        data: dict[str, Any] | None = None) -> dict[str, Any]:
         """A fresh signed licence; `delete` lists what the device holds and may no longer keep."""
-        device_id, token = _device_auth(request)
-        hb = await services.offline.heartbeat(device_id, token, data.held if data else None)
+        device_id, token = _device_auth(request)  # before the body is read, as for every authenticated call
+        try:
+            body = msgspec.convert(data or {}, HeartbeatBody)
+        except msgspec.ValidationError as e:
+            raise ValidationError(f"invalid heartbeat: {e}", code="invalid_heartbeat") from None
+        hb = await services.offline.heartbeat(device_id, token, body.held)
         return {"licence": msgspec.to_builtins(hb.licence), "status": hb.payload.status,
                 "reason": hb.payload.reason, "delete": hb.delete}
 
