@@ -66,6 +66,24 @@ _SCAN_STORAGE = """async () => {
 }"""
 
 
+# Runs the page's own verifyLicence on a real licence, on one with a changed payload, one older than the newest
+# seen, and one checked as another device.
+_LICENCE_CHECKS = """async ([lic, deviceId]) => {
+  const url = document.querySelector('link[rel=modulepreload]').href.replace('/js/app.js', '/js/offline/crypto.js');
+  const c = await import(url);
+  const key = window.musicdOffline.licenceKey;
+  const tryIt = async (l, dev, min) => {
+    try { await c.verifyLicence(key, l, dev, min); return 'ok'; } catch (e) { return e.code || String(e); }
+  };
+  const body = new TextDecoder().decode(c.b64d(lic.payload)).replace('"active"', '"activ3"');
+  const forged = {payload: btoa(body).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''),
+                  signature: lic.signature};
+  const seq = JSON.parse(new TextDecoder().decode(c.b64d(lic.payload))).seq;
+  return {good: await tryIt(lic, deviceId, seq), forged: await tryIt(forged, deviceId, 0),
+          replayed: await tryIt(lic, deviceId, seq + 1), other: await tryIt(lic, 'another-device', 0)};
+}"""
+
+
 @pytest.fixture(scope="module")
 def sw_browser() -> Iterator[sync_api.Browser]:
     """Chromium with the service worker's requests visible to Playwright (so they can be cut too: a context set
@@ -163,6 +181,14 @@ def test_offline_playback_revocation_and_plays(sw_browser: sync_api.Browser, web
     assert key["extractable"] is False and key["algo"] == "HKDF"
     scanned = page.evaluate(_SCAN_STORAGE)
     assert scanned["found"] == [] and scanned["bytesSeen"] > 10_000, scanned
+    # The page's licence checks (js/offline/crypto.js): a forged, a replayed and another device's licence fail.
+    token = page.evaluate("window.musicdOffline.device.token")
+    r = httpx.post(f"{web_server.base}/v1/offline/heartbeat", json={},
+                   headers={"Authorization": f"Device {key['device']}.{token}"})
+    lic = r.json()["licence"]
+    checks = page.evaluate(_LICENCE_CHECKS, [lic, key["device"]])
+    assert checks == {"good": "ok", "forged": "licence_forged", "replayed": "licence_replayed",
+                      "other": "licence_other_device"}, checks
 
     # The network goes: the page's requests and the service worker's.
     context.route("**/*", _cut_service_worker)
