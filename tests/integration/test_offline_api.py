@@ -4,6 +4,7 @@ resume with Range, sources followed, and every revocation path seen at the next 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -241,3 +242,38 @@ def test_offline_plays_reach_the_listening_history(w: World) -> None:
     _err(w.http.post("/v1/offline/plays", headers=dev.auth,
                      json={"plays": [{"track_id": t, "played_at": 0, "ms_played": 1}]}), 400, "invalid_event")
     assert w.http.post("/v1/offline/plays", headers=dev.auth, json={"plays": "x"}).status_code == 400
+
+
+def test_keys_are_derived_as_documented_and_never_stored(w: World) -> None:
+    """docs/offline.md, "Keys": the device key, the device token and the licence key, derived from the master
+    secret with HKDF-SHA256 as the table says (computed here from the text), appear nowhere in the database."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    master = (w.server.data_dir / "keys" / "server.key").read_bytes()
+
+    def derive(info: bytes) -> bytes:
+        return HKDF(hashes.SHA256(), 32, b"musicd offline v1", info).derive(master)
+
+    alice = w.fresh("owner")
+    dev = _device(w, alice)
+    assert dev.key == derive(f"musicd offline device key\0{alice.id}\0{dev.id}\0{1}".encode())
+    assert b64d(dev.token) == derive(f"musicd offline device token\0{alice.id}\0{dev.id}".encode())
+    seed = derive(b"musicd offline licence signing key")
+    assert dev.public_key == Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(
+        Encoding.Raw, PublicFormat.Raw)
+    _mark(w, alice, dev, "album", w.album_id)
+    dev.heartbeat()
+    fields = {"v", "device_id", "user_id", "key_version", "seq", "issued_at", "expires_at", "status", "reason",
+              "items"}
+    assert set(json.loads(b64d(dev.last_licence.payload))) == fields
+    assert w.v1(alice, "DELETE", f"/v1/me/devices/{dev.id}").status_code == 204
+    revoked, _ = dev.heartbeat()
+    assert revoked.key_version == 2
+    new_key = derive(f"musicd offline device key\0{alice.id}\0{dev.id}\0{2}".encode())
+    for path in w.server.data_dir.glob("musicd.db*"):
+        blob = path.read_bytes()
+        for secret in (dev.key, new_key, b64d(dev.token), seed, dev.info["key"].encode(), dev.token.encode()):
+            assert secret not in blob, path.name
