@@ -1,4 +1,4 @@
-"""The `musicd` command: serve, scan, user, db, config, demo-library."""
+"""The `musicd` command: serve, scan, user, db, backup, restore, index, transcode, config, demo-library."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
 from musicd.config import Config, load_config
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
+from musicd.services.data_lock import DataDirLock
 from musicd.services.registry import Services, open_services
 
 __all__ = ["main"]
@@ -27,7 +29,8 @@ console = Console(stderr=True)
 
 
 def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services, run `fn`, close them; a MusicdError becomes a one-line CLI error."""
+    """Open the services, run `fn`, close them; a MusicdError (or a storage failure) becomes a one-line
+    CLI error."""
 
     async def go() -> T:
         services = await open_services(config)
@@ -36,10 +39,8 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
         finally:
             await services.close()
 
-    try:
+    with one_line_errors(config):
         return asyncio.run(go())
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,6 +80,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         os.environ["MUSICD_SERVER_HOST"] = host
     if port:
         os.environ["MUSICD_SERVER_PORT"] = str(port)
+    require_free_space(config)
+    if (holder := DataDirLock(config.data_dir).holder()) is not None:
+        raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")
     _run(config, _first_start_hint)
     Granian(
         "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
@@ -121,6 +125,7 @@ def _print_summary(s: Any) -> None:
 def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
     """Scan the library folders into the catalogue (incremental: unchanged files are not re-read)."""
     config = _config(ctx)
+    require_free_space(config)
 
     async def go(services: Services) -> Any:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -210,6 +215,11 @@ def db_upgrade(ctx: click.Context) -> None:
 
     versions = _run(_config(ctx), lambda s: applied_versions(s.db))
     click.echo(f"database at version {max(versions) if versions else 0}")
+
+
+db.add_command(db_recover)
+cli.add_command(backup)
+cli.add_command(restore)
 
 
 @cli.group()

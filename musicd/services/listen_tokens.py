@@ -43,10 +43,10 @@ class ListenTokenService:
         self._box = SecretBox(server_key, b"listenbrainz-token")
         self._cache: dict[bytes, tuple[User, float]] = {}
         self._touched: dict[str, float] = {}
-        accounts.on_user_changed(self._forget_user)
 
-    async def _forget_user(self, user_id: str, revoke: bool = True) -> None:
-        for h in [h for h, (u, _) in self._cache.items() if u.id == user_id]:
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop cached token owners (None: all); the bus consumer of account changes calls this."""
+        for h in [h for h, (u, _) in self._cache.items() if user_id is None or u.id == user_id]:
             del self._cache[h]
 
     async def get(self, user: User) -> TokenInfo | None:
@@ -64,7 +64,7 @@ class ListenTokenService:
         require_member(user)
         token = str(uuid.uuid4())
         created = await self.repo.set_token(user.id, _hash(token), self._box.seal(token.encode()))
-        await self._forget_user(user.id)
+        self.forget_user(user.id)
         return TokenInfo(token, created, None)
 
     async def user_for_token(self, token: str) -> User | None:

@@ -26,13 +26,12 @@ from collections.abc import Callable, Iterator, Sequence
 from musicd.domain.listens import Listen, ListenSummary, listen_identity
 from musicd.domain.models import User
 from musicd.errors import AuthError
-from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.services.listen_files import ListenFile, Rejected
 from musicd.services.listen_matching import TrackIndex
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listenbrainz_payload import parse_submission
-from musicd.services.play_events import PlayEvent, PlayEventService
+from musicd.services.play_events import MAX_EVENT_MS, PlayEvent, PlayEventService
 from musicd.services.play_reports import PlayReportService
 from musicd.services.rules import require_member
 from musicd.store.listens import ListenCounts, ListenRepository, ListenRow
@@ -97,7 +96,7 @@ class ListenService:
         found = index.match(listen)
         if found is None:
             return  # nothing of this library is playing: there is nothing to show
-        self.plays.submit(user, [PlayEvent(user.id, found[0], "start", now, device_id=_device(listen.client))])
+        await self.plays.submit(user, [PlayEvent(user.id, found[0], "start", now, device_id=_device(listen.client))])
 
     # ---- recording listens ----
 
@@ -119,25 +118,27 @@ class ListenService:
         summary = ListenSummary(read=len(rows), matched=result.matched, unmatched=result.inserted - result.matched,
                                 duplicates=len(rows) - result.inserted)
         if live and result.inserted and matched:
-            self._live_plays(user, matched, index)
+            await self._live_plays(user, matched, index)
         return summary
 
-    def _live_plays(self, user: User, matched: list[tuple[Listen, str]], index: TrackIndex) -> None:
+    async def _live_plays(self, user: User, matched: list[tuple[Listen, str]], index: TrackIndex) -> None:
         now = time.time()
         events: list[PlayEvent] = []
         for li, tid in matched:
             # Whole seconds, so that `at - ms_played` (how the writer dates a play) is exactly listened_at.
             ms = int(li.duration_ms / 1000 if li.duration_ms else index.duration(tid)) * 1000
-            if li.listened_at + ms / 1000 > now + _LIVE_AHEAD_S:
-                ms = 0
+            if li.listened_at + ms / 1000 > now + _LIVE_AHEAD_S or ms > MAX_EVENT_MS:
+                ms = 0  # an impossible length (a clock ahead, a day-long "track"): the play is dated when it began
             dev = _device(li.client)
             # The scrobbler said it was playing this (playing_now): that play is over, so it is no longer playing
             # now, and ending it first makes the scrobble a play of its own, dated when the listen started.
             playing = self.events.now_playing()
             if any(n.user_id == user.id and n.device_id == dev and n.track_id == tid for n in playing):
                 events.append(PlayEvent(user.id, tid, "end", now, device_id=dev))
-            events.append(PlayEvent(user.id, tid, "scrobble", li.listened_at + ms / 1000, ms_played=ms, device_id=dev))
-        self.plays.submit(user, events)
+            # A listen up to an hour ahead is taken (ListenBrainz's rule); a play event at most _LIVE_AHEAD_S ahead.
+            at = min(li.listened_at + ms / 1000, now + _LIVE_AHEAD_S)
+            events.append(PlayEvent(user.id, tid, "scrobble", at, ms_played=ms, device_id=dev))
+        await self.plays.submit(user, events)
 
     async def import_file(self, user: User, listen_file: ListenFile, progress: ProgressFn | None = None
                           ) -> ListenSummary:
@@ -178,7 +179,7 @@ class ListenService:
                     self._index = await asyncio.to_thread(TrackIndex, tracks)
         return self._index
 
-    async def on_scanned(self, _: ScanSummary) -> None:
+    async def on_scanned(self, _: object = None) -> None:
         """After a scan: a fresh index, and the listens nothing matched before are tried again."""
         self._index = None
         try:

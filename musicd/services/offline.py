@@ -66,10 +66,10 @@ class OfflineService:
         self.playlists = playlists
         self.cfg = cfg
         self._items: dict[str, tuple[list[LicenceItem], float]] = {}
-        accounts.on_user_changed(self._user_changed)
 
-    async def _user_changed(self, user_id: str, revoke: bool) -> None:
-        self._items.clear()  # a changed download right shows in the next download at once
+    def forget_user(self, user_id: str | None) -> None:
+        """A user changed (bus consumer "accounts"): a changed download right shows in the next download at once."""
+        self._items.clear()
 
     # ---- devices ----
 

@@ -145,4 +145,4 @@ class OfflineMedia:
             events.append(PlayEvent(user.id, p.track_id, "start", p.played_at, device_id=device))
             events.append(PlayEvent(user.id, p.track_id, "end", p.played_at + p.ms_played / 1000,
                                     position_ms=p.ms_played, ms_played=p.ms_played, device_id=device))
-        return self.reports.submit(user, events) // 2
+        return await self.reports.submit(user, events) // 2

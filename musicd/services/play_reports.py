@@ -10,17 +10,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
-from musicd.services.play_events import PlayEvent, PlayEventService
+from musicd.services.play_events import MAX_EVENT_MS, PlayEvent, PlayEventService
 from musicd.services.rules import require_member
 
-__all__ = ["PLAYBACK_STATES", "PlayReportService"]
+__all__ = ["PLAYBACK_STATES", "EpisodeReports", "PlayReportService"]
 
 # OpenSubsonic playbackReport states and the play event each one is.
 PLAYBACK_STATES = {"starting": "start", "playing": "progress", "paused": "progress", "stopped": "end"}
+
+
+class EpisodeReports(Protocol):
+    async def report_playback(self, user: User, episode_id: str, position_ms: int, state: str,
+                              client: str | None) -> None: ...
 
 
 def _device(client: str | None) -> str:
@@ -32,15 +38,18 @@ class PlayReportService:
     def __init__(self, events: PlayEventService, catalog: CatalogService) -> None:
         self.events = events
         self.catalog = catalog
+        self._episodes: EpisodeReports | None = None
 
-    def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
-        """Publish the user's own play events (start, progress, end); how many were taken."""
+    def attach_episodes(self, episodes: EpisodeReports) -> None:
+        """Reports of podcast episodes (mediaType=podcast) move their listening position (services/podcasts.py)."""
+        self._episodes = episodes
+
+    async def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
+        """Record the user's own play events (start, progress, end); how many were taken (and journaled)."""
         require_member(user)
         if any(e.user_id != user.id for e in events):
             raise ValidationError("play events are reported for oneself", code="invalid_event")
-        for e in events:
-            self.events.submit(e)
-        return len(events)
+        return await self.events.submit(events)
 
     async def scrobble(self, user: User, track_ids: Sequence[str], times_ms: Sequence[int] = (),
                        submission: bool = True, client: str | None = None) -> None:
@@ -57,24 +66,27 @@ class PlayReportService:
         for n, t in enumerate(found):
             assert t is not None
             at = times_ms[n] / 1000 if n < len(times_ms) else now
-            if submission:
-                events.append(PlayEvent(user.id, t.id, "scrobble", at, ms_played=round(t.duration * 1000),
-                                        device_id=_device(client)))
+            if submission:  # the listening time only says how long the track is: a scrobble counts at once
+                events.append(PlayEvent(user.id, t.id, "scrobble", at, device_id=_device(client),
+                                        ms_played=min(round(t.duration * 1000), MAX_EVENT_MS)))
             else:
                 events.append(PlayEvent(user.id, t.id, "start", at, device_id=_device(client)))
-        self.submit(user, events)
+        await self.submit(user, events)
 
     async def report_playback(self, user: User, media_id: str, media_type: str, position_ms: int, state: str,
                               ignore_scrobble: bool = False, client: str | None = None) -> None:
         """OpenSubsonic playbackReport: the player's state and position; the play counts once long enough."""
         require_member(user)
+        if media_type == "podcast" and self._episodes is not None:  # an episode: its one listening position
+            await self._episodes.report_playback(user, media_id, position_ms, state, client)
+            return
         if media_type != "song":
-            raise NotFoundError("only songs can be reported", code="track_not_found")
+            raise NotFoundError("only songs and podcast episodes can be reported", code="track_not_found")
         if state not in PLAYBACK_STATES:
             raise ValidationError(f"state must be one of {', '.join(PLAYBACK_STATES)}", code="invalid_event")
         await self.catalog.track(media_id)
         position = max(0, position_ms)
         # Without a separate clock per session the position is the best estimate of what was heard.
         played = 0 if ignore_scrobble else position
-        self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
+        await self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
                                      ms_played=played, device_id=_device(client))])

@@ -29,16 +29,18 @@ __all__ = [
     "check_own_settings",
     "is_admin",
     "may_download",
+    "may_manage_podcasts",
     "may_write",
     "require_admin",
     "require_download",
     "require_member",
+    "require_podcast_right",
 ]
 
 # Settings a user changes for themselves, and those only an admin sets (for anyone, themselves included);
 # every field of UserSettings is in one of them (a test checks it).
-SELF_SETTINGS = frozenset({"default_quality"})
-ADMIN_SETTINGS = frozenset({"download_allowed"})
+SELF_SETTINGS = frozenset({"default_quality", "share_activity", "private_session_until"})
+ADMIN_SETTINGS = frozenset({"download_allowed", "podcasts_allowed"})
 
 
 def is_admin(user: User) -> bool:
@@ -72,6 +74,18 @@ def require_download(user: User) -> None:
 def require_admin(user: User) -> None:
     if not is_admin(user):
         raise ForbiddenError("this needs an admin account", code="admin_only")
+
+
+def may_manage_podcasts(user: User) -> bool:
+    """Adding, removing and refreshing podcast feeds, fetching and deleting episode files: admins, and users
+    an admin gave the podcast right (`podcasts_allowed`)."""
+    return is_admin(user) or (may_write(user) and user.settings.podcasts_allowed)
+
+
+def require_podcast_right(user: User) -> None:
+    if not may_manage_podcasts(user):
+        raise ForbiddenError("managing podcast feeds needs an admin account or the podcast right",
+                             code="podcast_right_required")
 
 
 def check_own_settings(user: User, current: UserSettings, changes: Mapping[str, object]) -> None:

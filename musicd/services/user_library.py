@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from musicd.domain.catalog import AlbumView, ArtistView, CursorPage, Page, PlayedTrack, TrackView
+from musicd.domain.events import FollowsChanged, RatingChanged, SavesChanged
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
+from musicd.services.bus import EventBus
 from musicd.services.catalog import item_not_found
 from musicd.services.playlists import PlaylistService
 from musicd.services.rules import require_member
@@ -32,11 +34,19 @@ __all__ = ["ITEM_KINDS", "LIBRARY_KINDS", "TIME_RANGES", "UserLibraryService"]
 
 ITEM_KINDS = ("track", "album", "artist")
 FOLLOW_KINDS = ("artist", "user")
-LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist")
+LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist", "show")
 # Spotify's windows: about 4 weeks, about 6 months, all time.
 TIME_RANGES: dict[str, timedelta | None] = {
     "short_term": timedelta(weeks=4), "medium_term": timedelta(days=182), "long_term": None,
 }
+
+
+class ShowLibrary(Protocol):
+    """Podcast subscriptions, as saved shows."""
+
+    async def save_shows(self, user: User, show_ids: Sequence[str]) -> None: ...
+    async def remove_shows(self, user: User, show_ids: Sequence[str]) -> None: ...
+    async def saved_contains(self, user_id: str, show_ids: Sequence[str]) -> list[bool]: ...
 
 
 def _iso(dt: datetime) -> str:
@@ -69,10 +79,17 @@ def _paging(limit: int, offset: int = 0) -> None:
 class UserLibraryService:
     """Everything here acts for one user, named by `user_id`."""
 
-    def __init__(self, repo: UserLibraryRepository, browse: BrowseRepository, playlists: PlaylistService) -> None:
+    def __init__(self, repo: UserLibraryRepository, browse: BrowseRepository, playlists: PlaylistService,
+                 bus: EventBus) -> None:
         self.repo = repo
         self.browse = browse
         self.playlists = playlists
+        self.bus = bus
+        self._shows: ShowLibrary | None = None
+
+    def attach_shows(self, shows: ShowLibrary) -> None:
+        """Saved shows (podcast subscriptions) of the generic /me/library (services/podcasts.py)."""
+        self._shows = shows
 
     async def _require(self, kind: str, ids: Sequence[str]) -> list[str]:
         """The ids, deduplicated in order; NotFoundError naming the first unknown one."""
@@ -91,12 +108,14 @@ class UserLibraryService:
         wanted = await self._require(_kind(kind, ITEM_KINDS), ids)
         if wanted:
             await self.repo.save(user.id, kind, wanted)
+            self.bus.publish(SavesChanged(user_id=user.id, kind=kind, ids=tuple(wanted), saved=True))
 
     async def unsave(self, kind: str, ids: Sequence[str], user: User) -> None:
         """Remove saved items; ids that were not saved are ignored."""
         require_member(user)
         if ids:
             await self.repo.unsave(user.id, _kind(kind, ITEM_KINDS), list(ids))
+            self.bus.publish(SavesChanged(user_id=user.id, kind=kind, ids=tuple(dict.fromkeys(ids)), saved=False))
 
     async def _kinds(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """Ids of unknown kind (Subsonic's folder-style `id`) sorted into tracks, albums and artists."""
@@ -156,6 +175,7 @@ class UserLibraryService:
             raise ValidationError("rating must be between 0 and 5", code="bad_rating")
         await self._require(_kind(kind, ITEM_KINDS), [item_id])
         await self.repo.set_rating(user.id, kind, item_id, rating)
+        self.bus.publish(RatingChanged(user_id=user.id, kind=kind, item_id=item_id, rating=rating))
 
     async def rate(self, user: User, item_id: str, rating: int) -> None:
         """Rate a song, an album or an artist, whichever the id names."""
@@ -174,11 +194,14 @@ class UserLibraryService:
         wanted = await self._require(kind, ids)
         if wanted:
             await self.repo.follow(user.id, kind, wanted)
+            self.bus.publish(FollowsChanged(user_id=user.id, kind=kind, ids=tuple(wanted), following=True))
 
     async def unfollow(self, kind: str, ids: Sequence[str], user: User) -> None:
         require_member(user)
         if ids:
             await self.repo.unfollow(user.id, _kind(kind, FOLLOW_KINDS), list(ids))
+            self.bus.publish(FollowsChanged(user_id=user.id, kind=kind, ids=tuple(dict.fromkeys(ids)),
+                                            following=False))
 
     async def is_following(self, kind: str, ids: Sequence[str], user_id: str) -> list[bool]:
         if not ids:
@@ -215,6 +238,8 @@ class UserLibraryService:
                 await (self.save if add else self.unsave)(kind, [item_id], user)
             elif kind in FOLLOW_KINDS:
                 await (self.follow if add else self.unfollow)(kind, [item_id], user)
+            elif kind == "show" and self._shows is not None:
+                await (self._shows.save_shows if add else self._shows.remove_shows)(user, [item_id])
             else:
                 await (self.playlists.follow if add else self.playlists.unfollow)(user, item_id)
 
@@ -226,6 +251,8 @@ class UserLibraryService:
                 out += await self.contains(kind, [item_id], user.id)
             elif kind in FOLLOW_KINDS:
                 out += await self.is_following(kind, [item_id], user.id)
+            elif kind == "show" and self._shows is not None:
+                out += await self._shows.saved_contains(user.id, [item_id])
             else:
                 out += await self.playlists.followers_contain(user, item_id, [user.id])
         return out

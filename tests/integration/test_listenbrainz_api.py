@@ -101,6 +101,26 @@ def test_single_playing_now_and_import_become_plays(live_server: LiveServer) -> 
     assert listen_counts(live_server, acc)["total"] == 4 and len(history(live_server, acc.id)) == 3
 
 
+
+def test_listens_ahead_of_the_clock_or_a_day_long_still_count(live_server: LiveServer) -> None:
+    """ListenBrainz takes a listen up to an hour ahead of the server and any duration up to 24 days; a play
+    event takes neither. Such a listen is still taken and counted, dated when it began (or, ahead of the
+    clock, a few minutes ahead at most), never refused after its listen was stored."""
+    acc = new_account(live_server)
+    lb = _client(live_server, acc)
+    a, b = [t for t in library_tracks(live_server) if t.mbid][:2]
+    now = int(time.time())
+    for t, at, ms in ((a, now + 1800, int(a.duration * 1000)), (b, now - 600, 2 * 86_400_000)):
+        listen = Listen(track_name=t.title, artist_name=t.artist, listened_at=at,
+                        additional_info={"duration_ms": ms, "recording_mbid": t.mbid})
+        assert lb.submit_single_listen(listen) == {"status": "ok"}
+    assert wait_for(lambda: len(history(live_server, acc.id)) == 2), history(live_server, acc.id)
+    plays = history(live_server, acc.id)
+    assert sorted(tid for tid, _, _ in plays) == sorted([a.id, b.id])
+    assert (b.id, iso(now - 600)) in [(tid, at) for tid, at, _ in plays]
+    assert listen_counts(live_server, acc)["total"] == 2
+
+
 def _post(server: LiveServer, body: object, token: str | None, raw: bytes | None = None) -> httpx.Response:
     headers = {"Authorization": f"Token {token}"} if token else {}
     data = raw if raw is not None else json.dumps(body).encode()

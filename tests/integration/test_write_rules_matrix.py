@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from musicd.app import create_app
+from musicd.domain.ids import derived_id
 from musicd.http.subsonic.context import ENDPOINTS
 from musicd.http.subsonic.unsupported import NOT_IMPLEMENTED
 from tests.integration.rules_support import (
@@ -375,6 +376,136 @@ def _revoke_one(w: World, a: Account, owner: Account) -> str:
     return w.outcome(a, "DELETE", f"/v1/playlists/{pid}/share/{link['id']}")
 
 
+# ---- /v1 and /rest: podcasts and lyrics ----
+# The live server fetches nothing (no podcasts.allow_hosts): its show is written into its database, with a
+# feed and an enclosure on a loopback port the address guard refuses without a lookup.
+
+_FEED = "http://127.0.0.1:9/rules-feed.xml"
+
+
+def _show(w: World, fresh: bool = False) -> tuple[str, str]:
+    """(show id, episode id) of a show on the server; `fresh`: a new one (for calls that delete it)."""
+    import sqlite3
+
+    from musicd.domain.ids import random_id
+
+    feed = f"http://127.0.0.1:9/rules-{secrets.token_hex(4)}.xml" if fresh else _FEED
+    sid, eid = derived_id("show", feed), random_id()
+    con = sqlite3.connect(w.server.data_dir / "musicd.db", timeout=30)
+    try:
+        with con:
+            con.execute("INSERT OR IGNORE INTO podcast_channels (id, feed_url, title, next_refresh_at, created_at,"
+                        " updated_at) VALUES (?, ?, 'Rules Show', '9999-12-31T00:00:00Z', '2024', '2024')",
+                        (sid, feed))
+            con.execute("INSERT INTO podcast_episodes (id, channel_id, guid, title, enclosure_url, created_at,"
+                        " updated_at) VALUES (?, ?, ?, 'Rules Episode', 'http://127.0.0.1:9/e.mp3', '2024', '2024')",
+                        (eid, sid, eid))
+    finally:
+        con.close()
+    return sid, eid
+
+
+@case("POST /v1/podcasts", ADMINS)
+def _add_feed(w: World, a: Account, _: Account) -> str:
+    _show(w)
+    return w.outcome(a, "POST", "/v1/podcasts", json={"feed_url": _FEED})
+
+
+@case("POST /v1/podcasts/opml", ADMINS)
+def _import_opml(w: World, a: Account, _: Account) -> str:
+    _show(w)
+    opml = f'<opml version="2.0"><body><outline text="r" xmlUrl="{_FEED}"/></body></opml>'
+    return w.outcome(a, "POST", "/v1/podcasts/opml", content=opml.encode())
+
+
+@case("PUT /v1/me/shows", MEMBERS)
+def _save_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", "/v1/me/shows", params={"ids": _show(w)[0]})
+
+
+@case("DELETE /v1/me/shows", MEMBERS)
+def _remove_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", "/v1/me/shows", params={"ids": _show(w)[0]})
+
+
+@case("PUT /v1/me/episodes/{episode_id:str}/progress", MEMBERS)
+def _progress(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/me/episodes/{_show(w)[1]}/progress", json={"position_ms": 1000})
+
+
+@case("PUT /v1/me/episodes/{episode_id:str}/played", MEMBERS)
+def _played(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/me/episodes/{_show(w)[1]}/played", json={"played": True})
+
+
+@case("POST /v1/shows/{show_id:str}/refresh", ADMINS)
+def _refresh_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", f"/v1/shows/{_show(w)[0]}/refresh")
+
+
+@case("DELETE /v1/shows/{show_id:str}", ADMINS)
+def _delete_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/shows/{_show(w, fresh=True)[0]}")
+
+
+@case("POST /v1/episodes/{episode_id:str}/download", ADMINS)
+def _download_episode(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", f"/v1/episodes/{_show(w)[1]}/download")
+
+
+@case("DELETE /v1/episodes/{episode_id:str}/download", ADMINS)
+def _delete_download(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/episodes/{_show(w)[1]}/download")
+
+
+@case("PUT /v1/tracks/{track_id:str}/lyrics", MEMBERS)
+def _lyrics(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/tracks/{w.tracks[2]}/lyrics", json={"text": "rules", "lang": "zu"})
+
+
+@case("DELETE /v1/tracks/{track_id:str}/lyrics", MEMBERS)
+def _unlyrics(w: World, a: Account, _: Account) -> str:
+    w.ok(w.accounts["admin"], "PUT", f"/v1/tracks/{w.tracks[2]}/lyrics", json={"text": "rules", "lang": "zu"})
+    return w.outcome(a, "DELETE", f"/v1/tracks/{w.tracks[2]}/lyrics", params={"lang": "zu"})
+
+
+@case("rest createPodcastChannel", ADMINS)
+def _r_channel(w: World, a: Account, _: Account) -> str:
+    _show(w)
+    return w.rest(a, "createPodcastChannel", {"url": _FEED})
+
+
+@case("rest deletePodcastChannel", ADMINS)
+def _r_delete_channel(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "deletePodcastChannel", {"id": _show(w, fresh=True)[0]})
+
+
+@case("rest deletePodcastEpisode", ADMINS)
+def _r_delete_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "deletePodcastEpisode", {"id": _show(w)[1]})
+
+
+@case("rest downloadPodcastEpisode", ADMINS)
+def _r_download_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "downloadPodcastEpisode", {"id": _show(w)[1]})
+
+
+@case("rest refreshPodcasts", ADMINS)
+def _r_refresh(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "refreshPodcasts")
+
+
+@case("rest reportPlayback", MEMBERS, "an episode")
+def _r_report_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "reportPlayback", {"mediaId": _show(w)[1], "mediaType": "podcast", "positionMs": 1000,
+                                        "state": "paused"})
+
+
+@case("rest createBookmark", MEMBERS, "an episode")
+def _r_bookmark_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "createBookmark", {"id": _show(w)[1], "position": 1000})
+
+
 # ---- /rest ----
 
 @case("rest createUser", ADMINS)
@@ -496,7 +627,7 @@ REST_READS = frozenset({
     "search2", "search3", "getNowPlaying", "getLyrics", "getLyricsBySongId", "getBookmarks", "getPlayQueue",
     "getPlayQueueByIndex", "stream", "download", "getCoverArt", "getAvatar", "getScanStatus", "getArtistInfo",
     "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2", "getSimilarSongs", "getSimilarSongs2", "getTopSongs",
-    "getShares", "getUser", "getUsers",
+    "getShares", "getUser", "getUsers", "getPodcasts", "getNewestPodcasts", "getPodcastEpisode",
 })
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
