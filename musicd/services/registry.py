@@ -78,8 +78,8 @@ from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
-from musicd.store.pairings import PairingRepository
 from musicd.store.offline import OfflineRepository
+from musicd.store.pairings import PairingRepository
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.player import DeviceRepository, PlayerStateRepository
 from musicd.store.playlists import PlaylistRepository
