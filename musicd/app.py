@@ -35,6 +35,8 @@ from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
+from musicd.http.v1.offline import OfflineController
+from musicd.http.v1.offline_devices import AdminDevicesController, MeDevicesController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
@@ -128,6 +130,9 @@ def create_app(config: Config) -> Litestar:
         AudioFeaturesController,
         ListensController,
         listenbrainz_router,
+        MeDevicesController,
+        AdminDevicesController,
+        OfflineController,
         ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
     ]

@@ -26,6 +26,7 @@ __all__ = [
     "LibraryConfig",
     "ListensConfig",
     "LogConfig",
+    "OfflineConfig",
     "PodcastsConfig",
     "RealtimeConfig",
     "ServerConfig",
@@ -293,6 +294,21 @@ class DiscoveryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     interfaces: list[str] = msgspec.field(default_factory=list)
 
 
+class OfflineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Devices a user may register for offline listening at once (revoked ones don't count).
+    max_devices: int = 5
+    # Tracks one device may keep offline.
+    max_tracks_per_device: int = 10000
+    # Days a device may play its downloads without going online; every heartbeat renews the licence.
+    licence_days: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_devices < 1 or self.max_tracks_per_device < 1:
+            raise ValueError("max_devices and max_tracks_per_device must be >= 1")
+        if not 0 < self.licence_days <= 3650:
+            raise ValueError("licence_days must be between 0 and 3650")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -310,6 +326,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
+    offline: OfflineConfig = msgspec.field(default_factory=OfflineConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
     federation: FederationConfig = msgspec.field(default_factory=FederationConfig)
 
@@ -339,6 +356,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
     "discovery": DiscoveryConfig,
+    "offline": OfflineConfig,
     "log": LogConfig,
     "federation": FederationConfig,
 

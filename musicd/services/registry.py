@@ -44,6 +44,9 @@ from musicd.services.listens import ListenService
 from musicd.services.lyrics import LyricsService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
+from musicd.services.offline import OfflineService
+from musicd.services.offline_keys import OfflineKeys
+from musicd.services.offline_media import OfflineMedia
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
@@ -75,6 +78,7 @@ from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
+from musicd.store.offline import OfflineRepository
 from musicd.store.pairings import PairingRepository
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.player import DeviceRepository, PlayerStateRepository
@@ -159,6 +163,10 @@ class Services:
                                      self.auth.check_rate)
         self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
                                             config.listens.import_max_bytes, self.spawn)
+        # Offline listening (issue 17): devices, licences, containers; keys derived from the server key.
+        self.offline = OfflineService(OfflineRepository(db), OfflineKeys(keys.server_key), self.accounts,
+                                      self.playlists, config.offline)
+        self.offline_media = OfflineMedia(self.offline, self.playback, self.play_reports, self.spawn)
         # Live: the realtime channel's hub and friend activity (issue 12).
         self.realtime = RealtimeHub(config.realtime, self.auth, self.metrics)
         self.friends = FriendActivityService(social, self.accounts, self.catalog)

@@ -10,6 +10,7 @@ so a new write endpoint without a rule entry fails.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,74 @@ def _lb_submit_root(w: World, a: Account, _: Account) -> str:
 @case("POST /v1/me/stream-tokens", EVERYONE)
 def _stream_tokens(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/me/stream-tokens", json={"ids": [w.tracks[0]]})
+
+
+# ---- /v1: offline devices (issue 17); the device belongs to a new user, who is the actor in the owner's role ----
+
+def _offline_device(w: World, a: Account, owner: Account, mark: bool = False) -> tuple[Account, dict[str, str]]:
+    holder = w.fresh("owner")
+    dev = w.ok(holder, "POST", "/v1/me/devices", json={"name": "rules", "kind": "phone"})
+    if mark:
+        w.ok(holder, "PUT", f"/v1/me/devices/{dev['id']}/offline", json={"type": "liked"})
+    return (holder if a is owner else a), dev
+
+
+DEVICE_OWNER = {"admin": OK, "owner": OK, "other": NOT_FOUND, "guest": FORBIDDEN}
+
+
+@case("POST /v1/me/devices", MEMBERS)
+def _device_register(w: World, a: Account, _: Account) -> str:
+    r = w.v1(a, "POST", "/v1/me/devices", json={"name": "rules", "kind": "phone"})
+    if r.status_code == 201:
+        w.v1(a, "DELETE", f"/v1/me/devices/{r.json()['id']}")  # frees the place (5 per user)
+        return OK
+    return {403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}.get(r.status_code, f"{r.status_code} {r.text[:200]}")
+
+
+@case("PATCH /v1/me/devices/{device_id:str}", DEVICE_OWNER)
+def _device_rename(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "PATCH", f"/v1/me/devices/{dev['id']}", json={"name": "renamed"})
+
+
+@case("DELETE /v1/me/devices/{device_id:str}", DEVICE_OWNER)
+def _device_revoke(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "DELETE", f"/v1/me/devices/{dev['id']}")
+
+
+@case("PUT /v1/me/devices/{device_id:str}/offline", {**DEVICE_OWNER, "admin": FORBIDDEN})
+def _device_mark(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "PUT", f"/v1/me/devices/{dev['id']}/offline", json={"type": "album", "id": w.album_id})
+
+
+@case("DELETE /v1/me/devices/{device_id:str}/offline", DEVICE_OWNER)
+def _device_unmark(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner, mark=True)
+    return w.outcome(actor, "DELETE", f"/v1/me/devices/{dev['id']}/offline", params={"type": "liked"})
+
+
+@case("DELETE /v1/admin/devices/{device_id:str}", ADMINS)
+def _device_admin_revoke(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "DELETE", f"/v1/admin/devices/{dev['id']}")
+
+
+# The device's own calls authenticate the device (its token), whoever else asks: the same for every role.
+@case("POST /v1/offline/heartbeat", EVERYONE)
+def _device_heartbeat(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner, mark=True)
+    return w.outcome(actor, "POST", "/v1/offline/heartbeat", json={"held": []},
+                     headers={"Authorization": f"Device {dev['id']}.{dev['token']}"})
+
+
+@case("POST /v1/offline/plays", EVERYONE)
+def _device_plays(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    play = {"track_id": w.tracks[0], "played_at": int(time.time() * 1000) - 600_000, "ms_played": 1000}
+    return w.outcome(actor, "POST", "/v1/offline/plays", json={"plays": [play]},
+                     headers={"Authorization": f"Device {dev['id']}.{dev['token']}"})
 
 
 # ---- /v1: playlists (the owner's public playlist: others see it, so a refusal is a 403, not a 404) ----

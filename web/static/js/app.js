@@ -34,6 +34,7 @@ route("/queue", () => import("./views/queue.js"));
 route("/lyrics", () => import("./views/lyrics.js"));
 route("/settings", () => import("./views/settings.js"));
 route("/admin", () => import("./views/admin.js"));
+route("/offline", () => import("./views/offline.js"));
 route("/podcasts", () => import("./views/podcasts.js"));
 route("/show/:id", () => import("./views/show.js"));
 
@@ -149,10 +150,18 @@ async function main() {
   setImageSigner(signImage);
   try {
     state.me = await api.get("/v1/me");
+    localStorage.setItem("musicd.me", JSON.stringify(state.me));
   } catch (e) {
     if (e.status === 401) return toLogin();
-    clear($("view")).append(emptyState("The server can't be reached.", "Reload the page to try again.", { error: true }));
-    return;
+    // No network: the player still opens on what this browser keeps offline (views/offline.js).
+    const known = e instanceof TypeError ? JSON.parse(localStorage.getItem("musicd.me") || "null") : null;
+    if (!known) {
+      clear($("view")).append(emptyState("The server can't be reached.", "Reload the page to try again.", { error: true }));
+      return;
+    }
+    state.me = known;
+    state.offline = true;
+    if (currentPath() !== "/offline") history.replaceState(null, "", "/offline");
   }
   document.body.dataset.role = state.me.role;
   if (!player.quality && state.me.settings?.default_quality) $("player-quality").title = `Default: ${state.me.settings.default_quality}`;
@@ -178,6 +187,7 @@ async function main() {
   realtime.on("resync", reloadPlaylists);
   setupFriendsPanel($("friends-panel"));
   player.loadRestored();
+  import("./offline/boot.js").then((m) => m.startOffline(player), (e) => console.warn("offline unavailable", e));
   syncRestoredEpisode();
   await startRouter({
     view: $("view"), scroller: $("main"), notFound,

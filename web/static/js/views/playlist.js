@@ -13,6 +13,7 @@ import { addTracks } from "../playlists.js";
 import { navigate, refresh } from "../router.js";
 import { livePlaylist } from "../playlist-live.js";
 import { realtime } from "../realtime.js";
+import { offlineToggle } from "../offline/toggle.js";
 
 const PAGE = 100;
 
@@ -235,6 +236,7 @@ export async function render({ root, params }) {
     });
     actions.append(follow);
   }
+  if (canEdit()) actions.append(offlineToggle("playlist", pl.id, pl.name));
   actions.append(more);
   const emptyNote = h("div.empty-playlist", { hidden: pl.tracks.total > 0 },
     emptyState("This playlist is empty.", editable ? "Add tracks from any track's “…” menu, or drag them onto the playlist in the sidebar." : ""));
