@@ -136,6 +136,7 @@ function setupUserMenu() {
 
 async function doLogout() {
   player.reset();
+  realtime.stop(); // first: the server closes a revoked session's channel, and that close would ask who we are
   await logout();
   location.replace("/login");
 }
