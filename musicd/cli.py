@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -66,32 +65,15 @@ def _config(ctx: click.Context) -> Config:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the HTTP server (migrates the database; scans at start if the catalogue is empty)."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    from musicd.http.serving import granian_options, raise_open_files_limit
+    from musicd.app import create_app
+    from musicd.http.serving import serve_in_process
 
     config = _config(ctx)
-    # granian imports the app in a worker process: hand it the same settings through the environment.
-    if ctx.obj["config_path"]:
-        os.environ["MUSICD_CONFIG"] = str(Path(ctx.obj["config_path"]).resolve())
-    if host:
-        os.environ["MUSICD_SERVER_HOST"] = host
-    if port:
-        os.environ["MUSICD_SERVER_PORT"] = str(port)
-    _run(config, _first_start_hint)
-    Granian(
-        "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
-        address=host or config.server.host, port=port or config.server.port, workers=1,
-        log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
-        websockets=True, **granian_options(config.server, raise_open_files_limit()),
-    ).serve()
-
-
-async def _first_start_hint(services: Services) -> None:
-    if await services.accounts.count() == 0:
-        console.print("[yellow]No users yet.[/] Create the admin with:\n"
-                      "  [bold]musicd user add admin --role admin[/]  (it asks for a password)")
+    server = msgspec.structs.replace(config.server, host=host or config.server.host, port=port or config.server.port)
+    config = msgspec.structs.replace(config, server=server)
+    level = config.log.level if config.log.level != "warning" else "warn"
+    serve_in_process(create_app(config), config.server, server.host, server.port, level,
+                     on_start=lambda: configure_logging(config.log.level, config.log.format))
 
 
 def _print_summary(s: Any) -> None:
