@@ -280,7 +280,7 @@ class Transcoder:
             else:
                 os.replace(part, final)
                 self.cache.clear_failure(final)
-                self.cache.add(final)
+                await asyncio.to_thread(self.cache.add, final)  # may walk the folder to evict
         except asyncio.CancelledError:
             error = "cancelled"
             raise
@@ -321,7 +321,7 @@ class Transcoder:
                 if rc == 0 and size > 0:
                     os.replace(part, final)
                     self.cache.clear_failure(final)
-                    self.cache.add(final)
+                    await asyncio.to_thread(self.cache.add, final)
                     results[tier.name] = None
                     self.stats["done"] += 1
                     self._on_finished("background", True)
