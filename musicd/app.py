@@ -13,7 +13,7 @@ from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.metrics import metrics_middleware
-from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.openapi import openapi_config
 from musicd.http.share import ShareController
 from musicd.http.subsonic import SharePageController, subsonic_route
 from musicd.http.system import SystemController
@@ -48,7 +48,6 @@ def create_app(config: Config) -> Litestar:
         services = await open_services(config)
         holder["services"] = services
         app.state.services = services
-        document_errors(app)
         if await services.accounts.count() == 0:
             log.warning("no users yet: open the web player to create the admin, or run"
                         " `musicd user add NAME --role admin`")
