@@ -1,4 +1,4 @@
-"""The `musicd` command: serve, scan, user, db, config, demo-library."""
+"""The `musicd` command: serve, scan, user, db, backup, restore, index, transcode, config, demo-library."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
 from musicd.config import Config, load_config
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
+from musicd.services.data_lock import DataDirLock
 from musicd.services.registry import Services, open_services
 
 __all__ = ["main"]
@@ -26,7 +28,8 @@ console = Console(stderr=True)
 
 
 def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services, run `fn`, close them; a MusicdError becomes a one-line CLI error."""
+    """Open the services, run `fn`, close them; a MusicdError (or a storage failure) becomes a one-line
+    CLI error."""
 
     async def go() -> T:
         services = await open_services(config)
@@ -35,10 +38,8 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
         finally:
             await services.close()
 
-    try:
+    with one_line_errors(config):
         return asyncio.run(go())
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,6 +70,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from musicd.http.serving import serve_in_process
 
     config = _config(ctx)
+    require_free_space(config)
+    if (holder := DataDirLock(config.data_dir).holder()) is not None:
+        raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")
     server = msgspec.structs.replace(config.server, host=host or config.server.host, port=port or config.server.port)
     config = msgspec.structs.replace(config, server=server)
     level = config.log.level if config.log.level != "warning" else "warn"
@@ -103,6 +107,7 @@ def _print_summary(s: Any) -> None:
 def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
     """Scan the library folders into the catalogue (incremental: unchanged files are not re-read)."""
     config = _config(ctx)
+    require_free_space(config)
 
     async def go(services: Services) -> Any:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -194,6 +199,11 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database at version {max(versions) if versions else 0}")
 
 
+db.add_command(db_recover)
+cli.add_command(backup)
+cli.add_command(restore)
+
+
 @cli.group()
 def index() -> None:
     """Search index maintenance."""
@@ -225,6 +235,14 @@ def config_check(ctx: click.Context) -> None:
         if not f.is_dir():
             console.print(f"[yellow]warning:[/] library folder {f} does not exist")
     click.echo("config ok", err=True)
+
+
+async def _progress_pass(label: str, quiet: bool, run: Callable[[Callable[[int, int], None]], Awaitable[T]]) -> T:
+    """Run a background pass in the foreground behind a rich progress bar (none with `quiet`)."""
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True, disable=quiet) as bar:
+        task = bar.add_task(label, total=None)
+        return await run(lambda done, total: bar.update(task, completed=done, total=total))
 
 
 @cli.group()
@@ -268,11 +286,8 @@ def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, l
         await services.transcoder.load()
         if workers:
             services.transcoding.workers = workers
-        with Progress(TextColumn("transcoding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=as_json) as bar:
-            task = bar.add_task("transcode", total=None)
-            return await services.transcoding.run_pass(lambda d, t: bar.update(task, completed=d, total=t),
-                                                       retry_failed=retry_failed, limit=limit)
+        return await _progress_pass("transcoding", as_json, lambda progress: services.transcoding.run_pass(
+            progress, retry_failed=retry_failed, limit=limit))
 
     s = _run(_config(ctx), go)
     if as_json:
@@ -282,6 +297,86 @@ def transcode_run(ctx: click.Context, workers: int | None, retry_failed: bool, l
     click.echo(f"made {s.made} tiers, {s.failed} failed, {s.skipped} skipped (failed before), "
                f"{s.removed_stale} stale removed in {s.wall_s:.1f} s{speed}"
                + (f"; stopped: {s.stopped}" if s.stopped else ""))
+
+
+@cli.group()
+def analyze() -> None:
+    """Audio analysis of the library (tempo, loudness, key, timbre, ...) for /v1/audio-features."""
+
+
+@analyze.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+@click.pass_context
+def analyze_status(ctx: click.Context, as_json: bool) -> None:
+    """How many tracks are analysed, silent, failed and left."""
+    st = _run(_config(ctx), lambda services: services.analysis.status())
+    if as_json:
+        click.echo(json.dumps(st.__dict__))
+        return
+    pct = 100.0 * (st.tracks - st.pending) / st.tracks if st.tracks else 100.0
+    click.echo(f"tracks: {st.tracks - st.pending}/{st.tracks} analysed ({pct:.1f} %): {st.ok} ok, {st.silent} silent,"
+               f" {st.failed} failed; {st.pending} to do")
+
+
+@analyze.command("run")
+@click.option("--workers", type=int, help="Processes at once (default: analysis.workers).")
+@click.option("--retry-failed", is_flag=True, help="Try again the tracks that failed before.")
+@click.option("--limit", type=int, help="Analyse at most this many tracks, then stop.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def analyze_run(ctx: click.Context, workers: int | None, retry_failed: bool, limit: int | None,
+                as_json: bool) -> None:
+    """Analyse the tracks not analysed yet, now, in the foreground (stops and resumes safely; Ctrl-C to stop)."""
+
+    async def go(services: Services) -> Any:
+        if workers:
+            services.analysis.workers = workers
+        return await _progress_pass("analysing", as_json, lambda progress: services.analysis.run_pass(
+            progress, retry_failed=retry_failed, limit=limit))
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(json.dumps(s.__dict__))
+        return
+    speed = f", {s.audio_s / s.cpu_s:.0f} s of audio per CPU-second" if s.cpu_s and s.audio_s else ""
+    click.echo(f"analysed {s.analysed} tracks, {s.silent} silent, {s.failed} failed, {s.skipped} skipped"
+               f" (failed before) in {s.wall_s:.1f} s{speed}")
+
+
+@cli.group()
+def listens() -> None:
+    """Listen history from scrobblers: imports of a ListenBrainz export or a Last.fm CSV."""
+
+
+@listens.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "username", required=True, help="The account the listens are theirs.")
+@click.option("--format", "fmt", type=click.Choice(["listenbrainz", "lastfm"]), help="Default: from the content.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def listens_import(ctx: click.Context, file: Path, username: str, fmt: str | None, as_json: bool) -> None:
+    """Import FILE as the user's listens (streamed; importing the same file again adds nothing)."""
+    from musicd.services.listen_files import ListenFile
+
+    async def go(services: Services) -> Any:
+        user = await services.accounts.find(username)
+        if user is None:
+            raise click.ClickException(f"no such user: {username}")
+        listen_file = ListenFile(file, fmt)
+        with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("import", total=listen_file.total, info="")
+            return await services.listens.import_file(user, listen_file, lambda done, total, s: bar.update(
+                task, completed=done, info=f"{s.read} read, {s.matched} matched"))
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(msgspec.json.encode(s).decode())
+        return
+    click.echo(f"read {s.read} listens: {s.matched} matched, {s.unmatched} unmatched (kept, matched after a scan),"
+               f" {s.duplicates} duplicates, {s.rejected} rejected")
+    for reason in s.errors[:5]:
+        click.echo(f"  rejected: {reason}")
 
 
 @cli.command("demo-library")

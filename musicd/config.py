@@ -16,11 +16,16 @@ import msgspec
 from musicd.errors import ConfigError
 
 __all__ = [
+    "AnalysisConfig",
     "AuthConfig",
+    "BackupConfig",
     "Config",
     "DataConfig",
     "LibraryConfig",
+    "ListensConfig",
     "LogConfig",
+    "PodcastsConfig",
+    "RealtimeConfig",
     "ServerConfig",
     "TranscodeConfig",
     "load_config",
@@ -84,6 +89,32 @@ class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Where the database, search index, caches and generated keys live.
     dir: str = "./data"
+    # Below this much free space on the data dir's disk, /health answers 503 and `serve`/`scan` refuse to start.
+    min_free_bytes: int = 16 * 1024 * 1024
+    # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
+    max_database_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("min_free_bytes", "max_database_bytes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+class BackupConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Automatic backups (database, keys, config, uploaded covers) made by the running server.
+    enabled: bool = True
+    # Folder of the automatic backups; empty = DATA/backups. Another disk is safer.
+    dir: str = ""
+    # Hours between two automatic backups (with none yet, the first is made 5 minutes after start).
+    interval_hours: float = 24.0
+    # Automatic backups kept (the oldest are removed).
+    keep: int = 7
+
+    def __post_init__(self) -> None:
+        if self.interval_hours <= 0:
+            raise ValueError("interval_hours must be > 0")
+        if self.keep < 1:
+            raise ValueError("keep must be >= 1")
 
 
 class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -133,6 +164,104 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # The WebSocket channel GET /v1/realtime (docs/realtime.md) and the event bus under it.
+    # Seconds a new connection has to send its auth message.
+    auth_timeout_seconds: float = 5.0
+    # Seconds between the server's keep-alive pings; a connection that sends nothing for
+    # idle_timeout_seconds is closed.
+    ping_interval_seconds: float = 25.0
+    idle_timeout_seconds: float = 75.0
+    # Seconds between checks of every open connection's token against the database (a revocation made
+    # by another process, such as `musicd user passwd`, closes the connection within this).
+    recheck_seconds: float = 2.0
+    # Largest client message, in bytes.
+    max_message_bytes: int = 16384
+    # Client messages per second per connection, with bursts of message_burst.
+    messages_per_second: float = 20.0
+    message_burst: int = 60
+    # Bounds of each connection's send queue; a client further behind is told to resync, then closed.
+    send_queue_messages: int = 512
+    send_queue_bytes: int = 1024 * 1024
+    # Per-user history that `resume` replays: at least the last history_events events or history_seconds
+    # seconds, never more than history_max_events nor history_max_bytes.
+    history_events: int = 1000
+    history_seconds: float = 600.0
+    history_max_events: int = 10000
+    history_max_bytes: int = 4 * 1024 * 1024
+    # Open connections per user.
+    connections_per_user: int = 64
+    # Bound of each event-bus subscriber's queue; a consumer further behind rebuilds from the database.
+    bus_queue_events: int = 10000
+
+    def __post_init__(self) -> None:
+        for name in msgspec.structs.fields(self):
+            if getattr(self, name.name) <= 0:
+                raise ValueError(f"{name.name} must be > 0")
+        if self.history_max_events < self.history_events:
+            raise ValueError("history_max_events must be >= history_events")
+class PodcastsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Hosts ("host:port") fetched even when they resolve to a loopback, private or link-local address
+    # (a feed server on the LAN); every other feed and enclosure must be on a public address.
+    allow_hosts: list[str] = msgspec.field(default_factory=list)
+    # Minutes between scheduled refreshes of a feed; after failures the wait doubles, up to a day.
+    refresh_minutes: int = 60
+    # Newest episodes of each feed downloaded ahead of time; 0 = none (an episode is fetched when played).
+    auto_download: int = 3
+    # Downloaded episodes kept per feed (older downloads are removed, the episodes stay listed); 0 = all.
+    keep_downloads: int = 10
+    # Largest feed page and episode file accepted, in bytes.
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_episode_bytes: int = 1024**3
+    # Pages of a paged feed (RFC 5005 rel="next") read per refresh.
+    max_pages: int = 10
+    # Seconds to connect to a feed's server and to wait for its next bytes.
+    connect_timeout_seconds: int = 10
+    read_timeout_seconds: int = 30
+
+    def __post_init__(self) -> None:
+        from musicd.net.fetch import parse_allow_hosts
+
+        parse_allow_hosts(self.allow_hosts)
+        for name in ("refresh_minutes", "max_feed_bytes", "max_episode_bytes", "max_pages",
+                     "connect_timeout_seconds", "read_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("auto_download", "keep_downloads"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
+    # at start and after every scan; it resumes where it stopped after a restart.
+    background: bool = True
+    # Processes analysing at once; 0 = one per core.
+    workers: int = 0
+    # Longest stretch of a file analysed, in seconds: a longer file is analysed in its middle.
+    max_seconds: float = 600.0
+    # An analysis taking longer than this (wall seconds) is given up and the track marked failed.
+    timeout_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        if self.workers < 0:
+            raise ValueError("workers must be >= 0")
+        if not 10 <= self.max_seconds <= 7200:
+            raise ValueError("max_seconds must be between 10 and 7200")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be > 0")
+
+
+class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
+    # be; it is spooled to the data dir as it arrives, never held in memory.
+    import_max_bytes: int = 2 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.import_max_bytes < 1024:
+            raise ValueError("import_max_bytes must be at least 1024")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -145,11 +274,20 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
+    realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
+    podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
+    analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    backup: BackupConfig = msgspec.field(default_factory=BackupConfig)
 
     @property
     def data_dir(self) -> Path:
         return Path(self.data.dir).expanduser().resolve()
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.backup.dir).expanduser().resolve() if self.backup.dir else self.data_dir / "backups"
 
     @property
     def library_folders(self) -> list[Path]:
@@ -162,7 +300,12 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "data": DataConfig,
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
+    "realtime": RealtimeConfig,
+    "podcasts": PodcastsConfig,
+    "analysis": AnalysisConfig,
+    "listens": ListensConfig,
     "log": LogConfig,
+    "backup": BackupConfig,
 }
 
 
@@ -180,7 +323,7 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
-        elif key in ("tiers", "source_formats"):
+        elif key in ("tiers", "source_formats", "allow_hosts"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
 

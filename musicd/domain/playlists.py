@@ -31,7 +31,6 @@ __all__ = [
     "RemoveTracks",
     "Reorder",
     "Replace",
-    "ShareLink",
     "Viewer",
     "apply_ops",
     "check_merge",
@@ -92,17 +91,6 @@ class PlaylistItem(msgspec.Struct, frozen=True):
     position: int
     entry: PlaylistEntry
     track: TrackView | None
-
-
-class ShareLink(msgspec.Struct, frozen=True):
-    """A read-only link to a playlist; `token` is only known right after it is made (only its hash is kept)."""
-
-    id: str
-    playlist_id: str
-    created_at: str
-    expires_at: str | None
-    revoked_at: str | None
-    token: str | None = None
 
 
 # Edit operations on the entry list; positions are 0-based indices into the list as the client saw it.

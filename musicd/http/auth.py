@@ -2,7 +2,8 @@
 
 Everything under /v1/ needs an access token unless its handler sets `opt={"exclude_from_auth": True}`
 (login, refresh, first-run setup; stream URLs do their own signed-token check). /rest has its own
-Subsonic auth; /health, /metrics, share pages and the web UI's static pages are outside /v1.
+Subsonic auth; /health, /metrics, share pages and the web UI's static pages are outside /v1. Who may do
+what (guests, admins, oneself) is the services' to say (musicd.services.rules), for every API alike.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from litestar.middleware.authentication import AbstractAuthenticationMiddleware,
 from litestar.types import Receive, Scope, Send
 
 from musicd.domain.models import User
-from musicd.errors import AuthError, ForbiddenError
+from musicd.errors import AuthError
+from musicd.services.rules import require_admin, require_member
 
 __all__ = ["admin_only", "auth_dependencies", "auth_middleware", "bearer_token", "client_address", "not_guest"]
 
@@ -68,15 +70,14 @@ def _user_of(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: only admins."""
-    if _user_of(connection).role != "admin":
-        raise ForbiddenError("this needs an admin account", code="admin_only")
+    """Guard for a controller whose every route is for admins; the rule is the rulebook's, which the
+    services check too (a guard alone would leave /rest and the realtime channel open)."""
+    require_admin(_user_of(connection))
 
 
 def not_guest(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: guests may listen and browse but not change anything."""
-    if _user_of(connection).role == "guest":
-        raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
+    """Guard: guests change nothing (musicd.services.rules; the services check it too)."""
+    require_member(_user_of(connection))
 
 
 def _current_user(request: Request[Any, Any, Any]) -> User:

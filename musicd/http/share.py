@@ -1,6 +1,14 @@
-"""Public share links of playlists, /share/{token}: read-only, no account needed; 404 unknown, 410 revoked/expired.
+"""The public pages of shares, one family for every share (Subsonic's createShare and /v1 playlist links):
 
-A browser (Accept: text/html) gets a small page; anything else gets the Spotify-shaped playlist JSON.
+- `/share/{token}`: the shared playlist (or the share shown as one) with a page of its items, as the
+  Spotify-shaped JSON for programs, as a page with a player for browsers (Accept: text/html);
+  `/share/{token}/items`: a page of its items (JSON);
+- `/share/{token}/tracks/{track_id}`: a shared track's original file, with Range;
+  `/share/{token}/cover/{cover_id}`: the cover the page shows.
+
+`/s/{token}` is the short form Subsonic apps show (always the page), with `/s/{token}/{track_id}` and
+`/s/{token}/cover/{cover_id}`. No account is needed: the token is the secret; 404 for an unknown link,
+410 for a revoked or expired one (musicd.services.shares).
 """
 
 from __future__ import annotations
@@ -8,35 +16,43 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from jinja2 import Environment, select_autoescape
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, route
 from litestar.enums import MediaType
 from litestar.params import Parameter
+from litestar.types import ASGIApp
 
-from musicd.http.bounds import Offset
+from musicd.http.bounds import Offset, OptImageSize
+from musicd.http.streaming import IMAGE_CACHE, MediaResponse
 from musicd.http.v1.playlist_shapes import SHARE_ERRORS, full_playlist, playlist_page
 from musicd.http.v1.shapes import links
 from musicd.services.playlists import MAX_PAGE
 from musicd.services.registry import Services
+from musicd.services.shares import SharedPage
 
-__all__ = ["ShareController"]
+__all__ = ["ShareController", "ShortShareController"]
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=f"Items per page (1-{MAX_PAGE})")]
+
+_OPEN = {"exclude_from_auth": True}
+_GET_HEAD = ["GET", "HEAD"]
+_PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 _PAGE = Environment(autoescape=select_autoescape(default=True)).from_string("""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ p.name }} · musicd</title>
 <style>body{font:15px/1.4 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}
-td{padding:.2rem .6rem .2rem 0;vertical-align:top}th{text-align:left;color:#666;font-weight:normal}
-.n{color:#888;text-align:right}.d{color:#888}</style></head><body>
+li{margin:.6rem 0}audio{display:block;width:100%;margin-top:.2rem}.d{color:#777}img{max-width:10rem}</style>
+</head><body>
 <h1>{{ p.name }}</h1>
-<p class="d">{{ p.owner.display_name }} · {{ p.tracks.total }} tracks
-{%- if p.description %} · {{ p.description }}{% endif %}</p>
-<table><tr><th>#</th><th>Title</th><th>Artist</th><th>Album</th></tr>
-{% for it in p.tracks["items"] %}{% set t = it.track %}<tr><td class="n">{{ loop.index + p.tracks.offset }}</td>
-{% if t %}<td>{{ t.name }}</td><td>{{ t.artists | map(attribute="name") | join(", ") }}</td><td>{{ t.album.name }}</td>
-{% else %}<td colspan="3" class="d">(no longer in the library)</td>{% endif %}</tr>
-{% endfor %}</table>
-{% if p.tracks.next %}<p><a href="?offset={{ p.tracks.offset + p.tracks.limit }}">more</a></p>{% endif %}
+<p class="d">Shared by {{ p.owner_name }} · {{ p.total }} tracks
+{%- if p.description and p.description != p.name %} · {{ p.description }}{% endif %}</p>
+{% if p.image_id %}<img src="{{ base }}/cover/{{ p.image_id }}" alt="">{% endif %}
+<ol start="{{ page.offset + 1 }}">{% for it in page.items %}{% set t = it.track %}<li>
+{%- if t %}{{ t.title }} <span class="d">— {{ t.artist_display }} · {{ t.album_name }}</span>
+<audio controls preload="none" src="{{ base }}/tracks/{{ t.id }}"></audio>
+{%- else %}<span class="d">(no longer in the library)</span>{% endif %}</li>{% endfor %}</ol>
+{% if page.offset + page.limit < page.total %}
+<p><a href="?offset={{ page.offset + page.limit }}">more</a></p>{% endif %}
 </body></html>
 """)
 
@@ -46,25 +62,74 @@ def _wants_html(request: Request[Any, Any, Any]) -> bool:
     return "text/html" in accept and request.query_params.get("format") != "json"
 
 
+def _html(token: str, shared: SharedPage) -> Response[str]:
+    html = _PAGE.render(p=shared.playlist, page=shared.items, base=f"/share/{token}")
+    return Response(html, media_type=MediaType.HTML, headers=_PRIVATE)
+
+
+async def _open(request: Request[Any, Any, Any], services: Services, token: str, offset: int, limit: int
+                ) -> SharedPage:
+    return await services.shares.open(token, limit, offset, count_visit=request.method == "GET")
+
+
+async def _track(request: Request[Any, Any, Any], services: Services, token: str, track_id: str) -> ASGIApp:
+    t = await services.shares.shared_track(token, track_id)
+    return MediaResponse(await services.playback.open_track(t.id, "original", head=request.method == "HEAD"))
+
+
+async def _cover(services: Services, token: str, cover_id: str, size: int | None) -> ASGIApp:
+    await services.shares.shared_cover(token, cover_id)
+    return MediaResponse(await services.playback.image(cover_id, size), IMAGE_CACHE)
+
+
 class ShareController(Controller):
     path = "/share"
     tags = ["share"]
 
-    @get("/{token:str}", opt={"exclude_from_auth": True}, responses=SHARE_ERRORS)
+    @route("/{token:str}", http_method=_GET_HEAD, opt=_OPEN, responses=SHARE_ERRORS)
     async def shared(self, request: Request[Any, Any, Any], token: str, services: Services, offset: Offset = 0,
                      limit: Limit = MAX_PAGE) -> Response[Any]:
-        """A shared playlist with a page of its items, as JSON or (for a browser) as a page."""
-        pl = await services.playlists.shared(token)
-        page = await services.playlists.items(None, pl, limit, offset)
-        ln = links(request)
-        body = full_playlist(ln, pl, page, f"{ln.base}/share/{token}/items")
+        """A shared playlist (or the shared songs as one) with a page of its items, as JSON or as a page."""
+        shared = await _open(request, services, token, offset, limit)
         if _wants_html(request):
-            return Response(_PAGE.render(p=body), media_type=MediaType.HTML)
-        return Response(body)
+            return _html(token, shared)
+        ln = links(request)
+        return Response(full_playlist(ln, shared.playlist, shared.items, f"{ln.base}/share/{token}/items"),
+                        headers=_PRIVATE)
 
-    @get("/{token:str}/items", opt={"exclude_from_auth": True}, responses=SHARE_ERRORS)
+    @route("/{token:str}/items", http_method=_GET_HEAD, opt=_OPEN, responses=SHARE_ERRORS)
     async def shared_items(self, request: Request[Any, Any, Any], token: str, services: Services,
                            offset: Offset = 0, limit: Limit = MAX_PAGE) -> dict[str, Any]:
-        """A page of a shared playlist's items."""
-        pl = await services.playlists.shared(token)
-        return playlist_page(links(request), await services.playlists.items(None, pl, limit, offset))
+        """A page of a share's items."""
+        shared = await services.shares.open(token, limit, offset)
+        return playlist_page(links(request), shared.items)
+
+    @route("/{token:str}/tracks/{track_id:str}", http_method=_GET_HEAD, opt=_OPEN, include_in_schema=False)
+    async def track(self, request: Request[Any, Any, Any], token: str, track_id: str, services: Services
+                    ) -> ASGIApp:
+        return await _track(request, services, token, track_id)
+
+    @route("/{token:str}/cover/{cover_id:str}", http_method=_GET_HEAD, opt=_OPEN, include_in_schema=False)
+    async def cover(self, token: str, cover_id: str, services: Services, size: OptImageSize = None) -> ASGIApp:
+        return await _cover(services, token, cover_id, size)
+
+
+class ShortShareController(Controller):
+    """`/s/...`: the links Subsonic apps show, served by the same code (the page, always)."""
+
+    path = "/s"
+    include_in_schema = False
+
+    @route("/{token:str}", http_method=_GET_HEAD, opt=_OPEN)
+    async def page(self, request: Request[Any, Any, Any], token: str, services: Services, offset: Offset = 0
+                   ) -> Response[str]:
+        return _html(token, await _open(request, services, token, offset, MAX_PAGE))
+
+    @route("/{token:str}/{track_id:str}", http_method=_GET_HEAD, opt=_OPEN)
+    async def track(self, request: Request[Any, Any, Any], token: str, track_id: str, services: Services
+                    ) -> ASGIApp:
+        return await _track(request, services, token, track_id)
+
+    @route("/{token:str}/cover/{cover_id:str}", http_method=_GET_HEAD, opt=_OPEN)
+    async def cover(self, token: str, cover_id: str, services: Services, size: OptImageSize = None) -> ASGIApp:
+        return await _cover(services, token, cover_id, size)

@@ -28,8 +28,8 @@ import tantivy
 
 __all__ = ["KindHits", "SearchDoc", "SearchIndex", "normalise_words"]
 
-Kind = Literal["track", "album", "artist", "playlist"]
-KINDS: tuple[str, ...] = ("track", "album", "artist", "playlist")
+Kind = Literal["track", "album", "artist", "playlist", "show", "episode"]
+KINDS: tuple[str, ...] = ("track", "album", "artist", "playlist", "show", "episode")
 
 # Bump when the schema or tokenisation changes: a mismatch makes `open` start empty and ask for a rebuild.
 SCHEMA_VERSION = 2

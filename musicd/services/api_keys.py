@@ -10,6 +10,7 @@ from musicd.domain.ids import random_id
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.accounts import AccountService
+from musicd.services.rules import require_member
 from musicd.store.api_keys import ApiKeyRecord, ApiKeyRepository
 from musicd.store.db import utc_now
 
@@ -33,14 +34,15 @@ class ApiKeyService:
         self.accounts = accounts
         self._cache: dict[bytes, tuple[User, str, float]] = {}
         self._touched: dict[str, float] = {}
-        accounts.on_user_changed(self._forget_user)
 
-    async def _forget_user(self, user_id: str, revoke: bool = True) -> None:
-        for h in [h for h, (u, _, _) in self._cache.items() if u.id == user_id]:
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop cached keys of a user (None: of everyone); the bus consumer of account changes calls this."""
+        for h in [h for h, (u, _, _) in self._cache.items() if user_id is None or u.id == user_id]:
             del self._cache[h]
 
     async def create(self, user: User, name: str = "") -> tuple[ApiKeyRecord, str]:
         """A new key for `user`; the clear key is returned this once and never again."""
+        require_member(user)
         name = name.strip() or "Subsonic app"
         if len(name) > 100:
             raise ValidationError("name: at most 100 characters", code="invalid_name")

@@ -1,6 +1,7 @@
 """The catalogue read service behind both APIs (/v1 and /rest): read models with the asking user's state.
 
 Public methods (every `user_id` fills ItemState: saved_at, rating, the user's play_count, last_played_at):
+- kind_of(id) -> "track" | "album" | "artist"; item(id, user_id) -> the TrackView, AlbumView or ArtistView
 - track(id, user_id) -> TrackView; tracks(ids, user_id) -> list[TrackView | None] in order
 - track_file(id) -> TrackFile(path, format, size, mtime_ns): for streaming, never shown to clients
 - album(id, user_id) -> AlbumView; albums(ids, user_id); album_tracks(id, user_id) -> list[TrackView]
@@ -17,7 +18,7 @@ Public methods (every `user_id` fills ItemState: saved_at, rating, the user's pl
 - genres() -> list[GenreCount]; genre_cover(genre) -> cover id | None
 - new_releases(limit, offset, user_id=None) -> Page[AlbumView]; counts() -> dict
 - similar_tracks(id of a track, album or artist, size, user_id) -> list[TrackView]
-- lyrics(track_id) -> Lyrics | None; cover_path(cover_id) -> CoverFile(path, mime)
+- cover_path(cover_id) -> CoverFile(path, mime)
 Unknown ids raise NotFoundError with code track_not_found / album_not_found / artist_not_found / cover_not_found.
 """
 
@@ -28,12 +29,10 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from musicd.domain.catalog import AlbumView, ArtistView, GenreCount, Page, TrackView, index_sort_key
-from musicd.domain.lyrics import is_synced
-from musicd.domain.models import Lyrics
 from musicd.errors import NotFoundError, ValidationError
 from musicd.store.browse import BrowseRepository
 
-__all__ = ["ALBUM_LIST_KINDS", "ARTIST_ALBUM_GROUPS", "CatalogService", "CoverFile", "TrackFile"]
+__all__ = ["ALBUM_LIST_KINDS", "ARTIST_ALBUM_GROUPS", "CatalogService", "CoverFile", "TrackFile", "item_not_found"]
 
 ALBUM_LIST_KINDS = frozenset({
     "random", "newest", "highest", "frequent", "recent", "alphabeticalByName", "alphabeticalByArtist",
@@ -59,6 +58,11 @@ class CoverFile(NamedTuple):
     mime: str
 
 
+def item_not_found(item_id: str) -> NotFoundError:
+    """The error for an id that names no track, album or artist."""
+    return NotFoundError(f"no song, album or artist with id {item_id}", code="item_not_found")
+
+
 def _found(items: Sequence[V | None], item_id: str, what: str) -> V:
     if not items or items[0] is None:
         raise NotFoundError(f"no {what} with id {item_id}", code=f"{what}_not_found")
@@ -82,6 +86,20 @@ class CatalogService:
         self.browse = browse
         self._cover_file = cover_file
 
+    # ---- any item: what a folder-style id names ----
+
+    async def kind_of(self, item_id: str) -> str:
+        """"track", "album" or "artist": what an id names (Subsonic's folder-based calls mix them)."""
+        kind = await self.browse.kind_of(item_id)
+        if kind is None:
+            raise item_not_found(item_id)
+        return kind
+
+    async def item(self, item_id: str, user_id: str | None = None) -> TrackView | AlbumView | ArtistView:
+        """The track, album or artist an id names; NotFoundError "item_not_found" when none."""
+        kind = await self.kind_of(item_id)
+        return await {"track": self.track, "album": self.album, "artist": self.artist}[kind](item_id, user_id)
+
     # ---- tracks ----
 
     async def track(self, track_id: str, user_id: str | None = None) -> TrackView:
@@ -96,16 +114,6 @@ class CatalogService:
         if row is None:
             raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         return TrackFile(Path(row[0]), row[1], row[2], row[3])
-
-    async def lyrics(self, track_id: str) -> Lyrics | None:
-        """The track's lyrics (LRC text when synced), None when it has none."""
-        row = await self.browse.lyrics(track_id)
-        if row is None:
-            if await self.browse.kind_of(track_id) != "track":
-                raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
-            return None
-        text, synced, source, lang = row
-        return Lyrics(text=text, synced=synced and is_synced(text), source=source, lang=lang)
 
     # ---- albums ----
 

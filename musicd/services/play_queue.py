@@ -5,8 +5,10 @@ from __future__ import annotations
 import msgspec
 
 from musicd.domain.catalog import TrackView
+from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
+from musicd.services.rules import require_member
 from musicd.store.play_queues import PlayQueueRepository
 
 __all__ = ["MAX_QUEUE", "PlayQueue", "PlayQueueService"]
@@ -49,11 +51,12 @@ class PlayQueueService:
         return PlayQueue(tracks, current, rec.position_ms, rec.changed_at, rec.changed_by)
 
     async def save(
-        self, user_id: str, track_ids: list[str], current_index: int | None, position_ms: int, changed_by: str
+        self, user: User, track_ids: list[str], current_index: int | None, position_ms: int, changed_by: str
     ) -> None:
         """Replace the queue. An empty list clears it; `current_index` must point into the list."""
+        require_member(user)
         if not track_ids:
-            await self.repo.clear(user_id)
+            await self.repo.clear(user.id)
             return
         if len(track_ids) > MAX_QUEUE:
             raise ValidationError(f"a play queue holds at most {MAX_QUEUE} tracks", code="queue_too_long")
@@ -65,7 +68,4 @@ class PlayQueueService:
         missing = [t for t, f in zip(dict.fromkeys(track_ids), found, strict=True) if f is None]
         if missing:
             raise NotFoundError(f"no track with id {missing[0]}", code="track_not_found")
-        await self.repo.save(user_id, track_ids, current_index, position_ms, changed_by[:100] or "unknown")
-
-    async def clear(self, user_id: str) -> None:
-        await self.repo.clear(user_id)
+        await self.repo.save(user.id, track_ids, current_index, position_ms, changed_by[:100] or "unknown")

@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from musicd.config import TranscodeConfig
 from musicd.domain.models import User
@@ -34,7 +35,9 @@ __all__ = [
     "STREAM_TOKEN_TTL_S",
     "ChunkBody",
     "FileBody",
+    "GrowingBody",
     "LiveBody",
+    "Origin",
     "PlaybackService",
     "TranscodeError",
     "ranges",
@@ -81,7 +84,32 @@ class ChunkBody:
     quality: str
 
 
-Body = FileBody | LiveBody | ChunkBody
+@dataclass(slots=True)
+class GrowingBody:
+    """A file still being written (a podcast episode downloading): `size` is its final size when known
+    (Range then works as for a whole file, waiting for bytes not written yet), None when it is not."""
+
+    content_type: str
+    size: int | None
+    etag: str
+    mtime: float
+    # span(first, last): bytes first..last (inclusive; last None = to the end) as they arrive.
+    span: Callable[[int, int | None], AsyncIterator[bytes]]
+    quality: str = "original"
+
+
+Body = FileBody | LiveBody | ChunkBody | GrowingBody
+
+
+class Origin(Protocol):
+    """Where items that are not library tracks come from (podcast episodes): the playback path asks an
+    origin only for ids the catalogue does not have."""
+
+    async def source(self, item_id: str) -> SourceRow | None:
+        """The item as a source (format and bitrate pick a tier), None when it is not this origin's."""
+
+    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool) -> Body:
+        """The body for the item at a quality."""
 
 
 def _b64(b: bytes) -> str:
@@ -105,24 +133,48 @@ class PlaybackService:
         self._sources: dict[str, SourceRow] = {}
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
-        accounts.on_user_changed(self._user_changed)
+        self._origins: list[Origin] = []
 
-    async def _user_changed(self, user_id: str, revoke: bool) -> None:
-        self._users.pop(user_id, None)
+    def add_origin(self, origin: Origin) -> None:
+        """Serve another kind of item through the same stream endpoints (route by origin)."""
+        self._origins.append(origin)
+
+    async def _from_origin(self, item_id: str) -> tuple[Origin, SourceRow] | None:
+        for origin in self._origins:
+            row = await origin.source(item_id)
+            if row is not None:
+                return origin, row
+        return None
+
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop a cached user (None: all); the bus consumer of account changes calls this."""
+        if user_id is None:
+            self._users.clear()
+        else:
+            self._users.pop(user_id, None)
 
     # ---- the catalogue, in memory ----
 
-    async def source(self, track_id: str) -> SourceRow:
-        """Where a track's file is (kept in memory; forgotten after every scan)."""
+    async def _track_row(self, track_id: str) -> SourceRow | None:
+        """Where a library track's file is (kept in memory; forgotten after every scan)."""
         row = self._sources.get(track_id)
         if row is None:
             found = await self.lookup.sources([track_id])
             row = found.get(track_id)
             if row is None:
-                raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
+                return None
             if len(self._sources) >= _SOURCE_CACHE_MAX:
                 self._sources.clear()
             self._sources[track_id] = row
+        return row
+
+    async def source(self, track_id: str) -> SourceRow:
+        """A track's (or another origin's item's) source; NotFoundError when nothing has that id."""
+        row = await self._track_row(track_id)
+        if row is None:
+            if (other := await self._from_origin(track_id)) is not None:
+                return other[1]  # not kept: an episode's source changes as it downloads
+            raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         return row
 
     def forget_sources(self) -> None:
@@ -178,12 +230,16 @@ class PlaybackService:
 
     async def _located(self, track_id: str) -> tuple[SourceRow, os.stat_result]:
         """The track's row and the stat of its file now (a remembered path that is gone is looked up again)."""
-        row = await self.source(track_id)
+        row = await self._track_row(track_id)
+        if row is None:
+            raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         try:
             return row, os.stat(row.path)
         except OSError:
             self._sources.pop(track_id, None)  # moved since (a scan in another process): ask the catalogue
-        row = await self.source(track_id)
+        row = await self._track_row(track_id)
+        if row is None:
+            raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         try:
             return row, os.stat(row.path)
         except OSError:
@@ -192,8 +248,17 @@ class PlaybackService:
     async def open_track(
         self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False
     ) -> Body:
-        """The body for a track at a quality (see `quality_for`); starts or joins a transcode if needed."""
+        """The body for a track (or another origin's item) at a quality (see `quality_for`); starts or joins
+        a transcode if needed."""
+        if await self._track_row(track_id) is None and (other := await self._from_origin(track_id)) is not None:
+            origin, row = other
+            return await origin.open(row, quality, time_offset, head)
         row, st = await self._located(track_id)
+        return await self.open_file(row, st, quality, time_offset=time_offset, head=head)
+
+    async def open_file(self, row: SourceRow, st: os.stat_result, quality: str, *, time_offset: float = 0.0,
+                        head: bool = False) -> Body:
+        """The body for a source file as it is now (`st`) at a quality."""
         tier = self.tier_for(row, quality)
         if tier is None:
             return self._file(row.path, content_type(row.format), "orig", st=st)

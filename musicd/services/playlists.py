@@ -1,5 +1,5 @@
 """Playlists for both APIs: PlaylistService is the core (musicd.services.playlist_core: access, reads, item
-edits with snapshot merging, follows, collaborators) plus share links, M3U8/XSPF files and the Subsonic methods.
+edits with snapshot merging, follows, collaborators) plus generated mixes, M3U8/XSPF files and the Subsonic methods.
 
 Public methods (`user` is the asking domain User; unreadable playlists are NotFoundError "playlist_not_found"):
 - get(user, id) -> (Playlist, Viewer); page(user, id, limit, offset) -> (Playlist, Page[PlaylistItem]);
@@ -11,8 +11,9 @@ Public methods (`user` is the asking domain User; unreadable playlists are NotFo
   reorder(user, id, range_start, insert_before, range_length, snapshot), replace(user, id, track_ids, snapshot)
   -> new snapshot id; a stale snapshot merges or raises ConflictError "snapshot_conflict"
 - follow / unfollow(user, id), followers_contain(user, id, user_ids); collaborators / invite / uninvite
-- share(user, id, expires_in) -> ShareLink with its token; shares; revoke(user, id, link_id=None);
-  shared(token) -> Playlist (404 unknown, 410 PlaylistShareGone revoked/expired)
+- track_ids(user, id) -> the playlist's track ids in order
+- view(user, id, limit, offset) -> (Playlist, Page[PlaylistItem]) or, for a generated mix's id,
+  (Mix, Page[TrackView | None]) (share links are musicd.services.shares')
 - export(user, id, "m3u8"|"xspf") -> (file name, media type, text); import_file(user, body, name, public)
 - Subsonic: subsonic_list(user, owner_id=None) -> [(Playlist, duration)],
   subsonic_get(user, id) -> (Playlist, [PlaylistItem]),
@@ -22,15 +23,15 @@ Public methods (`user` is the asking domain User; unreadable playlists are NotFo
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
-from musicd.domain.ids import random_id
+from musicd.domain.catalog import Mix, Page, TrackView
 from musicd.domain.models import User
-from musicd.domain.playlists import MAX_ITEMS, Append, EditOp, Playlist, PlaylistItem, RemoveAt, Replace, ShareLink
-from musicd.errors import ForbiddenError, MusicdError, NotFoundError, ValidationError
+from musicd.domain.playlists import MAX_ITEMS, Append, EditOp, Playlist, PlaylistItem, RemoveAt, Replace
+from musicd.errors import ValidationError
+from musicd.services.bus import EventBus
+from musicd.services.catalog import CatalogService
+from musicd.services.mixes import MixesService, is_mix_id
 from musicd.services.playlist_core import (
     MAX_COVER_BASE64,
     MAX_DESCRIPTION,
@@ -38,74 +39,38 @@ from musicd.services.playlist_core import (
     MAX_PAGE,
     PayloadTooLarge,
     PlaylistCore,
-    no_guest,
+    check_page,
 )
 from musicd.services.playlist_files import FORMATS, TrackMatcher, parse_playlist, render_m3u8, render_xspf
+from musicd.services.rules import require_admin, require_member
+from musicd.store.playlists import PlaylistRepository
 
-__all__ = ["MAX_COVER_BASE64", "MAX_PAGE", "PayloadTooLarge", "PlaylistService", "PlaylistShareGone"]
-
-DEFAULT_SHARE_SECONDS = 30 * 24 * 3600
-MAX_SHARE_SECONDS = 366 * 24 * 3600
-
-
-class PlaylistShareGone(MusicdError):
-    """A share link that was revoked or has expired."""
-
-    code = "share_gone"
-    status = 410
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+__all__ = ["MAX_COVER_BASE64", "MAX_PAGE", "PayloadTooLarge", "PlaylistService"]
 
 
 class PlaylistService(PlaylistCore):
     """Everything both APIs do with playlists, for one asking user (a domain User)."""
 
-    # ---- share links ----
+    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus, mixes: MixesService) -> None:
+        super().__init__(repo, catalog, bus)
+        self.mixes = mixes
 
-    async def share(self, user: User, playlist_id: str, expires_in: int | None = None) -> ShareLink:
-        """A new read-only link (owner only); its token is only in this answer."""
-        await self._owned(user, playlist_id)
-        seconds = DEFAULT_SHARE_SECONDS if expires_in is None else expires_in
-        if not 1 <= seconds <= MAX_SHARE_SECONDS:
-            raise ValidationError(f"expires_in must be 1 to {MAX_SHARE_SECONDS} seconds", code="invalid_expiry")
-        now = datetime.now(UTC)
-        token = secrets.token_urlsafe(24)
-        link = ShareLink(id=random_id(), playlist_id=playlist_id, created_at=_iso(now),
-                         expires_at=_iso(now + timedelta(seconds=seconds)), revoked_at=None, token=token)
-        await self.repo.add_share(link, _token_hash(token), user.id)
-        return link
+    # ---- any playlist by id: a stored one, or a generated mix (read-only, ids "mix-...") ----
 
-    async def shares(self, user: User, playlist_id: str) -> list[ShareLink]:
-        await self._owned(user, playlist_id)
-        return await self.repo.shares(playlist_id)
+    async def view(self, user: User, playlist_id: str, limit: int = MAX_PAGE, offset: int = 0
+                   ) -> tuple[Playlist, Page[PlaylistItem]] | tuple[Mix, Page[TrackView | None]]:
+        """A playlist and a page of its items, or a mix and a page of its tracks (None where one is gone)."""
+        check_page(limit, offset, MAX_PAGE)
+        if not is_mix_id(playlist_id):
+            return await self.page(user, playlist_id, limit, offset)
+        mix = await self.mixes.mix(playlist_id, user.id)
+        tracks = await self.catalog.tracks(mix.track_ids[offset:offset + limit], user.id)
+        return mix, Page(items=list(tracks), total=len(mix.track_ids), limit=limit, offset=offset)
 
-    async def revoke(self, user: User, playlist_id: str, link_id: str | None = None) -> int:
-        """Revoke one link or all of a playlist's links (owner only); how many were live."""
-        await self._owned(user, playlist_id)
-        n = await self.repo.revoke_shares(playlist_id, link_id)
-        if link_id is not None and n == 0 and link_id not in {s.id for s in await self.repo.shares(playlist_id)}:
-            raise NotFoundError(f"no share link {link_id}", code="share_not_found")
-        return n
-
-    async def shared(self, token: str) -> Playlist:
-        """The playlist a share token opens, for anyone (404 unknown, 410 revoked or expired)."""
-        link = await self.repo.share_by_hash(_token_hash(token)) if 8 <= len(token) <= 128 else None
-        if link is None:
-            raise NotFoundError("no such share link", code="share_not_found")
-        if link.revoked_at is not None:
-            raise PlaylistShareGone("this share link was revoked", code="share_revoked")
-        if link.expires_at is not None and link.expires_at <= _iso(datetime.now(UTC)):
-            raise PlaylistShareGone("this share link has expired", code="share_expired")
-        row = await self.repo.get(link.playlist_id)
-        if row is None:
-            raise NotFoundError("no such share link", code="share_not_found")
-        return row[0]
+    async def track_ids(self, user: User, playlist_id: str) -> list[str]:
+        """The ids of a playlist's tracks in order, without reading the tracks."""
+        pl, _ = await self._load(user, playlist_id)
+        return [e.track_id for e in await self.repo.entries(pl.id)]
 
     # ---- files ----
 
@@ -124,7 +89,7 @@ class PlaylistService(PlaylistCore):
     async def import_file(self, user: User, body: bytes, name: str | None = None, public: bool = False
                           ) -> tuple[Playlist, int, list[dict[str, object]]]:
         """Create a playlist from an M3U8/XSPF body; (playlist, matched count, the lines not matched)."""
-        no_guest(user)
+        require_member(user)
         parsed = parse_playlist(body)
         if len(parsed.entries) > MAX_ITEMS:
             raise ValidationError(f"a playlist holds at most {MAX_ITEMS} items", code="playlist_full")
@@ -150,8 +115,7 @@ class PlaylistService(PlaylistCore):
         """The user's own, collaborating and everyone's public playlists, each with its duration in
         seconds; an admin may ask for one owner's."""
         if owner_id is not None and owner_id != user.id:
-            if user.role != "admin":
-                raise ForbiddenError("only admins list another user's playlists", code="admin_only")
+            require_admin(user)
             items, _ = await self.repo.library(owner_id, owner_id, -1, 0)
         else:
             items = await self.repo.visible(user.id)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from musicd.library.scanner import ScanSummary
+from musicd.domain.events import LibraryChanged
+from musicd.errors import ValidationError
 from musicd.logs import get_logger
 from musicd.search.catalog_index import CatalogIndex
 from musicd.search.index import KindHits, SearchDoc, normalise_words
@@ -18,14 +19,16 @@ if TYPE_CHECKING:
     from musicd.domain.catalog import AlbumView, ArtistView, TrackView
     from musicd.services.catalog import CatalogService
 
-__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion"]
+__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion", "clean_query", "is_blank"]
 
 KINDS = ("track", "album", "artist", "playlist")
-MAX_QUERY = 500  # characters; a longer query is cut, never an error
+MAX_QUERY = 500  # characters; a longer query is cut, never an error (but /v1's `q` is refused beyond it)
 MAX_LIMIT = 500
 
 # Resolves playlist ids to the playlists `user_id` may see (None for one it may not).
 PlaylistLookup = Callable[[Sequence[str], str | None], Awaitable[Sequence[Any | None]]]
+# Another kind of item in the index (podcast shows and episodes): its rows for a rebuild, and its resolver.
+RowSource = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass
@@ -45,6 +48,18 @@ class Suggestion:
 
 # In a suggestion list, when several kinds match by name, an artist is the likeliest intent.
 _SUGGEST_ORDER = {"artist": 0, "album": 1, "playlist": 2, "track": 3}
+
+
+def clean_query(q: str | None) -> str:
+    """What a listener typed, trimmed; control and invisible characters are never part of what they meant:
+    they become spaces, never an error."""
+    return "".join(ch if ch.isprintable() else " " for ch in (q or "")).strip()
+
+
+def is_blank(q: str | None) -> bool:
+    """A query that asks for everything: empty, "*" or a quoted empty string (Subsonic clients that sync
+    the whole library send those)."""
+    return clean_query(q).strip('"').strip() in ("", "*")
 
 
 def _name_matches(query_words: list[str], name: str) -> bool:
@@ -83,6 +98,20 @@ class SearchService:
         self._groups: set[str] = set()  # album and artist ids in the index, to drop the ones a scan removed
         self._views: CatalogService | None = None
         self._playlists: PlaylistLookup | None = None
+        self._more: dict[str, tuple[RowSource, PlaylistLookup]] = {}
+
+    def add_kind(self, kind: str, rows: RowSource, resolve: PlaylistLookup) -> None:
+        """Index another kind: `rows()` gives its documents for a rebuild, `resolve(ids, user_id)` its items."""
+        self._more[kind] = (rows, resolve)
+
+    async def add_docs(self, kind: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Add or replace documents of a kind added with `add_kind`."""
+        if rows:
+            await asyncio.to_thread(self.index.upsert, _docs(kind, rows))
+
+    async def remove_docs(self, ids: Sequence[str]) -> None:
+        if ids:
+            await asyncio.to_thread(self.index.delete, list(ids))
 
     def attach(self, views: CatalogService, playlists: PlaylistLookup | None = None) -> None:
         """Give the service what turns ids into read models (set once by the registry)."""
@@ -113,12 +142,14 @@ class SearchService:
         """Rebuild the whole index from the catalogue; searches use the old one until the swap."""
         docs = _docs("track", await self.catalog.search_track_rows()) + await self._group_docs()
         docs += _docs("playlist", await self.catalog.search_playlist_rows())
+        for kind, (rows, _) in self._more.items():
+            docs += _docs(kind, await rows())
         await asyncio.to_thread(self.index.rebuild, docs)
         self._groups = {d.id for d in docs if d.kind in ("album", "artist")}
         log.info("search.rebuilt", docs=len(docs))
         return len(docs)
 
-    async def on_scanned(self, s: ScanSummary) -> None:
+    async def on_scanned(self, s: LibraryChanged) -> None:
         """Apply a scan's changes without a rebuild: changed tracks, removed tracks, albums and artists."""
         if not (s.changed_track_ids or s.removed_track_ids):
             return
@@ -133,6 +164,12 @@ class SearchService:
             await asyncio.to_thread(self.index.upsert, tracks)
         await asyncio.to_thread(self.index.upsert, groups)
         self._groups = {d.id for d in groups}
+
+    async def tracks_changed(self, track_ids: Sequence[str]) -> None:
+        """Re-index tracks whose searchable text changed outside a scan (lyrics users added)."""
+        docs = _docs("track", await self.catalog.search_track_rows(list(track_ids)))
+        if docs:
+            await asyncio.to_thread(self.index.upsert, docs)
 
     async def search(
         self, query: str, kinds: set[str], limit: int = 20, offset: int = 0, user_id: str | None = None
@@ -157,8 +194,8 @@ class SearchService:
         self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0, user_id: str | None = None
     ) -> SearchResults:
         """Search and resolve the hits into read models with the user's state, per kind, in rank order."""
-        wanted = [k for k in KINDS if k in set(kinds)]
-        query = (query or "")[:MAX_QUERY]
+        wanted = [k for k in (*KINDS, *self._more) if k in set(kinds)]
+        query = clean_query(query)[:MAX_QUERY]
         limit, offset = min(max(0, limit), MAX_LIMIT), max(0, offset)
         hits = await self.search(query, set(wanted), limit, offset, user_id)
         out: dict[str, KindPage] = {}
@@ -178,6 +215,8 @@ class SearchService:
             return []
         if kind == "playlist":
             return await self._playlists(ids, user_id) if self._playlists else []
+        if kind in self._more:
+            return await self._more[kind][1](ids, user_id)
         if self._views is None:
             raise RuntimeError("search service has no catalogue attached")
         found: Sequence[TrackView | AlbumView | ArtistView | None]
@@ -189,9 +228,62 @@ class SearchService:
             found = await self._views.artists(ids, user_id)
         return found
 
-    async def suggest(self, query: str, user_id: str | None = None, size: int = 8) -> list[Suggestion]:
+    async def request(self, q: str | None, kinds: Sequence[str], limit: int = 20, offset: int = 0,
+                      user_id: str | None = None) -> SearchResults:
+        """A search as Spotify's API asks for one: `q` (at most MAX_QUERY characters) and at least one
+        known type are required."""
+        known = (*KINDS, *self._more)
+        if not kinds:
+            raise ValidationError(f"type is required: {', '.join(known)}", code="invalid_type")
+        bad = [k for k in kinds if k not in known]
+        if bad:
+            raise ValidationError(f"unknown type {bad[0][:40]!r}: use {', '.join(known)}", code="invalid_type")
+        if not q or not q.strip():
+            raise ValidationError("q is required", code="missing_query")
+        if len(q) > MAX_QUERY:
+            raise ValidationError(f"q is longer than {MAX_QUERY} characters", code="query_too_long")
+        return await self.find(q, kinds, limit, offset, user_id)
+
+    async def pages(self, query: str | None, wanted: Mapping[str, tuple[int, int]], user_id: str | None = None
+                    ) -> dict[str, list[Any]]:
+        """Subsonic's search2/3: per kind, (count, offset) of the results; a blank query pages through the
+        whole library (artists by name, albums by name, tracks album by album)."""
+        if self._views is None:
+            raise RuntimeError("search service has no catalogue attached")
+        views = self._views
+        if is_blank(query):
+            out: dict[str, list[Any]] = {}
+            for kind, (count, offset) in wanted.items():
+                if kind == "artist":
+                    out[kind] = (await views.all_artists(user_id))[offset:offset + count]
+                elif kind == "album":
+                    out[kind] = (await views.album_list("alphabeticalByName", user_id, count, offset)).items
+                else:
+                    out[kind] = (await views.all_tracks(user_id, count, offset)).items
+            return out
+        # One index query per distinct (count, offset): the usual call asks the same page of every kind.
+        groups: dict[tuple[int, int], list[str]] = {}
+        for kind, page in wanted.items():
+            groups.setdefault(page, []).append(kind)
+        found: dict[str, list[Any]] = {}
+        for (count, offset), kinds in groups.items():
+            res = await self.find(query or "", kinds, count, offset, user_id)
+            for kind in kinds:
+                found[kind] = res[kind].items
+        return found
+
+    async def songs(self, query: str | None, count: int, offset: int = 0, user_id: str | None = None) -> KindPage:
+        """Subsonic's 1.0 search: the tracks matching; nothing for a blank query."""
+        if is_blank(query):
+            return KindPage()
+        return (await self.find(query or "", ["track"], count, offset, user_id))["track"]
+
+    async def suggest(self, query: str | None, user_id: str | None = None, size: int = 8) -> list[Suggestion]:
         """A few mixed results for a search box: items whose name matches come first, artists before
         albums before tracks (relevance scores of different kinds are not comparable), then the rest."""
+        query = clean_query(query)[:MAX_QUERY]
+        if not query:
+            return []
         results = await self.find(query, KINDS, limit=4, offset=0, user_id=user_id)
         words = normalise_words(query)
         ranked: list[tuple[int, int, float, Suggestion]] = []

@@ -19,6 +19,7 @@ from musicd.domain.tiers import Tier
 from musicd.logs import get_logger
 from musicd.media.ffmpeg import ARGV_VERSION
 from musicd.media.transcoder import Transcoder
+from musicd.services.background import BackgroundPasses
 from musicd.services.metrics import Metrics
 from musicd.services.playback import PlaybackService
 from musicd.store.media_lookup import MediaLookup, SourceRow
@@ -58,19 +59,18 @@ class PassSummary:
     audio_s: float = 0.0  # seconds of audio transcoded
 
 
-class TranscodeService:
+class TranscodeService(BackgroundPasses):
+    log_name, event_prefix = "musicd.media", "transcode"
+
     def __init__(self, lookup: MediaLookup, transcoder: Transcoder, playback: PlaybackService,
                  cfg: TranscodeConfig, metrics: Metrics, scanning: Callable[[], bool] = lambda: False) -> None:
+        super().__init__(scanning)
         self.lookup = lookup
         self.transcoder = transcoder
         self.playback = playback
         self.cfg = cfg
         self.metrics = metrics
-        self.scanning = scanning
         self.workers = cfg.workers or os.cpu_count() or 1
-        self.running = False
-        self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
 
     def wanted(self, rows: list[SourceRow]) -> list[tuple[SourceRow, Tier]]:
         """Every (track, tier) the configuration asks for; tiers that would upscale collapse into one."""
@@ -126,13 +126,10 @@ class TranscodeService:
     async def run_pass(self, progress: Progress | None = None, *, retry_failed: bool = False,
                        limit: int | None = None) -> PassSummary:
         """Make every missing tier with `workers` niced ffmpeg processes; one pass at a time."""
-        async with self._lock:
-            self.running = True
-            try:
-                return await self._pass(progress, retry_failed, limit)
-            finally:
-                self.running = False
-                self.metrics.transcode_queue.set(0)
+        try:
+            return await self.exclusive(lambda: self._pass(progress, retry_failed, limit))
+        finally:
+            self.metrics.transcode_queue.set(0)
 
     async def _missing(self, ids: list[str], summary: PassSummary | None, retry_failed: bool
                        ) -> list[tuple[SourceRow, list[Tier]]]:
@@ -222,21 +219,3 @@ class TranscodeService:
                          removed_stale=summary.removed_stale, stopped=summary.stopped,
                          wall_s=round(summary.wall_s, 2))
         return summary
-
-    def wake(self) -> None:
-        """Ask the background loop for a pass (after a scan, at start)."""
-        self._wake.set()
-
-    async def loop(self) -> None:
-        """Background task: a pass whenever woken; never more than one at a time."""
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if self.scanning():
-                continue  # a pass on a half-scanned catalogue would take new tracks' tiers for stale ones
-            try:
-                await self.run_pass()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.error("transcode.pass_failed", error=str(e))

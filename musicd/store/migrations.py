@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -55,8 +56,17 @@ async def applied_versions(db: Database) -> set[int]:
         return {r[0] for r in await cur.fetchall()}
 
 
+def _sha256_hex(value: str | bytes | None) -> str | None:
+    if value is None:
+        return None
+    return hashlib.sha256(value.encode() if isinstance(value, str) else value).hexdigest()
+
+
 async def migrate(db: Database, folder: Path | None = None) -> list[Migration]:
-    """Apply the pending migrations, each in its own transaction; return what was applied."""
+    """Apply the pending migrations, each in its own transaction; return what was applied.
+
+    Migrations may call `sha256_hex(text)` (SQLite has no hash function of its own)."""
+    await db.writer.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
     done = await applied_versions(db)
     pending = [m for m in available_migrations(folder) if m.version not in done]
     if done and pending and min(m.version for m in pending) < max(done):

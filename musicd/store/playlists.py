@@ -1,4 +1,4 @@
-"""Repository of playlists: entries, the per-version edit log, collaborators, follows, share links, covers."""
+"""Repository of playlists: entries, the per-version edit log, collaborators, follows, covers."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 import msgspec
 
-from musicd.domain.playlists import Playlist, PlaylistEntry, ShareLink, Viewer
+from musicd.domain.playlists import Playlist, PlaylistEntry, Viewer
 from musicd.store.db import Database, utc_now
 
 __all__ = ["EDIT_LOG_KEEP", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
@@ -53,10 +53,6 @@ def _playlist(r: Sequence[Any]) -> Playlist:
         collaborative=bool(r[6]), version=r[7], cover_id=r[8], first_cover_id=r[9], total=r[10], followers=r[11],
         created_at=r[12], updated_at=r[13],
     )
-
-
-def _share(r: Sequence[Any]) -> ShareLink:
-    return ShareLink(id=r[0], playlist_id=r[1], created_at=r[2], expires_at=r[3], revoked_at=r[4])
 
 
 def _write_file(covers_dir: Path, cover_id: str, data: bytes) -> tuple[int | None, int | None]:
@@ -351,32 +347,3 @@ class PlaylistRepository:
             (playlist_id, json.dumps(list(user_ids))),
         )
 
-    # -- share links --------------------------------------------------------------------------------------
-
-    async def add_share(self, link: ShareLink, token_hash: str, created_by: str) -> None:
-        await self.db.execute(
-            "INSERT INTO playlist_shares (id, playlist_id, token_hash, created_by, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (link.id, link.playlist_id, token_hash, created_by, link.created_at, link.expires_at),
-        )
-
-    async def share_by_hash(self, token_hash: str) -> ShareLink | None:
-        r = await self.db.fetchone(
-            "SELECT id, playlist_id, created_at, expires_at, revoked_at FROM playlist_shares WHERE token_hash = ?",
-            (token_hash,),
-        )
-        return _share(r) if r else None
-
-    async def shares(self, playlist_id: str) -> list[ShareLink]:
-        rows = await self.db.fetchall(
-            "SELECT id, playlist_id, created_at, expires_at, revoked_at FROM playlist_shares WHERE playlist_id = ?"
-            " ORDER BY created_at, id", (playlist_id,),
-        )
-        return [_share(r) for r in rows]
-
-    async def revoke_shares(self, playlist_id: str, link_id: str | None = None) -> int:
-        """Revoke one link (or every live link) of a playlist; the number revoked."""
-        return await self.db.execute(
-            "UPDATE playlist_shares SET revoked_at = ? WHERE playlist_id = ? AND revoked_at IS NULL"
-            " AND (? IS NULL OR id = ?)", (utc_now(), playlist_id, link_id, link_id),
-        )

@@ -11,6 +11,7 @@ import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 from musicd.domain.catalog import AlbumView, TrackView
+from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.registry import Services, open_services
 from musicd.store.db import utc_now
@@ -41,8 +42,12 @@ async def s(services_for: OpenServices, built_library: BuiltLibrary, scanned_dir
         yield services
 
 
+async def _member(s: Services, name: str) -> User:
+    return await s.accounts.create(f"{name}-{utc_now()[-7:-1]}".replace(".", ""), "long-enough-pw")
+
+
 async def _user(s: Services, name: str) -> str:
-    return (await s.accounts.create(f"{name}-{utc_now()[-7:-1]}".replace(".", ""), "long-enough-pw")).id
+    return (await _member(s, name)).id
 
 
 async def _albums_by_name(s: Services) -> dict[tuple[str, str], AlbumView]:
@@ -135,7 +140,8 @@ async def test_artists_index_albums_top_and_related(s: Services) -> None:
 
 
 async def test_album_lists(s: Services) -> None:
-    uid = await _user(s, "lists")
+    me = await _member(s, "lists")
+    uid = me.id
     everything = await s.catalog.album_list("alphabeticalByName", uid, 500, 0)
     names = [a.name.casefold() for a in everything.items]
     assert names == sorted(names) and everything.total == len(names)
@@ -163,11 +169,11 @@ async def test_album_lists(s: Services) -> None:
     for kind in ("starred", "highest", "frequent", "recent"):
         assert (await s.catalog.album_list(kind, uid, 10, 0)).items == []
     a, b, c = everything.items[:3]
-    await s.user_library.save("album", [b.id, a.id], uid)
+    await s.user_library.save("album", [b.id, a.id], me)
     starred = await s.catalog.album_list("starred", uid, 10, 0)
     assert {x.id for x in starred.items} == {a.id, b.id} and all(x.state.saved_at for x in starred.items)
-    await s.user_library.set_rating("album", c.id, uid, 5)
-    await s.user_library.set_rating("album", a.id, uid, 2)
+    await s.user_library.set_rating("album", c.id, me, 5)
+    await s.user_library.set_rating("album", a.id, me, 2)
     assert [x.id for x in (await s.catalog.album_list("highest", uid, 10, 0)).items] == [c.id, a.id]
     assert (await s.catalog.album(c.id, uid)).state.rating == 5
     assert (await s.catalog.album(c.id)).state.rating is None  # nobody asking: no state
@@ -213,11 +219,11 @@ async def test_genres_random_similar_lyrics_covers(s: Services, built_library: B
     lrc = next(t for t in built_library.tracks if t.lyrics == "lrc")
     none = next(t for t in built_library.tracks if t.lyrics is None)
     by_path = {t.rel_path: t for a in albums.values() for t in await s.catalog.album_tracks(a.id)}
-    lyr = await s.catalog.lyrics(by_path[lrc.path].id)
+    lyr = await s.lyrics.pick(by_path[lrc.path].id)
     assert lyr is not None and lyr.synced and lrc.lyrics_first_line in lyr.text
-    assert await s.catalog.lyrics(by_path[none.path].id) is None
+    assert await s.lyrics.pick(by_path[none.path].id) is None
     with pytest.raises(NotFoundError):
-        await s.catalog.lyrics("nope")
+        await s.lyrics.pick("nope")
 
     cover = await s.catalog.cover_path(albums[("Various Artists", "Summer Mix 2020")].cover_id or "")
     assert cover.path.is_file() and cover.mime == "image/jpeg"
@@ -232,46 +238,48 @@ async def test_genres_random_similar_lyrics_covers(s: Services, built_library: B
 
 
 async def test_saved_items_and_ratings(s: Services) -> None:
-    uid = await _user(s, "saver")
+    me = await _member(s, "saver")
+    uid = me.id
     other = await _user(s, "other")
     tracks: list[TrackView] = (await s.catalog.random_tracks(3))
     ids = [t.id for t in tracks]
-    await s.user_library.save("track", ids[:2], uid)
-    await s.user_library.save("track", ids[:1], uid)  # twice is fine
+    await s.user_library.save("track", ids[:2], me)
+    await s.user_library.save("track", ids[:1], me)  # twice is fine
     assert await s.user_library.contains("track", ids, uid) == [True, True, False]
     assert await s.user_library.contains("track", ids, other) == [False, False, False]
     saved = await s.user_library.saved("track", uid, 10, 0)
     assert saved.total == 2 and {t.id for t in saved.items} == set(ids[:2])
     assert all(t.state.saved_at for t in saved.items)
     assert (await s.user_library.saved("track", uid, 1, 1)).items[0].id in ids[:2]
-    await s.user_library.unsave("track", [ids[0], "never-saved"], uid)
+    await s.user_library.unsave("track", [ids[0], "never-saved"], me)
     assert await s.user_library.contains("track", ids, uid) == [False, True, False]
     with pytest.raises(NotFoundError) as e:
-        await s.user_library.save("track", [ids[2], "missing"], uid)
+        await s.user_library.save("track", [ids[2], "missing"], me)
     assert e.value.code == "track_not_found"
     assert await s.user_library.contains("track", ids, uid) == [False, True, False]  # nothing half-saved
 
-    await s.user_library.set_rating("track", ids[2], uid, 4)
+    await s.user_library.set_rating("track", ids[2], me, 4)
     assert (await s.catalog.track(ids[2], uid)).state.rating == 4
-    await s.user_library.set_rating("track", ids[2], uid, 0)
+    await s.user_library.set_rating("track", ids[2], me, 0)
     assert (await s.catalog.track(ids[2], uid)).state.rating is None
     with pytest.raises(ValidationError):
-        await s.user_library.set_rating("track", ids[2], uid, 6)
+        await s.user_library.set_rating("track", ids[2], me, 6)
     with pytest.raises(ValidationError):
-        await s.user_library.save("playlist", ids, uid)
+        await s.user_library.save("playlist", ids, me)
 
     artist = (await s.catalog.all_artists())[0]
-    await s.user_library.save("artist", [artist.id], uid)
+    await s.user_library.save("artist", [artist.id], me)
     assert (await s.catalog.artist(artist.id, uid)).state.saved_at is not None
     assert (await s.user_library.saved("artist", uid)).items[0].id == artist.id
 
 
 async def test_follows(s: Services) -> None:
-    uid = await _user(s, "follower")
+    me = await _member(s, "follower")
+    uid = me.id
     friend = await _user(s, "friend")
     artists = await s.catalog.all_artists()
     ids = [a.id for a in artists[:5]]
-    await s.user_library.follow("artist", ids, uid)
+    await s.user_library.follow("artist", ids, me)
     assert await s.user_library.is_following("artist", [ids[0], artists[6].id], uid) == [True, False]
     first = await s.user_library.followed_artists(uid, 2)
     assert first.total == 5 and len(first.items) == 2 and first.after == first.items[-1].id
@@ -279,18 +287,18 @@ async def test_follows(s: Services) -> None:
     third = await s.user_library.followed_artists(uid, 2, second.after)
     seen = [a.id for p in (first, second, third) for a in p.items]
     assert sorted(seen) == sorted(ids) and third.after is None
-    await s.user_library.unfollow("artist", ids[:1], uid)
+    await s.user_library.unfollow("artist", ids[:1], me)
     assert (await s.user_library.followed_artists(uid, 10)).total == 4
 
-    await s.user_library.follow("user", [friend], uid)
+    await s.user_library.follow("user", [friend], me)
     assert await s.user_library.is_following("user", [friend], uid) == [True]
     assert await s.user_library.followed_users(uid) == [friend]
     with pytest.raises(ValidationError):
-        await s.user_library.follow("user", [uid], uid)
+        await s.user_library.follow("user", [uid], me)
     with pytest.raises(NotFoundError) as e:
-        await s.user_library.follow("user", ["nobody"], uid)
+        await s.user_library.follow("user", ["nobody"], me)
     assert e.value.code == "user_not_found"
-    await s.user_library.unfollow("user", [friend], uid)
+    await s.user_library.unfollow("user", [friend], me)
     assert await s.user_library.followed_users(uid) == []
 
 

@@ -249,12 +249,15 @@ def test_download_and_zip(srv: LiveServer) -> None:
                 assert z.read(name) == Path(p).read_bytes()
     with srv.client("bob") as b:
         assert b.get(f"/v1/playlists/{pl}/download").status_code == 404, "bob may not read alice's playlist"
-        assert b.put("/v1/me/settings", json={"download_allowed": False}).status_code == 200
-        try:
-            r = b.get(f"/v1/tracks/{tid}/download")
-            assert r.status_code == 403 and r.json()["error"]["code"] == "download_not_allowed"
-        finally:
-            b.put("/v1/me/settings", json={"download_allowed": True})
+        bob = srv.user_id("bob")
+        with srv.client("admin") as admin:
+            assert admin.patch(f"/v1/admin/users/{bob}", json={"settings": {"download_allowed": False}}
+                               ).status_code == 200
+            try:
+                r = b.get(f"/v1/tracks/{tid}/download")
+                assert r.status_code == 403 and r.json()["error"]["code"] == "download_not_allowed"
+            finally:
+                admin.patch(f"/v1/admin/users/{bob}", json={"settings": {"download_allowed": True}})
 
 
 def test_cover_images(srv: LiveServer) -> None:

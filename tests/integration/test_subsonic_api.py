@@ -379,7 +379,7 @@ def test_scan_status(admin: Sub, live_server: LiveServer) -> None:
 
 
 def test_unimplemented_features_answer_error_0(admin: Sub) -> None:
-    for method in ("getPodcasts", "getNewestPodcasts", "getInternetRadioStations", "createInternetRadioStation",
+    for method in ("getInternetRadioStations", "createInternetRadioStation",
                    "jukeboxControl", "getChatMessages", "getVideos"):
         assert admin.error(method) == 0
         r = admin.raw(method, fmt="xml")

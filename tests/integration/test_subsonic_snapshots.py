@@ -61,7 +61,7 @@ CALLS: list[tuple[str, str, Any]] = [
     ("getUser", "getUser", {}),
     ("error-not-found", "getAlbum", {"id": "no-such-album"}),
     ("error-missing", "getSong", {}),
-    ("error-not-implemented", "getPodcasts", {}),
+    ("error-not-implemented", "getInternetRadioStations", {}),
 ]
 
 

@@ -137,7 +137,7 @@ def test_roles_and_admin_user_management(live_server: LiveServer) -> None:
     assert admin.delete(f"/v1/admin/users/{carol_id}").status_code == 204
     assert admin.delete(f"/v1/admin/users/{carol_id}").status_code == 404
     r = admin.delete(f"/v1/admin/users/{live_server.user_id('admin')}")
-    assert r.status_code == 400
+    assert r.status_code == 403 and _err(r) == "cannot_change_self"
 
 
 def test_settings_profile_and_password(live_server: LiveServer) -> None:
@@ -146,8 +146,15 @@ def test_settings_profile_and_password(live_server: LiveServer) -> None:
     assert r.status_code == 201
     pair = live_server.login("erin", "erin-password")
     c = httpx.Client(base_url=live_server.base, headers={"Authorization": f"Bearer {pair['access_token']}"})
-    r = c.put("/v1/me/settings", json={"default_quality": "low", "download_allowed": False})
-    assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": False}
+    # download_allowed is an admin's to set: sent back unchanged it is no error, changed it is refused.
+    r = c.put("/v1/me/settings", json={"default_quality": "low", "download_allowed": True})
+    assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": True,
+                                                 "share_activity": False, "private_session_until": None,
+                                                 "podcasts_allowed": False}
+    r = c.put("/v1/me/settings", json={"download_allowed": False})
+    assert r.status_code == 403 and _err(r) == "admin_setting"
+    r = c.put("/v1/me/settings", json={"podcasts_allowed": True})  # so is the podcast right
+    assert r.status_code == 403 and _err(r) == "admin_setting"
     assert c.put("/v1/me/settings", json={"default_quality": "ultra"}).status_code == 400
     assert c.get("/v1/me").json()["settings"]["default_quality"] == "low"
     r = c.put("/v1/me", json={"display_name": "Erin E."})

@@ -1,6 +1,5 @@
-"""The Subsonic 1.16.1 + OpenSubsonic API under /rest, and the public pages of its shares."""
+"""The Subsonic 1.16.1 + OpenSubsonic API under /rest (its shares' public pages are musicd.http.share's)."""
 
 from musicd.http.subsonic.router import subsonic_route
-from musicd.http.subsonic.share_page import SharePageController
 
-__all__ = ["SharePageController", "subsonic_route"]
+__all__ = ["subsonic_route"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from musicd.domain.catalog import TrackView
 from musicd.errors import ValidationError
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_MISSING, SubsonicError
 from musicd.http.subsonic.mappers import child
+from musicd.http.subsonic.podcasts import episode_child
 
 __all__: list[str] = []
 
@@ -20,19 +22,20 @@ async def get_bookmarks(ctx: Ctx) -> Reply:
     marks = await ctx.services.bookmarks.list(ctx.user.id)
     return {"bookmarks": {"bookmark": [
         {"position": b.position_ms, "username": ctx.user.username, "comment": b.comment, "created": b.created_at,
-         "changed": b.changed_at, "entry": child(b.track)} for b in marks]}}
+         "changed": b.changed_at, "entry": child(b.track) if isinstance(b.track, TrackView) else episode_child(b.track)}
+        for b in marks]}}
 
 
 @endpoint("createBookmark")
 async def create_bookmark(ctx: Ctx) -> Reply:
     position = ctx.req_int("position")
-    await ctx.services.bookmarks.save(ctx.user.id, ctx.req("id"), position, ctx.opt("comment"))
+    await ctx.services.bookmarks.save(ctx.user, ctx.req("id"), position, ctx.opt("comment"))
     return None
 
 
 @endpoint("deleteBookmark")
 async def delete_bookmark(ctx: Ctx) -> Reply:
-    await ctx.services.bookmarks.delete(ctx.user.id, ctx.req("id"))
+    await ctx.services.bookmarks.delete(ctx.user, ctx.req("id"))
     return None
 
 
@@ -62,7 +65,7 @@ async def get_play_queue_by_index(ctx: Ctx) -> Reply:
 async def _save(ctx: Ctx, ids: list[str], index: int | None) -> None:
     position = ctx.int("position", 0, 0) or 0
     try:
-        await ctx.services.play_queue.save(ctx.user.id, ids, index, position, ctx.opt("c") or "unknown")
+        await ctx.services.play_queue.save(ctx.user, ids, index, position, ctx.opt("c") or "unknown")
     except ValidationError as e:
         if e.code == "bad_index":
             raise SubsonicError(ERR_MISSING, e.message) from None

@@ -6,13 +6,12 @@ import time
 from itertools import groupby
 from typing import Any
 
-from musicd.domain.catalog import IGNORED_ARTICLES, AlbumView, ArtistView, TrackView, index_letter
-from musicd.errors import NotFoundError
+from musicd.domain.catalog import IGNORED_ARTICLES, AlbumView, ArtistView, index_letter
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_NOT_FOUND, SubsonicError
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
-__all__ = ["all_artist_albums", "resolve_item"]
+__all__ = ["all_artist_albums"]
 
 _IGNORED = " ".join(IGNORED_ARTICLES)
 _ALL = 10_000
@@ -86,17 +85,6 @@ async def get_genres(ctx: Ctx) -> Reply:
                                  for g in genres]}}
 
 
-async def resolve_item(ctx: Ctx, item_id: str) -> TrackView | AlbumView | ArtistView:
-    """What an id a client got from a folder-style call names: a track, an album or an artist."""
-    catalog = ctx.services.catalog
-    for lookup in (catalog.track, catalog.album, catalog.artist):
-        try:
-            return await lookup(item_id, ctx.user.id)  # type: ignore[operator, no-any-return]
-        except NotFoundError:
-            continue
-    raise SubsonicError(ERR_NOT_FOUND, f"no song, album or artist with id {item_id}")
-
-
 @endpoint("getMusicDirectory")
 async def get_music_directory(ctx: Ctx) -> Reply:
     dir_id = ctx.req("id")
@@ -108,7 +96,7 @@ async def get_music_directory(ctx: Ctx) -> Reply:
             {"id": a.id, "parent": dir_id, "isDir": True, "title": a.name, "artist": a.name,
              "coverArt": a.cover_id, "starred": a.state.saved_at, "userRating": a.state.rating}
             for a in artists]}}
-    item = await resolve_item(ctx, dir_id)
+    item = await ctx.services.catalog.item(dir_id, ctx.user.id)
     if isinstance(item, ArtistView):
         albums = await all_artist_albums(ctx, item.id)
         return {"directory": {"id": item.id, "name": item.name, "starred": item.state.saved_at,

@@ -11,7 +11,7 @@ from litestar.types import ASGIApp
 
 from musicd.domain.models import User
 from musicd.domain.numbers import NumberError, parse_int
-from musicd.http.subsonic.envelope import ERR_GENERIC, ERR_MISSING, ERR_UNAUTHORIZED, SubsonicError
+from musicd.http.subsonic.envelope import ERR_GENERIC, ERR_MISSING, SubsonicError
 
 if TYPE_CHECKING:
     from musicd.services.registry import Services
@@ -83,15 +83,6 @@ class Ctx:
             return default
         return v.lower() in ("true", "1", "yes", "on")
 
-    def admin(self) -> None:
-        """Error 50 unless the caller is an admin."""
-        if self.user.role != "admin":
-            raise SubsonicError(ERR_UNAUTHORIZED, "this needs an admin account")
-
-    def not_guest(self) -> None:
-        """Error 50 for guests: they may listen and browse but change nothing."""
-        if self.user.role == "guest":
-            raise SubsonicError(ERR_UNAUTHORIZED, "guest accounts cannot change anything")
 
 
 def _number(name: str, text: str) -> int:

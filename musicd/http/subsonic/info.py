@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistView, TrackView
-from musicd.http.subsonic.browsing import resolve_item
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_NOT_FOUND, SubsonicError
 from musicd.http.subsonic.mappers import artist, artist_id3, child
@@ -15,7 +14,7 @@ __all__: list[str] = []
 
 async def _artist_for(ctx: Ctx, item_id: str) -> ArtistView:
     """getArtistInfo takes an artist, album or song id (folder clients pass whatever they browse)."""
-    item = await resolve_item(ctx, item_id)
+    item = await ctx.services.catalog.item(item_id, ctx.user.id)
     if isinstance(item, ArtistView):
         return item
     artist_id = item.artist.id if isinstance(item, AlbumView) else (
@@ -43,7 +42,7 @@ async def get_artist_info2(ctx: Ctx) -> Reply:
 
 
 async def _album_info(ctx: Ctx) -> dict[str, Any]:
-    item = await resolve_item(ctx, ctx.req("id"))
+    item = await ctx.services.catalog.item(ctx.req("id"), ctx.user.id)
     if isinstance(item, TrackView):
         item = await ctx.services.catalog.album(item.album_id, ctx.user.id)
     if not isinstance(item, AlbumView):

@@ -6,29 +6,22 @@ from typing import Any
 
 from musicd.domain.catalog import AlbumView
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
-from musicd.http.subsonic.envelope import ERR_GENERIC, ERR_MISSING, SubsonicError
+from musicd.http.subsonic.envelope import ERR_MISSING, SubsonicError
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
 __all__ = ["saved_all"]
 
-_KINDS = frozenset({"random", "newest", "highest", "frequent", "recent", "alphabeticalByName",
-                    "alphabeticalByArtist", "starred", "byYear", "byGenre"})
 _PAGE = 500
 
 
 async def _album_list(ctx: Ctx) -> tuple[list[AlbumView], str | None]:
+    """The list of `type` (the catalogue says which types there are and what each one needs)."""
     kind = ctx.req("type")
-    if kind not in _KINDS:
-        raise SubsonicError(ERR_GENERIC, f"unknown album list type: {kind}")
-    from_year = to_year = None
-    genre = None
-    if kind == "byYear":
-        from_year, to_year = ctx.req_int("fromYear"), ctx.req_int("toYear")
-    elif kind == "byGenre":
-        genre = ctx.req("genre")
+    genre = ctx.opt("genre") if kind == "byGenre" else None
     size = ctx.int("size", 10, 0, _PAGE) or 0
     offset = ctx.int("offset", 0, 0) or 0
-    page = await ctx.services.catalog.album_list(kind, ctx.user.id, size, offset, from_year, to_year, genre)
+    page = await ctx.services.catalog.album_list(kind, ctx.user.id, size, offset, ctx.int("fromYear"),
+                                                 ctx.int("toYear"), genre)
     return page.items, genre
 
 

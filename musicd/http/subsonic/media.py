@@ -5,7 +5,6 @@ from __future__ import annotations
 from musicd.domain.catalog import AlbumView, ArtistView
 from musicd.errors import NotFoundError
 from musicd.http.streaming import IMAGE_CACHE, MediaResponse
-from musicd.http.subsonic.browsing import resolve_item
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_NOT_FOUND, SubsonicError
 from musicd.services.playback import LiveBody
@@ -52,8 +51,8 @@ async def get_cover_art(ctx: Ctx) -> Reply:
     except NotFoundError:
         pass
     try:
-        item = await resolve_item(ctx, cover_id)
-    except SubsonicError:
+        item = await ctx.services.catalog.item(cover_id, ctx.user.id)
+    except NotFoundError:
         raise SubsonicError(ERR_NOT_FOUND, f"no cover art with id {cover_id}") from None
     own = item.cover_id
     if own is None or own == cover_id:

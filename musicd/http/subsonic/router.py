@@ -9,7 +9,8 @@ from litestar import Request, route
 from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp
 
-from musicd.errors import AuthError, ForbiddenError, MusicdError, NotFoundError
+from musicd.errors import AuthError, ForbiddenError, MusicdError, NotFoundError, ValidationError
+from musicd.http.errors import storage_failure
 from musicd.http.subsonic import (  # noqa: F401  (each module registers its endpoints on import)
     annotation,
     bookmarks,
@@ -19,6 +20,7 @@ from musicd.http.subsonic import (  # noqa: F401  (each module registers its end
     lyrics,
     media,
     playlists,
+    podcasts,
     scan,
     searching,
     sharing,
@@ -30,6 +32,7 @@ from musicd.http.subsonic.auth import authenticate, check_version
 from musicd.http.subsonic.context import ENDPOINTS, Ctx
 from musicd.http.subsonic.envelope import (
     ERR_GENERIC,
+    ERR_MISSING,
     ERR_NOT_FOUND,
     ERR_UNAUTHORIZED,
     ERR_WRONG_CREDENTIALS,
@@ -62,6 +65,8 @@ def _code(exc: MusicdError) -> int:
     """The Subsonic error code of a domain error (anything else is the generic 0)."""
     if isinstance(exc, NotFoundError):
         return ERR_NOT_FOUND
+    if isinstance(exc, ValidationError) and exc.code == "missing_parameter":
+        return ERR_MISSING
     if isinstance(exc, ForbiddenError):
         return ERR_UNAUTHORIZED
     if isinstance(exc, AuthError):
@@ -93,6 +98,8 @@ async def subsonic_route(request: Request[Any, Any, Any], method: str) -> ASGIAp
     except HTTPException as e:  # a body over the size limit, say
         return render_error(ERR_GENERIC, str(e.detail), ctx.fmt, ctx.callback)
     except Exception as e:
+        if (err := storage_failure(request, e)) is not None:  # a full disk, a damaged database
+            return render_error(ERR_GENERIC, err.message, ctx.fmt, ctx.callback)
         log.error("subsonic.unhandled", method=name, error=repr(e), exc_info=True)
         return render_error(ERR_GENERIC, "internal server error", ctx.fmt, ctx.callback)
     if reply is None or isinstance(reply, dict):

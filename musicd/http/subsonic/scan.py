@@ -23,9 +23,6 @@ async def get_scan_status(ctx: Ctx) -> Reply:
 @endpoint("startScan")
 async def start_scan(ctx: Ctx) -> Reply:
     """Start a scan in the background (admins only); a scan already running is simply reported."""
-    ctx.admin()
-    services = ctx.services
-    if not services.library.state.running:
-        services.spawn("scan", services.library.scan())
+    if ctx.services.start_scan(ctx.user):
         return {"scanStatus": {"scanning": True, "count": 0}}
     return await _status(ctx)

@@ -1,4 +1,8 @@
-"""Shares: getShares, createShare, updateShare, deleteShare (the public pages are in share_page.py)."""
+"""Shares: getShares, createShare, updateShare, deleteShare (the public pages are musicd.http.share's).
+
+A Subsonic share's `id` is its link token (what its `url` ends with): the id older clients kept still
+names the share (musicd.services.shares).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ def _expiry(ctx: Ctx) -> str | None:
 
 
 def _share(ctx: Ctx, s: Share) -> dict[str, Any]:
-    return {"id": s.id, "url": f"{base_url(ctx.request)}{SHARE_PATH}/{s.id}", "description": s.description,
+    return {"id": s.token, "url": f"{base_url(ctx.request)}{SHARE_PATH}/{s.token}", "description": s.description,
             "username": s.username, "created": s.created_at, "expires": s.expires_at,
             "lastVisited": s.last_visited_at, "visitCount": s.visit_count, "entry": [child(t) for t in s.tracks]}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from musicd.domain.models import User
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
-from musicd.http.subsonic.envelope import ERR_GENERIC, ERR_NOT_FOUND, ERR_UNAUTHORIZED, SubsonicError
+from musicd.http.subsonic.envelope import ERR_GENERIC, SubsonicError
 
 __all__ = ["subsonic_user"]
 
@@ -35,7 +35,7 @@ def subsonic_user(u: User, folders: list[int]) -> dict[str, Any]:
         "playlistRole": member,
         "coverArtRole": admin,
         "commentRole": member,
-        "podcastRole": False,
+        "podcastRole": admin or (member and u.settings.podcasts_allowed),
         "streamRole": True,
         "jukeboxRole": False,
         "shareRole": member,
@@ -48,25 +48,15 @@ def _folders(ctx: Ctx) -> list[int]:
     return list(range(1, len(ctx.services.config.library_folders) + 1))
 
 
-async def _user(ctx: Ctx, username: str) -> User:
-    u = await ctx.services.accounts.find(username)
-    if u is None:
-        raise SubsonicError(ERR_NOT_FOUND, f"no user {username!r}")
-    return u
-
-
 @endpoint("getUser")
 async def get_user(ctx: Ctx) -> Reply:
     username = ctx.opt("username") or ctx.user.username
-    if username.casefold() != ctx.user.username.casefold():
-        ctx.admin()
-    return {"user": subsonic_user(await _user(ctx, username), _folders(ctx))}
+    return {"user": subsonic_user(await ctx.services.users.by_name(ctx.user, username), _folders(ctx))}
 
 
 @endpoint("getUsers")
 async def get_users(ctx: Ctx) -> Reply:
-    ctx.admin()
-    users = await ctx.services.accounts.list()
+    users = await ctx.services.users.list(ctx.user)
     return {"users": {"user": [subsonic_user(u, _folders(ctx)) for u in users]}}
 
 
@@ -89,50 +79,42 @@ def _role_changes(ctx: Ctx, current: str | None) -> str | None:
 
 @endpoint("createUser")
 async def create_user(ctx: Ctx) -> Reply:
-    ctx.admin()
     role = _role_changes(ctx, "user") or "user"
-    accounts = ctx.services.accounts
-    u = await accounts.create(ctx.req("username"), _clear(ctx.req("password")), role=role,
-                              email=ctx.opt("email") or None)
-    if ctx.opt("downloadRole") is not None:
-        await accounts.update(u.id, settings={"download_allowed": ctx.bool("downloadRole")})
+    await ctx.services.users.create(ctx.user, ctx.req("username"), _clear(ctx.req("password")), role=role,
+                                    email=ctx.opt("email") or None, settings=_role_settings(ctx))
     return None
+
+
+def _role_settings(ctx: Ctx) -> dict[str, object] | None:
+    """The settings Subsonic's role flags set: downloadRole, podcastRole."""
+    out: dict[str, object] = {}
+    if ctx.opt("downloadRole") is not None:
+        out["download_allowed"] = ctx.bool("downloadRole")
+    if ctx.opt("podcastRole") is not None:
+        out["podcasts_allowed"] = ctx.bool("podcastRole")
+    return out or None
 
 
 @endpoint("updateUser")
 async def update_user(ctx: Ctx) -> Reply:
-    ctx.admin()
-    u = await _user(ctx, ctx.req("username"))
-    accounts = ctx.services.accounts
-    if password := ctx.opt("password"):
-        await accounts.change_password(u.username, _clear(password))
-    settings = {"download_allowed": ctx.bool("downloadRole")} if ctx.opt("downloadRole") is not None else None
+    users = ctx.services.users
+    u = await users.by_name(ctx.user, ctx.req("username"))
     role = _role_changes(ctx, u.role)
-    if role == u.role:
-        role = None
-    if role and u.id == ctx.user.id:
-        raise SubsonicError(ERR_UNAUTHORIZED, "you cannot change your own role")
-    email = ctx.opt("email")
-    if role or settings or email is not None:
-        await accounts.update(u.id, role=role, settings=settings, email=email)
+    await users.update(ctx.user, u.id, role=None if role == u.role else role, settings=_role_settings(ctx),
+                       email=ctx.opt("email"))
+    if password := ctx.opt("password"):
+        await users.set_password(ctx.user, u.username, _clear(password))
     return None
 
 
 @endpoint("deleteUser")
 async def delete_user(ctx: Ctx) -> Reply:
-    ctx.admin()
-    u = await _user(ctx, ctx.req("username"))
-    if u.id == ctx.user.id:
-        raise SubsonicError(ERR_UNAUTHORIZED, "you cannot delete yourself")
-    await ctx.services.accounts.delete_id(u.id)
+    users = ctx.services.users
+    await users.delete(ctx.user, (await users.by_name(ctx.user, ctx.req("username"))).id)
     return None
 
 
 @endpoint("changePassword")
 async def change_password(ctx: Ctx) -> Reply:
-    username = ctx.req("username")
-    if username.casefold() != ctx.user.username.casefold():
-        ctx.admin()
-    u = await _user(ctx, username)
-    await ctx.services.accounts.change_password(u.username, _clear(ctx.req("password")))
+    await ctx.services.users.set_password(ctx.user, ctx.req("username"), _clear(ctx.req("password")))
     return None

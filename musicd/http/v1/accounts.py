@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from musicd.domain.models import User
 from musicd.errors import ValidationError
-from musicd.http.auth import admin_only, client_address
+from musicd.http.auth import client_address
 from musicd.http.urls import base_url
 from musicd.http.v1.shapes import uri
 from musicd.services.registry import Services
@@ -49,6 +49,9 @@ class PasswordBody(msgspec.Struct, forbid_unknown_fields=True):
 class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     default_quality: Literal["low", "normal", "high", "lossless"] | None = None
     download_allowed: bool | None = None
+    share_activity: bool | None = None  # followers see what you play (off by default)
+    private_session: bool | None = None  # true: hide your listening for an hour; false: end that now
+    podcasts_allowed: bool | None = None
 
 
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -143,14 +146,16 @@ class AccountsController(Controller):
     @put("/me", status_code=HTTP_200_OK)
     async def change_profile(self, request: Request[Any, Any, Any], data: ProfileBody, user: User,
                              services: Services) -> dict[str, Any]:
-        changed = await services.accounts.update(user.id, display_name=data.display_name, email=data.email)
+        changed = await services.users.update_profile(user, display_name=data.display_name, email=data.email)
         return user_object(request, changed, private=True)
 
     @put("/me/settings", status_code=HTTP_200_OK)
     async def change_settings(self, request: Request[Any, Any, Any], data: SettingsBody, user: User,
                               services: Services) -> dict[str, Any]:
-        """Change the default quality or the download setting of the current user."""
-        changed = await services.accounts.update(user.id, settings=_settings_dict(data))
+        """Change the current user's own settings: the default quality, sharing one's listening with followers,
+        or start (true) / end (false) a private session of one hour that hides it; `download_allowed` is an
+        admin's to set."""
+        changed = await services.users.update_settings(user, _settings_dict(data) or {})
         return msgspec.structs.asdict(changed.settings)
 
     @put("/me/password", status_code=HTTP_200_OK)
@@ -165,40 +170,37 @@ class AccountsController(Controller):
     async def user_profile(self, request: Request[Any, Any, Any], user_id: str, user: User,
                            services: Services) -> dict[str, Any]:
         """A user's public profile."""
-        other = await services.accounts.get(user_id)
-        return user_object(request, other, private=user.role == "admin" or other.id == user.id)
+        other, private = await services.users.profile(user, user_id)
+        return user_object(request, other, private=private)
 
 
 class AdminUsersController(Controller):
     path = "/v1/admin/users"
     tags = ["admin"]
-    guards = [admin_only]
 
     @get("/")
-    async def list_users(self, request: Request[Any, Any, Any], services: Services) -> dict[str, Any]:
-        users = await services.accounts.list()
+    async def list_users(self, request: Request[Any, Any, Any], user: User, services: Services) -> dict[str, Any]:
+        users = await services.users.list(user)
         return {"items": [user_object(request, u, private=True) for u in users], "total": len(users)}
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_user(self, request: Request[Any, Any, Any], data: NewUserBody, services: Services
+    async def create_user(self, request: Request[Any, Any, Any], data: NewUserBody, user: User, services: Services
                           ) -> dict[str, Any]:
-        created = await services.accounts.create(data.username, data.password, role=data.role, email=data.email,
-                                                 display_name=data.display_name)
+        created = await services.users.create(user, data.username, data.password, role=data.role, email=data.email,
+                                              display_name=data.display_name)
         return user_object(request, created, private=True)
 
     @patch("/{user_id:str}")
     async def change_user(self, request: Request[Any, Any, Any], user_id: str, data: UserChangeBody,
-                          services: Services) -> dict[str, Any]:
+                          user: User, services: Services) -> dict[str, Any]:
         """Change a user's role, disabled flag, profile or settings; disabling ends their sessions."""
-        changed = await services.accounts.update(
-            user_id, role=data.role, disabled=data.disabled, display_name=data.display_name, email=data.email,
+        changed = await services.users.update(
+            user, user_id, role=data.role, disabled=data.disabled, display_name=data.display_name, email=data.email,
             settings=_settings_dict(data.settings),
         )
         return user_object(request, changed, private=True)
 
     @delete("/{user_id:str}", status_code=HTTP_204_NO_CONTENT)
     async def delete_user(self, user_id: str, user: User, services: Services) -> None:
-        if user_id == user.id:
-            raise ValidationError("you cannot delete your own account here", code="cannot_delete_self")
-        await services.accounts.delete_id(user_id)
+        await services.users.delete(user, user_id)
 

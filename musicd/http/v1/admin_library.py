@@ -7,20 +7,15 @@ from typing import Any
 from litestar import Controller, get, post
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from musicd.domain.models import User
 from musicd.errors import ConflictError
-from musicd.http.auth import admin_only
-from musicd.logs import get_logger
 from musicd.services.registry import Services
 
 __all__ = ["AdminLibraryController"]
 
-log = get_logger("musicd.http")
 
-_TASK = "scan-now"
-
-
-def _scan_state(services: Services) -> dict[str, Any]:
-    st = services.library.state
+def _scan_state(services: Services, user: User) -> dict[str, Any]:
+    st = services.library.admin_state(user)
     last = None
     if st.last is not None:
         last = {k: getattr(st.last, k) for k in ("added", "updated", "moved", "removed", "failed", "unchanged",
@@ -32,33 +27,20 @@ def _scan_state(services: Services) -> dict[str, Any]:
     }
 
 
-async def _scan(services: Services) -> None:
-    try:
-        await services.library.scan()
-    except ConflictError:
-        pass  # another scan started first: its progress is what the page shows
-    except Exception as e:  # the state keeps the error for the page; the server keeps serving
-        log.error("scan.failed", error=str(e))
-
-
 class AdminLibraryController(Controller):
     path = "/v1/admin/scan"
     tags = ["admin"]
-    guards = [admin_only]
 
     @get("/")
-    async def scan_state(self, services: Services) -> dict[str, Any]:
+    async def scan_state(self, user: User, services: Services) -> dict[str, Any]:
         """The library folders and what the running (or the last) scan did: phase, done of total, summary."""
-        return _scan_state(services)
+        return _scan_state(services, user)
 
     @post("/", status_code=HTTP_202_ACCEPTED)
-    async def start_scan(self, services: Services) -> dict[str, Any]:
+    async def start_scan(self, user: User, services: Services) -> dict[str, Any]:
         """Start a scan in the background (409 when one is running); poll GET for its progress."""
-        if services.library.state.running:
+        if not services.start_scan(user):
             raise ConflictError("a scan is already running", code="scan_running")
-        services.spawn(_TASK, _scan(services))
-        state = _scan_state(services)
+        state = _scan_state(services, user)
         # The task has not run yet: say it is starting, so a poller never sees a stale "idle".
         return {**state, "running": True, "phase": "starting" if state["phase"] == "idle" else state["phase"]}
-
-

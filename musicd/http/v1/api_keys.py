@@ -9,7 +9,6 @@ from litestar import Controller, Request, delete, get, post
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from musicd.domain.models import User
-from musicd.http.auth import not_guest
 from musicd.http.urls import base_url
 from musicd.services.registry import Services
 
@@ -36,7 +35,7 @@ class ApiKeysController(Controller):
         return {"items": [_key_object(k) for k in keys], "total": len(keys), "server_url": base_url(request),
                 "username": user.username}
 
-    @post("/", guards=[not_guest], status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED)
     async def create_key(self, request: Request[Any, Any, Any], data: NewKeyBody, user: User,
                          services: Services) -> dict[str, Any]:
         """A new key: the `key` is in this answer only, the server keeps a hash."""

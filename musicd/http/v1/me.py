@@ -12,7 +12,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from musicd.domain.catalog import PlayedTrack
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
-from musicd.http.auth import not_guest
 from musicd.http.v1.shapes import (
     ERRORS,
     MAX_IDS,
@@ -27,6 +26,7 @@ from musicd.http.v1.shapes import (
     track_full,
 )
 from musicd.services.registry import Services
+from musicd.services.user_library import LIBRARY_KINDS
 
 __all__ = ["MeLibraryController"]
 
@@ -37,7 +37,6 @@ Ids = Annotated[str | None, Parameter(description="Comma-separated ids or URIs (
 FollowType = Annotated[Literal["artist", "user"], Parameter(description="artist or user")]
 Uris = Annotated[str, Parameter(description="Comma-separated musicd: or spotify: URIs (at most 50)")]
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-_LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist")
 
 
 async def _ids(request: Request[Any, Any, Any], query: str | None, kind: str) -> list[str]:
@@ -81,15 +80,15 @@ class MeLibraryController(Controller):
         items = [{"added_at": t.state.saved_at, "track": track_full(ln, t)} for t in page.items]
         return paging(ln, items, page.total, limit, offset)
 
-    @put("/tracks", guards=[not_guest], status_code=HTTP_200_OK, responses=WRITE_ERRORS)
+    @put("/tracks", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def save_tracks(self, request: Request[Any, Any, Any], user: User, services: Services,
                           ids: Ids = None) -> None:
-        await services.user_library.save("track", await _ids(request, ids, "track"), user.id)
+        await services.user_library.save("track", await _ids(request, ids, "track"), user)
 
-    @delete("/tracks", guards=[not_guest], status_code=HTTP_200_OK, responses=WRITE_ERRORS)
+    @delete("/tracks", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def remove_tracks(self, request: Request[Any, Any, Any], user: User, services: Services,
                             ids: Ids = None) -> None:
-        await services.user_library.unsave("track", await _ids(request, ids, "track"), user.id)
+        await services.user_library.unsave("track", await _ids(request, ids, "track"), user)
 
     @get("/tracks/contains", responses=ERRORS)
     async def tracks_contain(self, ids: Annotated[str, Parameter()], user: User, services: Services) -> list[bool]:
@@ -104,15 +103,15 @@ class MeLibraryController(Controller):
         items = [{"added_at": a.state.saved_at, "album": album_full(ln, a)} for a in page.items]
         return paging(ln, items, page.total, limit, offset)
 
-    @put("/albums", guards=[not_guest], status_code=HTTP_200_OK, responses=WRITE_ERRORS)
+    @put("/albums", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def save_albums(self, request: Request[Any, Any, Any], user: User, services: Services,
                           ids: Ids = None) -> None:
-        await services.user_library.save("album", await _ids(request, ids, "album"), user.id)
+        await services.user_library.save("album", await _ids(request, ids, "album"), user)
 
-    @delete("/albums", guards=[not_guest], status_code=HTTP_200_OK, responses=WRITE_ERRORS)
+    @delete("/albums", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def remove_albums(self, request: Request[Any, Any, Any], user: User, services: Services,
                             ids: Ids = None) -> None:
-        await services.user_library.unsave("album", await _ids(request, ids, "album"), user.id)
+        await services.user_library.unsave("album", await _ids(request, ids, "album"), user)
 
     @get("/albums/contains", responses=ERRORS)
     async def albums_contain(self, ids: Annotated[str, Parameter()], user: User, services: Services) -> list[bool]:
@@ -134,15 +133,15 @@ class MeLibraryController(Controller):
             "cursors": {"after": page.after, "before": None}, "total": page.total,
         }}
 
-    @put("/following", guards=[not_guest], status_code=HTTP_204_NO_CONTENT, responses=WRITE_ERRORS)
+    @put("/following", status_code=HTTP_204_NO_CONTENT, responses=WRITE_ERRORS)
     async def follow(self, request: Request[Any, Any, Any], type: FollowType, user: User, services: Services,
                      ids: Ids = None) -> None:
-        await services.user_library.follow(type, await _ids(request, ids, type), user.id)
+        await services.user_library.follow(type, await _ids(request, ids, type), user)
 
-    @delete("/following", guards=[not_guest], status_code=HTTP_204_NO_CONTENT, responses=WRITE_ERRORS)
+    @delete("/following", status_code=HTTP_204_NO_CONTENT, responses=WRITE_ERRORS)
     async def unfollow(self, request: Request[Any, Any, Any], type: FollowType, user: User, services: Services,
                        ids: Ids = None) -> None:
-        await services.user_library.unfollow(type, await _ids(request, ids, type), user.id)
+        await services.user_library.unfollow(type, await _ids(request, ids, type), user)
 
     @get("/following/contains", responses=ERRORS)
     async def following_contains(self, type: FollowType, ids: Annotated[str, Parameter()], user: User,
@@ -151,39 +150,19 @@ class MeLibraryController(Controller):
 
     # ---- the generic library (what Spotify's newer clients use for saves and follows) ----
 
-    @put("/library", guards=[not_guest], status_code=HTTP_200_OK, responses=WRITE_ERRORS)
+    @put("/library", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def library_add(self, uris: Uris, user: User, services: Services) -> None:
         """Save tracks and albums, follow artists, users and playlists, given as URIs."""
-        for kind, item_id in parse_uris(uris, _LIBRARY_KINDS, MAX_IDS):
-            if kind in ("track", "album"):
-                await services.user_library.save(kind, [item_id], user.id)
-            elif kind in ("artist", "user"):
-                await services.user_library.follow(kind, [item_id], user.id)
-            else:
-                await services.playlists.follow(user, item_id)
+        await services.user_library.library_add(user, parse_uris(uris, LIBRARY_KINDS, MAX_IDS))
 
-    @delete("/library", guards=[not_guest], status_code=HTTP_200_OK, responses=WRITE_ERRORS)
+    @delete("/library", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def library_remove(self, uris: Uris, user: User, services: Services) -> None:
-        for kind, item_id in parse_uris(uris, _LIBRARY_KINDS, MAX_IDS):
-            if kind in ("track", "album"):
-                await services.user_library.unsave(kind, [item_id], user.id)
-            elif kind in ("artist", "user"):
-                await services.user_library.unfollow(kind, [item_id], user.id)
-            else:
-                await services.playlists.unfollow(user, item_id)
+        await services.user_library.library_remove(user, parse_uris(uris, LIBRARY_KINDS, MAX_IDS))
 
     @get("/library/contains", responses=ERRORS)
     async def library_contains(self, uris: Uris, user: User, services: Services) -> list[bool]:
         """For each URI, whether it is saved or followed."""
-        out = []
-        for kind, item_id in parse_uris(uris, _LIBRARY_KINDS, MAX_IDS):
-            if kind in ("track", "album"):
-                out += await services.user_library.contains(kind, [item_id], user.id)
-            elif kind in ("artist", "user"):
-                out += await services.user_library.is_following(kind, [item_id], user.id)
-            else:
-                out += await services.playlists.followers_contain(user, item_id, [user.id])
-        return out
+        return await services.user_library.library_contains(user, parse_uris(uris, LIBRARY_KINDS, MAX_IDS))
 
     # ---- history ----
 

@@ -10,6 +10,7 @@ errors); the returned `MediaResponse` sends it with Range support and no databas
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Literal
 
@@ -26,15 +27,14 @@ from musicd.services.play_events import PlayEvent
 from musicd.services.playback import STREAM_TOKEN_TTL_S
 from musicd.services.registry import Services
 
-__all__ = ["PlaybackController", "PlayerEventsController"]
+__all__ = ["PlaybackController", "PlayerEventsController", "media_user"]
 
 _OPEN = {"exclude_from_auth": True}
 _GET_HEAD = ["GET", "HEAD"]
 _MAX_EVENTS = 500
-_PAST_S = 7 * 24 * 3600
 
 
-async def _media_user(request: Request[Any, Any, Any], services: Services, item_id: str, st: str | None) -> User:
+async def media_user(request: Request[Any, Any, Any], services: Services, item_id: str, st: str | None) -> User:
     token = bearer_token(request)
     if token is not None:
         return await services.auth.user_for_access_token(token)
@@ -66,7 +66,7 @@ class PlaybackController(Controller):
         time_offset: Seconds = 0.0, device_id: str | None = None, st: str | None = None,
     ) -> MediaResponse:
         """The track at a quality (default: the user's), with Range; `time_offset` seeks inside a tier."""
-        user = await _media_user(request, services, track_id, st)
+        user = await media_user(request, services, track_id, st)
         q = await services.playback.quality_for(user, quality, device_id)
         body = await services.playback.open_track(track_id, q, time_offset=time_offset,
                                                   head=request.method == "HEAD")
@@ -76,14 +76,14 @@ class PlaybackController(Controller):
     async def download(self, request: Request[Any, Any, Any], services: Services, track_id: str,
                        st: str | None = None) -> MediaResponse:
         """The original file as an attachment (Range works: downloads can resume)."""
-        user = await _media_user(request, services, track_id, st)
+        user = await media_user(request, services, track_id, st)
         return MediaResponse(await services.playback.open_download(track_id, user))
 
     @route("/albums/{album_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)
     async def album_download(self, request: Request[Any, Any, Any], services: Services, album_id: str,
                              st: str | None = None) -> _ZipResponse:
         """The album's original files as a zip, streamed as it is written."""
-        user = await _media_user(request, services, album_id, st)
+        user = await media_user(request, services, album_id, st)
         z = await services.downloads.album_zip(album_id, user)
         return _ZipResponse(z.filename, z.chunks)
 
@@ -91,7 +91,7 @@ class PlaybackController(Controller):
     async def playlist_download(self, request: Request[Any, Any, Any], services: Services, playlist_id: str,
                                 st: str | None = None) -> _ZipResponse:
         """A playlist's tracks as a zip in playlist order."""
-        user = await _media_user(request, services, playlist_id, st)
+        user = await media_user(request, services, playlist_id, st)
         z = await services.downloads.playlist_zip(playlist_id, user)
         return _ZipResponse(z.filename, z.chunks)
 
@@ -99,7 +99,7 @@ class PlaybackController(Controller):
     async def image(self, request: Request[Any, Any, Any], services: Services, image_id: str,
                     size: OptImageSize = None, st: str | None = None) -> MediaResponse:
         """A cover image, scaled to fit `size` pixels when given."""
-        await _media_user(request, services, image_id, st)
+        await media_user(request, services, image_id, st)
         return MediaResponse(await services.playback.image(image_id, size), IMAGE_CACHE)
 
     @route("/tracks/{track_id:str}/stream-url", http_method=["GET"])
@@ -111,6 +111,11 @@ class PlaybackController(Controller):
         st = services.playback.stream_token(user.id, track_id)
         url = f"/v1/tracks/{track_id}/stream?st={st}" + (f"&quality={quality}" if quality else "")
         return {"url": url, "token": st, "expires_at": int(time.time()) + STREAM_TOKEN_TTL_S}
+
+
+def _seconds(ms: int) -> float:
+    """Milliseconds to POSIX seconds; an integer too large for a float is no time at all (the service says so)."""
+    return ms / 1000 if abs(ms) < 2**63 else math.inf
 
 
 class EventBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -135,7 +140,7 @@ class PlayerEventsController(Controller):
     async def events(self, user: User, services: Services, data: dict[str, Any]) -> dict[str, int]:
         """Report playback: `start`, `progress` (every 30 s) and `end`, one event or `{"events": [...]}`.
 
-        Events go on the in-process bus and are stored in batches: nothing is written on this path."""
+        202 means the events are journaled (they survive a crash); they reach the history in batches."""
         try:
             items = (msgspec.convert(data, EventsBody).events if "events" in data
                      else [msgspec.convert(data, EventBody)])
@@ -144,15 +149,6 @@ class PlayerEventsController(Controller):
         if len(items) > _MAX_EVENTS:
             raise ValidationError(f"at most {_MAX_EVENTS} events per request", code="too_many_events")
         now = time.time()
-        events = []
-        for e in items:
-            at = now if e.timestamp is None else e.timestamp / 1000
-            if not now - _PAST_S <= at <= now + 60:
-                raise ValidationError("timestamp is not within the last 7 days", code="invalid_timestamp")
-            if e.position_ms < 0 or e.ms_played < 0:
-                raise ValidationError("position_ms and ms_played must be >= 0", code="invalid_event")
-            events.append(PlayEvent(user.id, e.track_id, e.event, at, e.position_ms, e.ms_played, e.context_uri,
-                                    e.device_id))
-        for ev in events:
-            services.play_events.submit(ev)
-        return {"accepted": len(events)}
+        events = [PlayEvent(user.id, e.track_id, e.event, now if e.timestamp is None else _seconds(e.timestamp),
+                            e.position_ms, e.ms_played, e.context_uri, e.device_id) for e in items]
+        return {"accepted": await services.play_reports.submit(user, events)}

@@ -12,10 +12,11 @@ import msgspec
 from litestar.openapi import ResponseSpec
 
 from musicd.domain.catalog import Page
-from musicd.domain.playlists import Playlist, PlaylistItem, ShareLink
+from musicd.domain.playlists import Playlist, PlaylistItem
 from musicd.errors import ValidationError
 from musicd.http.bounds import Int64, ItemCount, ItemIndex
 from musicd.http.v1.shapes import ERRORS, WRITE_ERRORS, ErrorBody, Links, images, paging, track_full, uri
+from musicd.services.shares import Share
 
 __all__ = [
     "EDIT_ERRORS",
@@ -173,12 +174,12 @@ def collaborator_objects(base: str, rows: list[tuple[str, str, str]]) -> dict[st
     return {"items": items, "total": len(items)}
 
 
-def share_object(base: str, link: ShareLink) -> dict[str, Any]:
-    """A share link; `token` and `url` only right after it was made."""
+def share_object(base: str, link: Share, with_token: bool = True) -> dict[str, Any]:
+    """A playlist's share link; `token` and `url` only right after it was made."""
     out: dict[str, Any] = {
         "id": link.id, "playlist_id": link.playlist_id, "created_at": link.created_at,
         "expires_at": link.expires_at, "revoked_at": link.revoked_at,
     }
-    if link.token:
+    if with_token and link.token:
         out.update({"token": link.token, "url": f"{base}/share/{link.token}"})
     return out

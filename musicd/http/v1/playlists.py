@@ -14,6 +14,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from musicd.domain.catalog import Mix, Page, TrackView
 from musicd.domain.models import User
 from musicd.errors import ValidationError
 from musicd.http.bounds import Offset, OptItemIndex
@@ -38,7 +39,6 @@ from musicd.http.v1.playlist_shapes import (
     simplified_playlist,
 )
 from musicd.http.v1.shapes import ErrorBody, Links, images, links, mix_playlist, paging, track_full
-from musicd.services.mixes import is_mix_id
 from musicd.services.playlists import MAX_PAGE
 from musicd.services.registry import Services
 
@@ -63,19 +63,14 @@ def _list_page(request: Req, page: Any) -> dict[str, Any]:
     return paging(ln, [simplified_playlist(ln.base, p) for p in page.items], page.total, page.limit, page.offset)
 
 
-async def _mix(ln: Links, services: Services, user: User, mix_id: str, limit: int, offset: int,
-               href: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A generated mix (services.mixes) as a playlist object and one page of its items; mixes are read-only."""
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValidationError(f"limit must be 1 to {MAX_PAGE} and offset not negative", code="bad_paging")
-    mix = await services.mixes.mix(mix_id, user.id)
-    tracks = await services.catalog.tracks(mix.track_ids[offset:offset + limit], user.id)
+def _mix_page(ln: Links, page: Page[TrackView | None], href: str | None = None) -> dict[str, Any]:
+    """A page of a generated mix's tracks as playlist track objects (nobody added them)."""
     items = []
-    for t in tracks:
+    for t in page.items:
         obj = track_full(ln, t) if t is not None else None
         items.append({"added_at": None, "added_by": None, "is_local": False, "primary_color": None,
                       "video_thumbnail": {"url": None}, "track": obj, "item": obj})
-    return mix_playlist(ln, mix), paging(ln, items, len(mix.track_ids), limit, offset, href)
+    return paging(ln, items, page.total, page.limit, page.offset, href)
 
 
 class PlaylistsController(Controller):
@@ -123,12 +118,11 @@ class PlaylistsController(Controller):
                        additional_types: str | None = None) -> dict[str, Any]:
         """A playlist with the first 100 of its items (`market`, `fields`, `additional_types` are ignored)."""
         ln = links(request)
-        if is_mix_id(playlist_id):
-            href = f"{ln.href('playlist', playlist_id)}/tracks"
-            obj, page = await _mix(ln, services, user, playlist_id, MAX_PAGE, 0, href)
-            return {**obj, "followers": {"href": None, "total": 0}, "tracks": page, "items": page}
-        pl, items = await services.playlists.page(user, playlist_id, MAX_PAGE, 0)
-        return full_playlist(ln, pl, items)
+        pl, items = await services.playlists.view(user, playlist_id, MAX_PAGE, 0)
+        if isinstance(pl, Mix):
+            page = _mix_page(ln, items, f"{ln.href('playlist', playlist_id)}/tracks")  # type: ignore[arg-type]
+            return {**mix_playlist(ln, pl), "followers": {"href": None, "total": 0}, "tracks": page, "items": page}
+        return full_playlist(ln, pl, items)  # type: ignore[arg-type]
 
     @put("/playlists/{playlist_id:str}", status_code=HTTP_200_OK, responses=WRITE_ERRORS)
     async def change_details(self, playlist_id: str, data: DetailsBody, user: User, services: Services) -> None:
@@ -149,10 +143,8 @@ class PlaylistsController(Controller):
                     fields: str | None = None, additional_types: str | None = None) -> dict[str, Any]:
         """A page of a playlist's items (limit 1-100)."""
         ln = links(request)
-        if is_mix_id(playlist_id):
-            return (await _mix(ln, services, user, playlist_id, limit, offset, None))[1]
-        _, page = await services.playlists.page(user, playlist_id, limit, offset)
-        return playlist_page(ln, page)
+        pl, page = await services.playlists.view(user, playlist_id, limit, offset)
+        return _mix_page(ln, page) if isinstance(pl, Mix) else playlist_page(ln, page)  # type: ignore[arg-type]
 
     @post(_ITEMS, status_code=HTTP_201_CREATED, responses=EDIT_ERRORS)
     async def add_items(self, playlist_id: str, user: User, services: Services,
@@ -255,24 +247,24 @@ class PlaylistsController(Controller):
     async def share(self, request: Req, playlist_id: str, user: User, services: Services,
                     data: ShareBody | None = None) -> dict[str, Any]:
         """A read-only link that works without an account until it expires (`expires_in` seconds) or is revoked."""
-        link = await services.playlists.share(user, playlist_id, (data or ShareBody()).expires_in)
+        link = await services.shares.share_playlist(user, playlist_id, (data or ShareBody()).expires_in)
         return share_object(base_url(request), link)
 
     @get("/playlists/{playlist_id:str}/share", responses=WRITE_ERRORS)
     async def shares(self, request: Req, playlist_id: str, user: User, services: Services) -> dict[str, Any]:
         """The playlist's share links (without their tokens)."""
-        links = await services.playlists.shares(user, playlist_id)
-        return {"items": [share_object(base_url(request), s) for s in links], "total": len(links)}
+        links = await services.shares.playlist_links(user, playlist_id)
+        return {"items": [share_object(base_url(request), s, with_token=False) for s in links], "total": len(links)}
 
     @delete("/playlists/{playlist_id:str}/share", status_code=HTTP_204_NO_CONTENT, responses=WRITE_ERRORS)
     async def revoke_all(self, playlist_id: str, user: User, services: Services) -> None:
         """Revoke every share link of the playlist."""
-        await services.playlists.revoke(user, playlist_id)
+        await services.shares.revoke_playlist_links(user, playlist_id)
 
     @delete("/playlists/{playlist_id:str}/share/{link_id:str}", status_code=HTTP_204_NO_CONTENT, responses=WRITE_ERRORS)
     async def revoke(self, playlist_id: str, link_id: str, user: User, services: Services) -> None:
         """Revoke one share link."""
-        await services.playlists.revoke(user, playlist_id, link_id)
+        await services.shares.revoke_playlist_links(user, playlist_id, link_id)
 
     # ---- files (musicd) ----
 

@@ -8,39 +8,17 @@ from litestar import Controller, Request, get
 from litestar.params import Parameter
 
 from musicd.domain.models import User
-from musicd.errors import ValidationError
 from musicd.http.v1.playlist_shapes import simplified_playlist
+from musicd.http.v1.podcast_shapes import episode_simple, show_simple
 from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full, uri
 from musicd.services.registry import Services
+from musicd.services.search import MAX_QUERY, clean_query
 
 __all__ = ["SearchController"]
 
-_TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists"}
-MAX_QUERY = 500
+_TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists", "show": "shows",
+          "episode": "episodes"}
 SUGGESTIONS = 8
-
-
-def _types(value: str | None) -> list[str]:
-    kinds = [t.strip() for t in (value or "").split(",") if t.strip()]
-    if not kinds:
-        raise ValidationError("type is required: track, artist, album and/or playlist", code="invalid_type")
-    bad = [t for t in kinds if t not in _TYPES]
-    if bad:
-        raise ValidationError(f"unknown type {bad[0]!r}: use track, artist, album or playlist", code="invalid_type")
-    return kinds
-
-
-def _clean(q: str | None) -> str:
-    # Control and invisible characters are never part of what a listener meant: drop them, never fail.
-    return "".join(ch if ch.isprintable() else " " for ch in (q or "")).strip()
-
-
-def _query(q: str | None) -> str:
-    if not q or not q.strip():
-        raise ValidationError("q is required", code="missing_query")
-    if len(q) > MAX_QUERY:
-        raise ValidationError(f"q is longer than {MAX_QUERY} characters", code="query_too_long")
-    return _clean(q)
 
 
 def _suggestion(ln: Links, kind: str, item: Any) -> dict[str, Any]:
@@ -64,16 +42,18 @@ class SearchController(Controller):
     async def search(
         self, request: Request[Any, Any, Any], user: User, services: Services,
         q: Annotated[str | None, Parameter(description="What to look for (typos and accents are forgiven)")] = None,
-        type: Annotated[str | None, Parameter(description="Comma-separated: track, artist, album, playlist")] = None,
+        type: Annotated[str | None, Parameter(
+            description="Comma-separated: track, artist, album, playlist, show, episode")] = None,
         limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
         offset: Annotated[int, Parameter(ge=0, le=1000)] = 0,
     ) -> dict[str, Any]:
         """Search the catalogue and the playlists the user may see; one paging object per type."""
-        kinds = _types(type)
-        results = await services.search.find(_query(q), kinds, limit, offset, user.id)
+        kinds = [t.strip() for t in (type or "").split(",") if t.strip()]
+        results = await services.search.request(q, kinds, limit, offset, user.id)
         ln = links(request)
         mappers = {"track": track_full, "album": album_simple, "artist": artist_full,
-                   "playlist": lambda ln, p: simplified_playlist(ln.base, p)}
+                   "playlist": lambda ln, p: simplified_playlist(ln.base, p), "show": show_simple,
+                   "episode": episode_simple}
         return {
             _TYPES[k]: paging(ln, [mappers[k](ln, x) for x in results[k].items], results[k].total, limit, offset)
             for k in kinds
@@ -83,9 +63,6 @@ class SearchController(Controller):
     async def suggest(self, request: Request[Any, Any, Any], user: User, services: Services,
                       q: str | None = None) -> dict[str, Any]:
         """A few mixed results for a search box as the user types, best first."""
-        text = _clean(q)[:MAX_QUERY]
-        if not text:
-            return {"query": "", "items": []}
         ln = links(request)
-        found = await services.search.suggest(text, user.id, SUGGESTIONS)
-        return {"query": text, "items": [_suggestion(ln, s.kind, s.item) for s in found]}
+        found = await services.search.suggest(q, user.id, SUGGESTIONS)
+        return {"query": clean_query(q)[:MAX_QUERY], "items": [_suggestion(ln, s.kind, s.item) for s in found]}

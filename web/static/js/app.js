@@ -10,6 +10,9 @@ import { showMenu } from "./ui/menu.js";
 import { signImage } from "./media.js";
 import { createPlaylist, addTracks } from "./playlists.js";
 import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
+import { realtime } from "./realtime.js";
+import { setupFriendsPanel } from "./friends.js";
+import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -30,6 +33,8 @@ route("/queue", () => import("./views/queue.js"));
 route("/lyrics", () => import("./views/lyrics.js"));
 route("/settings", () => import("./views/settings.js"));
 route("/admin", () => import("./views/admin.js"));
+route("/podcasts", () => import("./views/podcasts.js"));
+route("/show/:id", () => import("./views/show.js"));
 
 function renderSidebarPlaylists() {
   const ul = $("sidebar-playlists");
@@ -64,7 +69,8 @@ function renderSidebarPlaylists() {
 
 function markNav(path) {
   const section = path === "/" ? "home" : path.split("/")[1];
-  const map = { album: "library", artist: "library", playlist: "library", genre: "home", queue: "", lyrics: "" };
+  const map = { album: "library", artist: "library", playlist: "library", genre: "home", queue: "", lyrics: "",
+    show: "podcasts" };
   const active = map[section] ?? section;
   for (const a of document.querySelectorAll("[data-nav]")) {
     if (a.dataset.nav === active) a.setAttribute("aria-current", "page");
@@ -150,6 +156,7 @@ async function main() {
   document.body.dataset.role = state.me.role;
   if (!player.quality && state.me.settings?.default_quality) $("player-quality").title = `Default: ${state.me.settings.default_quality}`;
   setupPlayerBar();
+  setupEpisodes();
   const search = setupSearch();
   setupShortcuts({ focusSearch: search.focus });
   setupUserMenu();
@@ -159,7 +166,17 @@ async function main() {
   $("new-playlist").hidden = !canEdit();
   on("playlists", renderSidebarPlaylists);
   loadPlaylists();
+  // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
+  realtime.start();
+  const reloadPlaylists = debounce(loadPlaylists, 300);
+  for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {
+    realtime.on(type, reloadPlaylists);
+  }
+  realtime.on("playlist_changed", (d) => { if (d.kind === "details" || d.kind === "cover") reloadPlaylists(); });
+  realtime.on("resync", reloadPlaylists);
+  setupFriendsPanel($("friends-panel"));
   player.loadRestored();
+  syncRestoredEpisode();
   await startRouter({
     view: $("view"), scroller: $("main"), notFound,
     onNavigate: (path) => {
@@ -168,7 +185,7 @@ async function main() {
     },
   });
   document.body.classList.add("ready");
-  window.musicd = { player, navigate, state };
+  window.musicd = { player, navigate, state, realtime };
 }
 
 main();

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { signImage } from "./media.js";
+import { canEdit } from "./state.js";
 
 const SAVE_KEY = "musicd.player";
 const MAX_SAVED = 1000;
@@ -61,7 +62,8 @@ export function updatePosition(player) {
   const d = player.duration;
   if (!ms?.setPositionState || !d) return;
   try {
-    ms.setPositionState({ duration: d, position: Math.min(d, player.currentTime), playbackRate: 1 });
+    ms.setPositionState({ duration: d, position: Math.min(d, player.currentTime),
+      playbackRate: player.audio?.playbackRate || 1 });
   } catch { /* duration unknown yet */ }
 }
 
@@ -113,7 +115,9 @@ export function countPlayed(player, every) {
 /** One play event (start, progress, end) of the current play to the server. */
 export function sendPlayEvent(player, kind, { beacon = false } = {}) {
   const p = player.play_;
-  if (!p || !p.started) return;
+  // A guest's listening is not recorded (the server refuses it): nothing to send.
+  if (!p || !p.started || !canEdit()) return;
+  if (p.entry.track.kind === "episode") return; // episodes report their position instead (episodes.js)
   const body = {
     track_id: p.entry.track.id, event: kind, position_ms: Math.round((player.audio?.currentTime || 0) * 1000),
     ms_played: Math.round(p.msPlayed), context_uri: player.context?.uri || null,

@@ -90,7 +90,7 @@ export class Player extends EventTarget {
    * Play `tracks` (a context: an album, a playlist, search results) from `index`. `more` is an
    * optional async function returning the tracks that follow the given ones (big lists load lazily).
    */
-  playTracks(tracks, index = 0, { context = null, more = null } = {}) {
+  playTracks(tracks, index = 0, { context = null, more = null, at = 0 } = {}) {
     performance.mark("musicd:play-click");
     this.reportEnd();
     let entries = tracks.map((t) => ({ uid: newUid(), track: t, queued: false }));
@@ -103,7 +103,7 @@ export class Player extends EventTarget {
       index = 0;
     }
     this.queue = entries;
-    this.startAt(index);
+    this.startAt(index, { at });
     this.emit("queue");
     if (more) {
       more().then((extra) => {
@@ -319,6 +319,8 @@ export class Player extends EventTarget {
   }
 
   onEnded() {
+    const t = this.current?.track;
+    if (t?.kind === "episode") this.emit("ended-episode", t);
     this.next({ auto: true });
   }
 
