@@ -417,7 +417,9 @@ class SearchIndex:
                 pre = tantivy.Query.fuzzy_term_query(schema, field, word, 0, True, True)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(pre, PREFIX_BOOST * weight)))
             if distance and field in FUZZY_FIELDS:
-                fuzzy = tantivy.Query.fuzzy_term_query(schema, field, word, distance, True, False)
+                # A word being typed may hold a typo too: with `prefix` the typo tolerance applies to the
+                # start of longer words ("latern" reaches "lanterns", not only "lantern").
+                fuzzy = tantivy.Query.fuzzy_term_query(schema, field, word, distance, True, prefix)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(fuzzy, FUZZY_BOOST * weight)))
         return tantivy.Query.boolean_query(clauses)
 
