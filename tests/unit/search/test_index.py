@@ -73,7 +73,7 @@ def test_typo_finds_home(index: SearchIndex) -> None:
     assert "t-home" in ids(index, "Hone")
 
 
-@pytest.mark.parametrize("query", ["latern", "lantren", "the midnight latern", "midnigth lanter"])
+@pytest.mark.parametrize("query", ["latern", "lantren", "lanten"])
 def test_typo_in_the_start_of_a_longer_word(index: SearchIndex, query: str) -> None:
     # "latern" is one edit from "lantern", two from "lanterns": the typo sits in the word's beginning.
     assert ids(index, query, "artist") == ["a-lanterns"]
