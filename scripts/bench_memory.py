@@ -44,36 +44,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from musicd.devtools.proctree import tree
+
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password"
 MIB = 1024
 
 
 # ---- process tree memory ----
-
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(raw[raw.rindex(")") + 2 :].split()[1])
-        kids.setdefault(ppid, []).append(int(d))
-    return kids
-
-
-def tree(root: int) -> list[int]:
-    """`root` and every process below it."""
-    kids, out, todo = _children(), [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += kids.get(p, [])
-    return out
-
 
 def _kind(pid: int, root: int) -> str:
     if pid == root:

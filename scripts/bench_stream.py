@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from musicd.devtools.proctree import proc_table, tree
+
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password"
 
@@ -51,25 +53,8 @@ def pct(xs: list[float], p: float) -> float:
 
 def tree_cpu(pid: int) -> float:
     """CPU seconds (user + system) of a process and its descendants."""
-    tick = os.sysconf("SC_CLK_TCK")
-    kids: dict[int, list[int]] = {}
-    stats: dict[int, float] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            raw = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        kids.setdefault(int(fields[1]), []).append(int(d))
-        stats[int(d)] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        total += stats.get(p, 0.0)
-        todo += kids.get(p, [])
-    return total
+    kids, cpu = proc_table()
+    return sum(cpu.get(p, 0.0) for p in tree(pid, kids))
 
 
 def prepare(data: Path, library: Path) -> None:
