@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from musicd.devtools.proctree import tree
+from musicd.devtools.processes import process_tree as tree
 
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password"

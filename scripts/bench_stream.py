@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from musicd.devtools.proctree import proc_table, tree
+from musicd.devtools.processes import process_tree
 
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password"
@@ -52,9 +52,15 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its descendants."""
-    kids, cpu = proc_table()
-    return sum(cpu.get(p, 0.0) for p in tree(pid, kids))
+    """CPU seconds (user + system, reaped children's included) of a process and its descendants."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(f) for f in fields[11:15]) / tick
+    return total
 
 
 def prepare(data: Path, library: Path) -> None:
