@@ -73,11 +73,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     require_free_space(config)
     if (holder := DataDirLock(config.data_dir).holder()) is not None:
         raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")
+    # Open (and migrate) once before serving: a damaged or full database is refused with one line here,
+    # not with a traceback from the app's lifespan.
+    _run(config, _first_start_hint)
     server = msgspec.structs.replace(config.server, host=host or config.server.host, port=port or config.server.port)
     config = msgspec.structs.replace(config, server=server)
     level = config.log.level if config.log.level != "warning" else "warn"
     serve_in_process(create_app(config), config.server, server.host, server.port, level,
                      on_start=lambda: configure_logging(config.log.level, config.log.format))
+
+
+async def _first_start_hint(services: Services) -> None:
+    if await services.accounts.count() == 0:
+        console.print("[yellow]No users yet.[/] Create the admin with:\n"
+                      "  [bold]musicd user add admin --role admin[/]  (it asks for a password)")
 
 
 def _print_summary(s: Any) -> None:
