@@ -20,7 +20,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from musicd.domain.models import User
-from musicd.services.playback import ChunkBody, FileBody, GrowingBody, LiveBody, ranges
+from musicd.errors import MusicdError
+from musicd.services.playback import ChunkBody, FileBody, GrowingBody, LiveBody, ProxyBody, ranges
 from musicd.services.registry import Services
 
 __all__ = [
@@ -211,8 +212,24 @@ async def _empty() -> AsyncIterator[bytes]:
     yield b""  # pragma: no cover
 
 
+async def _send_proxy(send: Send, body: ProxyBody, extra: tuple[tuple[str, str], ...]) -> None:
+    """Relay another server's answer (a friend's track): its status and headers, then its bytes."""
+    try:
+        await _start(send, body.status, [*body.headers, ("cache-control", LIVE_CACHE), *extra])
+        if body.chunks is not None:
+            async for chunk in body.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await _end(send)
+    except MusicdError:
+        # The peer stopped mid-body: the status line is gone already; end the response short.
+        await _end(send)
+    finally:
+        await body.close()
+
+
 async def send_body(scope: Scope, receive: Receive, send: Send,
-                    body: FileBody | LiveBody | ChunkBody | GrowingBody, cache_control: str = AUDIO_CACHE) -> None:
+                    body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody,
+                    cache_control: str = AUDIO_CACHE) -> None:
     """Send any playback body; a client that goes away mid-body ends the response quietly."""
     head = scope.get("method") == "HEAD"
     extra = (("x-musicd-quality", body.quality),)
@@ -221,6 +238,8 @@ async def send_body(scope: Scope, receive: Receive, send: Send,
             await send_file(scope, send, body, cache_control, extra)
         elif isinstance(body, GrowingBody):
             await send_growing(scope, send, body, extra)
+        elif isinstance(body, ProxyBody):
+            await _send_proxy(send, body, extra)
         elif isinstance(body, LiveBody):
             range_h = _req_headers(scope).get(b"range", b"").replace(b" ", b"")
             if range_h and range_h != b"bytes=0-" and not head and body.settle is not None:
@@ -256,7 +275,7 @@ async def send_track(
     if download:
         if user is None:
             raise ValueError("a download needs the user (download_allowed)")
-        body: FileBody | LiveBody | ChunkBody | GrowingBody = await pb.open_download(track_id, user)
+        body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody = await pb.open_download(track_id, user)
     else:
         if subsonic_format is not None or max_bitrate is not None:
             q = pb.subsonic_quality(await pb.source(track_id), subsonic_format, max_bitrate)
@@ -264,7 +283,9 @@ async def send_track(
                 q = await pb.quality_for(user, q, device_id)
         else:
             q = await pb.quality_for(user, quality, device_id)
-        body = await pb.open_track(track_id, q, time_offset=time_offset, head=scope.get("method") == "HEAD")
+        range_h = _req_headers(scope).get(b"range")
+        body = await pb.open_track(track_id, q, time_offset=time_offset, head=scope.get("method") == "HEAD",
+                                   range_header=range_h.decode("latin-1") if range_h else None)
     await send_body(scope, receive, send, body)
 
 
@@ -297,7 +318,8 @@ class MediaResponse:
 
     __slots__ = ("body", "cache_control")
 
-    def __init__(self, body: FileBody | LiveBody | ChunkBody | GrowingBody, cache_control: str = AUDIO_CACHE) -> None:
+    def __init__(self, body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody,
+                 cache_control: str = AUDIO_CACHE) -> None:
         self.body = body
         self.cache_control = cache_control
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
 from musicd.services.play_events import MAX_EVENT_MS, PlayEvent, PlayEventService
 from musicd.services.rules import require_member
+
+if TYPE_CHECKING:
+    from musicd.services.player_subsonic import SubsonicPlayback
 
 __all__ = ["PLAYBACK_STATES", "EpisodeReports", "PlayReportService"]
 
@@ -38,6 +41,7 @@ class PlayReportService:
     def __init__(self, events: PlayEventService, catalog: CatalogService) -> None:
         self.events = events
         self.catalog = catalog
+        self.playback: SubsonicPlayback | None = None  # reports also feed the server-held playback state
         self._episodes: EpisodeReports | None = None
 
     def attach_episodes(self, episodes: EpisodeReports) -> None:
@@ -90,3 +94,5 @@ class PlayReportService:
         played = 0 if ignore_scrobble else position
         await self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
                                      ms_played=played, device_id=_device(client))])
+        if self.playback is not None:
+            await self.playback.reported(user, client, media_id, position, state)

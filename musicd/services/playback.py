@@ -4,6 +4,10 @@ The answer is a *body* the HTTP layer sends: a `FileBody` (an original, or a tie
 cache: sent with Range support at file speed), a `LiveBody` (a tier being transcoded right now,
 shared with every other listener of it) or a `ChunkBody` (a transcode started at a time offset).
 Nothing here writes to the database: the stream path stays read-only and in memory.
+
+Route by origin: a track whose id starts with a prefix registered with `route` (a friend's track "F…",
+musicd.domain.ids) is described and opened by that `TrackSource`, which may answer with a `ProxyBody`
+(bytes relayed from elsewhere); local tracks are this service's own.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -33,12 +37,15 @@ from musicd.store.media_lookup import MediaLookup, SourceRow
 
 __all__ = [
     "STREAM_TOKEN_TTL_S",
+    "Body",
     "ChunkBody",
     "FileBody",
     "GrowingBody",
     "LiveBody",
     "Origin",
     "PlaybackService",
+    "ProxyBody",
+    "TrackSource",
     "TranscodeError",
     "ranges",
 ]
@@ -98,7 +105,22 @@ class GrowingBody:
     quality: str = "original"
 
 
-Body = FileBody | LiveBody | ChunkBody | GrowingBody
+@dataclass(slots=True)
+class ProxyBody:
+    """Bytes relayed from another server (a friend's track): its status and headers, then its body as it comes.
+
+    `chunks` is None for HEAD; `close` releases the upstream response (called once the body is sent or the
+    client went away)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    chunks: AsyncIterator[bytes] | None
+    close: Callable[[], Awaitable[None]]
+    quality: str
+    content_type: str = field(default="application/octet-stream")
+
+
+Body = FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody
 
 
 class Origin(Protocol):
@@ -110,6 +132,19 @@ class Origin(Protocol):
 
     async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool) -> Body:
         """The body for the item at a quality."""
+
+
+class TrackSource(Protocol):
+    """Where the bytes of tracks of one origin come from (a friend's server, a podcast feed, ...)."""
+
+    async def describe(self, track_id: str) -> SourceRow:
+        """What quality decisions need (format, bitrate, duration, title); NotFoundError when unknown."""
+        ...
+
+    async def open(self, track_id: str, quality: str, *, time_offset: float, head: bool,
+                   range_header: str | None) -> Body:
+        """The body for the track at a quality; `range_header` is the client's Range, if any."""
+        ...
 
 
 def _b64(b: bytes) -> str:
@@ -133,6 +168,7 @@ class PlaybackService:
         self._sources: dict[str, SourceRow] = {}
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._routes: dict[str, TrackSource] = {}
         self._origins: list[Origin] = []
 
     def add_origin(self, origin: Origin) -> None:
@@ -145,6 +181,10 @@ class PlaybackService:
             if row is not None:
                 return origin, row
         return None
+
+    def route(self, prefix: str, source: TrackSource) -> None:
+        """Send tracks whose id starts with `prefix` (one character) to `source`."""
+        self._routes[prefix] = source
 
     def forget_user(self, user_id: str | None) -> None:
         """Drop a cached user (None: all); the bus consumer of account changes calls this."""
@@ -169,7 +209,9 @@ class PlaybackService:
         return row
 
     async def source(self, track_id: str) -> SourceRow:
-        """A track's (or another origin's item's) source; NotFoundError when nothing has that id."""
+        """A track's (a friend's, or another origin's item's) source; NotFoundError when nothing has that id."""
+        if (routed := self._routes.get(track_id[:1])) is not None:
+            return await routed.describe(track_id)
         row = await self._track_row(track_id)
         if row is None:
             if (other := await self._from_origin(track_id)) is not None:
@@ -246,10 +288,13 @@ class PlaybackService:
             raise NotFoundError("the file of this track is missing; rescan the library", code="file_missing") from None
 
     async def open_track(
-        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False
+        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False,
+        range_header: str | None = None,
     ) -> Body:
-        """The body for a track (or another origin's item) at a quality (see `quality_for`); starts or joins
-        a transcode if needed."""
+        """The body for a track (a friend's, or another origin's item) at a quality (see `quality_for`); starts
+        or joins a transcode if needed."""
+        if (routed := self._routes.get(track_id[:1])) is not None:
+            return await routed.open(track_id, quality, time_offset=time_offset, head=head, range_header=range_header)
         if await self._track_row(track_id) is None and (other := await self._from_origin(track_id)) is not None:
             origin, row = other
             return await origin.open(row, quality, time_offset, head)
@@ -298,6 +343,9 @@ class PlaybackService:
     async def open_download(self, track_id: str, user: User) -> FileBody:
         """The original file of a track as an attachment, if the user may download."""
         self.check_download(user)
+        if track_id[:1] in self._routes:
+            raise ForbiddenError("tracks from other servers can be played but not downloaded",
+                                 code="download_not_available")
         row, st = await self._located(track_id)
         ext = Path(row.path).suffix or f".{row.format}"
         return self._file(row.path, content_type(row.format), "orig", filename=f"{row.title}{ext}", st=st)

@@ -28,9 +28,11 @@ __all__ = [
     "SELF_SETTINGS",
     "check_own_settings",
     "is_admin",
+    "may_download",
     "may_manage_podcasts",
     "may_write",
     "require_admin",
+    "require_download",
     "require_member",
     "require_podcast_right",
 ]
@@ -54,6 +56,19 @@ def require_member(user: User) -> None:
     """Guests listen, browse and search, and change nothing."""
     if not may_write(user):
         raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
+
+
+def may_download(user: User) -> bool:
+    """Whether the user may take music away: downloads and offline copies (`download_allowed`, an admin's
+    setting; a disabled account may not). A device's offline copies go when this turns false."""
+    return not user.disabled and user.settings.download_allowed
+
+
+def require_download(user: User) -> None:
+    """Offline devices and their downloads: members with the download right."""
+    require_member(user)
+    if not may_download(user):
+        raise ForbiddenError("downloads are turned off for this account", code="download_not_allowed")
 
 
 def require_admin(user: User) -> None:

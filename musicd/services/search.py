@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from musicd.domain.catalog import AlbumView, ArtistView, TrackView
     from musicd.services.catalog import CatalogService
 
-__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion", "clean_query", "is_blank"]
+__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion", "clean_query", "is_blank", "paged_find"]
 
 KINDS = ("track", "album", "artist", "playlist")
 MAX_QUERY = 500  # characters; a longer query is cut, never an error (but /v1's `q` is refused beyond it)
@@ -60,6 +60,21 @@ def is_blank(q: str | None) -> bool:
     """A query that asks for everything: empty, "*" or a quoted empty string (Subsonic clients that sync
     the whole library send those)."""
     return clean_query(q).strip('"').strip() in ("", "*")
+
+
+async def paged_find(find: Callable[..., Awaitable[SearchResults]], query: str,
+                     wanted: Mapping[str, tuple[int, int]], user_id: str | None) -> dict[str, list[Any]]:
+    """Subsonic's search pages through `find`: one index query per distinct (count, offset), as the usual
+    call asks the same page of every kind."""
+    groups: dict[tuple[int, int], list[str]] = {}
+    for kind, page in wanted.items():
+        groups.setdefault(page, []).append(kind)
+    found: dict[str, list[Any]] = {}
+    for (count, offset), kinds in groups.items():
+        res = await find(query, kinds, count, offset, user_id)
+        for kind in kinds:
+            found[kind] = res[kind].items
+    return found
 
 
 def _name_matches(query_words: list[str], name: str) -> bool:
@@ -261,16 +276,7 @@ class SearchService:
                 else:
                     out[kind] = (await views.all_tracks(user_id, count, offset)).items
             return out
-        # One index query per distinct (count, offset): the usual call asks the same page of every kind.
-        groups: dict[tuple[int, int], list[str]] = {}
-        for kind, page in wanted.items():
-            groups.setdefault(page, []).append(kind)
-        found: dict[str, list[Any]] = {}
-        for (count, offset), kinds in groups.items():
-            res = await self.find(query or "", kinds, count, offset, user_id)
-            for kind in kinds:
-                found[kind] = res[kind].items
-        return found
+        return await paged_find(self.find, query or "", wanted, user_id)
 
     async def songs(self, query: str | None, count: int, offset: int = 0, user_id: str | None = None) -> KindPage:
         """Subsonic's 1.0 search: the tracks matching; nothing for a blank query."""

@@ -16,6 +16,7 @@ from musicd.http.subsonic import (  # noqa: F401  (each module registers its end
     bookmarks,
     browsing,
     info,
+    jukebox,
     lists,
     lyrics,
     media,

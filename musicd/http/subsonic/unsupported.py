@@ -11,8 +11,8 @@ NOT_IMPLEMENTED = (
     # internet radio
     "getInternetRadioStations", "createInternetRadioStation", "updateInternetRadioStation",
     "deleteInternetRadioStation",
-    # jukebox, chat, video
-    "jukeboxControl", "getChatMessages", "addChatMessage", "getVideos", "getVideoInfo", "getCaptions", "hls",
+    # chat, video
+    "getChatMessages", "addChatMessage", "getVideos", "getVideoInfo", "getCaptions", "hls",
 )
 
 

@@ -37,7 +37,7 @@ def subsonic_user(u: User, folders: list[int]) -> dict[str, Any]:
         "commentRole": member,
         "podcastRole": admin or (member and u.settings.podcasts_allowed),
         "streamRole": True,
-        "jukeboxRole": False,
+        "jukeboxRole": member,
         "shareRole": member,
         "videoConversionRole": False,
         "folder": folders,

@@ -69,7 +69,8 @@ class PlaybackController(Controller):
         user = await media_user(request, services, track_id, st)
         q = await services.playback.quality_for(user, quality, device_id)
         body = await services.playback.open_track(track_id, q, time_offset=time_offset,
-                                                  head=request.method == "HEAD")
+                                                  head=request.method == "HEAD",
+                                                  range_header=request.headers.get("range"))
         return MediaResponse(body)
 
     @route("/tracks/{track_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)
