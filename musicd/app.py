@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import Provide
 
-from musicd.config import Config, load_config
+from musicd.config import Config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.fed import FedController, WellKnownController
@@ -49,7 +49,7 @@ from musicd.services.data_lock import DataDirLock
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["create_app"]
 
 log = get_logger("musicd.app")
 
@@ -146,9 +146,3 @@ def create_app(config: Config) -> Litestar:
         debug=False,
     )
 
-
-def create_app_from_env() -> Litestar:
-    """Factory for granian workers: the config comes from MUSICD_CONFIG and MUSICD_* variables."""
-    config = load_config()
-    configure_logging(config.log.level, config.log.format)
-    return create_app(config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -70,6 +71,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from musicd.http.serving import serve_in_process
 
     config = _config(ctx)
+    if ctx.obj["config_path"]:  # the daily backup copies the config file in use (Services reads it from here)
+        os.environ["MUSICD_CONFIG"] = str(Path(ctx.obj["config_path"]).resolve())
     require_free_space(config)
     if (holder := DataDirLock(config.data_dir).holder()) is not None:
         raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")

@@ -140,8 +140,8 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     port = port or free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
-    # A session of its own: stopping it stops granian's worker too, even one still starting when the
-    # main process is told to stop (otherwise it lives on as an orphan).
+    # A session of its own: stopping it stops its children too (ffmpeg encoders, scan and analysis
+    # workers), even one still starting when the server is told to stop (otherwise it lives on as an orphan).
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
