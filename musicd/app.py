@@ -44,7 +44,7 @@ from musicd.http.v1.search import SearchController
 from musicd.http.v1.shows import ShowsController
 from musicd.http.v1.speakers import SpeakersController
 from musicd.http.v1.stream_tokens import StreamTokensController
-from musicd.logs import configure_logging, get_logger
+from musicd.logs import get_logger
 from musicd.services.data_lock import DataDirLock
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
