@@ -37,7 +37,7 @@ from musicd.devtools.processes import process_tree
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_memory import PASSWORD, USER, free_port  # noqa: E402
-from bench_stream import pct, tree_cpu  # noqa: E402
+from bench_stream import pct, run_threads, tree_cpu  # noqa: E402
 
 
 def _tracks(data: Path) -> list[tuple[str, str, int]]:
@@ -134,13 +134,8 @@ def _concurrent(base: str, token: str, verify: Any, http2: bool, tracks: list[tu
         if shared is None:
             c.close()
 
-    cpu0, t0 = tree_cpu(pid), time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
+    cpu0 = tree_cpu(pid)
+    wall = run_threads(worker, clients)
     if shared is not None:
         shared.close()
     return {"clients": clients, "connections": 1 if http2 else clients, "MB_per_s": round(tot["bytes"] / wall / 1e6, 1),

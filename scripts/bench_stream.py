@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -61,6 +62,17 @@ def tree_cpu(pid: int) -> float:
             continue
         total += sum(int(f) for f in fields[11:15]) / tick
     return total
+
+
+def run_threads(worker: Callable[[int], None], n: int) -> float:
+    """Run `worker(i)` on `n` threads at once; the wall seconds until the last one ends."""
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - t0
 
 
 def prepare(data: Path, library: Path) -> None:
@@ -167,13 +179,8 @@ def throughput_section(port: int, token: str, tracks: list[tuple], clients: int,
                 lat.append(total)
                 ttfbs.append(ttfb)
 
-    cpu0, own0, t0 = tree_cpu(server_pid), time.process_time(), time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
+    cpu0, own0 = tree_cpu(server_pid), time.process_time()
+    wall = run_threads(worker, clients)
     return {"clients": clients, "duration_s": round(wall, 1), "MB_per_s": round(tot["bytes"] / wall / 1e6, 1),
             "req_per_s": round(tot["reqs"] / wall, 1), "errors": tot["errors"],
             "request_ms": {"p50": pct(lat, 50), "p99": pct(lat, 99)},
