@@ -8,14 +8,15 @@ Needs a scanned data dir holding the user that bench_memory.py creates (no serve
 Starts `musicd serve` twice on loopback: with a throwaway certificate (HTTPS: HTTP/1.1 or h2 by ALPN)
 and in clear text with `server.h2c` (HTTP/1.1 or h2c by prior knowledge). On each it measures, with
 httpx (h2 for HTTP/2): TTFB and whole response time of original-quality streams (bodies compared with
-the files), TTFB of `Range: bytes=1000-1999` (compared too), and `--clients` threads streaming random
-files for `--duration` s, on one connection each for HTTP/1.1 and as streams of ONE shared connection
-for HTTP/2 (what a browser does). Prints one JSON object with the load averages at start and end.
+the files), TTFB of `Range: bytes=1000-1999` (compared too), and `--clients` tasks streaming random
+files for `--duration` s (asyncio tasks), on one connection each for HTTP/1.1 and as streams of ONE
+shared connection for HTTP/2 (what a browser does). Prints one JSON object with the load averages at start and end.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -24,7 +25,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from musicd.devtools.processes import process_tree
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from bench_memory import PASSWORD, USER, free_port  # noqa: E402
-from bench_stream import pct, run_threads, tree_cpu  # noqa: E402
+from bench_stream import pct, tree_cpu  # noqa: E402
 
 
 def _tracks(data: Path) -> list[tuple[str, str, int]]:
@@ -109,35 +109,46 @@ def _sequential(c: httpx.Client, tracks: list[tuple[str, str, int]], n: int, ran
 
 def _concurrent(base: str, token: str, verify: Any, http2: bool, tracks: list[tuple[str, str, int]],
                 clients: int, duration: float, pid: int) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {token}"}
-    shared = _client(base, http2=True, verify=verify) if http2 else None
-    stop = time.monotonic() + duration
-    lock = threading.Lock()
+    """`clients` tasks streaming at once: on one connection each (HTTP/1.1) or as streams of one (HTTP/2).
+
+    asyncio, not threads: httpcore's HTTP/2 connection is not safe to share between threads."""
     tot = {"bytes": 0, "reqs": 0, "errors": 0}
     ttfbs: list[float] = []
 
-    def worker(seed: int) -> None:
+    async def worker(c: httpx.AsyncClient, seed: int, stop: float) -> None:
         rng = random.Random(seed)
-        c = shared or _client(base, http2=False, verify=verify)
         while time.monotonic() < stop:
             tid, _path, size = rng.choice(tracks)
+            t0 = time.perf_counter()
             try:
-                st, t, _total, body = _timed(c, f"/v1/tracks/{tid}/stream?quality=original", headers)
-                err = st != 200 or len(body) != size
+                async with c.stream("GET", f"/v1/tracks/{tid}/stream?quality=original") as r:
+                    n, first = 0, None
+                    async for chunk in r.aiter_raw():
+                        first = first or time.perf_counter()
+                        n += len(chunk)
+                    err = r.status_code != 200 or n != size
             except httpx.HTTPError:
-                err, body, t = True, b"", 0.0
-            with lock:
-                tot["reqs"] += 1
-                tot["bytes"] += len(body)
-                tot["errors"] += err
-                ttfbs.append(t)
-        if shared is None:
-            c.close()
+                err, n, first = True, 0, None
+            tot["reqs"] += 1
+            tot["bytes"] += n
+            tot["errors"] += err
+            ttfbs.append(((first or time.perf_counter()) - t0) * 1000)
+
+    async def run() -> float:
+        headers = {"Authorization": f"Bearer {token}"}
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        conns = [httpx.AsyncClient(base_url=base, http1=not http2, http2=http2, verify=verify, timeout=60,
+                                   headers=headers, limits=limits) for _ in range(1 if http2 else clients)]
+        t0 = time.monotonic()
+        stop = t0 + duration
+        await asyncio.gather(*(worker(conns[i % len(conns)], i, stop) for i in range(clients)))
+        wall = time.monotonic() - t0
+        for c in conns:
+            await c.aclose()
+        return wall
 
     cpu0 = tree_cpu(pid)
-    wall = run_threads(worker, clients)
-    if shared is not None:
-        shared.close()
+    wall = asyncio.run(run())
     return {"clients": clients, "connections": 1 if http2 else clients, "MB_per_s": round(tot["bytes"] / wall / 1e6, 1),
             "req_per_s": round(tot["reqs"] / wall, 1), "errors": tot["errors"],
             "ttfb_ms": {"p50": pct(ttfbs, 50), "p99": pct(ttfbs, 99)},
