@@ -9,14 +9,14 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import Provide
 
-from musicd.config import Config, load_config
+from musicd.config import Config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.fed import FedController, WellKnownController
 from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
-from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.openapi import openapi_config
 from musicd.http.realtime import install_realtime, realtime_socket
 from musicd.http.share import ShareController, ShortShareController
 from musicd.http.subsonic import subsonic_route
@@ -44,12 +44,12 @@ from musicd.http.v1.search import SearchController
 from musicd.http.v1.shows import ShowsController
 from musicd.http.v1.speakers import SpeakersController
 from musicd.http.v1.stream_tokens import StreamTokensController
-from musicd.logs import configure_logging, get_logger
+from musicd.logs import get_logger
 from musicd.services.data_lock import DataDirLock
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["create_app"]
 
 log = get_logger("musicd.app")
 
@@ -70,7 +70,6 @@ def create_app(config: Config) -> Litestar:
             raise
         holder["services"] = services
         app.state.services = services
-        document_errors(app)
         if await services.accounts.count() == 0:
             log.warning("no users yet: open the web player to create the admin, or run"
                         " `musicd user add NAME --role admin`")
@@ -147,9 +146,3 @@ def create_app(config: Config) -> Litestar:
         debug=False,
     )
 
-
-def create_app_from_env() -> Litestar:
-    """Factory for granian workers: the config comes from MUSICD_CONFIG and MUSICD_* variables."""
-    config = load_config()
-    configure_logging(config.log.level, config.log.format)
-    return create_app(config)

@@ -67,29 +67,23 @@ def _config(ctx: click.Context) -> Config:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the HTTP server (migrates the database; scans at start if the catalogue is empty)."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
-    from musicd.http.serving import granian_options, raise_open_files_limit
+    from musicd.app import create_app
+    from musicd.http.serving import serve_in_process
 
     config = _config(ctx)
-    # granian imports the app in a worker process: hand it the same settings through the environment.
-    if ctx.obj["config_path"]:
+    if ctx.obj["config_path"]:  # the daily backup copies the config file in use (Services reads it from here)
         os.environ["MUSICD_CONFIG"] = str(Path(ctx.obj["config_path"]).resolve())
-    if host:
-        os.environ["MUSICD_SERVER_HOST"] = host
-    if port:
-        os.environ["MUSICD_SERVER_PORT"] = str(port)
     require_free_space(config)
     if (holder := DataDirLock(config.data_dir).holder()) is not None:
         raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")
+    # Open (and migrate) once before serving: a damaged or full database is refused with one line here,
+    # not with a traceback from the app's lifespan.
     _run(config, _first_start_hint)
-    Granian(
-        "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
-        address=host or config.server.host, port=port or config.server.port, workers=1,
-        log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
-        websockets=True, **granian_options(config.server, raise_open_files_limit()),
-    ).serve()
+    server = msgspec.structs.replace(config.server, host=host or config.server.host, port=port or config.server.port)
+    config = msgspec.structs.replace(config, server=server)
+    level = config.log.level if config.log.level != "warning" else "warn"
+    serve_in_process(create_app(config), config.server, server.host, server.port, level,
+                     on_start=lambda: configure_logging(config.log.level, config.log.format))
 
 
 async def _first_start_hint(services: Services) -> None:

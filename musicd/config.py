@@ -53,6 +53,13 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     header_timeout_seconds: int = 15
     # Keep connections open between requests (HTTP/1.1 keep-alive).
     keep_alive: bool = True
+    # HTTPS: a PEM certificate (chain) and its private key; both or neither. With them the listener
+    # speaks HTTP/2 and HTTP/1.1 (chosen by ALPN).
+    tls_cert: str = ""
+    tls_key: str = ""
+    # Also accept cleartext HTTP/2 (h2c, prior knowledge) on a plain-text listener. Off by default: the
+    # server cannot then time out a connection that sends nothing at all (see "Connections" in README).
+    h2c: bool = False
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -60,6 +67,12 @@ class ServerConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
         for name in ("max_connections", "backlog", "header_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: set both or neither")
+        for name in ("tls_cert", "tls_key"):
+            path = getattr(self, name)
+            if path and not Path(path).expanduser().is_file():
+                raise ValueError(f"{name}: no such file: {path}")
 
 
 class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -139,15 +152,17 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     workers: int = 0
     # Size limit of the tier cache in bytes (least recently used files are removed first); 0 = no limit.
     cache_max_bytes: int = 20 * 1024**3
-    # Encoders kept started per tier so an on-the-fly transcode begins in milliseconds; 0 = none.
+    # Encoders kept started per tier so an on-the-fly transcode begins in milliseconds; 0 = none. A tier's
+    # encoders start after its first on-the-fly transcode and stop after pool_idle_seconds without one.
     pool_size: int = 1
+    pool_idle_seconds: int = 300
     # On-the-fly transcodes running at once (more wait their turn); 0 = two per core.
     live_limit: int = 0
     # The ffmpeg program (a name looked up on PATH, or a path).
     ffmpeg: str = "ffmpeg"
 
     def __post_init__(self) -> None:
-        for name in ("workers", "cache_max_bytes", "pool_size", "live_limit"):
+        for name in ("workers", "cache_max_bytes", "pool_size", "pool_idle_seconds", "live_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 

@@ -149,7 +149,7 @@ def main() -> None:
         out["stream_mean_bytes"] = round(statistics.mean(sizes)) if sizes else 0
 
         for k in ("C", "D"):  # two dead peers: searches must not notice
-            os.killpg(others[k].proc.pid, signal.SIGKILL)  # the server's process group: granian's worker too
+            os.killpg(others[k].proc.pid, signal.SIGKILL)  # the server's process group, children too
             others[k].proc.wait()
         out["search_federated_2_peers_dead"] = _search(client, queries)
         out["p99_federated_minus_local_ms"] = round(out["search_federated"]["p99_ms"]

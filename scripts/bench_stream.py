@@ -29,8 +29,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
+
+from musicd.devtools.processes import process_tree
 
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password"
@@ -50,26 +53,26 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its descendants."""
-    tick = os.sysconf("SC_CLK_TCK")
-    kids: dict[int, list[int]] = {}
-    stats: dict[int, float] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    """CPU seconds (user + system, reaped children's included) of a process and its descendants."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in process_tree(pid):
         try:
-            raw = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        kids.setdefault(int(fields[1]), []).append(int(d))
-        stats[int(d)] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        total += stats.get(p, 0.0)
-        todo += kids.get(p, [])
+        total += sum(int(f) for f in fields[11:15]) / tick
     return total
+
+
+def run_threads(worker: Callable[[int], None], n: int) -> float:
+    """Run `worker(i)` on `n` threads at once; the wall seconds until the last one ends."""
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - t0
 
 
 def prepare(data: Path, library: Path) -> None:
@@ -176,13 +179,8 @@ def throughput_section(port: int, token: str, tracks: list[tuple], clients: int,
                 lat.append(total)
                 ttfbs.append(ttfb)
 
-    cpu0, own0, t0 = tree_cpu(server_pid), time.process_time(), time.monotonic()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
+    cpu0, own0 = tree_cpu(server_pid), time.process_time()
+    wall = run_threads(worker, clients)
     return {"clients": clients, "duration_s": round(wall, 1), "MB_per_s": round(tot["bytes"] / wall / 1e6, 1),
             "req_per_s": round(tot["reqs"] / wall, 1), "errors": tot["errors"],
             "request_ms": {"p50": pct(lat, 50), "p99": pct(lat, 99)},

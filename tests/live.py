@@ -140,15 +140,16 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     port = port or free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
-    # A session of its own: stopping it stops granian's worker too, even one still starting when the
-    # main process is told to stop (otherwise it lives on as an orphan).
+    # A session of its own: stopping it stops its children too (ffmpeg encoders, scan and analysis
+    # workers), even one still starting when the server is told to stop (otherwise it lives on as an orphan).
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         start_new_session=True,
         preexec_fn=preexec_fn,
     )
-    server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
+    scheme = "https" if env.get("MUSICD_SERVER_TLS_CERT") else "http"
+    server = LiveServer(base=f"{scheme}://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
         # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
         wait_s = max(ready_s, START_WAIT_S)
@@ -156,7 +157,8 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
         while True:
             assert proc.poll() is None, server.log()
             try:
-                if httpx.get(f"{server.base}/health", timeout=2).status_code == 200:
+                # Readiness only (a TLS test checks the certificate itself).
+                if httpx.get(f"{server.base}/health", timeout=2, verify=False).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -1,7 +1,8 @@
 """Crash a running musicd the hard way (crash tests and benchmarks): SIGKILL a process and its children.
 
-`musicd serve` runs granian, whose worker is a child process that owns the database: killing only the
-parent would leave the worker serving (or exiting cleanly), which is not a crash. Linux only (/proc).
+`musicd serve` is one process (granian embedded), but it starts children: ffmpeg encoders, scan and
+analysis workers. A power cut stops them all at once; killing only the server would leave them running
+(an encoder still writing its cache file), which is not the crash being tested. Linux only (/proc).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _gone(pid: int) -> bool:
 
 
 def kill_tree(pid: int, timeout: float = 10.0) -> list[int]:
-    """SIGKILL `pid` and every descendant (the parent first, so it cannot start a new worker), and wait
+    """SIGKILL `pid` and every descendant (the parent first, so it cannot start a new child), and wait
     until none of them runs any more. Returns the pids killed."""
     pids = process_tree(pid)
     for p in pids:

@@ -1,22 +1,31 @@
-"""How granian serves the app: connection limits and timeouts from [server], and the open-file limit.
+"""How granian serves the app: in this process, with connection limits and timeouts from [server].
+
+Granian runs embedded in musicd's own event loop: one interpreter instead of a supervisor process
+plus a worker (the supervisor alone held about 40 MiB PSS), and the app's lifespan runs right here.
 
 Granian holds one permit of its `backpressure` semaphore for each open connection, idle ones included,
 and stops accepting when they run out (its default is the backlog, 1024): a thousand idle sockets used
 to stop every listener. Its `auto` HTTP mode never times out a connection that sends nothing (hyper-util
-reads the protocol preface without a timer), so musicd serves HTTP/1.1 only, where hyper's header read
-timeout closes a silent, slow (slowloris) or idle keep-alive connection. A TLS-terminating reverse proxy
-in front speaks HTTP/1.1 to musicd anyway, and WebSocket upgrades are HTTP/1.1.
+reads the protocol preface without a timer), so a plain-text listener serves HTTP/1.1 only, where
+hyper's header read timeout closes a silent, slow (slowloris) or idle keep-alive connection; cleartext
+HTTP/2 (h2c, prior knowledge) is opt-in (`server.h2c`). With a certificate (`server.tls_cert`,
+`server.tls_key`) the listener speaks HTTPS and picks HTTP/2 or HTTP/1.1 by ALPN; the TLS handshake
+itself is bounded by granian's TLS layer, not the protocol detection after it (see README).
 """
 
 from __future__ import annotations
 
+import asyncio
 import resource
+import signal
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from musicd.config import ServerConfig
 from musicd.logs import get_logger
 
-__all__ = ["FD_RESERVE", "granian_options", "raise_open_files_limit"]
+__all__ = ["FD_RESERVE", "granian_options", "raise_open_files_limit", "serve_in_process"]
 
 log = get_logger("musicd.server")
 
@@ -38,20 +47,56 @@ def raise_open_files_limit() -> int:
 
 
 def granian_options(server: ServerConfig, open_files: int) -> dict[str, Any]:
-    """Keyword arguments for `Granian(...)`: HTTP/1.1, backlog, header timeout, keep-alive, connection cap."""
-    from granian.constants import HTTPModes
-    from granian.http import HTTP1Settings
+    """Keyword arguments for granian's server: HTTP version, TLS, backlog, header timeout, keep-alive, cap."""
+    from granian.constants import HTTPModes, SSLProtocols
+    from granian.http import HTTP1Settings, HTTP2Settings
 
     connections = min(server.max_connections, max(64, open_files - FD_RESERVE))
     if connections < server.max_connections:
         log.warning("server.connections_capped", max_connections=server.max_connections, open_files=open_files,
                     serving=connections, fix="raise the hard open-file limit (ulimit -Hn, LimitNOFILE=)")
+    tls = bool(server.tls_cert)
+    http2 = tls or server.h2c
     log.info("server.limits", connections=connections, backlog=server.backlog, open_files=open_files,
-             header_timeout_s=server.header_timeout_seconds, keep_alive=server.keep_alive)
-    return {
-        "http": HTTPModes.http1,
+             header_timeout_s=server.header_timeout_seconds, keep_alive=server.keep_alive,
+             protocols="h2,http/1.1" if http2 else "http/1.1", tls=tls)
+    opts: dict[str, Any] = {
+        "http": HTTPModes.auto if http2 else HTTPModes.http1,
         "backlog": server.backlog,
         "backpressure": connections,  # one worker: the whole cap is its
         "http1_settings": HTTP1Settings(header_read_timeout=server.header_timeout_seconds * 1000,
                                         keep_alive=server.keep_alive),
     }
+    if http2:
+        # Ping an HTTP/2 connection that has been quiet for the header timeout, and close it when the
+        # ping goes unanswered: a vanished peer does not keep its permit.
+        opts["http2_settings"] = HTTP2Settings(keep_alive_interval=server.header_timeout_seconds * 1000,
+                                               keep_alive_timeout=server.header_timeout_seconds)
+    if tls:
+        opts.update(ssl_cert=Path(server.tls_cert).expanduser(), ssl_key=Path(server.tls_key).expanduser(),
+                    ssl_protocol_min=SSLProtocols.tls12)  # TLS 1.2: older phones and car stereos
+    return opts
+
+
+def serve_in_process(app: Any, server: ServerConfig, host: str, port: int, log_level: str,
+                     on_start: Callable[[], None] = lambda: None) -> None:
+    """Serve the ASGI `app` with granian embedded in this process until SIGINT or SIGTERM.
+
+    The lifespan (services, background tasks) starts before the first request and is shut down cleanly.
+    `on_start` runs once granian has set up its own logging (musicd's log configuration goes there).
+    """
+    from granian.constants import Interfaces
+    from granian.server.embed import Server
+
+    options = granian_options(server, raise_open_files_limit())
+
+    async def run() -> None:
+        srv = Server(app, address=host, port=port, interface=Interfaces.ASGI, websockets=True,
+                     log_level=log_level, **options)  # type: ignore[arg-type]
+        on_start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, srv.stop)
+        await srv.serve()
+
+    asyncio.run(run())

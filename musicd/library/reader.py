@@ -25,13 +25,10 @@ from musicd.domain.lyrics import is_synced, lrc_language, normalise_language
 from musicd.domain.models import ArtistCredit, CoverRef, Lyrics, ScannedTrack
 from musicd.domain.tags import parse_gain, parse_number_pair, parse_year, split_artists, split_genres
 from musicd.library.artwork import store_image
+from musicd.library.walk import AUDIO_EXTENSIONS
 
 __all__ = ["AUDIO_EXTENSIONS", "ReadError", "fingerprint", "probe", "read_track"]
 
-AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".wav", ".aif", ".aiff",
-     ".aifc", ".wma", ".wv", ".ape", ".mpc"}
-)
 _SAMPLE = 16 * 1024
 
 

@@ -29,7 +29,6 @@ from musicd.domain.ids import random_id
 from musicd.domain.models import CoverRef, KnownFile, ScannedTrack, TrackChange
 from musicd.errors import LibraryError
 from musicd.library.artwork import store_image
-from musicd.library.reader import ReadError, read_track
 from musicd.library.walk import WalkResult, walk_folder
 from musicd.logs import get_logger
 
@@ -80,6 +79,8 @@ class ScanSummary(msgspec.Struct, kw_only=True):
 
 def _read_batch(jobs: list[tuple[str, int, int, str | None]], covers_dir: str) -> list[ScannedTrack | Failure]:
     """Worker-process entry: read a batch of files; failures come back as tuples, never raise."""
+    from musicd.library.reader import ReadError, read_track  # in the workers only: mutagen stays out of the server
+
     out: list[ScannedTrack | Failure] = []
     cdir = Path(covers_dir)
     for path, size, mtime, lrc in jobs:

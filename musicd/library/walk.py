@@ -7,9 +7,15 @@ import re
 from dataclasses import dataclass, field
 
 from musicd.library.artwork import COVER_EXTS, COVER_NAMES
-from musicd.library.reader import AUDIO_EXTENSIONS
 
-__all__ = ["FileStat", "WalkResult", "walk_folder"]
+__all__ = ["AUDIO_EXTENSIONS", "FileStat", "WalkResult", "walk_folder"]
+
+# Here rather than in reader.py, the only mutagen importer: the server walks and schedules scans but
+# never reads a tag itself (its scan workers do), so it need not import mutagen.
+AUDIO_EXTENSIONS = frozenset(
+    {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".wav", ".aif", ".aiff",
+     ".aifc", ".wma", ".wv", ".ape", ".mpc"}
+)
 
 _DISC_DIR = re.compile(r"^(?:disc|disk|cd)\s*[-_.]?\s*\d+\b", re.IGNORECASE)
 

@@ -3,41 +3,37 @@
 The files are the state: a finished transcode is renamed into place atomically, so whatever is in
 the folder after a crash or restart is complete, and the background transcoder resumes by skipping
 what exists. A failed transcode leaves a small `.failed` note instead, so a corrupt source is not
-retried until it changes. Last use is kept in memory and written to the file's mtime at most once a
-minute per file, so LRU order survives restarts without a write per request.
+retried until it changes.
+
+Nothing per file is kept in memory (at 100k tracks the folder holds 300k files, and an index of them
+cost about 80 MiB): last use is the file's mtime, set on every hit, and the counters (bytes, files)
+are kept up to date as files come and go. When the cache goes over its limit, one walk of the folder
+finds the least recently used files, keeping only as many candidates as must go.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
-import time
+import threading
+from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
 
-__all__ = ["CacheEntry", "TranscodeCache"]
-
-_TOUCH_EVERY_S = 60.0
-
-
-class CacheEntry:
-    __slots__ = ("atime", "size", "touched")
-
-    def __init__(self, size: int, atime: float) -> None:
-        self.size = size
-        self.atime = atime
-        self.touched = atime
+__all__ = ["TranscodeCache"]
 
 
 class TranscodeCache:
-    """Paths, lookups, size accounting and LRU eviction of the transcode folder."""
+    """Paths, lookups, size accounting and LRU eviction of the transcode folder (thread-safe)."""
 
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
-        self._entries: dict[str, CacheEntry] = {}
         self.total_bytes = 0
+        self.count = 0
         self.evicted = 0
+        self._lock = threading.Lock()
 
     def path_for(self, track_id: str, tier: str, size: int, mtime_ns: int, version: str) -> Path:
         """Where the transcode of this source version lives (the name changes when the source does)."""
@@ -45,94 +41,125 @@ class TranscodeCache:
         safe = "".join(c for c in track_id if c.isalnum() or c in "-_") or "x"
         return self.root / tier / safe[:2] / f"{safe}_{sig}.ogg"
 
-    def load(self) -> None:
-        """Index the folder (blocking: run it in a thread); leftovers of interrupted transcodes are removed."""
-        self._entries.clear()
-        self.total_bytes = 0
-        if not self.root.is_dir():
-            return
-        for dirpath, _dirs, files in os.walk(self.root):
-            for name in files:
-                p = os.path.join(dirpath, name)
-                if name.endswith(".part"):
+    @staticmethod
+    def track_of(path: str) -> str:
+        """The (sanitised) track id a cache file name starts with."""
+        return os.path.basename(path).rsplit("_", 1)[0]
+
+    def _walk(self) -> Iterator[os.DirEntry[str]]:
+        """Every finished transcode in the folder; leftovers of interrupted ones (`.part`) are removed."""
+        stack = [str(self.root)]
+        while stack:
+            try:
+                with os.scandir(stack.pop()) as it:
+                    entries = list(it)
+            except OSError:
+                continue
+            for e in entries:
+                if e.is_dir(follow_symlinks=False):
+                    stack.append(e.path)
+                elif e.name.endswith(".part"):
                     with suppress(OSError):
-                        os.unlink(p)
-                    continue
-                if not name.endswith(".ogg"):
-                    continue
-                try:
-                    st = os.stat(p)
-                except OSError:
-                    continue
-                self._entries[p] = CacheEntry(st.st_size, st.st_mtime)
-                self.total_bytes += st.st_size
+                        os.unlink(e.path)
+                elif e.name.endswith(".ogg"):
+                    yield e
+
+    def load(self) -> None:
+        """Count the folder's files and bytes (blocking: run it in a thread)."""
+        total = count = 0
+        for e in self._walk():
+            with suppress(OSError):
+                total += e.stat().st_size
+                count += 1
+        with self._lock:
+            self.total_bytes, self.count = total, count
+
+    def batches(self, size: int = 1000) -> Iterator[list[str]]:
+        """The paths of every finished transcode, `size` at a time (blocking)."""
+        batch: list[str] = []
+        for e in self._walk():
+            batch.append(e.path)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     def lookup(self, path: Path) -> os.stat_result | None:
-        """The stat of a finished transcode, or None; a hit refreshes its place in the LRU order."""
-        key = str(path)
+        """The stat of a finished transcode, or None; a hit makes it the most recently used (its mtime)."""
         try:
-            st = os.stat(key)
+            st = os.stat(path)
         except OSError:
-            if key in self._entries:
-                self._forget(key)
             return None
-        now = time.time()
-        e = self._entries.get(key)
-        if e is None:  # written by another process (`musicd transcode run`): adopt it
-            e = self._entries[key] = CacheEntry(st.st_size, now)
-            self.total_bytes += st.st_size
-        e.atime = now
-        if now - e.touched > _TOUCH_EVERY_S:
-            e.touched = now
-            with suppress(OSError):
-                os.utime(key, (now, now))
+        with suppress(OSError):
+            os.utime(path)  # LRU order lives in the mtime: one metadata write per hit, nothing in memory
         return st
 
     def contains(self, path: Path) -> bool:
-        return str(path) in self._entries or path.is_file()
+        return path.is_file()
 
     def add(self, path: Path) -> list[str]:
-        """Account for a file just renamed into place; evict least recently used files over the limit."""
-        key = str(path)
-        size = os.stat(key).st_size
-        old = self._entries.get(key)
-        if old is not None:
-            self.total_bytes -= old.size
-        self._entries[key] = CacheEntry(size, time.time())
-        self.total_bytes += size
+        """Account for a file just renamed into place; evict least recently used files over the limit.
+
+        Blocking when it evicts (a walk of the folder): call it from a thread.
+        """
+        size = os.stat(path).st_size
+        with self._lock:
+            self.total_bytes += size
+            self.count += 1
         return self.evict()
 
     def evict(self, keep_free: int = 0) -> list[str]:
         """Delete least recently used files until the cache (plus `keep_free`) fits; returns the paths removed."""
         limit = self.max_bytes - keep_free
-        if self.max_bytes <= 0 or self.total_bytes <= limit:
-            return []
-        removed = []
-        for key, _e in sorted(self._entries.items(), key=lambda kv: kv[1].atime):
-            if self.total_bytes <= limit:
-                break
-            with suppress(OSError):
-                os.unlink(key)
-            self._forget(key)
-            removed.append(key)
-        self.evicted += len(removed)
-        return removed
+        with self._lock:
+            if self.max_bytes <= 0 or self.total_bytes <= limit:
+                return []
+            # Two walks and nothing per file in memory but the files that must go: the first counts the
+            # exact bytes (another process may have added files), the second keeps the oldest files whose
+            # sizes cover the excess, in a heap with the newest of them on top.
+            total = count = 0
+            for e in self._walk():
+                with suppress(OSError):
+                    total += e.stat().st_size
+                    count += 1
+            self.total_bytes, self.count = total, count
+            need = total - limit
+            oldest: list[tuple[float, int, str]] = []  # (-mtime, size, path)
+            held = 0
+            for e in self._walk() if need > 0 else ():
+                try:
+                    st = e.stat()
+                except OSError:
+                    continue
+                heapq.heappush(oldest, (-st.st_mtime, st.st_size, e.path))
+                held += st.st_size
+                while held - oldest[0][1] >= need:  # the newest candidate is not needed to cover the excess
+                    held -= heapq.heappop(oldest)[1]
+            removed = []
+            for _, size, path in sorted(oldest, reverse=True):  # oldest first
+                if self.total_bytes <= limit:
+                    break
+                with suppress(OSError):
+                    os.unlink(path)
+                    self.total_bytes -= size
+                    self.count -= 1
+                    removed.append(path)
+            self.evicted += len(removed)
+            return removed
 
     def remove(self, path: Path) -> None:
-        with suppress(OSError):
+        try:
+            size = os.stat(path).st_size
             os.unlink(path)
-        self._forget(str(path))
-
-    def _forget(self, key: str) -> None:
-        e = self._entries.pop(key, None)
-        if e is not None:
-            self.total_bytes -= e.size
-
-    def files(self) -> list[str]:
-        return list(self._entries)
+        except OSError:
+            return
+        with self._lock:
+            self.total_bytes -= size
+            self.count -= 1
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self.count
 
     @staticmethod
     def failure(path: Path) -> str | None:
@@ -152,4 +179,3 @@ class TranscodeCache:
     def clear_failure(path: Path) -> None:
         with suppress(OSError):
             os.unlink(str(path) + ".failed")
-

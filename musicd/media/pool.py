@@ -3,13 +3,20 @@
 Spawning Debian's ffmpeg costs about 50 ms (it loads ~200 shared libraries). An encoder started
 ahead of time, blocked reading its source from stdin, gives its first Ogg page about 5 ms after the
 source starts flowing, so on-the-fly transcodes take one from here and the pool refills behind them.
+
+The pool starts empty and fills a tier only once that tier has been transcoded on the fly: someone is
+listening at that quality, and their next track starts from a warm encoder. Encoders of a tier nobody
+asked for in `idle_seconds` are stopped (each one holds about 10 MiB of private memory), so a server
+nobody transcodes from keeps no ffmpeg running.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
+from typing import Any
 
 from musicd.logs import get_logger
 from musicd.media.ffmpeg import tier_argv
@@ -44,19 +51,23 @@ async def stderr_tail(stream: asyncio.StreamReader | None, keep: int = 4000) -> 
 
 
 class FfmpegPool:
-    """Encoders started ahead of time per bitrate, each waiting for a source on stdin."""
+    """Encoders started ahead of time per bitrate (after its first use), each waiting for a source on stdin."""
 
-    def __init__(self, binary: str, bitrates: list[int], size: int) -> None:
+    def __init__(self, binary: str, bitrates: list[int], size: int, idle_seconds: float = 300.0) -> None:
         self.binary = binary
         self.size = size
+        self.idle_seconds = idle_seconds
         self._idle: dict[int, deque[asyncio.subprocess.Process]] = {b: deque() for b in bitrates}
+        self._last_use: dict[int, float] = {}
+        self._reapers: dict[int, asyncio.TimerHandle] = {}
         self._filling: set[int] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self.spawned = 0
+        self.reaped = 0
 
     def take(self, bitrate: int) -> asyncio.subprocess.Process | None:
-        """An idle encoder for `bitrate`, or None; the pool refills in the background."""
+        """An idle encoder for `bitrate`, or None; the pool (re)fills that bitrate in the background."""
         q = self._idle.get(bitrate)
         proc = None
         while q:
@@ -64,9 +75,37 @@ class FfmpegPool:
             if cand.returncode is None:
                 proc = cand
                 break
-        if q is not None:
+        if q is not None and self.size > 0:
+            self.touch(bitrate)
             self.refill(bitrate)
         return proc
+
+    def touch(self, bitrate: int) -> None:
+        """`bitrate` was just used (a transcode started or ended): its encoders stay for another `idle_seconds`."""
+        if bitrate in self._idle:
+            self._last_use[bitrate] = time.monotonic()
+            self._schedule_reap(bitrate, self.idle_seconds)
+
+    def _schedule_reap(self, bitrate: int, delay: float) -> None:
+        if bitrate not in self._reapers and not self._closed:
+            loop = asyncio.get_running_loop()
+            self._reapers[bitrate] = loop.call_later(max(0.0, delay), self._reap, bitrate)
+
+    def _reap(self, bitrate: int) -> None:
+        """Stop the idle encoders of a bitrate unused for `idle_seconds`; check again later otherwise."""
+        self._reapers.pop(bitrate, None)
+        left = self._last_use.get(bitrate, 0.0) + self.idle_seconds - time.monotonic()
+        if left > 0:
+            self._schedule_reap(bitrate, left)
+            return
+        q = self._idle[bitrate]
+        while q:
+            proc = q.popleft()
+            kill(proc)
+            self.reaped += 1
+            task = asyncio.create_task(proc.wait(), name=f"ffmpeg-reap-{bitrate}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def refill(self, bitrate: int | None = None) -> None:
         for b in [bitrate] if bitrate is not None else list(self._idle):
@@ -87,6 +126,7 @@ class FfmpegPool:
                     await proc.wait()
                     return
                 self._idle[bitrate].append(proc)
+                self._schedule_reap(bitrate, self._last_use.get(bitrate, 0.0) + self.idle_seconds - time.monotonic())
         except OSError as e:
             log.error("ffmpeg.pool_failed", error=str(e))
         finally:
@@ -97,6 +137,9 @@ class FfmpegPool:
 
     async def close(self) -> None:
         self._closed = True
+        for handle in self._reapers.values():
+            handle.cancel()
+        self._reapers.clear()
         for t in list(self._tasks):
             t.cancel()
         for q in self._idle.values():

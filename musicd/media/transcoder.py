@@ -5,8 +5,9 @@ A *production* is one ffmpeg turning one source into one tier while someone list
 ffmpeg however many listeners, flat memory however long the track); it is renamed into the cache
 when ffmpeg succeeds, and removed (with a `.failed` note) when it does not.
 
-On-the-fly productions take an encoder from the pool of pre-started ffmpeg processes (see pool.py)
-and feed it the source through stdin: first Ogg byte in about 5 ms instead of about 50. Sources
+On-the-fly productions take an encoder from the pool of pre-started ffmpeg processes (see pool.py;
+it holds encoders only for tiers transcoded on the fly lately) and feed it the source through stdin:
+first Ogg byte in about 5 ms instead of about 50. Sources
 ffmpeg cannot demux from a pipe (an MP4 with its index at the end) and seeks (`time_offset`) start
 their own ffmpeg on the file. The background transcoder runs one niced ffmpeg per track that writes
 all of its missing tiers at once, straight into the cache folder.
@@ -161,11 +162,11 @@ class Transcoder:
 
     def __init__(
         self, cache_dir: Path, *, binary: str, max_bytes: int, pool_size: int, pool_bitrates: list[int],
-        live_limit: int, on_finished: Callable[[str, bool], None] | None = None,
+        live_limit: int, on_finished: Callable[[str, bool], None] | None = None, pool_idle_seconds: float = 300.0,
     ) -> None:
         self.binary = binary
         self.cache = TranscodeCache(cache_dir, max_bytes)
-        self.pool = FfmpegPool(binary, pool_bitrates, pool_size)
+        self.pool = FfmpegPool(binary, pool_bitrates, pool_size, pool_idle_seconds)
         self._live = asyncio.Semaphore(max(1, live_limit))
         self._active: dict[Path, Production] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -178,10 +179,8 @@ class Transcoder:
         await asyncio.to_thread(self.cache.load)
 
     async def start(self) -> None:
-        """Index the cache folder and start the encoder pool."""
+        """Index the cache folder (the encoder pool fills on first use of a tier, see pool.py)."""
         await self.load()
-        if self.pool.size > 0:
-            self.pool.refill()
 
     def path(self, src: Source, tier: Tier) -> Path:
         return self.cache.path_for(src.track_id, tier.name, src.size, src.mtime_ns, ARGV_VERSION)
@@ -260,6 +259,8 @@ class Transcoder:
             kill(proc)
             if feeder is not None and not feeder.done():
                 feeder.cancel()
+            if piped:
+                self.pool.touch(tier.bitrate_kbps)  # the idle time of this tier's encoders counts from now
 
     async def _run(self, prod: Production, src: Source, tier: Tier) -> None:
         final, part = prod.path, prod.part
@@ -279,7 +280,7 @@ class Transcoder:
             else:
                 os.replace(part, final)
                 self.cache.clear_failure(final)
-                self.cache.add(final)
+                await asyncio.to_thread(self.cache.add, final)  # may walk the folder to evict
         except asyncio.CancelledError:
             error = "cancelled"
             raise
@@ -320,7 +321,7 @@ class Transcoder:
                 if rc == 0 and size > 0:
                     os.replace(part, final)
                     self.cache.clear_failure(final)
-                    self.cache.add(final)
+                    await asyncio.to_thread(self.cache.add, final)
                     results[tier.name] = None
                     self.stats["done"] += 1
                     self._on_finished("background", True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -29,10 +30,15 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 PRIVATE_SESSION = timedelta(hours=1)
 
-# A hash to verify against when the user does not exist, so that a wrong username costs the
-# same time as a wrong password and does not reveal which accounts exist.
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("musicd-timing-equaliser")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so that a wrong username costs the same time
+    as a wrong password and does not reveal which accounts exist. Made on first use, not at import: every
+    `musicd` command and the server's start-up paid for one Argon2 hash (64 MiB, tens of ms of CPU)."""
+    return _hasher.hash("musicd-timing-equaliser")
 
 
 def _public(rec: UserRecord) -> User:
@@ -174,7 +180,7 @@ class AccountService:
         rec = await self.users.by_login(login.strip()) if login else None
         try:
             # Argon2 costs tens of milliseconds of CPU: off the event loop, so other requests keep flowing.
-            await asyncio.to_thread(_hasher.verify, rec.password_hash if rec else _DUMMY_HASH, password)
+            await asyncio.to_thread(_hasher.verify, rec.password_hash if rec else _dummy_hash(), password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             raise AuthError("wrong username or password", code="invalid_credentials") from None
         if rec is None:

@@ -201,9 +201,11 @@ class CatalogService:
     async def artists(self, ids: Sequence[str], user_id: str | None = None) -> list[ArtistView | None]:
         return await self.browse.artists(ids, user_id)
 
-    async def all_artists(self, user_id: str | None = None, album_artists_only: bool = False) -> list[ArtistView]:
-        """Every artist sorted for an index: sort name, leading articles ("The") skipped, case and accents folded."""
-        artists = await self.browse.all_artists(user_id, album_artists_only)
+    async def all_artists(self, user_id: str | None = None, album_artists_only: bool = False,
+                          plays: bool = True) -> list[ArtistView]:
+        """Every artist sorted for an index: sort name, leading articles ("The") skipped, case and accents folded.
+        `plays=False` leaves play counts at 0 for lists that do not show them (the Subsonic index)."""
+        artists = await self.browse.all_artists(user_id, album_artists_only, plays)
         artists.sort(key=lambda a: (index_sort_key(a.name, a.sort_name), a.name, a.id))
         return artists
 

@@ -189,9 +189,9 @@ class RoutedCatalog(CatalogService):
     # ---- a peer's library as a music folder (Subsonic musicFolderId) ----
 
     async def all_artists(self, user_id: str | None = None, album_artists_only: bool = False,
-                          sources: Sources | None = None) -> list[ArtistView]:
+                          plays: bool = True, sources: Sources | None = None) -> list[ArtistView]:
         if sources is None or sources.local or sources.peer_id is None:
-            return await super().all_artists(user_id, album_artists_only)
+            return await super().all_artists(user_id, album_artists_only, plays)
         views = self._views()
         ids = await views.mirror.peer_artist_ids(sources.peer_id)
         artists = [a for a in await views.artists(ids, user_id) if a is not None]

@@ -28,6 +28,8 @@ __all__ = ["PassSummary", "TranscodeService", "TranscodeStatus"]
 
 log = get_logger("musicd.media")
 
+_CHUNK = 500  # tracks per chunk of a pass
+
 Progress = Callable[[int, int], None]
 
 
@@ -104,17 +106,21 @@ class TranscodeService(BackgroundPasses):
         st.cache_files = len(self.transcoder.cache)
         return st
 
-    def _remove_stale(self, rows: list[SourceRow]) -> int:
-        """Delete cached tiers of tracks that are gone or whose file changed since."""
-        keep = {
-            str(self.transcoder.cache.path_for(r.id, name, r.size, r.mtime_ns, ARGV_VERSION))
-            for r in rows for name in ("low", "normal", "high")
-        }
+    async def _remove_stale(self) -> int:
+        """Delete cached tiers of tracks that are gone or whose file changed since (a batch at a time)."""
+        cache = self.transcoder.cache
+        batches = cache.batches()
         removed = 0
-        for p in self.transcoder.cache.files():
-            if p not in keep:
-                self.transcoder.cache.remove(Path(p))
-                removed += 1
+        while (paths := await asyncio.to_thread(next, batches, None)) is not None:
+            rows = await self.lookup.sources(sorted({cache.track_of(p) for p in paths}))
+            keep = {
+                str(cache.path_for(r.id, name, r.size, r.mtime_ns, ARGV_VERSION))
+                for r in rows.values() for name in ("low", "normal", "high")
+            }
+            for p in paths:
+                if p not in keep:
+                    cache.remove(Path(p))
+                    removed += 1
         return removed
 
     async def run_pass(self, progress: Progress | None = None, *, retry_failed: bool = False,
@@ -125,39 +131,52 @@ class TranscodeService(BackgroundPasses):
         finally:
             self.metrics.transcode_queue.set(0)
 
+    async def _missing(self, ids: list[str], summary: PassSummary | None, retry_failed: bool
+                       ) -> list[tuple[SourceRow, list[Tier]]]:
+        """The tracks of `ids` with the tiers they still lack, in the order of `ids` (stats in a thread)."""
+        rows = await self.lookup.sources(ids)
+        pairs = self.wanted([rows[i] for i in ids if i in rows])
+
+        def check() -> list[tuple[SourceRow, Tier]]:
+            out = []
+            for row, tier in pairs:
+                src = self.playback.media_source(row)
+                path = self.transcoder.path(src, tier)
+                if self.transcoder.cache.contains(path):
+                    continue
+                if self.transcoder.failure(src, tier) is not None:
+                    if not retry_failed:
+                        if summary is not None:
+                            summary.skipped += 1
+                        continue
+                    if summary is not None:
+                        self.transcoder.cache.clear_failure(path)
+                out.append((row, tier))
+            return out
+
+        jobs: dict[str, tuple[SourceRow, list[Tier]]] = {}
+        for row, tier in await asyncio.to_thread(check):
+            jobs.setdefault(row.id, (row, []))[1].append(tier)
+        return list(jobs.values())
+
     async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None) -> PassSummary:
+        # Memory stays flat however large the library: the pass holds the ordered track ids and one chunk
+        # of rows at a time (it held every row, every (track, tier) pair and every cached path: about 15 MiB
+        # at 10k tracks, ten times that at 100k).
         t0 = time.monotonic()
         summary = PassSummary()
-        rows = await self.lookup.all_sources(None)
-        summary.removed_stale = self._remove_stale(rows)
-        wanted_formats = {f.lower() for f in self.cfg.source_formats}
-        todo = []
-        for row, tier in self.wanted([r for r in rows if r.format.lower() in wanted_formats]):
-            src = self.playback.media_source(row)
-            path = self.transcoder.path(src, tier)
-            if self.transcoder.cache.contains(path):
-                continue
-            if self.transcoder.failure(src, tier) is not None:
-                if not retry_failed:
-                    summary.skipped += 1
-                    continue
-                self.transcoder.cache.clear_failure(path)
-            todo.append((row, tier))
-        if limit is not None:
-            todo = todo[:limit]
-        total = len(todo)
+        summary.removed_stale = await self._remove_stale()
+        ids = await self.lookup.source_ids([f.lower() for f in self.cfg.source_formats])
+        chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+        total = 0  # (track, tier) pairs to make, counted first for the progress bar and the queue metric
+        for chunk in chunks:
+            total += sum(len(tiers) for _, tiers in await self._missing(chunk, None, retry_failed))
+        total = min(total, limit) if limit is not None else total
         self.metrics.transcode_queue.set(total)
-        # One job per track: one ffmpeg decodes it once and writes all of its missing tiers.
-        jobs: dict[str, tuple[SourceRow, list[Tier]]] = {}
-        for row, tier in todo:
-            jobs.setdefault(row.id, (row, []))[1].append(tier)
-        queue: asyncio.Queue[tuple[SourceRow, list[Tier]]] = asyncio.Queue()
-        for job in jobs.values():
-            queue.put_nowait(job)
         cache = self.transcoder.cache
         done = 0
 
-        async def worker() -> None:
+        async def worker(queue: asyncio.Queue[tuple[SourceRow, list[Tier]]]) -> None:
             nonlocal done
             while not queue.empty() and not summary.stopped:
                 row, tiers = queue.get_nowait()
@@ -173,12 +192,23 @@ class TranscodeService(BackgroundPasses):
                         summary.made += 1
                         summary.audio_s += row.duration
                 done += len(tiers)
-                self.metrics.transcode_queue.set(total - done)
+                self.metrics.transcode_queue.set(max(0, total - done))
                 if progress:
                     progress(done, total)
 
         try:
-            await asyncio.gather(*(worker() for _ in range(min(self.workers, max(len(jobs), 1)))))
+            for chunk in chunks:
+                if summary.stopped or done >= total:
+                    break
+                # One job per track: one ffmpeg decodes it once and writes all of its missing tiers.
+                queue: asyncio.Queue[tuple[SourceRow, list[Tier]]] = asyncio.Queue()
+                room = total - done
+                for row, tiers in await self._missing(chunk, summary, retry_failed):
+                    if room <= 0:
+                        break
+                    queue.put_nowait((row, tiers[:room]))
+                    room -= len(tiers[:room])
+                await asyncio.gather(*(worker(queue) for _ in range(min(self.workers, max(queue.qsize(), 1)))))
         except asyncio.CancelledError:
             summary.stopped = "cancelled"
             raise

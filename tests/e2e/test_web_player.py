@@ -85,6 +85,13 @@ def test_listen_search_skip_seek_lyrics_playlist_logout(
     expect(page.locator("#search-input")).to_be_focused()
     page.screenshot(path=str(screenshots / "search.png"))
 
+    # A query that is (part of) an artist's name puts that artist on top, not one of their songs.
+    page.locator("#search-input").fill("cicek")
+    expect(page.locator(".top-result")).to_contain_text("Été Çiçek")
+    expect(page.locator(".top-result .pill")).to_have_text("Artist")
+    page.locator("#search-input").fill("hone")
+    expect(home_row).to_be_visible()
+
     # Play "Home": the audio element really plays (time advances, no media error).
     home_row.hover()
     home_row.locator(".row-play").click()

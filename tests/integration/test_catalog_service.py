@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
-from musicd.domain.catalog import AlbumView, TrackView
+from musicd.domain.catalog import AlbumView, ArtistView, TrackView
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.registry import Services, open_services
@@ -378,3 +378,20 @@ async def test_mixes_and_categories(s: Services, built_library: BuiltLibrary) ->
     for bad in (mix_id("top", "me"), "mix-bogus-x", mix_id("genre", "nope"), "not-a-mix", "mixzz", "mix0"):
         with pytest.raises(NotFoundError):
             await s.mixes.mix(bad)  # mix-top-me needs a user
+
+
+async def test_artist_index_without_play_counts_is_the_same_index(s: Services) -> None:
+    """`plays=False` (the Subsonic index) lists the same artists in the same order with the same fields
+    and the user's stars, only without summing play counts."""
+    me = await _member(s, "indexer")
+    first = (await s.catalog.all_artists(me.id, album_artists_only=True))[0]
+    await s.user_library.save("artist", [first.id], me)
+    full = await s.catalog.all_artists(me.id, album_artists_only=True)
+    lean = await s.catalog.all_artists(me.id, album_artists_only=True, plays=False)
+
+    def fields(a: ArtistView) -> tuple[object, ...]:
+        return (a.id, a.name, a.sort_name, a.album_count, a.track_count, a.cover_id, a.mbid, a.state.saved_at,
+                a.state.rating)
+
+    assert [fields(a) for a in lean] == [fields(a) for a in full]
+    assert lean[0].state.saved_at is not None and all(a.state.play_count == 0 for a in lean)

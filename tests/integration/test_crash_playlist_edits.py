@@ -121,7 +121,7 @@ def _crash_during_edits(srv: LiveServer, editors: list[Editor], pool: list[str],
         assert time.monotonic() < deadline, "the edits did not get going"
         time.sleep(0.02)
     time.sleep(random.Random(seed).uniform(0, 0.5))
-    kill_tree(srv.proc.pid)  # the server and its granian worker, as a power cut would stop them
+    kill_tree(srv.proc.pid)  # the server and its children, as a power cut would stop them
     srv.proc.wait(timeout=10)
     for t in threads:
         t.join(timeout=30)

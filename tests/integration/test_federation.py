@@ -279,7 +279,7 @@ def test_a_hung_peer_never_slows_local_search(trio: Trio) -> None:
     """C stopped (SIGSTOP: its socket accepts, nothing answers): A's searches never wait for it."""
     with trio.a.client("alice") as c:
         c.get("/v1/search", params={"q": "quartz", "type": "track,album,artist"})
-        os.killpg(trio.c.proc.pid, signal.SIGSTOP)  # the group: granian's worker too
+        os.killpg(trio.c.proc.pid, signal.SIGSTOP)  # the group: the server and any encoder it started
         try:
             sync_started = time.monotonic()
             with httpx.Client(base_url=trio.a.base, headers=c.headers, timeout=30) as admin_c:

@@ -35,7 +35,8 @@ def _grouped(artists: list[ArtistView], mapper: Any) -> list[dict[str, Any]]:
 
 
 async def _index_artists(ctx: Ctx) -> list[ArtistView]:
-    return await ctx.services.catalog.all_artists(ctx.user.id, album_artists_only=True,
+    # Subsonic's index shows no play counts: not computing them halves the query at 100k tracks.
+    return await ctx.services.catalog.all_artists(ctx.user.id, album_artists_only=True, plays=False,
                                                   sources=await folder_sources(ctx))
 
 

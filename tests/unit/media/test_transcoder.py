@@ -7,7 +7,7 @@ import asyncio
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -32,9 +32,9 @@ def one_per_format(lib: BuiltLibrary) -> dict[str, Source]:
     return out
 
 
-async def make(tmp_path: Path, *, pool: int = 1, max_bytes: int = 0) -> Transcoder:
+async def make(tmp_path: Path, *, pool: int = 1, max_bytes: int = 0, pool_idle: float = 300) -> Transcoder:
     tc = Transcoder(tmp_path / "cache", binary="ffmpeg", max_bytes=max_bytes, pool_size=pool,
-                    pool_bitrates=[t.bitrate_kbps for t in TIERS.values()], live_limit=4)
+                    pool_bitrates=[t.bitrate_kbps for t in TIERS.values()], live_limit=4, pool_idle_seconds=pool_idle)
     await tc.start()
     return tc
 
@@ -85,6 +85,46 @@ async def test_concurrent_requests_share_one_ffmpeg(tc: Transcoder, built_librar
 
 async def collect_prod(prod) -> bytes:  # type: ignore[no-untyped-def]
     return b"".join([c async for c in prod.stream()])
+
+
+def _ffmpeg_children() -> int:
+    """ffmpeg processes this test process started and that are still running."""
+    n = 0
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        n += int(fields[1]) == os.getpid() and fields[0] != "Z" and "(ffmpeg)" in stat
+    return n
+
+
+async def _until(cond: Callable[[], bool]) -> None:
+    for _ in range(400):  # 20 s
+        if cond():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in 20 s")
+
+
+async def test_the_pool_warms_a_tier_after_its_first_use_and_stops_when_idle(
+        tmp_path: Path, built_library: BuiltLibrary) -> None:
+    tc = await make(tmp_path, pool_idle=3.0)
+    try:
+        srcs = one_per_format(built_library)
+        for _ in range(20):
+            assert tc.pool.idle() == 0 and _ffmpeg_children() == 0, "no encoder runs before anyone transcodes"
+            await asyncio.sleep(0.05)
+        await collect(tc, srcs["flac"], "normal")
+        assert tc.stats["from_pool"] == 0
+        await _until(lambda: tc.pool.idle() == 1)  # only the tier someone listens to is warmed
+        await collect(tc, srcs["mp3"], "normal")
+        assert tc.stats["from_pool"] == 1, "the next track of that tier starts from a warm encoder"
+        await _until(lambda: tc.pool.idle() == 0 and _ffmpeg_children() == 0)  # unused for 3 s: stopped
+        assert tc.pool.reaped >= 1
+    finally:
+        await tc.close()
 
 
 async def test_cache_hit_miss_and_lru_eviction(tmp_path: Path, built_library: BuiltLibrary) -> None:

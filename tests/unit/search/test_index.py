@@ -41,6 +41,7 @@ CORPUS: list[SearchDoc] = [
     SearchDoc(kind="artist", id="a-acdc", name="AC/DC"),
     SearchDoc(kind="artist", id="a-aha", name="a-ha"),
     SearchDoc(kind="artist", id="a-kino", name="Кино"),
+    SearchDoc(kind="artist", id="a-lanterns", name="The Midnight Lanterns"),
     SearchDoc(kind="album", id="al-opera", name="A Night at the Opera", artists=["Queen"], year=1975),
     SearchDoc(kind="album", id="al-melody", name="Melody A.M.", artists=["Röyksopp"], year=2001),
     SearchDoc(kind="playlist", id="p-public", name="Road Trip Mix", owner_id="alice", public=True),
@@ -70,6 +71,12 @@ def test_open_fresh_needs_rebuild_and_counts(tmp_path: Path) -> None:
 
 def test_typo_finds_home(index: SearchIndex) -> None:
     assert "t-home" in ids(index, "Hone")
+
+
+@pytest.mark.parametrize("query", ["latern", "lantren", "lanten"])
+def test_typo_in_the_start_of_a_longer_word(index: SearchIndex, query: str) -> None:
+    # "latern" is one edit from "lantern", two from "lanterns": the typo sits in the word's beginning.
+    assert ids(index, query, "artist") == ["a-lanterns"]
 
 
 def test_exact_outranks_prefix(index: SearchIndex) -> None:

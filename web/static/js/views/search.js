@@ -28,9 +28,18 @@ function distance(a, b) {
   return row[b.length];
 }
 
+const words = (s) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+
+/** Whether every word typed is a word of `name` (one typo allowed in words of 4 letters or more). */
+function namesEveryWord(name, typed) {
+  const have = words(name);
+  return typed.length > 0 && typed.every((w) => have.some((h) => h === w || (w.length >= 4 && distance(h, w) <= 1)));
+}
+
 /**
  * The best single hit: whatever is named (nearly) exactly what was typed, artists first; else an
- * artist whose name starts with it; else the server's first track, album, artist or playlist.
+ * artist whose name starts with it, or holds every word typed ("dvorak" is Antonín Dvořák Jr.) when
+ * the first song's title does not; else the server's first track, album, artist or playlist.
  */
 function topResult(q, res) {
   const fq = fold(q);
@@ -42,6 +51,11 @@ function topResult(q, res) {
   }
   const artist = res.artists?.items[0];
   if (artist && fold(artist.name).startsWith(fq)) return { kind: "artist", item: artist };
+  const typed = words(q);
+  const track = res.tracks?.items[0];
+  if (artist && namesEveryWord(artist.name, typed) && !(track && namesEveryWord(track.name, typed))) {
+    return { kind: "artist", item: artist };
+  }
   for (const [kind, page] of [["track", res.tracks], ["album", res.albums], ["artist", res.artists], ["playlist", res.playlists]]) {
     if (page?.items[0]) return { kind, item: page.items[0] };
   }
