@@ -13,7 +13,15 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Console, sync_api
-from tests.e2e.test_offline_player import _SCAN_STORAGE, _cut_service_worker, _login, _user, _wait, sw_browser
+from tests.e2e.test_offline_player import (
+    _SCAN_STORAGE,
+    _cut_service_worker,
+    _download,
+    _offline_page,
+    _user,
+    _wait,
+    sw_browser,
+)
 from tests.feed_server import FeedServer, Item, Route, feed_server, make_episode_audio, rss
 from tests.integration.listens_support import wait_for
 from tests.live import LiveServer, start_server
@@ -56,21 +64,11 @@ def test_a_show_kept_offline_plays_without_network_and_follows_the_feed(
     eps = [e["id"] for e in http.get(f"/v1/shows/{sid}/episodes").json()["items"]]  # newest first
 
     console = Console()
-    context = sw_browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    console.attach(page)
-    _login(page, server, name, password)
+    context, page = _offline_page(sw_browser, server, name, password, console)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
     # Keep the followed show offline from its page; its two episodes download.
-    page.goto(f"{server.base}/show/{sid}")
-    toggle = page.locator("[data-offline-toggle=show]")
-    toggle.click()
-    expect(toggle).to_have_attribute("aria-pressed", "true")
-    page.goto(server.base + "/offline")
-    done = page.locator("#offline-tracks li[data-complete='1']")
-    expect(done).to_have_count(2, timeout=30_000)
+    done = _download(page, server, f"/show/{sid}", "show", 2)
     expect(page.locator("#offline-tracks")).to_contain_text("Web Episode 2")
     expect(page.locator("#offline-tracks")).to_contain_text("Offline Web Show")
     scanned = page.evaluate(_SCAN_STORAGE)
