@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from musicd.domain.models import User
 from musicd.http.auth import admin_only
+from musicd.http.bounds import Int64
 from musicd.services.registry import Services
 
 __all__ = ["AdminDevicesController", "MeDevicesController", "device_object"]
@@ -30,7 +31,8 @@ class MarkBody(msgspec.Struct, forbid_unknown_fields=True):
     type: Literal["playlist", "album", "liked", "show"]
     id: str = ""
     quality: str = "normal"
-    episodes: int | None = None  # a show's newest episodes kept (default: offline.show_episodes)
+    episodes: Int64 | None = None  # a show's newest episodes kept (default: offline.show_episodes; the service
+    # checks the range with its own error)
 
 
 def device_object(rec: Any) -> dict[str, Any]:
