@@ -316,12 +316,16 @@ class OfflineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_tracks_per_device: int = 10000
     # Days a device may play its downloads without going online; every heartbeat renews the licence.
     licence_days: float = 30.0
+    # Episodes of a podcast show kept offline when it is marked, the newest first (a mark may ask for 1-100).
+    show_episodes: int = 10
 
     def __post_init__(self) -> None:
         if self.max_devices < 1 or self.max_tracks_per_device < 1:
             raise ValueError("max_devices and max_tracks_per_device must be >= 1")
         if not 0 < self.licence_days <= 3650:
             raise ValueError("licence_days must be between 0 and 3650")
+        if not 1 <= self.show_episodes <= 100:
+            raise ValueError("show_episodes must be between 1 and 100")
 
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

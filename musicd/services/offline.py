@@ -24,12 +24,13 @@ from musicd.services.playlists import PlaylistService
 from musicd.services.rules import is_admin, may_download, require_admin, require_download, require_member
 from musicd.store.offline import OfflineDeviceRecord, OfflineMarkRecord, OfflineRepository
 
-__all__ = ["DEVICE_KINDS", "SOURCE_TYPES", "Heartbeat", "OfflineService", "Registration"]
+__all__ = ["DEVICE_KINDS", "MAX_SHOW_EPISODES", "SOURCE_TYPES", "Heartbeat", "OfflineService", "Registration"]
 
 log = get_logger("musicd.offline")
 
 DEVICE_KINDS = ("browser", "phone", "tablet", "computer", "other")
-SOURCE_TYPES = ("playlist", "album", "liked")
+SOURCE_TYPES = ("playlist", "album", "liked", "show")
+MAX_SHOW_EPISODES = 100  # the most episodes of one show a device keeps
 _ITEMS_CACHE_S = 10.0
 
 
@@ -122,9 +123,10 @@ class OfflineService:
 
     # ---- marks ----
 
-    async def mark(self, user: User, device_id: str, source_type: str, source_id: str, quality: str
-                   ) -> OfflineMarkRecord:
-        """Keep a source offline on a device, in a quality, within the device's track limit."""
+    async def mark(self, user: User, device_id: str, source_type: str, source_id: str, quality: str,
+                   episodes: int | None = None) -> OfflineMarkRecord:
+        """Keep a source offline on a device, in a quality, within the device's track limit (a show: its newest
+        `episodes` episodes, `offline.show_episodes` by default)."""
         require_download(user)
         rec = await self.device(user, device_id, active=True)
         if rec.user_id != user.id:
@@ -134,13 +136,19 @@ class OfflineService:
         if quality not in QUALITIES:
             raise ValidationError(f"quality must be one of {', '.join(QUALITIES)}", code="invalid_quality")
         source_id = "" if source_type == "liked" else source_id
-        tracks = await self._source_tracks(user, source_type, source_id, strict=True)
+        if source_type != "show":
+            episodes = None
+        elif episodes is None:
+            episodes = self.cfg.show_episodes
+        elif not 1 <= episodes <= MAX_SHOW_EPISODES:
+            raise ValidationError(f"episodes must be between 1 and {MAX_SHOW_EPISODES}", code="invalid_episodes")
+        tracks = await self._source_tracks(user, source_type, source_id, episodes or 0, strict=True)
         marks = [m for m in await self.repo.marks(rec.id) if (m.source_type, m.source_id) != (source_type, source_id)]
         have = {i.track_id for i in await self._resolve(user, marks)}
         if len(have | set(tracks)) > self.cfg.max_tracks_per_device:
             raise ConflictError(f"at most {self.cfg.max_tracks_per_device} tracks per device",
                                 code="offline_track_limit")
-        await self.repo.put_mark(rec.id, source_type, source_id, quality)
+        await self.repo.put_mark(rec.id, source_type, source_id, quality, episodes)
         self._items.pop(rec.id, None)
         return next(m for m in await self.repo.marks(rec.id) if (m.source_type, m.source_id) == (source_type,
                                                                                                     source_id))
@@ -162,8 +170,14 @@ class OfflineService:
             out.append((m, [i.track_id for i in await self._resolve(owner, [m])]))
         return rec, out, await self.repo.held(rec.id)
 
-    async def _source_tracks(self, user: User, source_type: str, source_id: str, strict: bool = False) -> list[str]:
+    async def _source_tracks(self, user: User, source_type: str, source_id: str, episodes: int = 0,
+                             strict: bool = False) -> list[str]:
         try:
+            if source_type == "show":
+                found = await self.repo.show_episodes(user.id, source_id, episodes)
+                if found is None:  # not followed (any more), or the show was deleted: nothing of it stays
+                    raise ForbiddenError("follow the show before keeping it offline", code="show_not_followed")
+                return found
             if source_type == "playlist":
                 return await self.playlists.track_ids(user, source_id)
             if source_type == "album":
@@ -180,9 +194,12 @@ class OfflineService:
     async def _resolve(self, user: User, marks: Sequence[OfflineMarkRecord]) -> list[LicenceItem]:
         items: dict[str, LicenceItem] = {}
         for m in marks:
-            for t in await self._source_tracks(user, m.source_type, m.source_id):
-                items.setdefault(t, LicenceItem(t, m.quality))
-        present = await self.repo.existing_tracks(list(items))  # playlist entries of removed tracks go
+            kind = "episode" if m.source_type == "show" else "track"
+            for t in await self._source_tracks(user, m.source_type, m.source_id, m.episodes or 0):
+                items.setdefault(t, LicenceItem(t, m.quality, kind))
+        # Playlist entries of removed tracks go (episodes come from the podcasts' tables, just read).
+        present = await self.repo.existing_tracks([t for t, i in items.items() if i.type == "track"])
+        present.update(t for t, i in items.items() if i.type == "episode")
         return [i for t, i in items.items() if t in present][: self.cfg.max_tracks_per_device]
 
     # ---- the device's side: authentication, heartbeats ----

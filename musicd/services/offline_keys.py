@@ -45,8 +45,9 @@ def b64d(s: str) -> bytes:
 
 
 class LicenceItem(msgspec.Struct, frozen=True):
-    track_id: str
+    track_id: str  # a track's id, or a podcast episode's (type "episode")
     quality: str
+    type: str = "track"  # "track" or "episode"
 
 
 class LicencePayload(msgspec.Struct, frozen=True, kw_only=True):

@@ -14,16 +14,17 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from musicd.domain.models import User
 from musicd.errors import ForbiddenError, ValidationError
 from musicd.logs import get_logger
+from musicd.net.fetch import FetchError
 from musicd.services.offline import OfflineService
 from musicd.services.offline_container import DEFAULT_SEGMENT, Header, Sealer
 from musicd.services.play_events import PlayEvent
 from musicd.services.play_reports import PlayReportService
-from musicd.services.playback import FileBody, LiveBody, PlaybackService
+from musicd.services.playback import FileBody, GrowingBody, LiveBody, PlaybackService
 from musicd.store.offline import OfflineMarkRecord
 
 __all__ = ["CONTAINER_TYPE", "ContainerBody", "OfflineMedia", "OfflinePlay"]
@@ -45,9 +46,19 @@ class ContainerBody:
 
 @dataclass(frozen=True, slots=True)
 class OfflinePlay:
-    track_id: str
+    track_id: str  # a track's, or a podcast episode's id
     played_at: float  # POSIX seconds, when the play started
     ms_played: int
+    position_ms: int | None = None  # where it stopped (an episode's place); None: ms_played
+
+
+class EpisodePlaces(Protocol):
+    """The podcast side of offline plays: an episode played offline moves its one position (services.podcasts)."""
+
+    async def episodes(self, ids: Sequence[str], user_id: str | None = None) -> Sequence[object | None]: ...
+
+    async def set_position(self, user: User, episode_id: str, position_ms: int, *, played: bool | None = None,
+                           device: str | None = None, at_ms: int | None = None) -> object: ...
 
 
 class OfflineMedia:
@@ -58,9 +69,21 @@ class OfflineMedia:
         self.reports = reports
         self.spawn = spawn
         self._warming: set[str] = set()
+        self._episodes: EpisodePlaces | None = None
+
+    def attach_episodes(self, episodes: EpisodePlaces) -> None:
+        """Podcast episodes played offline move their listening position instead of the play history."""
+        self._episodes = episodes
 
     async def _file(self, track_id: str, quality: str) -> FileBody:
         body = await self.playback.open_track(track_id, quality)
+        if isinstance(body, GrowingBody):  # an episode still downloading to the server: a container needs it all
+            try:
+                async for _ in body.span(0, None):
+                    pass
+            except OSError as e:
+                raise FetchError(f"the episode could not be fetched: {e}", code="episode_unavailable") from None
+            body = await self.playback.open_track(track_id, quality)
         if isinstance(body, LiveBody):
             done = await body.settle() if body.settle else None
             if done is None:
@@ -101,10 +124,11 @@ class OfflineMedia:
 
     # ---- tiers made ready before the device asks ----
 
-    async def mark(self, user: User, device_id: str, source_type: str, source_id: str, quality: str
-                   ) -> OfflineMarkRecord:
-        """Mark a source for offline on a device (services.offline.mark) and start making its tiers."""
-        mark = await self.offline.mark(user, device_id, source_type, source_id, quality)
+    async def mark(self, user: User, device_id: str, source_type: str, source_id: str, quality: str,
+                   episodes: int | None = None) -> OfflineMarkRecord:
+        """Mark a source for offline on a device (services.offline.mark) and start making its tiers (and, for a
+        show, fetching its episodes to the server)."""
+        mark = await self.offline.mark(user, device_id, source_type, source_id, quality, episodes)
         self.warm(user, device_id)
         return mark
 
@@ -136,13 +160,22 @@ class OfflineMedia:
         if user.disabled:
             raise ForbiddenError("this account is disabled", code="account_disabled")
         horizon = time.time() - self.offline.cfg.licence_days * 86400 - 86400
-        events = []
         for p in plays:
-            if not horizon <= p.played_at <= time.time() + 60 or p.ms_played < 0:
-                raise ValidationError("played_at must be within the licence's time and ms_played >= 0",
+            if not horizon <= p.played_at <= time.time() + 60 or p.ms_played < 0 or (p.position_ms or 0) < 0:
+                raise ValidationError("played_at must be within the licence's time, ms_played and position_ms >= 0",
                                       code="invalid_event")
-            device = f"offline:{rec.id}"
+        device = f"offline:{rec.id}"
+        found = list(await self._episodes.episodes([p.track_id for p in plays])) if self._episodes and plays \
+            else [None] * len(plays)
+        taken, events = 0, []
+        for p, ep in zip(plays, found, strict=True):
+            if ep is not None and self._episodes is not None:  # the newest place wins: dated when it was heard
+                await self._episodes.set_position(user, p.track_id, p.ms_played if p.position_ms is None
+                                                  else p.position_ms, device=device,
+                                                  at_ms=round(p.played_at * 1000) + p.ms_played)
+                taken += 1
+                continue
             events.append(PlayEvent(user.id, p.track_id, "start", p.played_at, device_id=device))
             events.append(PlayEvent(user.id, p.track_id, "end", p.played_at + p.ms_played / 1000,
                                     position_ms=p.ms_played, ms_played=p.ms_played, device_id=device))
-        return await self.reports.submit(user, events) // 2
+        return taken + (await self.reports.submit(user, events) // 2 if events else 0)

@@ -118,21 +118,26 @@ class Connection:
         self.metrics.realtime_resyncs.labels(reason).inc()
         self._wakeup.set()
 
-    async def next_message(self) -> str | None:
-        """The next message to send, waiting for one; None once the connection must close (after what was
-        queued before a close that lets the queue out)."""
-        while True:
-            if self.outbox:
-                msg = self.outbox.popleft()
-                self.outbox_bytes -= len(msg)
-                if msg.startswith('{"type":"resync_required"'):
-                    self.resync_pending = False
-                self.sent += 1
-                return msg
+    def pop(self) -> str | None:
+        """The next queued message, None when nothing is queued (without waiting)."""
+        if not self.outbox:
+            return None
+        msg = self.outbox.popleft()
+        self.outbox_bytes -= len(msg)
+        if msg.startswith('{"type":"resync_required"'):
+            self.resync_pending = False
+        self.sent += 1
+        return msg
+
+    async def wait_for_messages(self) -> bool:
+        """Wait until something is queued: True; False once the connection must close with nothing left to send
+        (after what was queued before a close that lets the queue out)."""
+        while not self.outbox:
             if self.close_code is not None:
-                return None
+                return False
             self._wakeup.clear()
             await self._wakeup.wait()
+        return True
 
     def request_close(self, name: str, reason: str, flush: bool = False) -> None:
         """Ask the transport to close with CLOSE_CODES[name] (the first request wins): at once, dropping what

@@ -167,6 +167,7 @@ class Services:
         self.offline = OfflineService(OfflineRepository(db), OfflineKeys(keys.server_key), self.accounts,
                                       self.playlists, config.offline)
         self.offline_media = OfflineMedia(self.offline, self.playback, self.play_reports, self.spawn)
+        self.offline_media.attach_episodes(self.podcasts)  # podcast shows kept offline play episodes
         # Live: the realtime channel's hub and friend activity (issue 12).
         self.realtime = RealtimeHub(config.realtime, self.auth, self.metrics)
         self.friends = FriendActivityService(social, self.accounts, self.catalog)

@@ -32,6 +32,7 @@ class OfflineMarkRecord(msgspec.Struct, frozen=True):
     source_id: str
     quality: str
     created_at: str
+    episodes: int | None = None  # a show's newest episodes kept offline
 
 
 _COLS = ("d.id, d.user_id, d.name, d.kind, d.key_version, d.licence_seq, d.revoked_at, d.revoked_by, d.created_at,"
@@ -106,15 +107,18 @@ class OfflineRepository:
 
     async def marks(self, device_id: str) -> list[OfflineMarkRecord]:
         rows = await self.db.fetchall(
-            "SELECT device_id, source_type, source_id, quality, created_at FROM offline_marks WHERE device_id = ?"
+            "SELECT device_id, source_type, source_id, quality, created_at, episodes FROM offline_marks"
+            " WHERE device_id = ?"
             " ORDER BY created_at, source_type, source_id", (device_id,))
         return [OfflineMarkRecord(*r) for r in rows]
 
-    async def put_mark(self, device_id: str, source_type: str, source_id: str, quality: str) -> None:
+    async def put_mark(self, device_id: str, source_type: str, source_id: str, quality: str,
+                       episodes: int | None = None) -> None:
         await self.db.execute(
-            "INSERT INTO offline_marks (device_id, source_type, source_id, quality, created_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (device_id, source_type, source_id) DO UPDATE SET quality = excluded.quality",
-            (device_id, source_type, source_id, quality, utc_now()))
+            "INSERT INTO offline_marks (device_id, source_type, source_id, quality, created_at, episodes)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, source_type, source_id)"
+            " DO UPDATE SET quality = excluded.quality, episodes = excluded.episodes",
+            (device_id, source_type, source_id, quality, utc_now(), episodes))
 
     async def delete_mark(self, device_id: str, source_type: str, source_id: str) -> bool:
         return await self.db.execute(
@@ -141,6 +145,24 @@ class OfflineRepository:
         rows = await self.db.fetchall(
             "SELECT id FROM tracks WHERE album_id = ? ORDER BY disc_number, track_number, title, id", (album_id,))
         return [r[0] for r in rows]
+
+    async def show_episodes(self, user_id: str, show_id: str, limit: int) -> list[str] | None:
+        """The newest `limit` episodes of a show the user follows; None when they do not follow it (or it is gone)."""
+        if await self.db.fetchone(
+                "SELECT 1 FROM podcast_subscriptions WHERE user_id = ? AND channel_id = ? AND removed_at IS NULL",
+                (user_id, show_id)) is None:
+            return None
+        rows = await self.db.fetchall(
+            "SELECT id FROM podcast_episodes WHERE channel_id = ?"
+            " ORDER BY coalesce(published_at, created_at) DESC, id LIMIT ?", (show_id, limit))
+        return [r[0] for r in rows]
+
+    async def show_devices(self, show_id: str) -> list[tuple[str, str]]:
+        """(device id, user id) of the active devices that keep a show offline."""
+        rows = await self.db.fetchall(
+            "SELECT d.id, d.user_id FROM offline_marks m JOIN offline_devices d ON d.id = m.device_id"
+            " WHERE m.source_type = 'show' AND m.source_id = ? AND d.revoked_at IS NULL", (show_id,))
+        return [(r[0], r[1]) for r in rows]
 
     async def liked_tracks(self, user_id: str, limit: int) -> list[str]:
         rows = await self.db.fetchall(

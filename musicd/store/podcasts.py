@@ -262,10 +262,13 @@ class PodcastRepository:
         return [EpisodeFile(*r) for r in rows]
 
     async def downloaded_beyond(self, channel_id: str, keep: int) -> list[EpisodeFile]:
-        """Downloaded episodes of a channel past the newest `keep` downloads."""
+        """Downloaded episodes of a channel past the newest `keep` downloads, or past the most an active offline
+        device keeps of the show (offline_marks.episodes), when that is more."""
         rows = await self.db.fetchall(
             f"SELECT {_FILE_COLS} FROM podcast_episodes e WHERE channel_id = ? AND status = 'completed'"
-            f" ORDER BY {_NEWEST} LIMIT -1 OFFSET ?", (channel_id, keep))
+            f" ORDER BY {_NEWEST} LIMIT -1 OFFSET max(?, (SELECT coalesce(max(m.episodes), 0) FROM offline_marks m"
+            " JOIN offline_devices d ON d.id = m.device_id WHERE m.source_type = 'show' AND m.source_id = ?"
+            " AND d.revoked_at IS NULL))", (channel_id, keep, channel_id))
         return [EpisodeFile(*r) for r in rows]
 
     async def set_download(self, episode_id: str, status: str, *, path: str | None = None, fmt: str | None = None,

@@ -133,6 +133,36 @@ def _wait(page: sync_api.Page, script: str, arg: Any = None, timeout: float = 15
     return page.wait_for_function(script, arg=arg, timeout=timeout).json_value()
 
 
+def _offline_page(browser: sync_api.Browser, server: LiveServer, name: str, password: str, console: Console
+                  ) -> tuple[sync_api.BrowserContext, sync_api.Page]:
+    """A logged-in page whose service worker may run (and be cut from the network)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="allow")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    console.attach(page)
+    _login(page, server, name, password)
+    return context, page
+
+
+def _download(page: sync_api.Page, server: LiveServer, path: str, kind: str, n: int) -> sync_api.Locator:
+    """Press the Download switch of the page at `path` (a `kind` source), then wait on the Offline page until
+    `n` items are downloaded; the locator of the downloaded rows."""
+    page.goto(server.base + path)
+    toggle = page.locator(f"[data-offline-toggle={kind}]")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.goto(server.base + "/offline")
+    done = page.locator("#offline-tracks li[data-complete='1']")
+    try:
+        expect(done).to_have_count(n, timeout=30_000)
+    except AssertionError:
+        print("DEBUG", page.evaluate("""async () => { const o = window.musicdOffline;
+          return {status: o.status, message: o.message, licence: o.licence}; }"""))
+        print(page.locator("#offline-tracks").inner_text())
+        raise
+    return done
+
+
 def test_offline_playback_revocation_and_plays(sw_browser: sync_api.Browser, web_server: LiveServer,
                                                screenshots: Path) -> None:
     name, password, headers = _user(web_server)
@@ -150,11 +180,7 @@ def test_offline_playback_revocation_and_plays(sw_browser: sync_api.Browser, web
         http.post(f"/v1/playlists/{pid}/tracks", json={"uris": [f"musicd:track:{t['id']}" for t in picked]})
 
     console = Console()
-    context = sw_browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    console.attach(page)
-    _login(page, web_server, name, password)
+    context, page = _offline_page(sw_browser, web_server, name, password, console)
 
     # Installable: a manifest with icons, and a service worker that controls the page.
     manifest = page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json())")
@@ -163,18 +189,7 @@ def test_offline_playback_revocation_and_plays(sw_browser: sync_api.Browser, web
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
     # Mark the playlist for offline and wait for the three downloads.
-    page.goto(f"{web_server.base}/playlist/{pid}")
-    toggle = page.locator("[data-offline-toggle=playlist]")
-    toggle.click()
-    expect(toggle).to_have_attribute("aria-pressed", "true")
-    page.goto(web_server.base + "/offline")
-    try:
-        expect(page.locator("#offline-tracks li[data-complete='1']")).to_have_count(3, timeout=30_000)
-    except AssertionError:
-        print("DEBUG", page.evaluate("""async () => { const o = window.musicdOffline;
-          return {status: o.status, message: o.message, licence: o.licence}; }"""), console.errors)
-        print(page.locator("#offline-tracks").inner_text())
-        raise
+    _download(page, web_server, f"/playlist/{pid}", "playlist", 3)
     assert page.evaluate("navigator.serviceWorker.controller !== null")
     key = page.evaluate("""async () => { const o = window.musicdOffline; return {
         type: o.key.type, extractable: o.key.extractable, algo: o.key.algorithm.name, device: o.device.id}; }""")

@@ -268,7 +268,10 @@ def test_keys_are_derived_as_documented_and_never_stored(w: World) -> None:
     dev.heartbeat()
     fields = {"v", "device_id", "user_id", "key_version", "seq", "issued_at", "expires_at", "status", "reason",
               "items"}
-    assert set(json.loads(b64d(dev.last_licence.payload))) == fields
+    payload = json.loads(b64d(dev.last_licence.payload))
+    assert set(payload) == fields
+    assert payload["items"] and all(set(i) == {"track_id", "quality", "type"} and i["type"] == "track"
+                                    for i in payload["items"])
     assert w.v1(alice, "DELETE", f"/v1/me/devices/{dev.id}").status_code == 204
     revoked, _ = dev.heartbeat()
     assert revoked.key_version == 2

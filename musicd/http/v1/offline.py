@@ -32,9 +32,10 @@ class HeartbeatBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class PlayBody(msgspec.Struct, forbid_unknown_fields=True):
-    track_id: str
+    track_id: str  # or an episode's id
     played_at: int  # ms since the epoch, when the play started
     ms_played: int
+    position_ms: int | None = None  # where it stopped (an episode's place)
 
 
 class PlaysBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -107,5 +108,5 @@ class OfflineController(Controller):
             raise ValidationError(f"invalid plays: {e}", code="invalid_event") from None
         if len(body.plays) > _MAX_PLAYS:
             raise ValidationError(f"at most {_MAX_PLAYS} plays per request", code="too_many_plays")
-        plays = [OfflinePlay(p.track_id, p.played_at / 1000, p.ms_played) for p in body.plays]
+        plays = [OfflinePlay(p.track_id, p.played_at / 1000, p.ms_played, p.position_ms) for p in body.plays]
         return {"accepted": await services.offline_media.report_plays(device_id, token, plays)}

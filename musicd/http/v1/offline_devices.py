@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from musicd.domain.models import User
 from musicd.http.auth import admin_only
+from musicd.http.bounds import Int64
 from musicd.services.registry import Services
 
 __all__ = ["AdminDevicesController", "MeDevicesController", "device_object"]
@@ -27,9 +28,11 @@ class RenameBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class MarkBody(msgspec.Struct, forbid_unknown_fields=True):
-    type: Literal["playlist", "album", "liked"]
+    type: Literal["playlist", "album", "liked", "show"]
     id: str = ""
     quality: str = "normal"
+    episodes: Int64 | None = None  # a show's newest episodes kept (default: offline.show_episodes; the service
+    # checks the range with its own error)
 
 
 def device_object(rec: Any) -> dict[str, Any]:
@@ -42,6 +45,8 @@ def device_object(rec: Any) -> dict[str, Any]:
 def _mark_object(m: Any, tracks: list[str] | None = None, held: set[str] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"type": m.source_type, "id": m.source_id or None, "quality": m.quality,
                            "created_at": m.created_at}
+    if m.source_type == "show":
+        out["episodes"] = m.episodes
     if tracks is not None:
         out |= {"tracks": tracks, "total": len(tracks), "held": sum(1 for t in tracks if t in (held or set()))}
     return out
@@ -87,8 +92,9 @@ class MeDevicesController(Controller):
 
     @put("/{device_id:str}/offline", status_code=HTTP_201_CREATED)
     async def mark(self, device_id: str, data: MarkBody, user: User, services: Services) -> dict[str, Any]:
-        """Keep a playlist, an album or the liked songs offline on this device, in a quality."""
-        return _mark_object(await services.offline_media.mark(user, device_id, data.type, data.id, data.quality))
+        """Keep a playlist, an album, the liked songs or a podcast show offline on this device, in a quality."""
+        return _mark_object(await services.offline_media.mark(user, device_id, data.type, data.id, data.quality,
+                                                              data.episodes))
 
     @delete("/{device_id:str}/offline", status_code=HTTP_204_NO_CONTENT)
     async def unmark(self, device_id: str, type: str, user: User, services: Services, id: str = "") -> None:

@@ -117,12 +117,15 @@ export function sendPlayEvent(player, kind, { beacon = false } = {}) {
   const p = player.play_;
   // A guest's listening is not recorded (the server refuses it): nothing to send.
   if (!p || !p.started || !canEdit()) return;
-  if (p.entry.track.kind === "episode") return; // episodes report their position instead (episodes.js)
+  const episode = p.entry.track.kind === "episode";
   if (p.offline) {
-    // A play from a download goes to the device's queue (js/offline), sent when the network allows.
-    if (kind === "end") player.offlinePlayed?.(p.entry.track.id, Date.now() - p.msPlayed, p.msPlayed);
+    // A play from a download goes to the device's queue (js/offline), sent when the network allows; an
+    // episode's carries where it stopped (the server moves its position if nothing newer came since).
+    const at = episode ? Math.round((player.audio?.currentTime || 0) * 1000) : null;
+    if (kind === "end") player.offlinePlayed?.(p.entry.track.id, Date.now() - p.msPlayed, p.msPlayed, at);
     return;
   }
+  if (episode) return; // episodes report their position instead (episodes.js)
   const body = {
     track_id: p.entry.track.id, event: kind, position_ms: Math.round((player.audio?.currentTime || 0) * 1000),
     ms_played: Math.round(p.msPlayed), context_uri: player.context?.uri || null,

@@ -8,7 +8,8 @@ export function startOffline(player) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => console.warn("no service worker", e));
   }
   player.offlineSource = (trackId) => offline.source(trackId);
-  player.offlinePlayed = (trackId, startedAt, msPlayed) => offline.played(trackId, startedAt, msPlayed);
+  player.offlinePlayed = (trackId, startedAt, msPlayed, positionMs) => offline.played(trackId, startedAt, msPlayed,
+    positionMs);
   window.musicdOffline = offline; // for tools and tests, like window.musicd
   offline.start().catch((e) => console.warn("offline sync failed", e));
   return offline;

@@ -4,6 +4,7 @@
 // no longer lists, plays downloads decrypted in memory, and keeps the plays made offline until it can send them.
 
 import { api, ApiError } from "../api.js";
+import { episodeTrack } from "../episodes.js";
 import { b64d, decryptAll, importDeviceKey, importLicenceKey, parseHeader, verifyLicence } from "./crypto.js";
 import { container, dropTrack, meta, plays, putChunk, tracks, wipe } from "./store.js";
 
@@ -11,6 +12,30 @@ const CHUNK = 16 * (64 * 1024 + 16); // 16 sealed segments
 const HEARTBEAT_MS = 5 * 60 * 1000;
 const PLAYS_BATCH = 500;
 const URLS_KEPT = 4;
+
+/** A podcast episode kept offline as the player's track (kind "episode"), its show standing as the album. */
+function slimEpisode(ep) {
+  const t = episodeTrack(ep);
+  return { ...t, album: { ...t.album, images: [] } };
+}
+
+/** Metadata of licence items (up to 50 of one type): tracks from /v1/tracks, episodes from /v1/episodes. */
+async function describe(items, type) {
+  const ids = items.map((m) => m.track_id).join(",");
+  const found = type === "episode" ? (await api.get("/v1/episodes", { ids })).episodes
+    : (await api.get("/v1/tracks", { ids })).tracks;
+  const shows = new Map();
+  const showIds = [...new Set((type === "episode" ? found : []).filter(Boolean).map((e) => e.show_id))];
+  if (showIds.length) {
+    for (const s of (await api.get("/v1/shows", { ids: showIds.join(",") })).shows) if (s) shows.set(s.id, s);
+  }
+  return items.map((item, k) => {
+    const t = found?.[k];
+    if (t) return type === "episode" ? slimEpisode({ ...t, show: shows.get(t.show_id) }) : slim(t);
+    return { id: item.track_id, name: item.track_id, artists: [], album: {}, duration_ms: 0,
+      kind: type === "episode" ? "episode" : undefined };
+  });
+}
 
 function slim(t) {
   const al = t.album || {};
@@ -95,7 +120,7 @@ class OfflineManager extends EventTarget {
     return fetch(path, { ...opts, headers });
   }
 
-  /** Keep a source offline: "playlist" / "album" with its id, or "liked". */
+  /** Keep a source offline: "playlist" / "album" / "show" with its id, or "liked". */
   async mark(type, id = "", quality = "normal") {
     const dev = await this.ensureDevice();
     await api.put(`/v1/me/devices/${dev.id}/offline`, { type, id, quality });
@@ -160,15 +185,15 @@ class OfflineManager extends EventTarget {
       if (listed.get(t.id) !== t.quality) await this.drop(t.id);
     }
     const have = new Set((await tracks.all()).map((t) => t.id));
-    const missing = p.items.filter((i) => !have.has(i.track_id));
-    for (let i = 0; i < missing.length; i += 50) {
-      const part = missing.slice(i, i + 50);
-      const found = await api.get("/v1/tracks", { ids: part.map((m) => m.track_id).join(",") });
-      for (const [k, t] of (found.tracks || []).entries()) {
-        const item = part[k];
-        const track = t ? slim(t) : { id: item.track_id, name: item.track_id, artists: [], album: {}, duration_ms: 0 };
-        await tracks.put({ id: item.track_id, quality: item.quality, track, got: 0, chunks: 0, size: null,
-          etag: null, type: null, complete: false, added: Date.now() });
+    for (const type of ["track", "episode"]) {
+      const missing = p.items.filter((i) => !have.has(i.track_id) && (i.type || "track") === type);
+      for (let i = 0; i < missing.length; i += 50) {
+        const part = missing.slice(i, i + 50);
+        const found = await describe(part, type);
+        for (const [k, item] of part.entries()) {
+          await tracks.put({ id: item.track_id, quality: item.quality, track: found[k], got: 0, chunks: 0, size: null,
+            etag: null, type: null, complete: false, added: Date.now() });
+        }
       }
     }
     this.emit();
@@ -275,8 +300,10 @@ class OfflineManager extends EventTarget {
   }
 
   /** A play made from a download: kept, then sent with the others when the network allows. */
-  async played(trackId, startedAtMs, msPlayed) {
-    await plays.add({ track_id: trackId, played_at: Math.round(startedAtMs), ms_played: Math.round(msPlayed) });
+  async played(trackId, startedAtMs, msPlayed, positionMs = null) {
+    const play = { track_id: trackId, played_at: Math.round(startedAtMs), ms_played: Math.round(msPlayed) };
+    if (positionMs !== null) play.position_ms = Math.round(positionMs); // an episode: where it stopped
+    await plays.add(play);
     this.flushPlays().catch(() => {});
   }
 

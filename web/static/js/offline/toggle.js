@@ -2,8 +2,17 @@
 
 import { h, toast, errorText } from "../ui/dom.js";
 import { offline } from "./manager.js";
+import { state } from "../state.js";
 
-/** A button that marks `type`/`id` for offline (in `quality`) and shows whether it is. */
+const QUALITIES = ["low", "normal", "high", "lossless", "original"];
+
+/** Downloads are made in the user's default streaming quality (Settings). */
+function quality() {
+  const q = state.me?.settings?.default_quality;
+  return QUALITIES.includes(q) ? q : "normal";
+}
+
+/** A button that marks `type`/`id` for offline (in the default quality) and shows whether it is. */
 export function offlineToggle(type, id = "", name = "") {
   const b = h("button.button.outline.offline-toggle", { type: "button", "aria-pressed": "false", "data-offline-toggle": type },
     "Download");
@@ -17,7 +26,7 @@ export function offlineToggle(type, id = "", name = "") {
     const on = b.getAttribute("aria-pressed") !== "true";
     b.disabled = true;
     try {
-      if (on) await offline.mark(type, id, "normal");
+      if (on) await offline.mark(type, id, quality());
       else await offline.unmark(type, id);
       show(on);
       toast(on ? `Downloading ${name || "it"} for offline listening` : `${name || "It"} is no longer kept offline`);

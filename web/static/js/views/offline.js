@@ -35,7 +35,7 @@ export function render({ root }) {
       ? `Downloading: ${done.length} of ${all.length}` : `${done.length} of ${plural(all.length, "track")} downloaded`);
     status.dataset.state = offline.status;
     const p = offline.licence;
-    licence.textContent = !offline.device ? "This browser keeps nothing offline yet: use “Download” on an album or a playlist."
+    licence.textContent = !offline.device ? "This browser keeps nothing offline yet: use “Download” on an album, a playlist or a podcast you follow."
       : p ? `Licence ${p.status}, valid until ${new Date(p.expires_at * 1000).toLocaleString()}` : "";
     if (!all.length) list.replaceChildren(h("li", null, emptyState("Nothing downloaded.", "")));
     else list.replaceChildren(...all.map((r) => row(r, done.indexOf(r), done)));

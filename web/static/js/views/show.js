@@ -7,6 +7,8 @@ import { player } from "../player.js";
 import { playEpisode } from "../episodes.js";
 import { navigate } from "../router.js";
 import { state, canEdit } from "../state.js";
+import { offline } from "../offline/manager.js";
+import { offlineToggle } from "../offline/toggle.js";
 
 const mayManage = () => state.me?.role === "admin" || (state.me?.role !== "guest" && state.me?.settings?.podcasts_allowed);
 
@@ -108,17 +110,23 @@ export async function render({ root, params }) {
     return;
   }
   const subscribe = h("button.button.primary", { type: "button", "aria-pressed": String(show.saved) });
-  const paint = () => { subscribe.textContent = show.saved ? "Unsubscribe" : "Subscribe"; };
+  // Keep it offline on this browser (its newest episodes): only a followed show can be.
+  const download = offlineToggle("show", show.id, show.name);
+  const paint = () => {
+    subscribe.textContent = show.saved ? "Unsubscribe" : "Subscribe";
+    download.hidden = !show.saved;
+  };
   subscribe.addEventListener("click", async () => {
     try {
       await (show.saved ? api.del : api.put)(`/v1/me/shows?ids=${show.id}`);
       show.saved = !show.saved;
       subscribe.setAttribute("aria-pressed", String(show.saved));
       paint();
+      offline.sync(); // an unfollowed show's episodes leave this browser (and come back when followed again)
     } catch (e) { toast(errorText(e), { error: true }); }
   });
   paint();
-  const tools = canEdit() ? [subscribe] : []; // a guest listens, subscribes to nothing
+  const tools = canEdit() ? [subscribe, download] : []; // a guest listens, subscribes to nothing
   if (mayManage()) {
     tools.push(h("button.button", { type: "button", onclick: async () => {
       const res = await api.post(`/v1/shows/${show.id}/refresh`).catch((e) => ({ status: "error", error: errorText(e) }));
