@@ -22,6 +22,7 @@ __all__ = [
     "DataConfig",
     "LibraryConfig",
     "LogConfig",
+    "RecommendConfig",
     "ServerConfig",
     "TranscodeConfig",
     "load_config",
@@ -139,6 +140,24 @@ class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("timeout_seconds must be > 0")
 
 
+class RecommendConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Train the recommendation models (co-listening, matrix factorisation, popularity) in the background:
+    # at start, every `rebuild_hours`, and once `rebuild_after_plays` new plays were recorded.
+    background: bool = True
+    rebuild_hours: float = 24.0
+    rebuild_after_plays: int = 50
+    # How often (seconds) the trainer looks for new plays.
+    check_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.rebuild_hours <= 0:
+            raise ValueError("rebuild_hours must be > 0")
+        if self.rebuild_after_plays < 1:
+            raise ValueError("rebuild_after_plays must be >= 1")
+        if not 0.1 <= self.check_seconds <= 86400:
+            raise ValueError("check_seconds must be between 0.1 and 86400")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -152,6 +171,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    recommend: RecommendConfig = msgspec.field(default_factory=RecommendConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
 
     @property
@@ -170,6 +190,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
     "analysis": AnalysisConfig,
+    "recommend": RecommendConfig,
     "log": LogConfig,
 }
 

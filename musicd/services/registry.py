@@ -34,6 +34,7 @@ from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
+from musicd.services.recommend import RecommendService
 from musicd.services.rules import require_admin
 from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
@@ -53,6 +54,7 @@ from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.playlists import PlaylistRepository
+from musicd.store.recommend import RecommendRepository
 from musicd.store.shares import ShareRepository
 from musicd.store.tokens import TokenRepository
 from musicd.store.user_library import UserLibraryRepository
@@ -115,6 +117,11 @@ class Services:
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
         self.library.on_scanned(self.analysis.on_scanned)
+        # Recommendations, radio and made-for-you mixes (issue 15), trained in the background.
+        self.recommend = RecommendService(RecommendRepository(db), self.analysis, self.catalog, self.playlists,
+                                          self.mixes, config.recommend, self.metrics)
+        self.mixes.attach_personal(self.recommend)
+        self.library.on_scanned(self.recommend.on_scanned)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
 
     async def _count_scan(self, s: ScanSummary) -> None:
@@ -156,6 +163,8 @@ class Services:
         if self.config.analysis.background:
             self.spawn("analysis", self.analysis.loop())
             self.analysis.wake()
+        if self.config.recommend.background:
+            self.spawn("recommend", self.recommend.loop())
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""
