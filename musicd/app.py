@@ -29,6 +29,7 @@ from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.playlists import PlaylistsController
+from musicd.http.v1.recommend import RecommendationsController, StationsController
 from musicd.http.v1.search import SearchController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
@@ -89,6 +90,8 @@ def create_app(config: Config) -> Litestar:
         LibraryListsController,
         StreamTokensController,
         AudioFeaturesController,
+        RecommendationsController,
+        StationsController,
         WebController,
     ]
     return Litestar(

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from musicd.config import RecommendConfig
-from musicd.domain.catalog import ArtistView, TrackView
+from musicd.domain.catalog import ArtistView, Mix, TrackView
 from musicd.domain.models import User
-from musicd.domain.recommend import Reason, SeedResult
+from musicd.domain.recommend import Reason, SeedResult, StationPage
 from musicd.errors import NotFoundError, ValidationError
 from musicd.logs import get_logger
 from musicd.services.analysis import AnalysisService
@@ -331,22 +331,16 @@ class RecommendService:
     # ---- Subsonic: similar songs, top songs, similar artists ----
 
     async def similar_tracks(self, item_id: str, count: int, user: User) -> list[TrackView]:
-        """Tracks like a track, an album or an artist (radio's blend, artists spread; an artist's own
-        tracks are part of it, a track itself is not)."""
+        """Tracks like a track, an album or an artist (radio's blend, artists spread), never the item's own."""
         return await self.stations.similar(item_id, count, user)
 
     async def top_tracks(self, artist_id: str, count: int, user: User) -> list[TrackView]:
-        """An artist's most listened tracks (listens with a half-life, then the library's play counts)."""
+        """An artist's most listened tracks: listens with a half-life first, then the catalogue's order (play
+        counts, newest albums first)."""
+        tracks = await self.catalog.artist_top_tracks(artist_id, user.id, 10_000)  # NotFoundError when unknown
         snap = await self.snapshot()
-        a = snap.artist_index.get(artist_id)
-        if a is None:
-            await self.catalog.artist(artist_id)
-            return []
-        rows = snap.tracks_of_artist(a)
-        plays = np.array([snap.facts[i].play_count for i in rows], np.float64)
-        order = np.lexsort((-plays, -snap.popularity[rows].astype(np.float64)))
-        ids = [snap.facts[int(rows[o])].id for o in order[:max(0, count)]]
-        return [t for t in await self.catalog.tracks(ids, user.id) if t is not None]
+        pop = {t.id: float(snap.popularity[i]) for t in tracks if (i := snap.index.get(t.id)) is not None}
+        return sorted(tracks, key=lambda t: -pop.get(t.id, 0.0))[: max(0, count)]
 
     async def similar_artists(self, artist_id: str, count: int, user: User) -> list[ArtistView]:
         """Artists whose tracks are played with, sound like, or are liked with theirs; then the artists
@@ -376,15 +370,19 @@ class RecommendService:
 
     # ---- stations and mixes (delegated) ----
 
-    async def station_tracks(self, context_uri: str, user: User, after: int = 0, n: int = 20) -> Any:
-        """Tracks `after` .. `after + n - 1` of a station (see services/stations.py)."""
+    async def station_tracks(self, context_uri: str, user: User, after: int = 0, n: int = 20) -> StationPage:
+        """Tracks `after` .. `after + n - 1` of the station a context URI names (spotify:station:<kind>:<id>),
+        each with its reason: what a player asks for the next tracks of a station (services/stations.py)."""
         return await self.stations.tracks(context_uri, user, after, n)
 
-    async def station_page(self, context_uri: str, user: User, after: int = 0, n: int = 20) -> Any:
+    async def station_page(self, context_uri: str, user: User, after: int = 0, n: int = 20
+                           ) -> tuple[StationPage, list[TrackView | None]]:
+        """station_tracks with the tracks as the user sees them."""
         return await self.stations.page(context_uri, user, after, n)
 
-    async def personal_mixes(self, user_id: str) -> Any:
+    async def personal_mixes(self, user_id: str) -> list[Mix]:
+        """The user's made-for-you mixes (services/made_for_you.py)."""
         return await self.made_for_you.mixes(user_id)
 
-    async def personal_mix(self, kind: str, key: str, user_id: str) -> Any:
+    async def personal_mix(self, kind: str, key: str, user_id: str) -> Mix | None:
         return await self.made_for_you.mix(kind, key, user_id)

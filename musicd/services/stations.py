@@ -168,15 +168,17 @@ class Stations:
         return items
 
     async def similar(self, item_id: str, count: int, user: User) -> list[TrackView]:
-        """The first `count` tracks of a fresh station from a track, album or artist (a track's own
-        station without the track)."""
+        """The first `count` tracks of a fresh station from a track, album or artist, without the item's own
+        tracks."""
         kind = await self.rec.catalog.kind_of(item_id)
         snap = await self.rec.snapshot()
         ref = StationRef(kind, item_id)
         seeds = await self._seeds(ref, user, snap)
         if count <= 0 or not len(snap):
             return []
+        own = set(seeds.own.tolist())
+        seeds.own = np.zeros(0, np.int64)  # no bonus for its own tracks: they are left out
         station = self._run(snap, seeds, _seed(ref, user.id))
-        rows = station.run.tracks_between(0, min(count + 1, len(snap)))
-        ids = [snap.facts[i].id for i in rows if i != seeds.first][:count]
+        rows = station.run.tracks_between(0, min(count + len(own), len(snap)))
+        ids = [snap.facts[i].id for i in dict.fromkeys(rows) if i not in own][:count]
         return [t for t in await self.rec.catalog.tracks(ids, user.id) if t is not None]
