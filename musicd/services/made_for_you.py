@@ -114,7 +114,7 @@ class MadeForYou:
         played = sorted(weights, key=lambda i: -weights[i])[:150]
         k = min(MAX_DAILY, len(played) // 12)
         if k < 1:
-            k = 1 if len(played) >= 5 else 0
+            k = 1 if len(played) >= 3 else 0
         if k == 0:
             return []
         rows = np.array(played, np.int64)

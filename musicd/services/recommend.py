@@ -354,14 +354,15 @@ class RecommendService:
         total = seed_scores(snap, weights).total.astype(np.float64)
         ranked: list[str] = []
         if total.max(initial=0.0) > 0:
+            # An artist's mean over its (up to) three best tracks: a big catalogue does not outweigh a close one.
             per_artist = np.zeros(len(snap.artist_ids))
-            order = np.argsort(-total, kind="stable")
             seen = np.zeros(len(snap.artist_ids), np.int64)
-            for i in order[: POOL * 4]:
+            for i in np.argsort(-total, kind="stable")[: POOL * 4]:
                 b = snap.artist[i]
                 if b != a and seen[b] < 3 and total[i] > 0:
                     per_artist[b] += total[i]
                     seen[b] += 1
+            per_artist /= np.maximum(np.minimum(np.bincount(snap.artist, minlength=len(seen)), 3), 1)
             ranked = [snap.artist_ids[b] for b in np.argsort(-per_artist, kind="stable") if per_artist[b] > 0]
         for other in await self.catalog.related_artists(artist_id, count, user.id):
             if other.id not in ranked and other.id != artist_id:
