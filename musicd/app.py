@@ -12,8 +12,10 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.realtime import install_realtime, realtime_socket
 from musicd.http.share import ShareController, ShortShareController
 from musicd.http.subsonic import subsonic_route
 from musicd.http.system import SystemController
@@ -24,7 +26,9 @@ from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.friends import FriendsController
 from musicd.http.v1.library_lists import LibraryListsController
+from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
@@ -33,6 +37,7 @@ from musicd.http.v1.recommend import RecommendationsController, StationsControll
 from musicd.http.v1.search import SearchController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
+from musicd.services.data_lock import DataDirLock
 from musicd.services.metrics import Metrics
 from musicd.services.registry import Services, open_services
 
@@ -47,7 +52,14 @@ def create_app(config: Config) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services = await open_services(config)
+        # Held while serving: `musicd restore` and `musicd db recover` refuse to run under a server.
+        lock = DataDirLock(config.data_dir)
+        lock.acquire("server")
+        try:
+            services = await open_services(config)
+        except BaseException:
+            lock.release()
+            raise
         holder["services"] = services
         app.state.services = services
         document_errors(app)
@@ -56,12 +68,18 @@ def create_app(config: Config) -> Litestar:
                         " `musicd user add NAME --role admin`")
         services.spawn("scan-on-start", services.scan_on_start())
         await services.start_playback()
+        install_realtime(services)
+        services.spawn("realtime", services.realtime.run())
+        if config.backup.enabled:
+            services.spawn("backup", services.backups.loop())
         log.info("server.ready", host=config.server.host, port=config.server.port,
                  library=[str(f) for f in config.library_folders], data=str(config.data_dir))
         try:
             yield
         finally:
+            services.realtime.close_all()
             await services.close()
+            lock.release()
 
     def provide_services() -> Services:
         return holder["services"]
@@ -89,9 +107,14 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        FriendsController,
+        realtime_socket,
         AudioFeaturesController,
         RecommendationsController,
         StationsController,
+        ListensController,
+        listenbrainz_router,
+        ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
     ]
     return Litestar(

@@ -1,4 +1,4 @@
-"""The `musicd` command: serve, scan, user, db, config, demo-library."""
+"""The `musicd` command: serve, scan, user, db, backup, restore, index, transcode, config, demo-library."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
 from musicd.config import Config, load_config
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
+from musicd.services.data_lock import DataDirLock
 from musicd.services.registry import Services, open_services
 
 __all__ = ["main"]
@@ -27,7 +29,8 @@ console = Console(stderr=True)
 
 
 def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
-    """Open the services, run `fn`, close them; a MusicdError becomes a one-line CLI error."""
+    """Open the services, run `fn`, close them; a MusicdError (or a storage failure) becomes a one-line
+    CLI error."""
 
     async def go() -> T:
         services = await open_services(config)
@@ -36,10 +39,8 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
         finally:
             await services.close()
 
-    try:
+    with one_line_errors(config):
         return asyncio.run(go())
-    except MusicdError as e:
-        raise click.ClickException(e.message) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,6 +80,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
         os.environ["MUSICD_SERVER_HOST"] = host
     if port:
         os.environ["MUSICD_SERVER_PORT"] = str(port)
+    require_free_space(config)
+    if (holder := DataDirLock(config.data_dir).holder()) is not None:
+        raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")
     _run(config, _first_start_hint)
     Granian(
         "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
@@ -121,6 +125,7 @@ def _print_summary(s: Any) -> None:
 def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
     """Scan the library folders into the catalogue (incremental: unchanged files are not re-read)."""
     config = _config(ctx)
+    require_free_space(config)
 
     async def go(services: Services) -> Any:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -210,6 +215,11 @@ def db_upgrade(ctx: click.Context) -> None:
 
     versions = _run(_config(ctx), lambda s: applied_versions(s.db))
     click.echo(f"database at version {max(versions) if versions else 0}")
+
+
+db.add_command(db_recover)
+cli.add_command(backup)
+cli.add_command(restore)
 
 
 @cli.group()
@@ -349,6 +359,42 @@ def analyze_run(ctx: click.Context, workers: int | None, retry_failed: bool, lim
     speed = f", {s.audio_s / s.cpu_s:.0f} s of audio per CPU-second" if s.cpu_s and s.audio_s else ""
     click.echo(f"analysed {s.analysed} tracks, {s.silent} silent, {s.failed} failed, {s.skipped} skipped"
                f" (failed before) in {s.wall_s:.1f} s{speed}")
+
+
+@cli.group()
+def listens() -> None:
+    """Listen history from scrobblers: imports of a ListenBrainz export or a Last.fm CSV."""
+
+
+@listens.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user", "username", required=True, help="The account the listens are theirs.")
+@click.option("--format", "fmt", type=click.Choice(["listenbrainz", "lastfm"]), help="Default: from the content.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def listens_import(ctx: click.Context, file: Path, username: str, fmt: str | None, as_json: bool) -> None:
+    """Import FILE as the user's listens (streamed; importing the same file again adds nothing)."""
+    from musicd.services.listen_files import ListenFile
+
+    async def go(services: Services) -> Any:
+        user = await services.accounts.find(username)
+        if user is None:
+            raise click.ClickException(f"no such user: {username}")
+        listen_file = ListenFile(file, fmt)
+        with Progress(TextColumn("importing"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task("import", total=listen_file.total, info="")
+            return await services.listens.import_file(user, listen_file, lambda done, total, s: bar.update(
+                task, completed=done, info=f"{s.read} read, {s.matched} matched"))
+
+    s = _run(_config(ctx), go)
+    if as_json:
+        click.echo(msgspec.json.encode(s).decode())
+        return
+    click.echo(f"read {s.read} listens: {s.matched} matched, {s.unmatched} unmatched (kept, matched after a scan),"
+               f" {s.duplicates} duplicates, {s.rejected} rejected")
+    for reason in s.errors[:5]:
+        click.echo(f"  rejected: {reason}")
 
 
 @cli.command("demo-library")

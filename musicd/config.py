@@ -18,10 +18,13 @@ from musicd.errors import ConfigError
 __all__ = [
     "AnalysisConfig",
     "AuthConfig",
+    "BackupConfig",
     "Config",
     "DataConfig",
     "LibraryConfig",
+    "ListensConfig",
     "LogConfig",
+    "RealtimeConfig",
     "RecommendConfig",
     "ServerConfig",
     "TranscodeConfig",
@@ -73,6 +76,32 @@ class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Where the database, search index, caches and generated keys live.
     dir: str = "./data"
+    # Below this much free space on the data dir's disk, /health answers 503 and `serve`/`scan` refuse to start.
+    min_free_bytes: int = 16 * 1024 * 1024
+    # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
+    max_database_bytes: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("min_free_bytes", "max_database_bytes"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+class BackupConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Automatic backups (database, keys, config, uploaded covers) made by the running server.
+    enabled: bool = True
+    # Folder of the automatic backups; empty = DATA/backups. Another disk is safer.
+    dir: str = ""
+    # Hours between two automatic backups (with none yet, the first is made 5 minutes after start).
+    interval_hours: float = 24.0
+    # Automatic backups kept (the oldest are removed).
+    keep: int = 7
+
+    def __post_init__(self) -> None:
+        if self.interval_hours <= 0:
+            raise ValueError("interval_hours must be > 0")
+        if self.keep < 1:
+            raise ValueError("keep must be >= 1")
 
 
 class AuthConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -120,6 +149,44 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # The WebSocket channel GET /v1/realtime (docs/realtime.md) and the event bus under it.
+    # Seconds a new connection has to send its auth message.
+    auth_timeout_seconds: float = 5.0
+    # Seconds between the server's keep-alive pings; a connection that sends nothing for
+    # idle_timeout_seconds is closed.
+    ping_interval_seconds: float = 25.0
+    idle_timeout_seconds: float = 75.0
+    # Seconds between checks of every open connection's token against the database (a revocation made
+    # by another process, such as `musicd user passwd`, closes the connection within this).
+    recheck_seconds: float = 2.0
+    # Largest client message, in bytes.
+    max_message_bytes: int = 16384
+    # Client messages per second per connection, with bursts of message_burst.
+    messages_per_second: float = 20.0
+    message_burst: int = 60
+    # Bounds of each connection's send queue; a client further behind is told to resync, then closed.
+    send_queue_messages: int = 512
+    send_queue_bytes: int = 1024 * 1024
+    # Per-user history that `resume` replays: at least the last history_events events or history_seconds
+    # seconds, never more than history_max_events nor history_max_bytes.
+    history_events: int = 1000
+    history_seconds: float = 600.0
+    history_max_events: int = 10000
+    history_max_bytes: int = 4 * 1024 * 1024
+    # Open connections per user.
+    connections_per_user: int = 64
+    # Bound of each event-bus subscriber's queue; a consumer further behind rebuilds from the database.
+    bus_queue_events: int = 10000
+
+    def __post_init__(self) -> None:
+        for name in msgspec.structs.fields(self):
+            if getattr(self, name.name) <= 0:
+                raise ValueError(f"{name.name} must be > 0")
+        if self.history_max_events < self.history_events:
+            raise ValueError("history_max_events must be >= history_events")
+
+
 class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Analyse the library's audio (tempo, loudness, key, timbre, ...) in the background at low priority,
     # at start and after every scan; it resumes where it stopped after a restart.
@@ -156,6 +223,14 @@ class RecommendConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("rebuild_after_plays must be >= 1")
         if not 0.1 <= self.check_seconds <= 86400:
             raise ValueError("check_seconds must be between 0.1 and 86400")
+class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
+    # be; it is spooled to the data dir as it arrives, never held in memory.
+    import_max_bytes: int = 2 * 1024 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.import_max_bytes < 1024:
+            raise ValueError("import_max_bytes must be at least 1024")
 
 
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -170,13 +245,20 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: DataConfig = msgspec.field(default_factory=DataConfig)
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
+    realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     recommend: RecommendConfig = msgspec.field(default_factory=RecommendConfig)
+    listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    backup: BackupConfig = msgspec.field(default_factory=BackupConfig)
 
     @property
     def data_dir(self) -> Path:
         return Path(self.data.dir).expanduser().resolve()
+
+    @property
+    def backup_dir(self) -> Path:
+        return Path(self.backup.dir).expanduser().resolve() if self.backup.dir else self.data_dir / "backups"
 
     @property
     def library_folders(self) -> list[Path]:
@@ -189,9 +271,12 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "data": DataConfig,
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
+    "realtime": RealtimeConfig,
     "analysis": AnalysisConfig,
     "recommend": RecommendConfig,
+    "listens": ListensConfig,
     "log": LogConfig,
+    "backup": BackupConfig,
 }
 
 

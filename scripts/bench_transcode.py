@@ -75,9 +75,9 @@ async def run(args: argparse.Namespace) -> dict:  # type: ignore[type-arg]
             uid, (tid, dur) = users[i % len(users)], tracks[i % len(tracks)]
             at = now + i * 0.01
             ms = int(dur * 1000)
-            for kind, played in (("start", 0), ("progress", ms // 3), ("progress", ms // 2 + 1), ("end", ms)):
-                s.play_events.submit(PlayEvent(uid, tid, kind, at, position_ms=played, ms_played=played,
-                                               device_id=f"d{i % 13}"))
+            await s.play_events.submit([  # one play's events, journaled as one request would be
+                PlayEvent(uid, tid, kind, at, position_ms=played, ms_played=played, device_id=f"d{i % 13}")
+                for kind, played in (("start", 0), ("progress", ms // 3), ("progress", ms // 2 + 1), ("end", ms))])
         submit_s = time.monotonic() - t0
         await s.play_events.flush()  # the writer's own path: transactions of 1,000 events
         wall = time.monotonic() - t0

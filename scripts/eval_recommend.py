@@ -33,11 +33,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from musicd.config import load_config  # noqa: E402
-from musicd.devtools import listening  # noqa: E402
-from musicd.devtools.library_builder import build_bulk_library  # noqa: E402
-from musicd.services.registry import open_services  # noqa: E402
-from musicd.store.recommend import TrackFact  # noqa: E402
+from musicd.config import load_config
+from musicd.devtools import listening
+from musicd.devtools.library_builder import build_bulk_library
+from musicd.services.registry import open_services
+from musicd.store.recommend import TrackFact
 
 
 def _genre_artist_baseline(facts: list[TrackFact], train: list[listening.Listening], played: set[str],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import httpx
 from musicd.config import Config, load_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+START_WAIT_S = 120
 
 # The accounts every live server has: name -> (password, role).
 USERS: dict[str, tuple[str, str]] = {
@@ -63,7 +66,7 @@ class LiveServer:
     data_dir: Path
     log_path: Path
     proc: subprocess.Popen[bytes]
-    _tokens: dict[str, str] = field(default_factory=dict)
+    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     _user_ids: dict[str, str] = field(default_factory=dict)
 
     def login(self, name: str, password: str | None = None) -> dict[str, object]:
@@ -74,10 +77,14 @@ class LiveServer:
         return r.json()  # type: ignore[no-any-return]
 
     def token(self, name: str) -> str:
-        """A cached access token for one of USERS (fresh enough for a test session)."""
-        if name not in self._tokens:
-            self._tokens[name] = str(self.login(name)["access_token"])
-        return self._tokens[name]
+        """A cached access token for one of USERS, renewed before it expires (a slow run outlives one)."""
+        cached = self._tokens.get(name)
+        if cached is None or time.monotonic() > cached[1]:
+            pair = self.login(name)
+            lifetime = float(pair.get("expires_in", 900))  # type: ignore[arg-type]
+            self._tokens[name] = (str(pair["access_token"]), time.monotonic() + lifetime / 2)
+            cached = self._tokens[name]
+        return cached[0]
 
     def headers(self, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(name)}"}
@@ -133,14 +140,18 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     port = free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
+    # A session of its own: stopping it stops granian's worker too, even one still starting when the
+    # main process is told to stop (otherwise it lives on as an orphan).
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
         env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        start_new_session=True,
         preexec_fn=preexec_fn,
     )
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
+        deadline = time.monotonic() + START_WAIT_S
         while True:
             assert proc.poll() is None, server.log()
             try:
@@ -148,14 +159,20 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "server did not answer /health in 30 s\n" + server.log()
+            assert time.monotonic() < deadline, f"server did not answer /health in {START_WAIT_S} s\n" + server.log()
             time.sleep(0.1)
         yield server
     finally:
-        proc.terminate()
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
             proc.wait()
+        _signal_group(proc, signal.SIGKILL)  # a worker left behind by its main process
         log.close()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)

@@ -95,6 +95,12 @@ class UserSettings(msgspec.Struct, frozen=True):
 
     default_quality: str = "normal"  # a tier name: low | normal | high | lossless
     download_allowed: bool = True
+    share_activity: bool = False  # followers see what this user plays (off unless the user turns it on)
+    private_session_until: str | None = None  # ISO time; while in the future, nothing is shared
+
+    def sharing_at(self, now_iso: str) -> bool:
+        """Whether followers may see this user's listening at `now_iso` (an ISO time like the stored one)."""
+        return self.share_activity and not (self.private_session_until and self.private_session_until > now_iso)
 
 
 class User(msgspec.Struct, frozen=True):

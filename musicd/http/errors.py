@@ -8,16 +8,16 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from musicd.errors import AuthError, MusicdError, RateLimitError
+from musicd.errors import AuthError, MusicdError, RateLimitError, StorageError, storage_error
 from musicd.logs import get_logger
 
-__all__ = ["error_response", "exception_handlers"]
+__all__ = ["error_response", "exception_handlers", "storage_failure"]
 
 log = get_logger("musicd.http")
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-               416: "range_not_satisfiable", 429: "rate_limited", 503: "unavailable"}
+               416: "range_not_satisfiable", 429: "rate_limited", 503: "unavailable", 507: "storage_full"}
 _MAX_MESSAGE = 500  # a message may quote a hostile value: never echo megabytes of it
 
 
@@ -27,7 +27,20 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
                     headers=headers, media_type="application/json")
 
 
-def _musicd_error(_: Request, exc: MusicdError) -> Response[dict]:
+def storage_failure(request: Request, exc: BaseException) -> StorageError | None:
+    """`exc` as a storage failure (full disk, damaged database, I/O error), told to /health; else None."""
+    services = getattr(request.app.state, "services", None)
+    err = storage_error(exc, services.config.data_dir if services is not None else None)
+    if err is not None:
+        log.error("http.storage", path=request.url.path, code=err.code, error=str(exc))
+        if services is not None:
+            services.health.noticed(err)
+    return err
+
+
+def _musicd_error(request: Request, exc: MusicdError) -> Response[dict]:
+    if isinstance(exc, StorageError):
+        storage_failure(request, exc)
     headers = None
     if isinstance(exc, RateLimitError):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
@@ -61,6 +74,8 @@ def _not_found(_: Request, exc: NotFoundException) -> Response[dict]:
 
 
 def _internal(request: Request, exc: Exception) -> Response[dict]:
+    if (err := storage_failure(request, exc)) is not None:
+        return error_response(err.status, err.code, err.message)
     log.error("http.unhandled", path=request.url.path, method=request.method, error=repr(exc), exc_info=True)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
 

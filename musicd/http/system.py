@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Response, get
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -19,10 +20,11 @@ class SystemController(Controller):
 
     @get("/health")
     async def health(self, services: Services) -> Response[dict[str, Any]]:
-        ok = await services.healthy()
-        body = {"status": "ok" if ok else "degraded", "version": __version__,
-                "scan": services.library.state.phase}
-        return Response(body, status_code=200 if ok else 503)
+        h = await services.health.report()
+        body = {"status": "ok" if h.ok else "degraded", "version": __version__,
+                "scan": services.library.state.phase, "database": h.database,
+                "disk": msgspec.to_builtins(h.disk)}
+        return Response(body, status_code=200 if h.ok else 503)
 
     @get("/metrics")
     async def metrics(self, services: Services) -> Response[bytes]:

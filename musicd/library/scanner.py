@@ -75,6 +75,7 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     report: dict[str, Any] = msgspec.field(default_factory=dict)  # what referred to removed tracks
     changed_track_ids: list[str] = msgspec.field(default_factory=list)  # added, updated or moved
     removed_track_ids: list[str] = msgspec.field(default_factory=list)
+    album_ids: list[str] = msgspec.field(default_factory=list)  # albums whose tracks changed, came or went
 
 
 def _read_batch(jobs: list[tuple[str, int, int, str | None]], covers_dir: str) -> list[ScannedTrack | Failure]:
@@ -298,6 +299,8 @@ class Scanner:
         if progress:
             progress("finalize", 0, 0)
         # Albums of earlier folders stay marked until the whole scan is done (see the module docstring).
+        if last:  # the marks are every album this scan (or an interrupted one) touched: listeners get them
+            summary.album_ids.extend(await self.catalog.unfinished_albums())
         await self.catalog.finalize(clear=last)
         await self.catalog.mark_scanned(fid)
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from musicd.domain.events import SessionsRevoked, UserChanged, UserCreated, UserDeleted, UserSettingsChanged
 from musicd.domain.ids import random_id
 from musicd.domain.models import User, UserSettings
 from musicd.errors import AuthError, ConflictError, NotFoundError, ValidationError
+from musicd.services.bus import EventBus
 from musicd.services.secretbox import SecretBox
 from musicd.store.db import utc_now
+from musicd.store.tokens import TokenRepository
 from musicd.store.users import UserRecord, UserRepository
 
 __all__ = ["QUALITIES", "ROLES", "AccountService"]
@@ -24,6 +27,7 @@ QUALITIES = ("low", "normal", "high", "lossless")
 _USERNAME = re.compile(r"^[\w.@+-]{1,64}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+PRIVATE_SESSION = timedelta(hours=1)
 
 # A hash to verify against when the user does not exist, so that a wrong username costs the
 # same time as a wrong password and does not reveal which accounts exist.
@@ -35,33 +39,33 @@ def _public(rec: UserRecord) -> User:
     return User(**{f: getattr(rec, f) for f in User.__struct_fields__})
 
 
+def _settings_input(settings: dict[str, object]) -> dict[str, object]:
+    """`private_session: true` starts a private session of one hour, `false` ends it."""
+    out = dict(settings)
+    if "private_session" in out:
+        on = out.pop("private_session")
+        if not isinstance(on, bool):
+            raise ValidationError("private_session must be true or false", code="invalid_settings")
+        until = datetime.now(UTC) + PRIVATE_SESSION
+        out["private_session_until"] = until.isoformat(timespec="milliseconds").replace("+00:00", "Z") if on else None
+    return out
+
+
 class AccountService:
-    def __init__(self, users: UserRepository, server_key: bytes) -> None:
+    """Accounts; every change is published on the bus (caches, sessions and the realtime channel follow)."""
+
+    def __init__(self, users: UserRepository, server_key: bytes, bus: EventBus, tokens: TokenRepository) -> None:
         self.users = users
+        self.bus = bus
+        self.tokens = tokens
         self._box = SecretBox(server_key, b"subsonic-password")
-        self._change_hooks: list[Callable[[str, bool], Awaitable[None]]] = []
         self._setup_lock = asyncio.Lock()
 
-    def on_user_changed(self, hook: Callable[[str, bool], Awaitable[None]]) -> None:
-        """Call `hook(user_id, revoke)` when a user changes; `revoke` when their sessions must end
-        (password change, disable, role change, delete)."""
-        self._change_hooks.append(hook)
-
-    def on_access_revoked(self, hook: Callable[[str], Awaitable[None]]) -> None:
-        """Call `hook(user_id)` only when a user's sessions must end."""
-
-        async def on_change(user_id: str, revoke: bool) -> None:
-            if revoke:
-                await hook(user_id)
-
-        self._change_hooks.append(on_change)
-
-    async def _changed(self, user_id: str, revoke: bool = False) -> None:
-        for hook in self._change_hooks:
-            await hook(user_id, revoke)
-
-    async def _revoked(self, user_id: str) -> None:
-        await self._changed(user_id, revoke=True)
+    async def end_sessions(self, user_id: str, reason: str) -> None:
+        """End every session of a user (refresh tokens revoked, access tokens invalid) and say so on the bus;
+        returns once the caches that hold the user's sessions have dropped them."""
+        await self.tokens.revoke_user(user_id)
+        await self.bus.publish_and_wait(SessionsRevoked(user_id=user_id, reason=reason))
 
     async def get(self, user_id: str) -> User:
         rec = await self.users.get(user_id)
@@ -95,23 +99,31 @@ class AccountService:
         if disabled is not None:
             fields["disabled"] = int(disabled)
         if settings is not None:
-            merged = {**msgspec.structs.asdict(cur.settings), **settings}
+            merged = {**msgspec.structs.asdict(cur.settings), **_settings_input(settings)}
             if set(merged) - set(UserSettings.__struct_fields__):
                 raise ValidationError(f"unknown settings {sorted(set(merged) - set(UserSettings.__struct_fields__))}",
                                       code="invalid_settings")
             if merged["default_quality"] not in QUALITIES:
                 raise ValidationError(f"default_quality must be one of {', '.join(QUALITIES)}",
                                       code="invalid_settings")
-            if not isinstance(merged["download_allowed"], bool):
-                raise ValidationError("download_allowed must be true or false", code="invalid_settings")
+            for flag in ("download_allowed", "share_activity"):
+                if not isinstance(merged[flag], bool):
+                    raise ValidationError(f"{flag} must be true or false", code="invalid_settings")
             fields["settings"] = UserSettings(**merged)  # type: ignore[arg-type]
         if fields:
             try:
                 await self.users.update(user_id, **fields)
             except KeyError:
                 raise ConflictError("that e-mail is already used", code="email_taken") from None
-        await self._changed(user_id, revoke=bool(disabled or (role is not None and role != cur.role)))
-        return await self.get(user_id)
+        if disabled or (role is not None and role != cur.role):
+            await self.end_sessions(user_id, "disabled" if disabled else "role_changed")
+        changed = tuple(f for f in fields if f != "settings")
+        if changed:
+            await self.bus.publish_and_wait(UserChanged(user_id=user_id, fields=changed))
+        new = await self.get(user_id)
+        if "settings" in fields:
+            await self.bus.publish_and_wait(UserSettingsChanged(user_id=user_id, settings=new.settings))
+        return new
 
     async def create_first_admin(self, username: str, password: str, email: str | None = None) -> User:
         """Create the first admin; refused once any user exists (first-run setup from the web player)."""
@@ -147,6 +159,7 @@ class AccountService:
             await self.users.insert(rec)
         except KeyError:
             raise ConflictError(f"user {username!r} already exists", code="user_exists") from None
+        self.bus.publish(UserCreated(user_id=rec.id, role=role))
         return _public(rec)
 
     @staticmethod
@@ -187,15 +200,20 @@ class AccountService:
             raise NotFoundError(f"no user {username!r}", code="user_not_found")
         hashed = await asyncio.to_thread(_hasher.hash, password)
         await self.users.set_password(rec.id, hashed, self._box.seal(password.encode()))
-        await self._revoked(rec.id)
+        await self.end_sessions(rec.id, "password_changed")
 
     async def delete_id(self, user_id: str) -> None:
         if not await self.users.delete(user_id):
             raise NotFoundError("no such user", code="user_not_found")
-        await self._revoked(user_id)
+        await self._deleted(user_id)
 
     async def delete(self, username: str) -> None:
         rec = await self.users.by_login(username)
         if rec is None or not await self.users.delete(rec.id):
             raise NotFoundError(f"no user {username!r}", code="user_not_found")
-        await self._revoked(rec.id)
+        await self._deleted(rec.id)
+
+    async def _deleted(self, user_id: str) -> None:
+        # The row is gone (its tokens with it): what is left is telling the caches and open channels.
+        await self.bus.publish_and_wait(SessionsRevoked(user_id=user_id, reason="deleted"))
+        await self.bus.publish_and_wait(UserDeleted(user_id=user_id))

@@ -34,10 +34,10 @@ class ApiKeyService:
         self.accounts = accounts
         self._cache: dict[bytes, tuple[User, str, float]] = {}
         self._touched: dict[str, float] = {}
-        accounts.on_user_changed(self._forget_user)
 
-    async def _forget_user(self, user_id: str, revoke: bool = True) -> None:
-        for h in [h for h, (u, _, _) in self._cache.items() if u.id == user_id]:
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop cached keys of a user (None: of everyone); the bus consumer of account changes calls this."""
+        for h in [h for h, (u, _, _) in self._cache.items() if user_id is None or u.id == user_id]:
             del self._cache[h]
 
     async def create(self, user: User, name: str = "") -> tuple[ApiKeyRecord, str]:

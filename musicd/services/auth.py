@@ -11,15 +11,17 @@ import jwt
 import msgspec
 
 from musicd.config import AuthConfig
+from musicd.domain.events import SessionsRevoked
 from musicd.domain.ids import random_id
 from musicd.domain.models import User
 from musicd.errors import AuthError
 from musicd.services.accounts import AccountService
+from musicd.services.bus import EventBus
 from musicd.services.ratelimit import Bucket, RateLimiter
 from musicd.services.rules import require_member
 from musicd.store.tokens import RefreshRecord, TokenRepository
 
-__all__ = ["AuthService", "TokenPair"]
+__all__ = ["AccessSession", "AuthService", "TokenPair"]
 
 _ALGORITHM = "HS256"
 _ISSUER = "musicd"
@@ -36,6 +38,15 @@ class TokenPair(msgspec.Struct, frozen=True):
     token_type: str = "Bearer"
 
 
+class AccessSession(msgspec.Struct, frozen=True):
+    """A verified access token: whose, which generation and login (refresh family) it belongs to, when it ends."""
+
+    user: User
+    generation: int
+    family_id: str | None
+    expires_at: float  # POSIX seconds
+
+
 def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -47,9 +58,11 @@ def _iso(dt: datetime) -> str:
 class AuthService:
     """Logs users in, verifies access tokens, rotates refresh tokens, and applies rate limits."""
 
-    def __init__(self, accounts: AccountService, tokens: TokenRepository, token_key: bytes, cfg: AuthConfig) -> None:
+    def __init__(self, accounts: AccountService, tokens: TokenRepository, token_key: bytes, cfg: AuthConfig,
+                 bus: EventBus) -> None:
         self.accounts = accounts
         self.tokens = tokens
+        self.bus = bus
         self._key = token_key
         self._access_ttl = cfg.access_token_minutes * 60
         self._refresh_ttl = timedelta(days=cfg.refresh_token_days)
@@ -61,18 +74,27 @@ class AuthService:
         self._users: dict[str, tuple[User, int, float]] = {}
         # Verified access tokens: a player fetches many ranges and images in a burst, and checking the
         # JWT signature was about a third of a media request's CPU (measured).
-        self._bearer: dict[str, tuple[User, float]] = {}
-        accounts.on_user_changed(self._user_changed)
+        self._bearer: dict[str, tuple[AccessSession, float]] = {}
+        # Logins ended with logout: their access tokens are refused until they would have expired anyway.
+        self._ended_families: dict[str, float] = {}
 
-    async def _user_changed(self, user_id: str, revoke: bool) -> None:
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop what is cached of a user (None: of everyone); the bus consumer of account changes calls this."""
+        if user_id is None:
+            self._users.clear()
+            self._bearer.clear()
+            return
         self._users.pop(user_id, None)
-        for token in [t for t, (u, _) in self._bearer.items() if u.id == user_id]:
+        for token in [t for t, (s, _) in self._bearer.items() if s.user.id == user_id]:
             self._bearer.pop(token, None)
-        if revoke:
-            await self.tokens.revoke_user(user_id)
 
-    async def _forget(self, user_id: str) -> None:
-        await self._user_changed(user_id, revoke=True)
+    async def _end_login(self, user_id: str, family_id: str, reason: str) -> None:
+        await self.tokens.revoke_family(family_id)
+        now = time.time()
+        if len(self._ended_families) > 10_000:
+            self._ended_families = {f: t for f, t in self._ended_families.items() if t > now}
+        self._ended_families[family_id] = now + self._access_ttl
+        await self.bus.publish_and_wait(SessionsRevoked(user_id=user_id, family_id=family_id, reason=reason))
 
     async def login(self, login: str, password: str, client: str, user_agent: str | None = None) -> TokenPair:
         """Check the password (rate limited per client address and login) and open a session."""
@@ -90,7 +112,7 @@ class AuthService:
         now = int(time.time())
         access = jwt.encode(
             {"sub": user.id, "gen": generation, "role": user.role, "iat": now, "exp": now + self._access_ttl,
-             "iss": _ISSUER, "typ": "access"},
+             "iss": _ISSUER, "typ": "access", "fam": family_id},
             self._key, algorithm=_ALGORITHM,
         )
         refresh = secrets.token_urlsafe(32)
@@ -99,7 +121,7 @@ class AuthService:
         if replaces is None:
             await self.tokens.insert(rec, _hash(refresh), user_agent)
         elif not await self.tokens.rotate(replaces, rec, _hash(refresh), user_agent):
-            await self.tokens.revoke_family(family_id)
+            await self._end_login(user.id, family_id, "refresh_reused")
             raise AuthError("refresh token already used; please log in again", code="invalid_refresh_token")
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=self._access_ttl)
 
@@ -121,7 +143,7 @@ class AuthService:
         if rec is None or rec.revoked_at is not None:
             raise AuthError("invalid refresh token", code="invalid_refresh_token")
         if rec.used_at is not None:
-            await self.tokens.revoke_family(rec.family_id)
+            await self._end_login(rec.user_id, rec.family_id, "refresh_reused")
             raise AuthError("refresh token already used; please log in again", code="invalid_refresh_token")
         if rec.expires_at < _iso(datetime.now(UTC)):
             raise AuthError("refresh token expired", code="expired_refresh_token")
@@ -134,14 +156,19 @@ class AuthService:
     async def logout(self, user: User, refresh_token: str | None = None, everywhere: bool = False) -> None:
         """End this login (the refresh token's family) or, with `everywhere`, every session of the user."""
         if everywhere:
-            await self._forget(user.id)
+            await self.accounts.end_sessions(user.id, "logout_everywhere")
             return
         rec = await self.tokens.by_hash(_hash(refresh_token)) if refresh_token else None
         if rec is not None and rec.user_id == user.id:
-            await self.tokens.revoke_family(rec.family_id)
+            await self._end_login(user.id, rec.family_id, "logout")
 
     async def user_for_access_token(self, token: str) -> User:
-        """The user an access token was issued to, if it is valid, unexpired and not revoked.
+        """The user an access token was issued to, if it is valid, unexpired and not revoked."""
+        return (await self.access_session(token)).user
+
+    async def access_session(self, token: str) -> AccessSession:
+        """The session of a valid, unexpired, unrevoked access token; AuthError (token_expired, invalid_token,
+        token_revoked, account_disabled) otherwise.
 
         A verified token is remembered for as long as a cached user is (never past its expiry); a change
         to the user in this process forgets it at once.
@@ -160,14 +187,35 @@ class AuthService:
         if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
             raise AuthError("invalid access token", code="invalid_token")
         user, generation = await self._cached_user(claims["sub"])
-        if claims.get("gen") != generation:
+        family = claims.get("fam") if isinstance(claims.get("fam"), str) else None
+        if claims.get("gen") != generation or (family is not None and family in self._ended_families):
             raise AuthError("this session has ended; please log in again", code="token_revoked")
         if user.disabled:
             raise AuthError("this account is disabled", code="account_disabled")
         if len(self._bearer) >= 10_000:  # bounded memory under many distinct tokens
             self._bearer.clear()
-        self._bearer[token] = (user, now + min(_USER_CACHE_S, max(0.0, claims["exp"] - time.time())))
-        return user
+        session = AccessSession(user, generation, family, float(claims["exp"]))
+        self._bearer[token] = (session, now + min(_USER_CACHE_S, max(0.0, claims["exp"] - time.time())))
+        return session
+
+    async def check_sessions(self, sessions: list[AccessSession]) -> list[str | None]:
+        """For each session, None while it is still valid, else why it is not (token_expired, token_revoked,
+        account_disabled), read from the database rather than the caches (changes made by other processes)."""
+        now = time.time()
+        current = await self.tokens.generations(list({s.user.id for s in sessions}))
+        out: list[str | None] = []
+        for s in sessions:
+            gen = current.get(s.user.id)
+            ended = s.family_id is not None and s.family_id in self._ended_families
+            if gen is None or gen[0] != s.generation or ended:
+                out.append("token_revoked")
+            elif gen[1]:
+                out.append("account_disabled")
+            elif s.expires_at <= now:
+                out.append("token_expired")
+            else:
+                out.append(None)
+        return out
 
     async def _cached_user(self, user_id: str) -> tuple[User, int]:
         now = time.monotonic()

@@ -1,24 +1,33 @@
-"""The library use-case: scan folders into the catalogue and tell the rest of the app what changed."""
+"""The library use-case: scan folders into the catalogue and tell the rest of the app what changed.
+
+A scan publishes ScanStarted, ScanProgress (at most every 0.25 s, and at each phase change), ScanDone and,
+when the catalogue changed, LibraryChanged; `scan()` returns once the consumers (the search index, the
+transcoder) have applied the change.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from musicd.domain.events import LibraryChanged, ScanDone, ScanProgress, ScanStarted
 from musicd.domain.models import User
 from musicd.errors import ConflictError
 from musicd.library.scanner import Progress, Scanner, ScanSummary
 from musicd.logs import get_logger
+from musicd.services.bus import EventBus
 from musicd.services.rules import require_admin
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import utc_now
+from musicd.store.social import SocialRepository
 
-__all__ = ["LibraryService", "ScanListener", "ScanState"]
+__all__ = ["LibraryService", "ScanState"]
 
 log = get_logger("musicd.library")
 
-ScanListener = Callable[[ScanSummary], Awaitable[None]]
+_PROGRESS_EVERY_S = 0.25
 
 
 class ScanState:
@@ -35,17 +44,15 @@ class ScanState:
 
 
 class LibraryService:
-    def __init__(self, catalog: CatalogRepository, folders: Sequence[Path], covers_dir: Path, workers: int = 0) -> None:
+    def __init__(self, catalog: CatalogRepository, folders: Sequence[Path], covers_dir: Path, workers: int = 0, *,
+                 bus: EventBus, social: SocialRepository) -> None:
         self.catalog = catalog
         self.folders = list(folders)
         self.scanner = Scanner(catalog, covers_dir, workers)
         self.state = ScanState()
+        self.bus = bus
+        self.social = social
         self._lock = asyncio.Lock()
-        self._listeners: list[ScanListener] = []
-
-    def on_scanned(self, listener: ScanListener) -> None:
-        """Call `listener` with the summary after every scan (the search index follows this way)."""
-        self._listeners.append(listener)
 
     def admin_state(self, user: User) -> ScanState:
         """What the running (or the last) scan does, with the library folders: for admins."""
@@ -66,9 +73,15 @@ class LibraryService:
         async with self._lock:
             st = self.state
             st.running, st.phase, st.done, st.total, st.last_error = True, "walk", 0, 0, None
-            st.started_at = utc_now()
+            st.started_at = started = utc_now()
+            self.bus.publish(ScanStarted(started_at=started))
+            last = [0.0]
 
             def track(phase: str, done: int, total: int) -> None:
+                now = time.monotonic()
+                if phase != st.phase or done == total or now - last[0] >= _PROGRESS_EVERY_S:
+                    last[0] = now
+                    self.bus.publish(ScanProgress(phase=phase, done=done, total=total))
                 st.phase, st.done, st.total = phase, done, total
                 if progress:
                     progress(phase, done, total)
@@ -78,6 +91,7 @@ class LibraryService:
                 summary = await self.scanner.scan(self.folders, track, allow_empty=allow_empty)
             except Exception as e:
                 st.last_error = str(e)
+                self.bus.publish(ScanDone(error=str(e)))
                 raise
             finally:
                 st.running, st.phase = False, "idle"
@@ -87,9 +101,21 @@ class LibraryService:
                 "removed": summary.removed, "failed": summary.failed, "unchanged": summary.unchanged,
                 "wall_s": summary.wall_s, "report": summary.report,
             })
-            for listener in self._listeners:
-                await listener(summary)
+            await self._published(summary, started)
             return summary
+
+    async def _published(self, s: ScanSummary, started: str) -> None:
+        self.bus.publish(ScanDone(added=s.added, updated=s.updated, moved=s.moved, removed=s.removed,
+                                  failed=s.failed, unchanged=s.unchanged, wall_s=s.wall_s))
+        if not (s.changed_track_ids or s.removed_track_ids or s.album_ids):
+            return
+        created = await self.social.album_created(s.album_ids)
+        await self.bus.publish_and_wait(LibraryChanged(
+            added=s.added, updated=s.updated, moved=s.moved, removed=s.removed,
+            changed_track_ids=tuple(s.changed_track_ids), removed_track_ids=tuple(s.removed_track_ids),
+            album_ids=tuple(s.album_ids), new_album_ids=tuple(a for a in s.album_ids if created.get(a, "") >= started),
+            removed_album_ids=tuple(a for a in s.album_ids if a not in created),
+        ), within=600)
 
     async def counts(self) -> dict[str, int]:
         return await self.catalog.counts()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 __all__ = ["Metrics"]
 
@@ -56,3 +56,42 @@ class Metrics:
         self.play_events = Counter("musicd_play_events", "Play events written to the database", registry=r)
         self.plays_recorded = Counter("musicd_plays", "Plays stored in the listening history", registry=r)
         self.play_events_queue = Gauge("musicd_play_events_queue", "Play events waiting for the writer", registry=r)
+        # The event bus and the realtime channel (GET /v1/realtime).
+        self.bus_queue_depth = Gauge("musicd_bus_queue_depth", "Events waiting per bus subscriber", ["subscriber"],
+                                     registry=r)
+        self.bus_overflows = Gauge("musicd_bus_overflows", "Times a bus subscriber's queue overflowed (resync)",
+                                   ["subscriber"], registry=r)
+        self.realtime_connections = Gauge("musicd_realtime_connections", "Open realtime connections", registry=r)
+        self.realtime_streams = Gauge("musicd_realtime_streams", "Users with a realtime stream (seq and history)",
+                                      registry=r)
+        self.realtime_history = Gauge("musicd_realtime_history_events", "Events kept for resume, all users",
+                                      registry=r)
+        self.realtime_queue_depth = Gauge("musicd_realtime_queue_depth",
+                                          "Messages waiting in the fullest connection's send queue", registry=r)
+        self.realtime_queued = Gauge("musicd_realtime_queued_messages", "Messages waiting in all send queues",
+                                     registry=r)
+        self.realtime_queued_bytes = Gauge("musicd_realtime_queued_bytes", "Bytes waiting in all send queues",
+                                           registry=r)
+        self.realtime_messages = Counter("musicd_realtime_messages", "Realtime messages queued, by type", ["type"],
+                                         registry=r)
+        self.realtime_sent = Counter("musicd_realtime_messages_sent", "Realtime messages written to sockets",
+                                     registry=r)
+        self.realtime_resyncs = Counter("musicd_realtime_resyncs", "resync_required sent, by reason", ["reason"],
+                                        registry=r)
+        self.realtime_closes = Counter("musicd_realtime_closes", "Connections closed by the server, by reason",
+                                       ["reason"], registry=r)
+        ProcessCollector(registry=r)  # process_resident_memory_bytes & co.
+        # Storage health and backups.
+        self.disk_free = Gauge("musicd_data_disk_free_bytes", "Free bytes on the data dir's disk", registry=r)
+        self.storage_ok = Gauge("musicd_storage_healthy", "1 when the database and its disk take writes", registry=r)
+        self.backups = Counter("musicd_backups", "Automatic backups, by outcome (ok/failed)", ["outcome"], registry=r)
+        for outcome in ("ok", "failed"):  # both series exist from the start, so an alert on `failed` can fire
+            self.backups.labels(outcome)
+        self.backup_last_success = Gauge(
+            "musicd_backup_last_success_timestamp_seconds", "When the last automatic backup was made", registry=r
+        )
+        self.backup_last_bytes = Gauge("musicd_backup_last_size_bytes", "Size of the last backup", registry=r)
+        self.backup_last_seconds = Gauge(
+            "musicd_backup_last_duration_seconds", "Wall time of the last backup", registry=r
+        )
+        self.backups_kept = Gauge("musicd_backups_kept", "Automatic backups in the backup folder", registry=r)

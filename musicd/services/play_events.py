@@ -1,10 +1,15 @@
-"""Play events: clients report start / progress / end, the bus carries them, a batch writer stores plays.
+"""Play events: clients report start / progress / end / scrobble; each is journaled before it is
+acknowledged, and a batch writer folds the journal into the listening history (services/play_fold.py
+says when a play counts).
 
-A play counts (one listening_history row, +1 on the track's play count, "recently played") once
-it has lasted 30 s or half the track, whichever comes first, or at once for a Subsonic scrobble
-submission. Later events of the same play only lengthen its stored `ms_played`. Skips never reach
-the history. The writer commits every 1,000 events or 10 s, so a crash loses at most that window;
-`close()` drains the queue, so a clean shutdown loses nothing.
+The request path does one small insert into the journal (store/history.py says what that promises
+for a crash and for a power cut) and nothing else: the folding into history and counts happens in the
+writer, every 1,000 events or 10 s, in one transaction that also deletes the folded rows. Events left in
+the journal by a crash are folded at start before the server answers. The writer reads only the journal,
+never the bus: the bus carries the events as notifications for whoever listens, and may drop them.
+
+Every event is checked here, for both APIs, before it is journaled: one bad value gets a clear error and
+never reaches the writer; a row the database still refuses is parked on its own and the rest written.
 """
 
 from __future__ import annotations
@@ -12,25 +17,48 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import msgspec
 
+from musicd.domain import events as ev
 from musicd.errors import ValidationError
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
-from musicd.store.history import HistoryRepository, NewPlay, PlayUpdate
+from musicd.services.play_fold import (
+    COUNT_AFTER_MS,
+    EVENT_KINDS,
+    MAX_EVENT_MS,
+    check_time,
+    check_values,
+    describe_time,
+    plan_fold,
+)
+from musicd.store.history import (
+    FoldWrites,
+    HistoryRepository,
+    JournalEntry,
+    JournalRow,
+    OpenPlay,
+    RejectedRow,
+    SessionKey,
+)
 
-__all__ = ["EVENT_KINDS", "TOPIC", "NowPlaying", "PlayEvent", "PlayEventService"]
+__all__ = ["COUNT_AFTER_MS", "EVENT_KINDS", "MAX_EVENT_MS", "TOPIC", "NowPlaying", "PlayEvent", "PlayEventService"]
 
 log = get_logger("musicd.plays")
 
-TOPIC = "player.events"
-EVENT_KINDS = ("start", "progress", "end", "scrobble")
-COUNT_AFTER_MS = 30_000
-_OPEN_PLAY_TTL_S = 6 * 3600
+TOPIC = "player.events"  # legacy topic of the batch writer (see musicd.services.bus)
+MAX_AGE_S = 30 * 24 * 3600  # a play reported later than this (an offline phone, say) is refused
+MAX_AHEAD_S = 10 * 60  # clients' clocks run a little fast; beyond this a time is a bug
+_MAX_ID = 256
+_MAX_URI = 1024
+_TYPED: dict[str, type[ev.PlayEvent]] = {
+    "start": ev.PlayStarted, "progress": ev.PlayProgressed, "end": ev.PlayEnded, "scrobble": ev.PlayScrobbled,
+}
 _NOW_PLAYING_TTL_S = 15 * 60
+_BACKOFF_MAX_S = 30.0
 
 
 class PlayEvent(msgspec.Struct, frozen=True):
@@ -55,21 +83,30 @@ class NowPlaying(msgspec.Struct, frozen=True):
     updated_at: float
 
 
-class _Play:
-    __slots__ = ("context_uri", "counted", "device_id", "ms_played", "played_at", "seen", "stored_ms")
+def _check(e: PlayEvent, now: float) -> None:
+    """Refuse an event that cannot be stored, with a message that names the value."""
+    if (why := check_values(e.event, e.position_ms, e.ms_played)) is not None:
+        raise ValidationError(why, code="invalid_event")
+    if check_time(e.at) is not None or not now - MAX_AGE_S <= e.at <= now + MAX_AHEAD_S:
+        raise ValidationError(f"the time of a play event must be within the last {MAX_AGE_S // 86400} days and not"
+                              f" in the future, not {describe_time(e.at)}", code="invalid_timestamp")
+    if not e.track_id or len(e.track_id) > _MAX_ID:
+        raise ValidationError(f"track_id must be 1 to {_MAX_ID} characters", code="invalid_event")
+    if e.device_id is not None and len(e.device_id) > _MAX_ID:
+        raise ValidationError(f"device_id must be at most {_MAX_ID} characters", code="invalid_event")
+    if e.context_uri is not None and len(e.context_uri) > _MAX_URI:
+        raise ValidationError(f"context_uri must be at most {_MAX_URI} characters", code="invalid_event")
 
-    def __init__(self, e: PlayEvent, started: float) -> None:
-        self.played_at = _iso(started)
-        self.ms_played = 0
-        self.stored_ms = 0
-        self.counted = False
-        self.context_uri = e.context_uri
-        self.device_id = e.device_id
-        self.seen = e.at
 
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+async def _settle(done: asyncio.Future[None], work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except Exception as e:
+        if not done.done():
+            done.set_exception(e)
+    else:
+        if not done.done():
+            done.set_result(None)
 
 
 class PlayEventService:
@@ -81,35 +118,81 @@ class PlayEventService:
         self.bus = bus
         self.batch_size = batch_size
         self.window_s = window_s
-        self._queue = bus.subscribe(TOPIC)
-        self._open: dict[tuple[str, str, str], _Play] = {}
-        self._durations: dict[str, float] = {}
         self._now: dict[tuple[str, str], NowPlaying] = {}
         self._on_written = on_written
-        self._write_lock = asyncio.Lock()
-        self._inflight: list[PlayEvent] = []
-        self._writing: asyncio.Future[None] | None = None
+        self._fold_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._pending = 0
+        self._running = False
+        self._writing: asyncio.Future[int] | None = None
+        self._to_journal: list[tuple[list[JournalEntry], asyncio.Future[None]]] = []
+        self._appender: asyncio.Future[None] | None = None
         self.written_events = 0
         self.written_plays = 0
+        self.parked_events = 0
 
     # ---- producer side: request handlers ----
 
-    def submit(self, event: PlayEvent) -> None:
-        """Validate and publish one event (never blocks, never touches the database)."""
-        if event.event not in EVENT_KINDS:
-            raise ValidationError(f"event must be one of {', '.join(EVENT_KINDS)}", code="invalid_event")
-        if event.position_ms < 0 or event.ms_played < 0:
-            raise ValidationError("position_ms and ms_played must be >= 0", code="invalid_event")
-        key = (event.user_id, event.device_id or "")
-        if event.event in ("start", "progress"):
+    async def submit(self, events: Sequence[PlayEvent]) -> int:
+        """Check events, journal them durably (one small transaction), then acknowledge: returns how many.
+
+        All or nothing: one bad event refuses the whole request with a ValidationError."""
+        now = time.time()
+        for e in events:
+            _check(e, now)
+        if not events:
+            return 0
+        await self._journal([(e.user_id, e.track_id, e.event, e.at, e.position_ms, e.ms_played, e.context_uri,
+                              e.device_id) for e in events])
+        self._pending += len(events)
+        self._wake.set()
+        for e in events:
+            self._track_now_playing(e)
+            self.bus.publish(TOPIC, e)
+            typed = _TYPED[e.event]
+            extra = {"ms_played": e.ms_played} if typed is ev.PlayEnded else {}
+            self.bus.publish(typed(at=e.at, user_id=e.user_id, track_id=e.track_id, device_id=e.device_id,
+                                   context_uri=e.context_uri, position_ms=e.position_ms, **extra))
+        return len(events)
+
+    async def _journal(self, entries: list[JournalEntry]) -> None:
+        """Group commit: the requests that arrive while a journal transaction runs share the next one, so
+        concurrent clients cost one transaction per group, not one each."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_journal.append((entries, done))
+        if self._appender is None:
+            self._appender = asyncio.ensure_future(self._append_groups())
+        await asyncio.shield(done)  # a client that hangs up does not take its group's transaction with it
+
+    async def _append_groups(self) -> None:
+        try:
+            while self._to_journal:
+                group, self._to_journal = self._to_journal, []
+                if len(group) == 1:
+                    await _settle(group[0][1], self.repo.append(group[0][0]))
+                    continue
+                try:
+                    await self.repo.append([e for entries, _ in group for e in entries])
+                except Exception:
+                    # Some request's rows failed the group: each request alone, so only that one fails.
+                    for entries, done in group:
+                        await _settle(done, self.repo.append(entries))
+                else:
+                    for _, done in group:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._appender = None
+
+    def _track_now_playing(self, e: PlayEvent) -> None:
+        key = (e.user_id, e.device_id or "")
+        if e.event in ("start", "progress"):
             prev = self._now.get(key)
-            started = prev.started_at if prev and prev.track_id == event.track_id and event.event != "start" \
-                else event.at - event.position_ms / 1000
-            self._now[key] = NowPlaying(event.user_id, event.track_id, event.device_id, started,
-                                        event.position_ms, event.at)
-        elif event.event == "end":
+            started = prev.started_at if prev and prev.track_id == e.track_id and e.event != "start" \
+                else e.at - e.position_ms / 1000
+            self._now[key] = NowPlaying(e.user_id, e.track_id, e.device_id, started, e.position_ms, e.at)
+        elif e.event == "end":
             self._now.pop(key, None)
-        self.bus.publish(TOPIC, event)
 
     def now_playing(self) -> list[NowPlaying]:
         """What each user's devices are playing (reported in the last 15 minutes), newest first."""
@@ -119,61 +202,61 @@ class PlayEventService:
         return sorted(self._now.values(), key=lambda n: n.updated_at, reverse=True)
 
     def pending(self) -> int:
-        return self._queue.qsize()
+        """Events journaled and not folded yet."""
+        return self._pending
 
     # ---- consumer side: the batch writer ----
 
+    async def recover(self) -> int:
+        """Fold what an earlier run left in the journal (a crash); called at start before serving."""
+        self._pending = await self.repo.journal_size()
+        if not self._pending:
+            return 0
+        try:
+            n = await self.flush()
+        except Exception as e:  # the writer loop retries; serving must not wait for a failing disk
+            log.error("plays.replay_failed", pending=self._pending, error=str(e))
+            return 0
+        log.info("plays.replayed", events=n)
+        return n
+
     async def run(self) -> None:
-        """The writer loop: one transaction per `batch_size` events or `window_s` seconds."""
+        """The writer loop: fold once `batch_size` events are journaled or `window_s` after the first."""
         loop = asyncio.get_running_loop()
+        self._running = True
+        failures = 0
         while True:
-            first = await self._queue.get()
-            # Kept on self while it fills: a shutdown during the window hands it to close().
-            self._inflight = batch = [first]
+            while self._pending == 0:
+                self._wake.clear()
+                await self._wake.wait()
             deadline = loop.time() + self.window_s
-            while len(batch) < self.batch_size:
-                try:
-                    batch.append(self._queue.get_nowait())
-                    continue
-                except asyncio.QueueEmpty:
-                    pass
-                timeout = deadline - loop.time()
-                if timeout <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
-                except TimeoutError:
-                    break
-            self._inflight = []
+            while self._pending < self.batch_size and (timeout := deadline - loop.time()) > 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
             # Shielded: a shutdown never interrupts a transaction half-way; close() waits for it.
-            self._writing = asyncio.ensure_future(self._write(batch))
+            self._writing = asyncio.ensure_future(self._fold_all())
             try:
                 await asyncio.shield(self._writing)
+                failures = 0
             except asyncio.CancelledError:
                 raise
-            except Exception as e:  # a failed batch is logged; the loop must keep serving
-                log.error("plays.write_failed", events=len(batch), error=str(e))
+            except Exception as e:  # the database is failing (full disk, I/O): the events stay journaled
+                failures += 1
+                log.error("plays.write_failed", pending=self._pending, error=str(e), attempt=failures)
+                await asyncio.sleep(min(_BACKOFF_MAX_S, 0.5 * 2 ** min(failures, 6)))
 
     async def flush(self) -> int:
-        """Write everything queued now (and a batch the stopped writer was filling); returns the events written."""
+        """Fold everything journaled now; returns the events folded."""
         if self._writing is not None and not self._writing.done():
             with contextlib.suppress(Exception):
                 await self._writing
-        n = 0
-        if self._inflight:
-            batch, self._inflight = self._inflight, []
-            await self._write(batch)
-            n += len(batch)
-        while not self._queue.empty():
-            batch = []
-            while len(batch) < self.batch_size and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._write(batch)
-            n += len(batch)
-        return n
+        return await self._fold_all()
 
     async def close(self) -> None:
-        """Drain the queue into the database (called on shutdown after the writer task is stopped)."""
+        """Fold what is journaled (called on shutdown after the writer task is stopped)."""
+        if not self._running:
+            return  # a CLI command: the server's writer folds the journal, not us
         try:
             n = await self.flush()
         except Exception as e:
@@ -182,65 +265,45 @@ class PlayEventService:
         if n:
             log.info("plays.flushed", events=n)
 
-    async def _write(self, batch: list[PlayEvent]) -> None:
-        async with self._write_lock:
-            missing = list({e.track_id for e in batch if e.track_id not in self._durations})
-            if missing:
-                if len(self._durations) > 100_000:
-                    self._durations.clear()
-                found = await self.repo.durations(missing)
-                for tid in missing:
-                    self._durations[tid] = found.get(tid, 0.0)
-            new: dict[tuple[str, str, str], NewPlay] = {}
-            updates: dict[tuple[str, str, str], PlayUpdate] = {}
-            counts: dict[str, tuple[int, str]] = {}
-            for e in batch:
-                self._apply(e, new, updates, counts)
-            self._expire(batch[-1].at if batch else time.time())
-            await self.repo.write_batch(
-                list(new.values()), list(updates.values()), [(n, last, tid) for tid, (n, last) in counts.items()]
-            )
-            self.written_events += len(batch)
-            self.written_plays += len(new)
-            if self._on_written:
-                self._on_written(len(batch), len(new))
+    async def _fold_all(self) -> int:
+        total = 0
+        async with self._fold_lock:
+            while True:
+                try:
+                    n = await self._fold(self.batch_size)
+                    more = n == self.batch_size and self._pending > 0
+                except RejectedRow as e:
+                    log.warning("plays.batch_refused", error=str(e))
+                    n, more = await self._fold_one_by_one(), True
+                total += n
+                if not more:
+                    return total
 
-    def _apply(self, e: PlayEvent, new: dict[tuple[str, str, str], NewPlay],
-               updates: dict[tuple[str, str, str], PlayUpdate], counts: dict[str, tuple[int, str]]) -> None:
-        duration = self._durations.get(e.track_id)
-        if duration is None or duration <= 0:
-            return  # not a track of this library (removed meanwhile, or a bad id): nothing to count
-        key = (e.user_id, e.device_id or "", e.track_id)
-        play = self._open.get(key)
-        if e.event == "start" or play is None:
-            play = _Play(e, e.at - (e.ms_played or e.position_ms) / 1000)
-            self._open[key] = play
-        play.seen = e.at
-        play.ms_played = max(play.ms_played, e.ms_played)
-        if e.context_uri:
-            play.context_uri = e.context_uri
-        threshold = min(COUNT_AFTER_MS, duration * 500)
-        if not play.counted and (e.event == "scrobble" or play.ms_played >= threshold):
-            play.counted = True
-            play.stored_ms = play.ms_played
-            pk = (e.user_id, play.played_at, e.track_id)
-            new[pk] = (e.user_id, e.track_id, play.played_at, play.ms_played, play.context_uri, play.device_id)
-            n, last = counts.get(e.track_id, (0, ""))
-            counts[e.track_id] = (n + 1, max(last, play.played_at))
-        elif play.counted and play.ms_played > play.stored_ms:
-            play.stored_ms = play.ms_played
-            pk = (e.user_id, play.played_at, e.track_id)
-            if pk in new:
-                row = new[pk]
-                new[pk] = (*row[:3], play.ms_played, *row[4:])  # type: ignore[assignment]
-            else:
-                updates[pk] = (play.ms_played, e.user_id, play.played_at, e.track_id)
-        if e.event in ("end", "scrobble"):
-            self._open.pop(key, None)
+    async def _fold(self, limit: int, only: int | None = None) -> int:
+        def plan(rows: list[JournalRow], open_plays: dict[SessionKey, OpenPlay]) -> FoldWrites:
+            return plan_fold(rows, open_plays, time.time())
 
-    def _expire(self, now: float) -> None:
-        if len(self._open) < 1024:
-            return
-        cutoff = now - _OPEN_PLAY_TTL_S
-        for k in [k for k, p in self._open.items() if p.seen < cutoff]:
-            del self._open[k]
+        n, w = await self.repo.fold(plan, limit, only)
+        self._pending = max(0, self._pending - n)
+        for jid, why in w.parked:
+            log.warning("plays.parked", journal_id=jid, error=why)
+        self.parked_events += len(w.parked)
+        self.written_events += n
+        self.written_plays += len(w.new)
+        if n and self._on_written:
+            self._on_written(n, len(w.new))
+        return n
+
+    async def _fold_one_by_one(self) -> int:
+        """The database refused a batch: fold its rows one at a time and park the one it refuses."""
+        n = 0
+        for jid in await self.repo.journal_ids(self.batch_size):
+            try:
+                n += await self._fold(1, only=jid)
+            except RejectedRow as e:
+                await self.repo.park(jid, str(e))
+                self._pending = max(0, self._pending - 1)
+                self.parked_events += 1
+                log.warning("plays.parked", journal_id=jid, error=str(e))
+                n += 1
+        return n

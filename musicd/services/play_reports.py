@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
-from musicd.services.play_events import PlayEvent, PlayEventService
+from musicd.services.play_events import MAX_EVENT_MS, PlayEvent, PlayEventService
 from musicd.services.rules import require_member
 
 __all__ = ["PLAYBACK_STATES", "PlayReportService"]
@@ -33,14 +33,12 @@ class PlayReportService:
         self.events = events
         self.catalog = catalog
 
-    def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
-        """Publish the user's own play events (start, progress, end); how many were taken."""
+    async def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
+        """Record the user's own play events (start, progress, end); how many were taken (and journaled)."""
         require_member(user)
         if any(e.user_id != user.id for e in events):
             raise ValidationError("play events are reported for oneself", code="invalid_event")
-        for e in events:
-            self.events.submit(e)
-        return len(events)
+        return await self.events.submit(events)
 
     async def scrobble(self, user: User, track_ids: Sequence[str], times_ms: Sequence[int] = (),
                        submission: bool = True, client: str | None = None) -> None:
@@ -57,12 +55,12 @@ class PlayReportService:
         for n, t in enumerate(found):
             assert t is not None
             at = times_ms[n] / 1000 if n < len(times_ms) else now
-            if submission:
-                events.append(PlayEvent(user.id, t.id, "scrobble", at, ms_played=round(t.duration * 1000),
-                                        device_id=_device(client)))
+            if submission:  # the listening time only says how long the track is: a scrobble counts at once
+                events.append(PlayEvent(user.id, t.id, "scrobble", at, device_id=_device(client),
+                                        ms_played=min(round(t.duration * 1000), MAX_EVENT_MS)))
             else:
                 events.append(PlayEvent(user.id, t.id, "start", at, device_id=_device(client)))
-        self.submit(user, events)
+        await self.submit(user, events)
 
     async def report_playback(self, user: User, media_id: str, media_type: str, position_ms: int, state: str,
                               ignore_scrobble: bool = False, client: str | None = None) -> None:
@@ -76,5 +74,5 @@ class PlayReportService:
         position = max(0, position_ms)
         # Without a separate clock per session the position is the best estimate of what was heard.
         played = 0 if ignore_scrobble else position
-        self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
+        await self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
                                      ms_played=played, device_id=_device(client))])

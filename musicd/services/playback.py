@@ -105,10 +105,13 @@ class PlaybackService:
         self._sources: dict[str, SourceRow] = {}
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
-        accounts.on_user_changed(self._user_changed)
 
-    async def _user_changed(self, user_id: str, revoke: bool) -> None:
-        self._users.pop(user_id, None)
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop a cached user (None: all); the bus consumer of account changes calls this."""
+        if user_id is None:
+            self._users.clear()
+        else:
+            self._users.pop(user_id, None)
 
     # ---- the catalogue, in memory ----
 

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from musicd.domain.catalog import Page
+from musicd.domain.events import (
+    CoverChange,
+    DetailsChange,
+    Event,
+    PlaylistChanged,
+    PlaylistCollaboratorsChanged,
+    PlaylistCreated,
+    PlaylistDeleted,
+    PlaylistFollowChanged,
+)
 from musicd.domain.ids import random_id
 from musicd.domain.models import User
 from musicd.domain.playlists import (
@@ -37,6 +47,7 @@ from musicd.domain.playlists import (
 )
 from musicd.errors import ForbiddenError, MusicdError, NotFoundError, ValidationError
 from musicd.logs import get_logger
+from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.rules import require_member
 from musicd.store.db import utc_now
@@ -62,8 +73,6 @@ MAX_URIS = 100  # items per add / replace / remove request, as Spotify
 MAX_COVER_BASE64 = 256 * 1024  # Spotify's limit on an uploaded cover's base64 payload
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
-
-Listener = Callable[[Sequence[str]], Awaitable[None]]
 
 
 class PayloadTooLarge(MusicdError):
@@ -94,23 +103,14 @@ def _check_text(name: str | None, description: str | None) -> None:
 class PlaylistCore:
     """Playlists as seen by one asking user (a domain User); PlaylistService adds links, files, Subsonic."""
 
-    def __init__(self, repo: PlaylistRepository, catalog: CatalogService) -> None:
+    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus) -> None:
         self.repo = repo
         self.catalog = catalog
-        self._on_changed: list[Listener] = []
-        self._on_deleted: list[Listener] = []
+        self.bus = bus
 
-    def on_change(self, changed: Listener, deleted: Listener) -> None:
-        """Be told of playlists whose name, visibility or follows changed, and of deleted ones (search index)."""
-        self._on_changed.append(changed)
-        self._on_deleted.append(deleted)
-
-    async def _notify(self, listeners: list[Listener], ids: Sequence[str]) -> None:
-        for fn in listeners:
-            try:
-                await fn(ids)
-            except Exception as e:  # a stale search entry must not fail the change that was made
-                log.error("playlist.listener_failed", error=str(e))
+    async def _published(self, event: Event) -> None:
+        """Publish a change and return once its consumers have it (a new or renamed playlist is searchable)."""
+        await self.bus.publish_and_wait(event)
 
     # ---- access ----
 
@@ -194,8 +194,9 @@ class PlaylistCore:
             raise ValidationError("a collaborative playlist cannot be public", code="collaborative_public")
         pid = random_id()
         await self.repo.create(pid, user.id, name.strip(), description or "", public, collaborative)
-        await self._notify(self._on_changed, [pid])
         pl, _ = await self._load(user, pid)
+        await self._published(PlaylistCreated(playlist_id=pid, owner_id=user.id, name=pl.name, public=pl.public,
+                                              collaborative=pl.collaborative, snapshot_id=pl.snapshot_id))
         return pl
 
     async def change_details(self, user: User, playlist_id: str, name: str | None = None,
@@ -211,15 +212,19 @@ class PlaylistCore:
                 raise not_found(playlist_id)
             await ed.set_details(name=name.strip() if name is not None else None, description=description,
                                  public=public, collaborative=collaborative)
-            await ed.commit("details", None, user.id)
-        await self._notify(self._on_changed, [playlist_id])
+            version = await ed.commit("details", None, user.id)
+        op = DetailsChange(name=name.strip() if name is not None else None, description=description, public=public,
+                           collaborative=collaborative)
+        await self._published(PlaylistChanged(playlist_id=playlist_id, owner_id=pl.owner_id, kind="details",
+                                               snapshot_id=snapshot_id(playlist_id, version), operations=(op,),
+                                               by=user.id))
         return (await self._load(user, playlist_id))[0]
 
     async def delete(self, user: User, playlist_id: str) -> None:
         """Delete a playlist (owner only)."""
-        await self._owned(user, playlist_id)
+        pl = await self._owned(user, playlist_id)
         await self.repo.delete(playlist_id)
-        await self._notify(self._on_deleted, [playlist_id])
+        await self._published(PlaylistDeleted(playlist_id=playlist_id, owner_id=pl.owner_id, by=user.id))
 
     async def set_cover(self, user: User, playlist_id: str, body: bytes) -> str:
         """Store a base64 JPEG as the playlist's cover (owner only); the new snapshot id."""
@@ -238,15 +243,17 @@ class PlaylistCore:
                 raise not_found(playlist_id)
             await ed.set_cover(cover_id, len(data), w, h)
             version = await ed.commit("cover", None, user.id)
-        return snapshot_id(playlist_id, version)
+        snap = snapshot_id(playlist_id, version)
+        self.bus.publish(PlaylistChanged(playlist_id=playlist_id, owner_id=user.id, kind="cover", snapshot_id=snap,
+                                         operations=(CoverChange(cover_id),), by=user.id))
+        return snap
 
     # ---- item edits ----
 
     async def _edit(self, user: User, playlist_id: str, ops: Sequence[EditOp], snapshot: str | None,
                     kind: str, editable: bool = False) -> int:
         """Apply `ops` in one transaction, merging against a stale snapshot when they commute; the new version."""
-        if not editable:
-            await self._editable(user, playlist_id)
+        owner_id = (await self._editable(user, playlist_id)).owner_id if not editable else user.id
         wanted = list(dict.fromkeys(t for op in ops if not isinstance(op, RemoveTracks) for t in _op_tracks(op)))
         base = parse_snapshot(playlist_id, snapshot) if snapshot else None
         async with self.repo.edit(playlist_id) as ed:
@@ -271,7 +278,11 @@ class PlaylistCore:
             else:
                 new, low = apply_ops(await ed.entries(), ops, user.id, now)
                 await ed.write(new, low)
-            return await ed.commit(kind, low, user.id)
+            version = await ed.commit(kind, low, user.id)
+        self.bus.publish(PlaylistChanged(playlist_id=playlist_id, owner_id=owner_id, kind=kind,
+                                         snapshot_id=snapshot_id(playlist_id, version), operations=tuple(ops),
+                                         by=user.id))
+        return version
 
     async def add(self, user: User, playlist_id: str, track_ids: Sequence[str], position: int | None = None,
                   snapshot: str | None = None) -> str:
@@ -311,20 +322,22 @@ class PlaylistCore:
     # ---- follows and collaborators ----
 
     async def follow(self, user: User, playlist_id: str, public: bool = True) -> None:
-        await self._load(user, playlist_id)
+        pl, _ = await self._load(user, playlist_id)
         require_member(user)
         await self.repo.follow(playlist_id, user.id, public)
-        await self._notify(self._on_changed, [playlist_id])
+        await self._published(PlaylistFollowChanged(playlist_id=playlist_id, owner_id=pl.owner_id, user_id=user.id,
+                                                    following=True))
 
     async def unfollow(self, user: User, playlist_id: str) -> None:
         """Stop following; for the owner this deletes the playlist (what Spotify clients mean by it)."""
-        _, viewer = await self._load(user, playlist_id)
+        pl, viewer = await self._load(user, playlist_id)
         require_member(user)
         if viewer.owner:
             await self.delete(user, playlist_id)
             return
         await self.repo.unfollow(playlist_id, user.id)
-        await self._notify(self._on_changed, [playlist_id])
+        await self._published(PlaylistFollowChanged(playlist_id=playlist_id, owner_id=pl.owner_id, user_id=user.id,
+                                                    following=False))
 
     async def followers_contain(self, user: User, playlist_id: str, user_ids: Sequence[str]) -> list[bool]:
         if not 1 <= len(user_ids) <= 50:
@@ -353,15 +366,19 @@ class PlaylistCore:
             if roles[uid] == "guest":
                 raise ValidationError("guest accounts cannot edit playlists", code="guest_read_only")
         await self.repo.add_collaborators(playlist_id, wanted)
+        self.bus.publish(PlaylistCollaboratorsChanged(playlist_id=playlist_id, owner_id=pl.owner_id,
+                                                      added=tuple(wanted), by=user.id))
         return await self.repo.collaborators(playlist_id)
 
     async def uninvite(self, user: User, playlist_id: str, user_ids: Sequence[str]) -> list[tuple[str, str, str]]:
         """Remove collaborators (the owner removes anyone, a collaborator only themselves)."""
-        _, viewer = await self._load(user, playlist_id)
+        pl, viewer = await self._load(user, playlist_id)
         require_member(user)
         if not viewer.owner and set(user_ids) - {user.id}:
             raise ForbiddenError("only the owner removes other collaborators", code="not_owner")
         await self.repo.remove_collaborators(playlist_id, list(user_ids))
+        self.bus.publish(PlaylistCollaboratorsChanged(playlist_id=playlist_id, owner_id=pl.owner_id,
+                                                      removed=tuple(dict.fromkeys(user_ids)), by=user.id))
         return await self.repo.collaborators(playlist_id)
 
 

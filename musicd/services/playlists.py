@@ -29,6 +29,7 @@ from musicd.domain.catalog import Mix, Page, TrackView
 from musicd.domain.models import User
 from musicd.domain.playlists import MAX_ITEMS, Append, EditOp, Playlist, PlaylistItem, RemoveAt, Replace
 from musicd.errors import ValidationError
+from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.mixes import MixesService, is_mix_id
 from musicd.services.playlist_core import (
@@ -50,8 +51,8 @@ __all__ = ["MAX_COVER_BASE64", "MAX_PAGE", "PayloadTooLarge", "PlaylistService"]
 class PlaylistService(PlaylistCore):
     """Everything both APIs do with playlists, for one asking user (a domain User)."""
 
-    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, mixes: MixesService) -> None:
-        super().__init__(repo, catalog)
+    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus, mixes: MixesService) -> None:
+        super().__init__(repo, catalog, bus)
         self.mixes = mixes
 
     # ---- any playlist by id: a stored one, or a generated mix (read-only, ids "mix-...") ----

@@ -15,9 +15,12 @@ Public methods (`user` is the asking domain User):
 
 The models (services/recommend_models.py) are trained in one niced worker thread with BLAS limited to one
 thread, stored in the database (a restart recommends at once), and rebuilt every `rebuild_hours`, after
-`rebuild_after_plays` new plays (the trainer looks at the history table, whichever writer fills it: the
-play-event writer or an import) and after a scan that changed the library. Until a first model exists,
-and for users and tracks it does not know, audio similarity and the library's own play counts answer.
+`rebuild_after_plays` new plays and after a scan that changed the library. Plays are followed on the bus
+(on_event: every API's finished plays, ListenBrainz scrobblers' included) and, for what reaches the history
+without an event (ListenBrainz and Last.fm imports, rematched listens), the history table is compared
+every `check_seconds`. A build first folds the play journal, so the plays that made it due are in it.
+Until a first model exists, and for users and tracks it does not know, audio similarity and the library's
+own play counts answer.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from musicd.config import RecommendConfig
+from musicd.domain import events as ev
 from musicd.domain.catalog import ArtistView, Mix, TrackView
 from musicd.domain.models import User
 from musicd.domain.recommend import Reason, SeedResult, StationPage
@@ -80,7 +84,8 @@ def _train_niced(ts: TrainingSet) -> Models:
 
 class RecommendService:
     def __init__(self, repo: RecommendRepository, analysis: AnalysisService, catalog: CatalogService,
-                 playlists: PlaylistService, mixes: MixesService, cfg: RecommendConfig, metrics: Metrics) -> None:
+                 playlists: PlaylistService, mixes: MixesService, cfg: RecommendConfig, metrics: Metrics,
+                 fold_plays: Callable[[], Awaitable[int]] | None = None) -> None:
         from musicd.services.made_for_you import MadeForYou
         from musicd.services.stations import Stations
 
@@ -99,6 +104,8 @@ class RecommendService:
         self._build_lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._library_changed = False
+        self._new_plays = 0  # finished plays seen on the bus since the last build started
+        self._fold_plays = fold_plays
         self._built_at: float | None = None
         self._executor: ThreadPoolExecutor | None = None
         self.stations = Stations(self)
@@ -144,6 +151,9 @@ class RecommendService:
         """Train every model from the whole history now (one build at a time), store it and use it."""
         async with self._build_lock:
             t0 = time.monotonic()
+            self._new_plays = 0
+            if self._fold_plays is not None:
+                await self._fold_plays()  # the journaled plays reach the history first
             history_id = await self.repo.last_listen_id()
             facts = await self.repo.track_facts()
             listens = await self.repo.listens(0, history_id)
@@ -169,7 +179,7 @@ class RecommendService:
             return self.status()
 
     async def _due(self) -> bool:
-        if self._library_changed:
+        if self._library_changed or self._new_plays >= self.cfg.rebuild_after_plays:
             return True
         if not self._loaded:
             async with self._lock:
@@ -186,8 +196,23 @@ class RecommendService:
     def wake(self) -> None:
         self._wake.set()
 
+    async def on_event(self, e: ev.Event) -> None:
+        """Bus consumer: a library change, or enough finished plays since the last build, wake the trainer."""
+        if isinstance(e, ev.LibraryChanged):
+            await self.on_scanned(e)
+        elif isinstance(e, ev.PlayEnded | ev.PlayScrobbled):
+            self._new_plays += 1
+            if self._new_plays >= self.cfg.rebuild_after_plays:
+                self.wake()
+
+    async def on_overflow(self) -> None:
+        """Events were lost: assume the library changed (the history is compared anyway)."""
+        await self.on_scanned(ev.LibraryChanged(added=1, updated=0, moved=0, removed=0, changed_track_ids=(),
+                                                removed_track_ids=(), album_ids=(), new_album_ids=(),
+                                                removed_album_ids=()))
+
     async def on_scanned(self, summary: Any) -> None:
-        """A scan finished: a library that changed means a new model (and a new catalogue snapshot)."""
+        """A scan finished (LibraryChanged): a library that changed means a new model and catalogue snapshot."""
         if any(getattr(summary, k, 0) for k in ("added", "updated", "moved", "removed")):
             self._library_changed = True
             async with self._lock:

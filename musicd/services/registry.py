@@ -7,6 +7,7 @@ import contextlib
 import os
 from collections.abc import Coroutine
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from musicd.config import Config
@@ -14,7 +15,6 @@ from musicd.domain.models import User
 from musicd.domain.tiers import TIERS
 from musicd.errors import ConflictError
 from musicd.library.artwork import cover_path
-from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
@@ -22,11 +22,18 @@ from musicd.services.accounts import AccountService
 from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
 from musicd.services.auth import AuthService
+from musicd.services.backups import BackupService
 from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
+from musicd.services.consumers import wire_consumers
 from musicd.services.downloads import Downloads
+from musicd.services.friends import FriendActivityService
+from musicd.services.health import HealthService
 from musicd.services.library import LibraryService
+from musicd.services.listen_imports import ListenImports
+from musicd.services.listen_tokens import ListenTokenService
+from musicd.services.listens import ListenService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.play_events import PlayEventService
@@ -34,6 +41,8 @@ from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
 from musicd.services.playlists import PlaylistService
+from musicd.services.realtime import RealtimeHub
+from musicd.services.realtime_routes import install_routes
 from musicd.services.recommend import RecommendService
 from musicd.services.rules import require_admin
 from musicd.services.search import SearchService
@@ -49,13 +58,16 @@ from musicd.store.browse import BrowseRepository
 from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
+from musicd.store.integrity import check_database, set_size_cap
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.listens import ListenRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
 from musicd.store.play_queues import PlayQueueRepository
 from musicd.store.playlists import PlaylistRepository
 from musicd.store.recommend import RecommendRepository
 from musicd.store.shares import ShareRepository
+from musicd.store.social import SocialRepository
 from musicd.store.tokens import TokenRepository
 from musicd.store.user_library import UserLibraryRepository
 from musicd.store.users import UserRepository
@@ -73,18 +85,23 @@ class Services:
         self.db = db
         self.keys = keys
         self.metrics = Metrics()
-        self.accounts = AccountService(UserRepository(db), keys.server_key)
-        self.auth = AuthService(self.accounts, TokenRepository(db), keys.token_key, config.auth)
+        # Every mutation is published on the bus; its consumers are wired in services/consumers.py.
+        self.bus = EventBus(config.realtime.bus_queue_events)
+        tokens, social = TokenRepository(db), SocialRepository(db)
+        self.accounts = AccountService(UserRepository(db), keys.server_key, self.bus, tokens)
+        self.auth = AuthService(self.accounts, tokens, keys.token_key, config.auth, self.bus)
         self.users = UserService(self.accounts)
         self.library = LibraryService(
-            CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers
+            CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers,
+            bus=self.bus, social=social,
         )
         self.search = SearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
         self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)
-        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.mixes)
-        self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists)
+        self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
+                                         self.mixes)
+        self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
         self.subsonic_auth = SubsonicAuthService(self.accounts, self.api_keys, config.auth.login_per_minute)
@@ -92,12 +109,8 @@ class Services:
         self.play_queue = PlayQueueService(PlayQueueRepository(db), self.catalog)
         self.shares = ShareService(ShareRepository(db), self.catalog, self.playlists, self.accounts,
                                    keys.token_key)
-        self.playlists.on_change(self.search.playlists_changed, self.search.playlists_deleted)
         self.search.attach(self.catalog, self.playlists.lookup)
-        self.library.on_scanned(self._count_scan)
-        self.library.on_scanned(self.search.on_scanned)
-        # Playback: the bus, play events, tiers, images, downloads (issue 5).
-        self.bus = EventBus()
+        # Playback: play events, tiers, images, downloads (issue 5).
         self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays)
         self.play_reports = PlayReportService(self.play_events, self.catalog)
         media, tc = MediaLookup(db), config.transcode
@@ -112,30 +125,35 @@ class Services:
         self.transcoding = TranscodeService(media, self.transcoder, self.playback, tc, self.metrics,
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
-        self.library.on_scanned(self._media_scanned)
         # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
-        self.library.on_scanned(self.analysis.on_scanned)
         # Recommendations, radio and made-for-you mixes (issue 15), trained in the background.
         self.recommend = RecommendService(RecommendRepository(db), self.analysis, self.catalog, self.playlists,
-                                          self.mixes, config.recommend, self.metrics)
+                                          self.mixes, config.recommend, self.metrics, self.play_events.flush)
         self.mixes.attach_personal(self.recommend)
-        self.library.on_scanned(self.recommend.on_scanned)
+        # Plays from every scrobbler (issue 15 item 7): the ListenBrainz API, history imports, rematching.
+        listen_repo = ListenRepository(db)
+        self.listen_tokens = ListenTokenService(listen_repo, self.accounts, keys.server_key)
+        self.listens = ListenService(listen_repo, self.listen_tokens, self.play_reports, self.play_events,
+                                     self.auth.check_rate)
+        self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
+                                            config.listens.import_max_bytes, self.spawn)
+        # Live: the realtime channel's hub and friend activity (issue 12).
+        self.realtime = RealtimeHub(config.realtime, self.auth, self.metrics)
+        self.friends = FriendActivityService(social, self.accounts, self.catalog)
+        install_routes(self.realtime, social, self.playlists, self.catalog)
+        self.friends.install(self.realtime)
+        wire_consumers(self)
+        # Storage health (/health) and backups (issue 13).
+        self.health = HealthService(db, config.data_dir, config.data.min_free_bytes)
+        config_file = os.environ.get("MUSICD_CONFIG")
+        self.backups = BackupService(config, self.metrics, Path(config_file).resolve() if config_file else None)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
-
-    async def _count_scan(self, s: ScanSummary) -> None:
-        for outcome in ("added", "updated", "moved", "removed", "failed", "unchanged"):
-            self.metrics.scan_files.labels(outcome).inc(getattr(s, outcome))
-        self.metrics.scan_last_seconds.set(s.wall_s)
 
     def _count_plays(self, events: int, plays: int) -> None:
         self.metrics.play_events.inc(events)
         self.metrics.plays_recorded.inc(plays)
-
-    async def _media_scanned(self, _: ScanSummary) -> None:
-        self.playback.forget_sources()
-        self.transcoding.wake()
 
     def start_scan(self, user: User) -> bool:
         """Start a scan in the background (admins only); False when one is already running."""
@@ -156,7 +174,9 @@ class Services:
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
+        await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
+        self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
@@ -181,14 +201,11 @@ class Services:
         task.add_done_callback(done)
         return task
 
-    async def healthy(self) -> bool:
-        try:
-            await self.db.fetchone("SELECT 1")
-        except Exception:
-            return False
-        return True
-
     async def refresh_metrics(self) -> None:
+        health = await self.health.report()
+        self.metrics.storage_ok.set(1 if health.ok else 0)
+        if health.disk.free_bytes is not None:
+            self.metrics.disk_free.set(health.disk.free_bytes)
         for kind, n in (await self.library.counts()).items():
             self.metrics.catalog.labels(kind).set(n)
         st = self.library.state
@@ -199,6 +216,10 @@ class Services:
         self.metrics.transcode_cache_files.set(len(self.transcoder.cache))
         self.metrics.transcode_active.set(self.transcoder.active())
         self.metrics.play_events_queue.set(self.play_events.pending())
+        for name, depth, overflows, _ in self.bus.stats():
+            self.metrics.bus_queue_depth.labels(name).set(depth)
+            self.metrics.bus_overflows.labels(name).set(overflows)
+        self.realtime.gauges()
         await self.analysis.status()  # sets the analysis gauges
 
     async def scan_on_start(self) -> None:
@@ -214,15 +235,20 @@ class Services:
             log.error("scan.failed", error=str(e))
 
     async def close(self) -> None:
+        await self.bus.stop()  # the consumers finish what is queued first
         for task in list(self._tasks.values()):
             task.cancel()
         for task in list(self._tasks.values()):
             with contextlib.suppress(BaseException):
                 await task
-        await self.play_events.close()  # after the writer task stopped: drain what is queued
-        await self.transcoder.close()
-        await self.search.close()
-        await self.db.close()
+        try:
+            await self.play_events.close()  # after the writer task stopped: fold what is journaled
+            await self.transcoder.close()
+            await self.search.close()
+        finally:
+            # Even after a failure above (a full disk): aiosqlite's threads are not daemons, and an open
+            # database would keep the process from ever exiting.
+            await self.db.close()
 
 
 async def open_services(config: Config) -> Services:
@@ -231,9 +257,12 @@ async def open_services(config: Config) -> Services:
     data.mkdir(parents=True, exist_ok=True)
     keys = load_or_create_keys(data)
     db = Database(data / "musicd.db")
+    # A damaged file is refused before anything reads or writes it (quick_check: 0.4 s on 100k tracks).
+    await asyncio.to_thread(check_database, db.path)
     await db.open()
     try:
         applied = await migrate(db)
+        await set_size_cap(db, config.data.max_database_bytes)
     except Exception:
         await db.close()
         raise
@@ -245,4 +274,5 @@ async def open_services(config: Config) -> Services:
     except Exception:
         await db.close()
         raise
+    services.bus.start(services.spawn)
     return services

@@ -35,7 +35,7 @@ __all__ = [
 
 # Settings a user changes for themselves, and those only an admin sets (for anyone, themselves included);
 # every field of UserSettings is in one of them (a test checks it).
-SELF_SETTINGS = frozenset({"default_quality"})
+SELF_SETTINGS = frozenset({"default_quality", "share_activity", "private_session_until"})
 ADMIN_SETTINGS = frozenset({"download_allowed"})
 
 

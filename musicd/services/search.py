@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from musicd.domain.events import LibraryChanged
 from musicd.errors import ValidationError
-from musicd.library.scanner import ScanSummary
 from musicd.logs import get_logger
 from musicd.search.catalog_index import CatalogIndex
 from musicd.search.index import KindHits, SearchDoc, normalise_words
@@ -131,7 +131,7 @@ class SearchService:
         log.info("search.rebuilt", docs=len(docs))
         return len(docs)
 
-    async def on_scanned(self, s: ScanSummary) -> None:
+    async def on_scanned(self, s: LibraryChanged) -> None:
         """Apply a scan's changes without a rebuild: changed tracks, removed tracks, albums and artists."""
         if not (s.changed_track_ids or s.removed_track_ids):
             return

@@ -32,10 +32,10 @@ class SubsonicAuthService:
                                                              per_second=failures_per_minute / 60)})
         self._locked: dict[str, float] = {}
         self._secrets: dict[str, tuple[User, str, float]] = {}
-        accounts.on_user_changed(self._forget)
 
-    async def _forget(self, user_id: str, revoke: bool = True) -> None:
-        for name in [n for n, (u, _, _) in self._secrets.items() if u.id == user_id]:
+    def forget_user(self, user_id: str | None) -> None:
+        """Drop a user's cached password (None: everyone's); the bus consumer of account changes calls this."""
+        for name in [n for n, (u, _, _) in self._secrets.items() if user_id is None or u.id == user_id]:
             del self._secrets[name]
 
     def _check_locked(self, subject: str) -> None:

@@ -20,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistView, CursorPage, Page, PlayedTrack, TrackView
+from musicd.domain.events import FollowsChanged, RatingChanged, SavesChanged
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
+from musicd.services.bus import EventBus
 from musicd.services.catalog import item_not_found
 from musicd.services.playlists import PlaylistService
 from musicd.services.rules import require_member
@@ -69,10 +71,12 @@ def _paging(limit: int, offset: int = 0) -> None:
 class UserLibraryService:
     """Everything here acts for one user, named by `user_id`."""
 
-    def __init__(self, repo: UserLibraryRepository, browse: BrowseRepository, playlists: PlaylistService) -> None:
+    def __init__(self, repo: UserLibraryRepository, browse: BrowseRepository, playlists: PlaylistService,
+                 bus: EventBus) -> None:
         self.repo = repo
         self.browse = browse
         self.playlists = playlists
+        self.bus = bus
 
     async def _require(self, kind: str, ids: Sequence[str]) -> list[str]:
         """The ids, deduplicated in order; NotFoundError naming the first unknown one."""
@@ -91,12 +95,14 @@ class UserLibraryService:
         wanted = await self._require(_kind(kind, ITEM_KINDS), ids)
         if wanted:
             await self.repo.save(user.id, kind, wanted)
+            self.bus.publish(SavesChanged(user_id=user.id, kind=kind, ids=tuple(wanted), saved=True))
 
     async def unsave(self, kind: str, ids: Sequence[str], user: User) -> None:
         """Remove saved items; ids that were not saved are ignored."""
         require_member(user)
         if ids:
             await self.repo.unsave(user.id, _kind(kind, ITEM_KINDS), list(ids))
+            self.bus.publish(SavesChanged(user_id=user.id, kind=kind, ids=tuple(dict.fromkeys(ids)), saved=False))
 
     async def _kinds(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """Ids of unknown kind (Subsonic's folder-style `id`) sorted into tracks, albums and artists."""
@@ -156,6 +162,7 @@ class UserLibraryService:
             raise ValidationError("rating must be between 0 and 5", code="bad_rating")
         await self._require(_kind(kind, ITEM_KINDS), [item_id])
         await self.repo.set_rating(user.id, kind, item_id, rating)
+        self.bus.publish(RatingChanged(user_id=user.id, kind=kind, item_id=item_id, rating=rating))
 
     async def rate(self, user: User, item_id: str, rating: int) -> None:
         """Rate a song, an album or an artist, whichever the id names."""
@@ -174,11 +181,14 @@ class UserLibraryService:
         wanted = await self._require(kind, ids)
         if wanted:
             await self.repo.follow(user.id, kind, wanted)
+            self.bus.publish(FollowsChanged(user_id=user.id, kind=kind, ids=tuple(wanted), following=True))
 
     async def unfollow(self, kind: str, ids: Sequence[str], user: User) -> None:
         require_member(user)
         if ids:
             await self.repo.unfollow(user.id, _kind(kind, FOLLOW_KINDS), list(ids))
+            self.bus.publish(FollowsChanged(user_id=user.id, kind=kind, ids=tuple(dict.fromkeys(ids)),
+                                            following=False))
 
     async def is_following(self, kind: str, ids: Sequence[str], user_id: str) -> list[bool]:
         if not ids:

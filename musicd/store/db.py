@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -46,27 +47,37 @@ class Database:
     async def open(self) -> None:
         """Open the writer and the readers and set their pragmas."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        for _ in range(self._n_readers):
-            conn = await self._connect()
-            await conn.execute("PRAGMA query_only=ON")
-            self._readers.append(conn)
+        try:
+            self._writer = await self._connect()
+            for _ in range(self._n_readers):
+                conn = await self._connect()
+                self._readers.append(conn)
+                await conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            # Each aiosqlite connection runs a non-daemon thread: one left open after a failed start
+            # (a damaged file, a full disk) keeps the process alive forever after its error.
+            await self.close()
+            raise
         self._next_reader = itertools.cycle(self._readers)
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        for p in _PRAGMAS:
-            await conn.execute(p)
+        try:
+            conn.row_factory = sqlite3.Row
+            for p in _PRAGMAS:
+                await conn.execute(p)
+        except BaseException:
+            await _close_quietly(conn)
+            raise
         return conn
 
     async def close(self) -> None:
         """Close every connection (the writer last, so its close checkpoints the WAL)."""
         for conn in self._readers:
-            await conn.close()
+            await _close_quietly(conn)
         self._readers.clear()
         if self._writer is not None:
-            await self._writer.close()
+            await _close_quietly(self._writer)
             self._writer = None
 
     @property
@@ -116,6 +127,20 @@ class Database:
             cur = await conn.execute(sql, params)
             return cur.rowcount
 
+    async def write_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Like `execute`, in one hand-off to the writer's thread instead of three: outside BEGIN, SQLite runs
+        a statement as its own transaction, all or nothing. For hot paths (about 0.08 ms instead of 0.15)."""
+        async with self._write_lock:
+            cur = await self.writer.execute(sql, params)
+            return cur.rowcount
+
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as conn:
             await conn.executemany(sql, rows)
+
+
+async def _close_quietly(conn: aiosqlite.Connection) -> None:
+    """Close a connection even when the close itself fails (a damaged file); aiosqlite stops the
+    connection's thread in any case."""
+    with contextlib.suppress(sqlite3.Error, ValueError):
+        await conn.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 
 from musicd.store.db import Database, utc_now
@@ -74,6 +76,16 @@ class TokenRepository:
     async def generation(self, user_id: str) -> int | None:
         r = await self.db.fetchone("SELECT token_generation FROM users WHERE id = ?", (user_id,))
         return int(r[0]) if r else None
+
+    async def generations(self, user_ids: list[str]) -> dict[str, tuple[int, bool]]:
+        """(token generation, disabled) of each of these users that still exists."""
+        if not user_ids:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT id, token_generation, disabled FROM users WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(user_ids),),
+        )
+        return {r[0]: (int(r[1]), bool(r[2])) for r in rows}
 
     async def purge_expired(self) -> int:
         return await self.db.execute("DELETE FROM refresh_tokens WHERE expires_at < ?", (utc_now(),))

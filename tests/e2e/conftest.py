@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
-from tests.live import LiveServer, start_server
+from tests.live import USERS, LiveServer, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
@@ -39,6 +40,25 @@ class Console:
 
     def assert_clean(self) -> None:
         assert not self.errors, "the browser reported errors:\n" + "\n".join(self.errors)
+
+
+def new_page(browser: sync_api.Browser, console: Console, **kw: Any) -> sync_api.Page:
+    """A page in a fresh browser context (its own storage), reporting its errors to `console`."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **kw})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    console.attach(page)
+    return page
+
+
+def login(page: sync_api.Page, base: str, name: str) -> None:
+    """Log in through the login page as one of tests.live.USERS and wait for the app to be ready."""
+    page.goto(base + "/")
+    page.wait_for_url(re.compile(r"/login"))
+    page.get_by_label("Username or e-mail").fill(name)
+    page.get_by_label("Password").fill(USERS[name][0])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("body.ready")
 
 
 @contextmanager

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Console, serve, sync_api
-from tests.live import USERS, LiveServer
+from tests.e2e.conftest import Console, login, new_page, serve, sync_api
+from tests.live import LiveServer
 
 Page = sync_api.Page
 expect = sync_api.expect
@@ -27,21 +27,8 @@ PLAYING = """(min) => {
 }"""
 
 
-def _new_page(browser: sync_api.Browser, console: Console, **kw: object) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **kw)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    console.attach(page)
-    return page
-
-
-def _login(page: Page, base: str, name: str) -> None:
-    page.goto(base + "/")
-    page.wait_for_url(re.compile(r"/login"))
-    page.get_by_label("Username or e-mail").fill(name)
-    page.get_by_label("Password").fill(USERS[name][0])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("body.ready")
+_new_page = new_page
+_login = login
 
 
 def _player(page: Page, expr: str) -> object:

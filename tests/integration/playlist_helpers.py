@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import random
 import secrets
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from tests.live import LiveServer
 
@@ -41,6 +43,18 @@ def new_user(server: LiveServer, role: str = "user") -> tuple[str, httpx.Client]
         uid = r.json()["id"]
     token = server.login(name, password)["access_token"]
     return uid, httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def upload_cover(client: httpx.Client, pid: str, size: tuple[int, int] = (32, 32),
+                 colour: tuple[int, int, int] = (10, 200, 30)) -> bytes:
+    """Upload a small JPEG as the playlist's cover (the server takes it: 202); the JPEG's bytes."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, "JPEG")
+    jpeg = buf.getvalue()
+    r = client.put(f"/v1/playlists/{pid}/images", content=base64.b64encode(jpeg),
+                   headers={"Content-Type": "image/jpeg"})
+    assert r.status_code == 202, r.text
+    return jpeg
 
 
 def uri(track_id: str) -> str:

@@ -10,9 +10,7 @@ version is the edit log's; and the next edit gets a newer snapshot.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sqlite3
 import threading
 import time
@@ -23,6 +21,7 @@ from typing import Any
 import httpx
 
 from musicd.devtools.library_builder import BuiltLibrary
+from musicd.devtools.processes import kill_tree
 from tests.integration.playlist_helpers import all_items, model_apply, random_change, send_change, version
 from tests.integration.subsonic_support import Sub
 from tests.live import USERS, LiveServer, serve, start_server
@@ -110,43 +109,6 @@ def _edit_until_the_server_dies(srv: LiveServer, ed: Editor, pool: list[str], se
         sub.http.close()
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                stat = (d / "stat").read_text()
-            except OSError:
-                continue
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(ppid, []).append(int(d.name))
-    out, todo = [], [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out += kids
-        todo += kids
-    return out
-
-
-def _kill_9(srv: LiveServer) -> None:
-    """SIGKILL the server and its granian worker, as a power cut would stop them."""
-    pids = [srv.proc.pid, *_descendants(srv.proc.pid)]
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-    srv.proc.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{p}").exists() and "Z" not in _state(p) for p in pids[1:]):
-        assert time.monotonic() < deadline, "the worker did not die"
-        time.sleep(0.05)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
-
-
 def _crash_during_edits(srv: LiveServer, editors: list[Editor], pool: list[str], seed: int) -> None:
     errors: list[BaseException] = []
     threads = [threading.Thread(target=_edit_until_the_server_dies, args=(srv, ed, pool, seed * 10 + i, errors))
@@ -158,7 +120,8 @@ def _crash_during_edits(srv: LiveServer, editors: list[Editor], pool: list[str],
         assert time.monotonic() < deadline, "the edits did not get going"
         time.sleep(0.02)
     time.sleep(random.Random(seed).uniform(0, 0.5))
-    _kill_9(srv)
+    kill_tree(srv.proc.pid)  # the server and its granian worker, as a power cut would stop them
+    srv.proc.wait(timeout=10)
     for t in threads:
         t.join(timeout=30)
     if errors:

@@ -148,7 +148,8 @@ def test_settings_profile_and_password(live_server: LiveServer) -> None:
     c = httpx.Client(base_url=live_server.base, headers={"Authorization": f"Bearer {pair['access_token']}"})
     # download_allowed is an admin's to set: sent back unchanged it is no error, changed it is refused.
     r = c.put("/v1/me/settings", json={"default_quality": "low", "download_allowed": True})
-    assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": True}
+    assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": True,
+                                                 "share_activity": False, "private_session_until": None}
     r = c.put("/v1/me/settings", json={"download_allowed": False})
     assert r.status_code == 403 and _err(r) == "admin_setting"
     assert c.put("/v1/me/settings", json={"default_quality": "ultra"}).status_code == 400

@@ -4,14 +4,12 @@ collaborators, share links, M3U8/XSPF, and who may do what."""
 from __future__ import annotations
 
 import base64
-import io
 import time
 
 import httpx
 import pytest
-from PIL import Image
 
-from tests.integration.playlist_helpers import all_items, new_user, track_ids, uri, version
+from tests.integration.playlist_helpers import all_items, new_user, track_ids, upload_cover, uri, version
 from tests.live import LiveServer
 
 
@@ -213,12 +211,7 @@ def test_ten_thousand_items_paged_and_no_more(live_server: LiveServer) -> None:
 def test_cover_upload(live_server: LiveServer) -> None:
     with live_server.client("alice") as alice, live_server.client("bob") as bob:
         pid = _create(alice)["id"]
-        buf = io.BytesIO()
-        Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "JPEG")
-        jpeg = buf.getvalue()
-        r = alice.put(f"/v1/playlists/{pid}/images", content=base64.b64encode(jpeg),
-                      headers={"Content-Type": "image/jpeg"})
-        assert r.status_code == 202, r.text
+        jpeg = upload_cover(alice, pid, (64, 48), (200, 30, 30))
         imgs = alice.get(f"/v1/playlists/{pid}/images").json()
         assert len(imgs) == 1
         assert alice.get(f"/v1/playlists/{pid}").json()["images"] == imgs

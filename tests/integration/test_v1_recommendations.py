@@ -46,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             format="flac", duration=piece.seconds))
     with start_server(tmp_path_factory.mktemp("rec-srv"), root, MUSICD_ANALYSIS_BACKGROUND="true",
                       MUSICD_ANALYSIS_WORKERS="2", MUSICD_RECOMMEND_REBUILD_AFTER_PLAYS="1",
-                      MUSICD_RECOMMEND_CHECK_SECONDS="0.5", MUSICD_TRANSCODE_PRE_TRANSCODE="false") as srv:
+                      MUSICD_RECOMMEND_CHECK_SECONDS="3600", MUSICD_TRANSCODE_PRE_TRANSCODE="false") as srv:
         yield srv
 
 
@@ -84,7 +84,8 @@ def ids(server: LiveServer) -> dict[str, str]:
     # alice listens to the calm ones in sessions; bob to calm and fast ones.
     now_s = int(time.time()) - 3 * 86400
     plays = {"alice": ["Slow One", "Slow Two", "Quiet Field", "Slow One", "Slow Two", "Quiet Field"],
-             "bob": ["Slow One", "Slow Two", "Slow Three", "Fast One", "Fast Two", "Slow One", "Slow Two", "Slow Three"]}
+             "bob": ["Slow One", "Slow Two", "Slow Three", "Fast One", "Fast Two", "Slow One", "Slow Two",
+                     "Slow Three"]}
     total = 0
     for name, titles in plays.items():
         sonic = _sonic(server, name)

@@ -172,6 +172,37 @@ def _events(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/me/player/events", json={"track_id": w.tracks[0], "event": "start"})
 
 
+@case("POST /v1/me/listenbrainz-token", MEMBERS)
+def _lb_token(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/me/listenbrainz-token")
+
+
+@case("POST /v1/me/listens/imports", MEMBERS)
+def _listen_import(w: World, a: Account, _: Account) -> str:
+    csv = b"Some Artist,Some Album,Some Title,01 Jan 2020 10:00\n"
+    return w.outcome(a, "POST", "/v1/me/listens/imports", content=csv)
+
+
+def _submit_listens(w: World, a: Account, prefix: str) -> str:
+    # A guest gets no ListenBrainz token (that refusal is the outcome); the others submit with theirs.
+    r = w.v1(a, "POST", "/v1/me/listenbrainz-token")
+    if r.status_code == 201:
+        body = {"listen_type": "single", "payload": [{"listened_at": 1_600_000_000,
+                                                      "track_metadata": {"artist_name": "A", "track_name": "T"}}]}
+        r = w.http.post(f"{prefix}/submit-listens", json=body, headers={"Authorization": f"Token {r.json()['token']}"})
+    return OK if r.is_success else FORBIDDEN if r.status_code == 403 else f"{r.status_code} {r.text[:200]}"
+
+
+@case("POST /listenbrainz/1/submit-listens", MEMBERS)
+def _lb_submit(w: World, a: Account, _: Account) -> str:
+    return _submit_listens(w, a, "/listenbrainz/1")
+
+
+@case("POST /1/submit-listens", MEMBERS)
+def _lb_submit_root(w: World, a: Account, _: Account) -> str:
+    return _submit_listens(w, a, "/1")
+
+
 @case("POST /v1/me/stream-tokens", EVERYONE)
 def _stream_tokens(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/me/stream-tokens", json={"ids": [w.tracks[0]]})
@@ -404,7 +435,7 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 def test_every_write_has_a_rule(tmp_path: Path) -> None:
     """The matrix covers every write route of /v1 and every /rest method that changes state."""
     app = create_app(make_config(tmp_path / "data"))
-    v1_writes = {f"{m} {r.path}" for r in app.routes if r.path.startswith("/v1/")
+    v1_writes = {f"{m} {r.path}" for r in app.routes if r.path.startswith(("/v1/", "/listenbrainz/", "/1/"))
                  for m in getattr(r, "methods", ()) if m not in _READ_METHODS}
     covered = {c.route for c in CASES}
     assert v1_writes - covered == set(), "write routes without a rule entry in CASES"

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp
 
 from musicd.errors import AuthError, ForbiddenError, MusicdError, NotFoundError, ValidationError
+from musicd.http.errors import storage_failure
 from musicd.http.subsonic import (  # noqa: F401  (each module registers its endpoints on import)
     annotation,
     bookmarks,
@@ -96,6 +97,8 @@ async def subsonic_route(request: Request[Any, Any, Any], method: str) -> ASGIAp
     except HTTPException as e:  # a body over the size limit, say
         return render_error(ERR_GENERIC, str(e.detail), ctx.fmt, ctx.callback)
     except Exception as e:
+        if (err := storage_failure(request, e)) is not None:  # a full disk, a damaged database
+            return render_error(ERR_GENERIC, err.message, ctx.fmt, ctx.callback)
         log.error("subsonic.unhandled", method=name, error=repr(e), exc_info=True)
         return render_error(ERR_GENERIC, "internal server error", ctx.fmt, ctx.callback)
     if reply is None or isinstance(reply, dict):

@@ -49,6 +49,8 @@ class PasswordBody(msgspec.Struct, forbid_unknown_fields=True):
 class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     default_quality: Literal["low", "normal", "high", "lossless"] | None = None
     download_allowed: bool | None = None
+    share_activity: bool | None = None  # followers see what you play (off by default)
+    private_session: bool | None = None  # true: hide your listening for an hour; false: end that now
 
 
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -149,7 +151,9 @@ class AccountsController(Controller):
     @put("/me/settings", status_code=HTTP_200_OK)
     async def change_settings(self, request: Request[Any, Any, Any], data: SettingsBody, user: User,
                               services: Services) -> dict[str, Any]:
-        """Change the current user's own settings (default quality); `download_allowed` is an admin's to set."""
+        """Change the current user's own settings: the default quality, sharing one's listening with followers,
+        or start (true) / end (false) a private session of one hour that hides it; `download_allowed` is an
+        admin's to set."""
         changed = await services.users.update_settings(user, _settings_dict(data) or {})
         return msgspec.structs.asdict(changed.settings)
 

@@ -9,10 +9,12 @@ import pytest
 
 from musicd.errors import NotFoundError
 from musicd.services.accounts import AccountService
+from musicd.services.bus import EventBus
 from musicd.services.shares import ShareGone
 from musicd.store.db import Database, utc_now
 from musicd.store.migrations import available_migrations, migrate
 from musicd.store.playlists import PlaylistRepository
+from musicd.store.tokens import TokenRepository
 from musicd.store.users import UserRepository
 
 OLD_SUBSONIC = "OldSubsonicShareId0001"  # a Subsonic share's id was its link token
@@ -34,7 +36,7 @@ async def _database_before_0012(data: Path) -> tuple[str, str]:
     await db.open()
     try:
         await migrate(db, folder)
-        accounts = AccountService(UserRepository(db), b"k" * 32)
+        accounts = AccountService(UserRepository(db), b"k" * 32, EventBus(), TokenRepository(db))
         alice = await accounts.create("alice", "long-enough-pw")
         gone = await accounts.create("gone", "long-enough-pw")
         pid = "OldPlaylistId000000001"

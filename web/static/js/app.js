@@ -10,6 +10,8 @@ import { showMenu } from "./ui/menu.js";
 import { signImage } from "./media.js";
 import { createPlaylist, addTracks } from "./playlists.js";
 import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
+import { realtime } from "./realtime.js";
+import { setupFriendsPanel } from "./friends.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -159,6 +161,15 @@ async function main() {
   $("new-playlist").hidden = !canEdit();
   on("playlists", renderSidebarPlaylists);
   loadPlaylists();
+  // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
+  realtime.start();
+  const reloadPlaylists = debounce(loadPlaylists, 300);
+  for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {
+    realtime.on(type, reloadPlaylists);
+  }
+  realtime.on("playlist_changed", (d) => { if (d.kind === "details" || d.kind === "cover") reloadPlaylists(); });
+  realtime.on("resync", reloadPlaylists);
+  setupFriendsPanel($("friends-panel"));
   player.loadRestored();
   await startRouter({
     view: $("view"), scroller: $("main"), notFound,
@@ -168,7 +179,7 @@ async function main() {
     },
   });
   document.body.classList.add("ready");
-  window.musicd = { player, navigate, state };
+  window.musicd = { player, navigate, state, realtime };
 }
 
 main();

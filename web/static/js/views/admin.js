@@ -1,7 +1,8 @@
 // Admin: the household's accounts (create, role, disable, delete) and the library (folders, scan now
-// with live progress).
+// with live progress, followed over the realtime channel).
 
 import { api } from "../api.js";
+import { realtime } from "../realtime.js";
 import { h, icon, emptyState, errorText, toast } from "../ui/dom.js";
 import { confirmAction } from "../ui/menu.js";
 import { state } from "../state.js";
@@ -79,8 +80,9 @@ function libraryCard() {
   const bar = h("progress.scan-progress", { max: "1", value: "0", "aria-label": "Scan progress" });
   const summary = h("p.muted");
   const button = h("button.button.primary", { type: "button" }, "Scan now");
-  let timer = null;
+  let cur = null;
   const show = (s) => {
+    cur = s;
     folders.replaceChildren(...(s.folders.length ? s.folders.map((f) => h("li", null, h("code", null, f))) : [h("li.muted", null, "No folders configured (library.folders in the config).")]));
     button.disabled = s.running;
     bar.hidden = !s.running;
@@ -96,30 +98,47 @@ function libraryCard() {
       summary.textContent = `Last scan: ${l.added} added, ${l.updated} updated, ${l.moved} moved, ${l.removed} removed, ${l.failed} failed, ${l.unchanged} unchanged in ${Number(l.wall_s).toFixed(1)} s.`;
     }
   };
-  const poll = async () => {
-    clearTimeout(timer);
+  // The state once over HTTP; then the scan's events (subscribers of `library`) move it along.
+  const load = async () => {
     try {
-      const s = await api.get("/v1/admin/scan");
-      show(s);
-      if (s.running && document.body.contains(button)) timer = setTimeout(poll, 500);
+      show(await api.get("/v1/admin/scan"));
     } catch (e) {
       phase.textContent = `Couldn't read the scan state: ${errorText(e)}`;
     }
   };
+  const release = realtime.subscribe("library");
+  let clicks = 0;
+  let doneAt = -1; // the click count when the last scan_done came
+  const offs = [
+    realtime.on("scan_started", (d) => cur && show({ ...cur, running: true, phase: "walk", done: 0, total: 0, started_at: d.started_at, last_error: null })),
+    realtime.on("scan_progress", (d) => cur && show({ ...cur, running: true, phase: d.phase, done: d.done, total: d.total })),
+    realtime.on("scan_done", (d) => {
+      doneAt = clicks;
+      if (!cur) return;
+      show({
+        ...cur, running: false, phase: "idle", last_error: d.error,
+        last: d.error ? cur.last : { added: d.added, updated: d.updated, moved: d.moved, removed: d.removed, failed: d.failed, unchanged: d.unchanged, wall_s: d.wall_s },
+      });
+    }),
+    realtime.on("resync", load),
+    realtime.on("open", load), // after a reconnect: events may have been missed
+  ];
   button.addEventListener("click", async () => {
+    const mine = ++clicks;
     try {
-      show(await api.post("/v1/admin/scan", {}));
-      timer = setTimeout(poll, 300);
+      const s = await api.post("/v1/admin/scan", {});
+      // A small library's scan may be over before this answer arrives: then its events said it all.
+      if (doneAt !== mine) show(s);
     } catch (e) {
-      if (e.status === 409) poll();
+      if (e.status === 409) load();
       else toast(errorText(e), { error: true });
     }
   });
-  poll();
+  load();
   const card = h("section.settings-card.wide", { "aria-labelledby": "library-title" },
     h("h2", { id: "library-title" }, "Library"), h("h3", null, "Folders"), folders,
     h("div.scan-row", null, button, phase), bar, summary);
-  card.stop = () => clearTimeout(timer);
+  card.stop = () => { release(); offs.forEach((off) => off()); };
   return card;
 }
 

@@ -9,7 +9,8 @@ import { albumTracks, playAlbum } from "../play.js";
 import { player } from "../player.js";
 import { canEdit } from "../state.js";
 import { chooseAndAdd } from "../playlists.js";
-import { navigate } from "../router.js";
+import { navigate, refresh } from "../router.js";
+import { liveView } from "../realtime.js";
 import { warm } from "../media.js";
 
 export function saveToggle({ label, get, set }) {
@@ -88,5 +89,7 @@ export async function render({ root, params }) {
       moreBy.fill(res.items.filter((a) => a.id !== album.id).map((a) => albumCard(a, () => playAlbum(a.id))), { empty: "Nothing else yet." });
     }, (e) => moreBy.fail(e));
   }
-  return () => lists.forEach((l) => l.destroy());
+  // A rescan that changes this album's tracks redraws it (one that removes it shows "not found").
+  const live = liveView(refresh, { topics: [`album:${params.id}`], types: ["album_changed"], when: (d) => d.album_id === params.id });
+  return () => { lists.forEach((l) => l.destroy()); live(); };
 }

@@ -6,6 +6,8 @@ import { section, albumCard, playlistCard, genreCard } from "../ui/cards.js";
 import { playAlbum, playPlaylist, playTracks } from "../play.js";
 import { trackList } from "../ui/tracks.js";
 import { state } from "../state.js";
+import { liveView } from "../realtime.js";
+import { refresh } from "../router.js";
 
 function greeting() {
   const hr = new Date().getHours();
@@ -60,5 +62,8 @@ export async function render({ root }) {
     }, () => {}),
   ];
   await Promise.allSettled(jobs);
-  return () => topList?.destroy();
+  // New releases and genres follow the library; "recently played" follows the user's own plays.
+  const live = liveView(refresh, { topics: ["library"], types: ["library_changed", "now_playing"],
+    when: (d) => d.state === undefined || d.state === "ended" || d.state === "scrobbled", wait: 1500 });
+  return () => { topList?.destroy(); live(); };
 }

@@ -9,6 +9,8 @@ import { playAlbum, playPlaylist } from "../play.js";
 import { player, slimTrack } from "../player.js";
 import { state, loadPlaylists } from "../state.js";
 import { createPlaylist } from "../playlists.js";
+import { liveView } from "../realtime.js";
+import { refresh } from "../router.js";
 
 const TABS = [
   ["playlists", "Playlists"],
@@ -127,13 +129,26 @@ async function likedTab(root) {
   return () => list.destroy();
 }
 
-export async function render({ root, params, query }) {
-  const section = params.section || "playlists";
-  root.append(h("h1.page-title", null, "Your library"), tabs(section));
-  if (section === "albums") return albumsTab(root, query.get("show") || "all");
-  if (section === "artists") return artistsTab(root, query.get("show") || "all");
-  if (section === "tracks") return likedTab(root);
-  if (section === "playlists") return playlistsTab(root);
+// What redraws each section live: catalogue changes (albums, artists), the user's saves and follows.
+const LIVE = {
+  albums: { topics: ["library"], types: ["library_changed", "saves_changed"] },
+  artists: { topics: ["library"], types: ["library_changed", "saves_changed", "follows_changed"] },
+  tracks: { types: ["saves_changed"], when: (d) => d.kind === "track" },
+};
+
+async function section(root, name, query) {
+  if (name === "albums") return albumsTab(root, query.get("show") || "all");
+  if (name === "artists") return artistsTab(root, query.get("show") || "all");
+  if (name === "tracks") return likedTab(root);
+  if (name === "playlists") return playlistsTab(root);
   root.append(emptyState("There is no such section."));
   return null;
+}
+
+export async function render({ root, params, query }) {
+  const name = params.section || "playlists";
+  root.append(h("h1.page-title", null, "Your library"), tabs(name));
+  const cleanup = await section(root, name, query);
+  const live = LIVE[name] ? liveView(refresh, LIVE[name]) : () => {};
+  return () => { if (typeof cleanup === "function") cleanup(); live(); };
 }

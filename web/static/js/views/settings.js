@@ -5,6 +5,7 @@ import { h, icon, emptyState, errorText, toast, copyText } from "../ui/dom.js";
 import { dialog, confirmAction } from "../ui/menu.js";
 import { state, canEdit } from "../state.js";
 import { player } from "../player.js";
+import { listensCard } from "./settings-listens.js";
 
 let uid = 0;
 function field(label, input, hint = null) {
@@ -82,6 +83,35 @@ function qualityCard() {
   return card("Streaming quality", field("Default quality", select, "The player bar can override it on this device."), status);
 }
 
+function activityCard() {
+  const settings = () => state.me.settings || {};
+  const share = h("input", { type: "checkbox", checked: Boolean(settings().share_activity), disabled: !canEdit() });
+  const privateButton = h("button.button.outline", { type: "button", disabled: !canEdit() });
+  const status = statusLine();
+  const privateNow = () => Boolean(settings().private_session_until && Date.parse(settings().private_session_until) > Date.now());
+  const show = () => {
+    share.checked = Boolean(settings().share_activity);
+    privateButton.textContent = privateNow() ? "End the private session" : "Start a private session (1 hour)";
+    privateButton.setAttribute("aria-pressed", privateNow() ? "true" : "false");
+    status.textContent = privateNow()
+      ? `Private session until ${new Date(settings().private_session_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}: nothing you play is shown.`
+      : "";
+  };
+  const change = async (body) => {
+    try {
+      state.me.settings = await api.put("/v1/me/settings", body);
+      show();
+    } catch (err) { status.textContent = errorText(err); show(); }
+  };
+  share.addEventListener("change", () => change({ share_activity: share.checked }));
+  privateButton.addEventListener("click", () => change({ private_session: !privateNow() }));
+  show();
+  const label = h("label.check-row", null, share, " Share what I play with the people who follow me");
+  return card("Listening activity", label,
+    h("p.hint.muted", null, "Off unless you turn it on. A private session hides your listening for an hour."),
+    privateButton, status);
+}
+
 function showNewKey(created) {
   return dialog("Your new API key", (close) => h("div.new-key", null,
     h("p", null, "Copy the key now: it is shown only once."),
@@ -155,6 +185,6 @@ function sessionsCard() {
 
 export function render({ root }) {
   root.append(h("h1.page-title", null, "Settings"),
-    h("div.settings-grid", null, profileCard(), qualityCard(), passwordCard(), apiKeysCard(), sessionsCard()));
+    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(), listensCard(card), sessionsCard()));
   return null;
 }
