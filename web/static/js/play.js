@@ -51,3 +51,18 @@ export async function playPlaylist(id, index = 0) {
 export function playTracks(tracks, index, context = null) {
   player.playTracks(tracks.map((t) => slimTrack(t)), index, { context });
 }
+
+/** Play a radio station (spotify:station:<kind>:<id>, see docs/recommendations.md): its first 50 tracks,
+ * then the next 50 once they are queued. */
+export async function playStation(uri, name = "Radio") {
+  try {
+    const st = await api.get(`/v1/stations/${uri}`, { limit: 50 });
+    const first = st.tracks.items.map((t) => slimTrack(t));
+    if (!first.length) { toast("Nothing to play on this station yet"); return; }
+    const more = () => api.get(`/v1/stations/${uri}`, { offset: 50, limit: 50 })
+      .then((next) => next.tracks.items.map((t) => slimTrack(t)));
+    player.playTracks(first, 0, { context: { uri: st.uri, name: st.name || name, href: null }, more });
+  } catch (e) {
+    toast(`Can't start this radio: ${errorText(e)}`, { error: true });
+  }
+}
