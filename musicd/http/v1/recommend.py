@@ -1,5 +1,5 @@
 """/v1/recommendations (Spotify's shape, with each track's reason), the genre seeds, /v1/me/recommendations
-and radio stations (/v1/stations/{uri}); see docs/recommendations.md."""
+and radio stations (/v1/stations/{uri}); see docs/radio.md."""
 
 from __future__ import annotations
 

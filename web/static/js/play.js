@@ -52,7 +52,7 @@ export function playTracks(tracks, index, context = null) {
   player.playTracks(tracks.map((t) => slimTrack(t)), index, { context });
 }
 
-/** Play a radio station (spotify:station:<kind>:<id>, see docs/recommendations.md): its first 50 tracks,
+/** Play a radio station (spotify:station:<kind>:<id>, see docs/radio.md): its first 50 tracks,
  * then the next 50 once they are queued. */
 export async function playStation(uri, name = "Radio") {
   try {
