@@ -262,3 +262,20 @@ async def test_the_model_is_stored_and_the_trainer_rebuilds_after_new_plays(lib:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_imported_listens_are_history_for_the_models(lib: Lib) -> None:
+    """Listens imported from another service (ListenBrainz, Last.fm) train the models like any play."""
+    from musicd.domain.listens import Listen
+
+    s, new = lib.services, lib.users["new"]
+    before = (await s.recommend.rebuild()).listens
+    picked = [f for f in lib.facts if f.title][:3]
+    at = int(time.time()) - 7 * 86400
+    listens = [Listen(at + k * 240, f.artist_name, f.title) for k, f in enumerate(picked)]
+    summary = await s.listens.record(new, listens, "import")
+    assert summary.matched == 3, summary
+    status = await s.recommend.rebuild()
+    assert status.listens == before + 3
+    recs = [v.id for v, _ in await s.recommend.for_me(new, 30)]
+    assert recs and not {f.id for f in picked} & set(recs)  # they count as played now
