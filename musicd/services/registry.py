@@ -180,7 +180,8 @@ class Services:
         self.friends.install(self.realtime)
         # Server-held playback, devices and handoff (issue 14).
         self.devices = DeviceService(DeviceRepository(db), self.bus)
-        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
+        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus,
+                                    stations=self.recommend)
         install_player(self.realtime, self.player, self.devices)
         self.subsonic_playback = SubsonicPlayback(self.player, self.devices, self.catalog)
         self.play_reports.playback = self.play_queue.playback = self.subsonic_playback

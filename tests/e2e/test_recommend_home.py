@@ -10,12 +10,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.e2e.conftest import Console, login, new_page, serve, sync_api
 from tests.integration.listens_support import library_tracks
+from tests.integration.recommend_support import wait_for_model
 from tests.integration.subsonic_support import Sub
 from tests.live import USERS, LiveServer
 
@@ -35,13 +35,6 @@ def rec_server(built_library: BuiltLibrary, tmp_path_factory: pytest.TempPathFac
         yield server
 
 
-def _model_listens(server: LiveServer) -> float:
-    for line in httpx.get(f"{server.base}/metrics", timeout=10).text.splitlines():
-        if line.startswith("musicd_recommend_model_listens "):
-            return float(line.split()[1])
-    return 0.0
-
-
 def test_home_shows_reasons_and_radio_plays(browser: sync_api.Browser, rec_server: LiveServer,
                                             screenshots: Path) -> None:
     base = rec_server.base
@@ -53,10 +46,7 @@ def test_home_shows_reasons_and_radio_plays(browser: sync_api.Browser, rec_serve
         sub = Sub(base, name, USERS[name][0])
         for k, t in enumerate(played):
             sub.json("scrobble", {"id": t.id, "submission": "true", "time": start_ms + k * 200_000})
-    deadline = time.monotonic() + 120
-    while _model_listens(rec_server) < 4:
-        assert time.monotonic() < deadline, "the model never learned from the scrobbles"
-        time.sleep(0.3)
+    wait_for_model(rec_server, 4)
 
     console = Console()
     page = new_page(browser, console)

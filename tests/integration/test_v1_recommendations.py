@@ -17,6 +17,7 @@ import spotipy
 
 from musicd.devtools.analysis_audio import Piece, encode, music_like
 from musicd.devtools.library_builder import ExpectedTrack, write_tags
+from tests.integration.recommend_support import metric, wait_for_model
 from tests.live import USERS, LiveServer, start_server
 
 # (title, artist, genre, piece): two calm acoustic-ish artists and one fast bright one.
@@ -50,13 +51,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield srv
 
 
-def _metric(srv: LiveServer, name: str) -> float:
-    for line in httpx.get(f"{srv.base}/metrics", timeout=10).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return 0.0
-
-
 def _wait(what: str, ok: object, seconds: float = 240) -> None:
     deadline = time.monotonic() + seconds
     while not ok():  # type: ignore[operator]
@@ -80,7 +74,7 @@ def ids(server: LiveServer) -> dict[str, str]:
             by_title.update({t["name"]: t["id"] for t in found if t["name"] == title})
     assert set(by_title) >= {s[0] for s in SONGS}, by_title
     _wait("analysis", lambda: 'musicd_analysis_tracks{state="ok"} 10.0' in httpx.get(f"{server.base}/metrics").text
-          and _metric(server, "musicd_analysis_queue") == 0)
+          and metric(server, "musicd_analysis_queue") == 0)
     # alice listens to the calm ones in sessions; bob to calm and fast ones.
     now_s = int(time.time()) - 3 * 86400
     plays = {"alice": ["Slow One", "Slow Two", "Quiet Field", "Slow One", "Slow Two", "Quiet Field"],
@@ -92,7 +86,7 @@ def ids(server: LiveServer) -> dict[str, str]:
         for k, title in enumerate(titles):
             sonic.scrobble(by_title[title], submission=True, listenTime=now_s + k * 200)
             total += 1
-    _wait("the model", lambda: _metric(server, "musicd_recommend_model_listens") == total, 120)
+    wait_for_model(server, total)
     return by_title
 
 

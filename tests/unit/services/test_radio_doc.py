@@ -39,3 +39,11 @@ def test_sequence_rules_match_the_text() -> None:
     assert f"never comes back within {REPEAT_GAP} positions" in DOC
     assert f"twice within {ARTIST_GAP} positions" in DOC
     assert f"`offset` 0 to {MAX_AFTER}" in DOC
+
+
+def test_playback_paging_matches_the_text() -> None:
+    from musicd.services.player import STATION_LOW, STATION_PAGE, is_station_uri
+
+    assert f"first {STATION_PAGE} tracks and appends the next {STATION_PAGE}" in DOC
+    assert f"fewer than {STATION_LOW} are left" in DOC
+    assert all(is_station_uri(u) for u in re.findall(r"`((?:spotify|musicd):station:[a-z]+:[0-9A-Za-z_-]+)`", DOC))
