@@ -73,7 +73,26 @@ def test_home_shows_reasons_and_radio_plays(browser: sync_api.Browser, rec_serve
     row.hover()
     row.locator(".more-button").click()
     page.get_by_role("menuitem", name="Start radio").click()
-    page.wait_for_function("""() => { const p = window.musicd.player;
-        return Boolean(p.context?.uri?.startsWith('spotify:station:track:')) && p.queue.length >= 5; }""")
+    # It goes through the server's player (PUT /v1/me/player/play, the station as the context, this tab as
+    # the device): the tab plays the station's first track with the next 20 the server holds.
+    station = f"spotify:station:track:{first.id}"
+    page.wait_for_function("""(uri) => { const p = window.musicd.player;
+        return p.context?.uri === uri && p.current?.track.id === p.queue[0].track.id && p.queue.length === 21; }""",
+                           arg=station)
     page.wait_for_function(PLAYING)
+    with rec_server.client("alice") as c:
+        sequence = [t["id"] for t in c.get(f"/v1/stations/{station}", params={"limit": 30}).json()["tracks"]["items"]]
+        st = c.get("/v1/me/player").json()
+    assert st["context"]["uri"] == station and st["item"]["id"] == first.id == sequence[0]
+    assert st["device"]["id"] == page.evaluate("document.documentElement.dataset.deviceId")
+    assert page.evaluate("window.musicd.player.queue.map((e) => e.track.id)") == sequence[:21]
+    # Next in the bar: the server's station moves on with the tab (still the station's context) and the tab
+    # appends the track the server's queue gained.
+    page.locator("#player-next").click()
+    page.wait_for_function("""(ids) => { const p = window.musicd.player;
+        return p.current?.track.id === ids[1] && p.queue.length === 22 && p.queue[21].track.id === ids[21]; }""",
+                           arg=sequence)
+    with rec_server.client("alice") as c:
+        st = c.get("/v1/me/player").json()
+    assert st["context"]["uri"] == station and st["item"]["id"] == sequence[1]
     console.assert_clean()

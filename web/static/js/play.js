@@ -4,6 +4,7 @@ import { api, allPages } from "./api.js";
 import { player, slimTrack } from "./player.js";
 import { toast, errorText } from "./ui/dom.js";
 import { warm } from "./media.js";
+import { playContext } from "./connect.js";
 
 function albumRef(album) {
   return { id: album.id, name: album.name, images: album.images || [] };
@@ -52,17 +53,13 @@ export function playTracks(tracks, index, context = null) {
   player.playTracks(tracks.map((t) => slimTrack(t)), index, { context });
 }
 
-/** Play a radio station (spotify:station:<kind>:<id>, see docs/radio.md): its first 50 tracks,
- * then the next 50 once they are queued. */
+/** Play a radio station (spotify:station:<kind>:<id>, docs/radio.md) through the server's player
+ * (`PUT /v1/me/player/play` with it as the context, this tab as the device): the server holds the endless
+ * sequence and this tab follows it (connect.js). */
 export async function playStation(uri, name = "Radio") {
   try {
-    const st = await api.get(`/v1/stations/${uri}`, { limit: 50 });
-    const first = st.tracks.items.map((t) => slimTrack(t));
-    if (!first.length) { toast("Nothing to play on this station yet"); return; }
-    const more = () => api.get(`/v1/stations/${uri}`, { offset: 50, limit: 50 })
-      .then((next) => next.tracks.items.map((t) => slimTrack(t)));
-    player.playTracks(first, 0, { context: { uri: st.uri, name: st.name || name, href: null }, more });
+    await playContext(uri);
   } catch (e) {
-    toast(`Can't start this radio: ${errorText(e)}`, { error: true });
+    toast(`Can't start ${name}: ${errorText(e)}`, { error: true });
   }
 }
