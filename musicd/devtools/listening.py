@@ -11,9 +11,10 @@ draws tracks with probability rising with the taste's affinity and with the trac
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
@@ -50,13 +51,18 @@ class Listening:
 
 
 def make_world(facts: Sequence[TrackFact], seed: int = 7, genre_weight: float = 0.6, artist_weight: float = 0.5,
-               own_weight: float = 0.7, popularity_exponent: float = 0.5) -> World:
+               own_weight: float = 0.7, popularity_exponent: float = 0.5,
+               order: Callable[[TrackFact], Any] | None = None) -> World:
     """Latent vectors: genre + artist + the track's own part, unit length; popularity from a Zipf law
-    (weight rank^-popularity_exponent)."""
+    (weight rank^-popularity_exponent). The same library and seed make the same world: tracks and artists
+    are taken in the order of their names, not of their ids (a new scan makes new ids); `order` sorts
+    tracks those leave tied (say, by album name)."""
     rng = np.random.default_rng(seed)
+    facts = sorted(facts, key=order or (lambda f: (f.artist_name, f.title, f.duration, f.genres, f.id)))
     genres = {g.casefold() for f in facts for g in f.genres}
     g_vec = {g: rng.standard_normal(DIM) for g in sorted(genres)}
-    a_vec = {a: rng.standard_normal(DIM) for a in sorted({f.artist_id for f in facts})}
+    names = {f.artist_id: f.artist_name for f in facts}
+    a_vec = {a: rng.standard_normal(DIM) for a in sorted(names, key=lambda a: (names[a], a))}
     rows = []
     for f in facts:
         g = np.mean([g_vec[x.casefold()] for x in f.genres], axis=0) if f.genres else np.zeros(DIM)
@@ -87,9 +93,11 @@ def features(world: World, noise: float = 0.35) -> dict[str, AudioAnalysis]:
 
 
 def sessions(world: World, users: Sequence[str], *, listens_per_user: int | Sequence[int] = 400, tastes: int = 3,
-             sharpness: float = 6.0, start: float | None = None, days: float = 120.0, favourite_share: float = 0.3
-             ) -> list[Listening]:
-    """Listening sessions of each user over `days`, time-ordered per user."""
+             sharpness: float = 6.0, start: float | None = None, days: float = 120.0, favourite_share: float = 0.3,
+             truth: dict[str, np.ndarray] | None = None) -> list[Listening]:
+    """Listening sessions of each user over `days`, time-ordered per user. `truth`, when given, receives
+    each user's true chance of picking each track (in `world.track_ids` order) when not replaying a
+    favourite: what an oracle would rank by (scripts/eval_recommend.py reports it as the ceiling)."""
     rng = world.rng
     start = start if start is not None else datetime(2025, 1, 1, tzinfo=UTC).timestamp()
     out: list[Listening] = []
@@ -101,6 +109,8 @@ def sessions(world: World, users: Sequence[str], *, listens_per_user: int | Sequ
         logits = sharpness * world.latent @ taste_dirs.T + world.log_pop[:, None]  # (tracks, tastes)
         probs = np.exp(logits - logits.max(axis=0))
         probs /= probs.sum(axis=0)
+        if truth is not None:
+            truth[user] = probs @ taste_share
         favourites: list[list[int]] = [[] for _ in range(tastes)]
         t = start + rng.uniform(0, 86400)
         made = 0

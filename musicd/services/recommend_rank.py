@@ -19,8 +19,18 @@ __all__ = ["Scores", "Snapshot", "reason_for", "seed_scores", "user_scores"]
 
 TIMBRE_WEIGHT = 0.5
 RECENCY_S = 30 * 86400
-PROFILE = 25  # played tracks whose audio neighbours count for a user
+PROFILE = 25  # seed tracks whose audio neighbours count for a station or seeded recommendations
 W_COLISTEN, W_FACTORS, W_AUDIO, W_TASTE, W_POPULAR = 1.0, 1.0, 0.5, 0.35, 0.1
+# A user's own listening weighs the parts otherwise: their taste in sound (a density over everything they
+# played, below) counts as much as co-listening; the factors, which see few co-listeners in a household,
+# less. Tuned on scripts/eval_recommend.py's synthetic worlds (recall@50 0.10 -> 0.13 over three seeds;
+# co-listening at 0.3 instead of 1 measured 0.14, within their noise, and would hide a track played with
+# the user's own behind its artist).
+USER_W_AUDIO, USER_W_COLISTEN, USER_W_FACTORS = 1.0, 1.0, 0.3
+# The taste density: each played track spreads exp(KDE_BETA * (cosine - 1)) around it in the audio
+# embedding (scalar features standardised, and timbre, TASTE_TIMBRE of the weight); at most KDE_TRACKS
+# of the user's most weighed tracks count (the cost is n x KDE_TRACKS).
+KDE_BETA, TASTE_TIMBRE, KDE_TRACKS = 4.0, 0.6, 500
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
@@ -44,6 +54,7 @@ class Snapshot:
     library_popularity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     audio_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # fm row per track, -1 none
     audio_cats: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # track per fm row, -1 gone
+    embedding: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))  # unit rows per fm row
 
     def __post_init__(self) -> None:
         self.index = {f.id: i for i, f in enumerate(self.facts)}
@@ -72,8 +83,10 @@ class Snapshot:
         n = len(self.facts)
         self.audio_rows = np.full(n, -1, np.int64)
         self.audio_cats = np.full(len(fm) if fm else 0, -1, np.int64)
+        self.embedding = np.zeros((0, 0), np.float32)
         if fm is None:
             return
+        self.embedding = _embedding(fm)
         for r, t in enumerate(fm.ids):
             i = self.index.get(t)
             if i is not None:
@@ -103,6 +116,43 @@ class Snapshot:
         return out
 
 
+def _embedding(fm: FeatureMatrix) -> np.ndarray:
+    """One unit vector per analysed track: the scalar features standardised over the library (so each
+    says as much) and the timbre, blended TASTE_TIMBRE to 1 - TASTE_TIMBRE; a dot product is a cosine."""
+    if not len(fm):
+        return np.zeros((0, 0), np.float32)
+    v = fm.values.astype(np.float32)
+    v = (v - v.mean(axis=0)) / (v.std(axis=0) + 1e-6)
+    v /= np.linalg.norm(v, axis=1, keepdims=True) + 1e-9
+    t = fm.timbre.astype(np.float32)
+    t = t / (np.linalg.norm(t, axis=1, keepdims=True) + 1e-9)
+    e = np.hstack([math.sqrt(1 - TASTE_TIMBRE) * v, math.sqrt(TASTE_TIMBRE) * t])
+    return (e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
+
+
+def _taste_density(snap: Snapshot, weights: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """How much each track sounds like what the user plays, 0..1: a kernel density over all their played
+    tracks in the audio embedding (several tastes stay apart, where one mean would blur them), and which
+    played track each score owes most to (for its reason)."""
+    n = len(snap)
+    out, who = np.zeros(n, np.float32), np.full(n, -1, np.int64)
+    e = snap.embedding
+    played = [(t, w) for t, w in sorted(weights.items(), key=lambda kv: -kv[1])[:KDE_TRACKS]
+              if snap.audio_rows[t] >= 0 and w > 0]
+    if not played or not len(e):
+        return out, who
+    rows = snap.audio_rows[[t for t, _ in played]]
+    w = np.array([x for _, x in played], np.float32)
+    kernel = np.exp(KDE_BETA * (e @ e[rows].T - 1.0)) * w  # (analysed tracks, played)
+    density = kernel.sum(axis=1)
+    top = float(density.max())
+    ok = snap.audio_cats >= 0
+    cats = snap.audio_cats[ok]
+    out[cats] = (density / top)[ok] if top > 0 else 0.0
+    who[cats] = np.array([t for t, _ in played], np.int64)[kernel.argmax(axis=1)][ok]
+    return out, who
+
+
 @dataclass
 class Scores:
     """Each component per track (0..1) and which seed each audio score came from."""
@@ -115,10 +165,12 @@ class Scores:
     popular: np.ndarray
     seeds: dict[int, float]
     w_factors: float = 0.0
+    w_colisten: float = W_COLISTEN
+    w_audio: float = W_AUDIO
 
     @property
     def total(self) -> np.ndarray:
-        return (W_COLISTEN * self.colisten + self.w_factors * self.factors + W_AUDIO * self.audio
+        return (self.w_colisten * self.colisten + self.w_factors * self.factors + self.w_audio * self.audio
                 + W_TASTE * self.taste + W_POPULAR * self.popular)
 
 
@@ -210,17 +262,16 @@ def user_scores(snap: Snapshot, user_id: str, weights: dict[int, float]) -> Scor
     u = m.user_index.get(user_id)
     if m.user_factors is not None and m.item_factors is not None and u is not None:
         factors = _norm(np.clip(m.item_factors @ m.user_factors[u], 0.0, None))
-        w_factors = W_FACTORS
+        w_factors = USER_W_FACTORS if weights else W_FACTORS
     if not weights:  # cold start: the library's own popularity, and what sounds like its favourites
         pop = snap.popularity
         favourites = {int(i): float(pop[i]) for i in np.argsort(-pop)[:5] if pop[i] > 0}
         audio, who = _audio(snap, favourites)
         return Scores(np.zeros(n, np.float32), factors, audio, who, np.zeros(n, np.float32), pop, favourites,
                       w_factors)
-    profile = dict(sorted(weights.items(), key=lambda kv: -kv[1])[:PROFILE])
-    audio, who = _audio(snap, profile)
+    audio, who = _taste_density(snap, weights)
     return Scores(_colisten(snap, weights), factors, audio, who, _taste(snap, weights), snap.popularity, weights,
-                  w_factors)
+                  w_factors, USER_W_COLISTEN, USER_W_AUDIO)
 
 
 def _title(snap: Snapshot, t: int) -> str:
@@ -229,8 +280,8 @@ def _title(snap: Snapshot, t: int) -> str:
 
 def reason_for(snap: Snapshot, s: Scores, j: int, *, user: bool) -> Reason:
     """Why track `j` scored: its largest component, said with the seed it came from."""
-    parts = {"played_with": W_COLISTEN * s.colisten[j], "taste": s.w_factors * s.factors[j],
-             "sounds_like": W_AUDIO * s.audio[j], "artist": W_TASTE * s.taste[j], "popular": W_POPULAR * s.popular[j]}
+    parts = {"played_with": s.w_colisten * s.colisten[j], "taste": s.w_factors * s.factors[j],
+             "sounds_like": s.w_audio * s.audio[j], "artist": W_TASTE * s.taste[j], "popular": W_POPULAR * s.popular[j]}
     kind = max(parts, key=lambda k: float(parts[k]))
     seeds = list(s.seeds)
     if kind == "played_with" and seeds:

@@ -6,27 +6,12 @@ pages; bad station URIs get clear errors and leave the state alone."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-import pytest
-import spotipy
-
-from tests.integration.realtime_support import Client, api, login, new_user
+from tests.integration.realtime_support import api, login, new_user
+from tests.integration.test_v1_spotipy_player import _device, _reason, _sp
 from tests.live import LiveServer
 
 PAGE = 50  # services/player.py STATION_PAGE: the context's first page; the walk below goes past it
-
-
-def _sp(server: LiveServer, token: str) -> spotipy.Spotify:
-    sp = spotipy.Spotify(auth=token, requests_timeout=30, retries=0, status_retries=0)
-    sp.prefix = f"{server.base}/v1/"
-    return sp
-
-
-def _reason(call: Any) -> tuple[int, str | None]:
-    with pytest.raises(spotipy.SpotifyException) as e:
-        call()
-    return e.value.http_status, e.value.reason
 
 
 async def test_spotipy_plays_a_station_context_past_its_first_page(live_server: LiveServer) -> None:
@@ -42,9 +27,7 @@ async def test_spotipy_plays_a_station_context_past_its_first_page(live_server: 
     sequence = [t["id"] for p in pages for t in p.json()["tracks"]["items"]]
     assert sequence[0] == seed["id"] and len(sequence) == 2 * PAGE
 
-    ws = await Client.open(live_server, token)
-    await ws.send({"type": "device_register", "name": "Radio", "kind": "speaker", "id": 1})
-    dev = (await ws.expect("ack"))["result"]["device"]["id"]
+    ws, dev = await _device(live_server, token, "Radio")
     try:
         await run(lambda: sp.start_playback(device_id=dev, context_uri=station))
         st = await ws.expect("player_state", where=lambda d: d["device_id"] == dev and d["track_id"])
