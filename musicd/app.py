@@ -40,6 +40,7 @@ from musicd.http.v1.offline_devices import AdminDevicesController, MeDevicesCont
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
 from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
+from musicd.http.v1.recommend import RecommendationsController, StationsController
 from musicd.http.v1.search import SearchController
 from musicd.http.v1.shows import ShowsController
 from musicd.http.v1.speakers import SpeakersController
@@ -127,6 +128,8 @@ def create_app(config: Config) -> Litestar:
         ShowsController,
         *GPODDER_ROUTES,
         AudioFeaturesController,
+        RecommendationsController,
+        StationsController,
         ListensController,
         listenbrainz_router,
         MeDevicesController,

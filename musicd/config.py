@@ -29,6 +29,7 @@ __all__ = [
     "OfflineConfig",
     "PodcastsConfig",
     "RealtimeConfig",
+    "RecommendConfig",
     "ServerConfig",
     "TranscodeConfig",
     "load_config",
@@ -289,6 +290,22 @@ class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("timeout_seconds must be > 0")
 
 
+class RecommendConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Train the recommendation models (co-listening, matrix factorisation, popularity) in the background:
+    # at start, every `rebuild_hours`, and once `rebuild_after_plays` new plays were recorded.
+    background: bool = True
+    rebuild_hours: float = 24.0
+    rebuild_after_plays: int = 50
+    # How often (seconds) the trainer looks for new plays.
+    check_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.rebuild_hours <= 0:
+            raise ValueError("rebuild_hours must be > 0")
+        if self.rebuild_after_plays < 1:
+            raise ValueError("rebuild_after_plays must be >= 1")
+        if not 0.1 <= self.check_seconds <= 86400:
+            raise ValueError("check_seconds must be between 0.1 and 86400")
 class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
     # be; it is spooled to the data dir as it arrives, never held in memory.
@@ -343,6 +360,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
     podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
+    recommend: RecommendConfig = msgspec.field(default_factory=RecommendConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
     discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
     offline: OfflineConfig = msgspec.field(default_factory=OfflineConfig)
@@ -373,6 +391,7 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "realtime": RealtimeConfig,
     "podcasts": PodcastsConfig,
     "analysis": AnalysisConfig,
+    "recommend": RecommendConfig,
     "listens": ListensConfig,
     "discovery": DiscoveryConfig,
     "offline": OfflineConfig,

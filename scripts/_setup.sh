@@ -20,15 +20,23 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "musicd: creating the virtual environment in $VENV" >&2
   "$PY" -m venv "$VENV"
 fi
-# Reinstall only when pyproject.toml changed since the last install.
+# Reinstall when pyproject.toml (its dependencies), the extras or the checkout the venv serves changed since
+# the last install that succeeded. A failed install leaves no stamp, so the next run tries again instead of
+# testing against a venv that lacks a dependency (it once lacked `implicit`: the model never trained).
 stamp="$VENV/.musicd-installed"
 extras="${MUSICD_EXTRAS:-}"
-want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)-$extras"
+want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)-$extras-$ROOT"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "musicd: installing Python dependencies" >&2
+  rm -f "$stamp"
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}" 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -c "import musicd" || { echo "musicd: install failed" >&2; exit 1; }
+  log="$VENV/.musicd-install.log"
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}" >"$log" 2>&1; then
+    cat "$log" >&2; echo "musicd: installing the Python dependencies failed (see above)" >&2; exit 1
+  fi
+  grep -v "^WARNING: Location" "$log" >&2 || true
+  # Every declared dependency (extras included) must be installed, not only importable musicd.
+  "$VENV/bin/python" -m musicd.devtools.check_deps ${extras:+"$extras"} || { echo "musicd: install incomplete" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -182,7 +182,7 @@ class Mix(msgspec.Struct, frozen=True):
     """
 
     id: str
-    kind: str  # "top" | "new" | "genre"
+    kind: str  # "top" | "new" | "genre", or made for you: "daily" | "discover" | "repeat" | "rediscover"
     key: str
     name: str
     description: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["INT64_MAX", "INT64_MIN", "NumberError", "parse_digits", "parse_int"]
+__all__ = ["INT64_MAX", "INT64_MIN", "NumberError", "parse_digits", "parse_float", "parse_int"]
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -51,6 +51,17 @@ def parse_int(text: str, lo: int = INT64_MIN, hi: int = INT64_MAX) -> int:
     if not lo <= n <= hi:
         raise NumberError(f"is out of range ({lo} to {hi})")
     return n
+
+
+def parse_float(text: str) -> float:
+    """A finite decimal number (`120`, `-7.5`, `1e3`); NumberError for anything else (`inf`, `nan`, `0x10`)."""
+    s = text.strip(_ASCII_SPACE)
+    if len(s) > _MAX_CHARS or not _DECIMAL.fullmatch(s):
+        raise NumberError("must be a number")
+    f = float(s)
+    if not math.isfinite(f):
+        raise NumberError("is out of range")
+    return f
 
 
 def parse_digits(text: str, cap: int) -> int | None:

@@ -62,6 +62,10 @@ def wire_consumers(s: Services) -> None:
     # Listens nothing matched before are tried again once a scan changed the library.
     bus.consume("listens", s.listens.on_scanned, (ev.LibraryChanged,), on_overflow=s.listens.on_scanned)
     bus.consume("accounts", accounts, _ACCOUNTS, on_overflow=accounts)
+    # The recommendation models are trained again after a library change or enough new plays (an overflow
+    # loses a count only: the trainer also compares the history table).
+    bus.consume("recommend", s.recommend.on_event, (ev.LibraryChanged, ev.PlayEnded, ev.PlayScrobbled),
+                on_overflow=s.recommend.on_overflow, awaited=False)
     # These only inform: requests never wait for them.
     bus.consume("friend-activity", s.friends.record, (ev.PlayStarted, ev.PlayEnded, ev.PlayScrobbled),  # type: ignore[arg-type]
                 awaited=False)

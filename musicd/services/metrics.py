@@ -46,6 +46,13 @@ class Metrics:
         self.analysis_queue = Gauge("musicd_analysis_queue", "Tracks the running analysis pass has left", registry=r)
         self.analyses = Counter("musicd_analyses", "Tracks analysed, by outcome", ["outcome"], registry=r)
         self.analysis_cpu = Counter("musicd_analysis_cpu_seconds", "CPU seconds spent analysing", registry=r)
+        # Recommendations (issue 15): model builds and what the current model was trained on.
+        self.recommend_builds = Counter("musicd_recommend_builds", "Model builds, by outcome", ["outcome"],
+                                        registry=r)
+        self.recommend_build_seconds = Gauge("musicd_recommend_build_seconds", "Wall seconds of the last build",
+                                             registry=r)
+        self.recommend_listens = Gauge("musicd_recommend_model_listens", "Listens the current model was trained on",
+                                       registry=r)
         self.play_events = Counter("musicd_play_events", "Play events written to the database", registry=r)
         self.playlist_rows_written = Counter(
             "musicd_playlist_entry_writes", "Playlist entry rows inserted, moved or deleted by edits", registry=r)

@@ -7,6 +7,8 @@ Public methods:
 - mix(mix_id, user_id) -> Mix, for ids made by mix_id(kind, key) (NotFoundError "playlist_not_found");
   is_mix_id(id) tells such ids apart from real playlists
 Mixes change once a day (the `snapshot` is the UTC date): the genre shuffles take a new seed each day.
+The made-for-you mixes (kinds in PERSONAL_KINDS: daily mixes, Discover Weekly, On Repeat, Rediscover) come
+from a provider attached with attach_personal (the recommendation service) and lead `featured`.
 """
 
 from __future__ import annotations
@@ -14,18 +16,28 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
+from typing import Protocol
 
 from musicd.domain.catalog import Category, Mix
 from musicd.domain.tags import fold_key
 from musicd.errors import NotFoundError
 from musicd.store.browse import BrowseRepository
 
-__all__ = ["MixesService", "category_slug", "is_mix_id", "mix_id", "parse_mix_id"]
+__all__ = ["PERSONAL_KINDS", "MixesService", "PersonalMixes", "category_slug", "is_mix_id", "mix_id", "parse_mix_id"]
 
 _LEGACY_PREFIX = "mix-"
 _PREFIX = "mix"
 MIX_SIZE = 50
 FEATURED_GENRES = 6
+PERSONAL_KINDS = ("daily", "discover", "repeat", "rediscover")
+
+
+class PersonalMixes(Protocol):
+    """Where the made-for-you mixes come from (services.recommend.RecommendService)."""
+
+    async def personal_mixes(self, user_id: str) -> list[Mix]: ...
+
+    async def personal_mix(self, kind: str, key: str, user_id: str) -> Mix | None: ...
 
 
 def mix_id(kind: str, key: str) -> str:
@@ -77,6 +89,11 @@ class MixesService:
 
     def __init__(self, browse: BrowseRepository) -> None:
         self.browse = browse
+        self.personal: PersonalMixes | None = None
+
+    def attach_personal(self, provider: PersonalMixes) -> None:
+        """Serve the made-for-you mixes from `provider`."""
+        self.personal = provider
 
     async def categories(self) -> list[Category]:
         """Every genre as a category, by name; slugs that collide get a hash suffix so ids stay unique."""
@@ -105,6 +122,8 @@ class MixesService:
         cats = sorted(await self.categories(), key=lambda c: (-c.track_count, c.name))
         ids += [mix_id("genre", c.id) for c in cats[:FEATURED_GENRES]]
         mixes = [await self._build(i, user_id, cats) for i in ids]
+        if user_id is not None and self.personal is not None:
+            mixes = [*await self.personal.personal_mixes(user_id), *mixes]
         return [m for m in mixes if m is not None and m.track_ids]
 
     async def category_mixes(self, category_id: str, user_id: str | None = None) -> list[Mix]:
@@ -125,6 +144,10 @@ class MixesService:
             return None
         kind, key = parsed
         day = _today()
+        if kind in PERSONAL_KINDS:
+            if user_id is None or self.personal is None:
+                return None
+            return await self.personal.personal_mix(kind, key, user_id)
         if kind == "top" and key in ("me", "all"):
             if key == "me" and user_id is None:
                 return None

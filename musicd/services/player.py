@@ -16,7 +16,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -34,21 +34,43 @@ from musicd.domain.player import (
     shuffled_order,
     with_position,
 )
-from musicd.errors import NotFoundError, PlayerError, ValidationError
+from musicd.domain.recommend import StationPage
+from musicd.errors import MusicdError, NotFoundError, PlayerError, ValidationError
+from musicd.logs import get_logger
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.devices import DeviceService
 from musicd.services.playlists import PlaylistService
 from musicd.store.player import PlayerStateRepository
 
-__all__ = ["Context", "DeviceView", "PlayerService", "PlayerView", "state_message"]
+__all__ = ["Context", "DeviceView", "PlayerService", "PlayerView", "StationSource", "is_station_uri",
+           "state_message"]
+
+log = get_logger("musicd.player")
 
 _FUTURE_S = 2.0  # a report dated further ahead than this (clock skew allowance) is refused
 _END_SLACK_MS = 1_000  # a reported position may pass the known duration by this much (rounding of durations)
+# A radio station (docs/radio.md) never ends: its context holds STATION_PAGE tracks at first and takes the
+# station's next page whenever fewer than STATION_LOW tracks are left after the current one (the queue a
+# client shows, 20 tracks, stays full).
+STATION_PAGE = 50
+STATION_LOW = 20
+
+
+def is_station_uri(uri: str) -> bool:
+    """A radio station's context URI (`spotify:station:<kind>:<id>`, docs/radio.md)?"""
+    return uri.strip().startswith(("spotify:station:", "musicd:station:"))
+
+
+class StationSource(Protocol):
+    """Where a station context's tracks come from (services/recommend.py)."""
+
+    async def station_tracks(self, context_uri: str, user: User, after: int = 0, n: int = 20) -> StationPage: ...
 
 
 class Context(msgspec.Struct, frozen=True):
-    """What to play: a context (`kind` album / playlist / artist and its id) or a list of track ids."""
+    """What to play: a context (`kind` album / playlist / artist and its id, or `station` and its URI) or a
+    list of track ids."""
 
     kind: str | None = None
     id: str | None = None
@@ -87,8 +109,9 @@ def state_message(s: PlayerState, now: float | None = None) -> dict[str, Any]:
 
 class PlayerService:
     def __init__(self, repo: PlayerStateRepository, devices: DeviceService, catalog: CatalogService,
-                 playlists: PlaylistService, bus: EventBus) -> None:
+                 playlists: PlaylistService, bus: EventBus, stations: StationSource | None = None) -> None:
         self.repo = repo
+        self.stations = stations
         self.devices = devices
         self.catalog = catalog
         self.playlists = playlists
@@ -235,6 +258,9 @@ class PlayerService:
         elif ctx.kind == "artist":
             tracks = [t.id for t in await self.catalog.artist_top_tracks(str(ctx.id), user.id)]
             uri = f"spotify:artist:{ctx.id}"
+        elif ctx.kind == "station" and self.stations is not None:
+            page = await self.stations.station_tracks(str(ctx.id), user, 0, STATION_PAGE)
+            tracks, uri = [r.track_id for r in page.items], page.station.uri
         else:
             raise ValidationError(f"cannot play a {ctx.kind}", code="bad_context")
         if not tracks:
@@ -286,25 +312,41 @@ class PlayerService:
 
         async def change(s: PlayerState, now: float) -> dict[str, Any]:
             if s.duration_ms and position_ms >= s.duration_ms:  # Spotify: past the end plays the next track
-                return await self._step_fields(s, 1, user.id)
+                return await self._step_fields(s, 1, user)
             return {"position_ms": position_ms}
         return await self._simple(user, "seek", device_id, by, expected, change)
 
     async def skip(self, user: User, step: int, device_id: str | None = None, by: str | None = None,
                    expected: int | None = None) -> PlayerState:
         async def change(s: PlayerState, now: float) -> dict[str, Any]:
-            return await self._step_fields(s, step, user.id)
+            return await self._step_fields(s, step, user)
         return await self._simple(user, "next" if step > 0 else "previous", device_id, by, expected, change)
 
-    async def _step_fields(self, s: PlayerState, step: int, user_id: str, auto: bool = False) -> dict[str, Any]:
+    async def _step_fields(self, s: PlayerState, step: int, user: User, auto: bool = False) -> dict[str, Any]:
+        more = await self._station_more(s, user) if step > 0 else {}
+        if more:
+            s = msgspec.structs.replace(s, **more)
         track, from_queue, pos, stopped = advance(s, step, s.position_ms, auto)
         if stopped:
             return {"playing": False, "position_ms": s.duration_ms if auto else 0, "current": track,
                     "pos": pos, "from_queue": False, "queue": s.queue,
-                    "duration_ms": await self._duration(track, user_id)}
+                    "duration_ms": await self._duration(track, user.id), **more}
         queue = s.queue[1:] if from_queue and step > 0 and not (auto and s.repeat == "track") else s.queue
         return {"current": track, "from_queue": from_queue, "pos": pos, "queue": queue, "position_ms": 0,
-                "duration_ms": await self._duration(track, user_id)}
+                "duration_ms": await self._duration(track, user.id), **more}
+
+    async def _station_more(self, s: PlayerState, user: User) -> dict[str, Any]:
+        """A station context running low: its next page appended (`tracks` and `order`), else nothing."""
+        if (self.stations is None or s.context_uri is None or not is_station_uri(s.context_uri)
+                or len(s.order) - s.pos - 1 >= STATION_LOW or len(s.tracks) + STATION_PAGE > MAX_TRACKS):
+            return {}
+        try:
+            page = await self.stations.station_tracks(s.context_uri, user, len(s.tracks), STATION_PAGE)
+        except MusicdError as e:  # its seed went away: the context ends where it is, like any other
+            log.warning("player.station_ended", user=user.id, station=s.context_uri, error=str(e))
+            return {}
+        added = [r.track_id for r in page.items]
+        return {"tracks": [*s.tracks, *added], "order": [*s.order, *range(len(s.tracks), len(s.tracks) + len(added))]}
 
     async def set_volume(self, user: User, volume: int, device_id: str | None = None, by: str | None = None,
                          expected: int | None = None) -> PlayerState:
@@ -391,7 +433,7 @@ class PlayerService:
             pos = min(position_ms, s.duration_ms) if s.duration_ms else position_ms
             base = msgspec.structs.replace(s, position_ms=pos, updated_at=at, playing=playing)
             if ended:
-                fields = await self._step_fields(base, 1, user.id, auto=True)
+                fields = await self._step_fields(base, 1, user, auto=True)
                 return await self._commit(base, "ended", device_id, updated_at=now, **fields)
             return await self._commit(base, "report", device_id)
 

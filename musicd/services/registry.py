@@ -58,6 +58,7 @@ from musicd.services.playlists import PlaylistService
 from musicd.services.podcasts import PodcastService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
+from musicd.services.recommend import RecommendService
 from musicd.services.rules import require_admin
 from musicd.services.shares import ShareService
 from musicd.services.speakers import SpeakerAuthService
@@ -85,6 +86,7 @@ from musicd.store.player import DeviceRepository, PlayerStateRepository
 from musicd.store.playlists import PlaylistRepository
 from musicd.store.podcast_users import PodcastUserRepository
 from musicd.store.podcasts import PodcastRepository
+from musicd.store.recommend import RecommendRepository
 from musicd.store.shares import ShareRepository
 from musicd.store.social import SocialRepository
 from musicd.store.tokens import TokenRepository
@@ -156,6 +158,10 @@ class Services:
         # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
+        # Recommendations, radio and made-for-you mixes (issue 15), trained in the background.
+        self.recommend = RecommendService(RecommendRepository(db), self.analysis, self.catalog, self.playlists,
+                                          self.mixes, config.recommend, self.metrics, self.play_events.flush)
+        self.mixes.attach_personal(self.recommend)
         # Plays from every scrobbler (issue 15 item 7): the ListenBrainz API, history imports, rematching.
         listen_repo = ListenRepository(db)
         self.listen_tokens = ListenTokenService(listen_repo, self.accounts, keys.server_key)
@@ -175,7 +181,8 @@ class Services:
         self.friends.install(self.realtime)
         # Server-held playback, devices and handoff (issue 14).
         self.devices = DeviceService(DeviceRepository(db), self.bus)
-        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
+        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus,
+                                    stations=self.recommend)
         install_player(self.realtime, self.player, self.devices)
         self.subsonic_playback = SubsonicPlayback(self.player, self.devices, self.catalog)
         self.play_reports.playback = self.play_queue.playback = self.subsonic_playback
@@ -232,6 +239,8 @@ class Services:
         if self.config.analysis.background:
             self.spawn("analysis", self.analysis.loop())
             self.analysis.wake()
+        if self.config.recommend.background:
+            self.spawn("recommend", self.recommend.loop())
 
     def spawn(self, name: str, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run a background task owned by the app: visible in metrics, cancelled on shutdown."""

@@ -18,7 +18,10 @@ from tests.live import REPO_ROOT, USERS, _prepare, server_env
 # The environment of a server or command in these tests: nothing in the background that is not asked for.
 QUIET = {"MUSICD_LIBRARY_SCAN_ON_START": "never", "MUSICD_TRANSCODE_PRE_TRANSCODE": "false",
          "MUSICD_BACKUP_ENABLED": "false", "MUSICD_AUTH_LOGIN_PER_MINUTE": "600",
-         "MUSICD_AUTH_WRITES_PER_SECOND": "10000"}
+         "MUSICD_AUTH_WRITES_PER_SECOND": "10000",
+         # The recommendation trainer stores its model in the background: off, so snapshots of the database
+         # taken while the server runs stay comparable.
+         "MUSICD_RECOMMEND_BACKGROUND": "false"}
 
 
 def prepare(data_dir: Path, library: Path) -> Path:

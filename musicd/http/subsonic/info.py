@@ -1,4 +1,5 @@
-"""Artist and album info, similar songs and top songs: what the catalogue knows, no outside services."""
+"""Artist and album info, similar songs and top songs: from musicd's own listening history and audio
+analysis (services/recommend.py), no outside services."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ async def _artist_for(ctx: Ctx, item_id: str) -> ArtistView:
 async def _artist_info(ctx: Ctx, mapper: Any) -> dict[str, Any]:
     a = await _artist_for(ctx, ctx.req("id"))
     count = ctx.int("count", 20, 0, 100) or 0
-    similar = await ctx.services.catalog.related_artists(a.id, count, ctx.user.id) if count else []
+    similar = await ctx.services.recommend.similar_artists(a.id, count, ctx.user) if count else []
     # Sequence order matters in XML (ArtistInfoBase): biography, musicBrainzId, ... then similarArtist.
     info: dict[str, Any] = {"biography": "", "musicBrainzId": a.mbid, "similarArtist": [mapper(s) for s in similar]}
     return info
@@ -62,7 +63,7 @@ async def get_album_info2(ctx: Ctx) -> Reply:
 
 async def _similar(ctx: Ctx) -> list[dict[str, Any]]:
     count = ctx.int("count", 50, 0, 500) or 0
-    tracks = await ctx.services.catalog.similar_tracks(ctx.req("id"), count, ctx.user.id)
+    tracks = await ctx.services.recommend.similar_tracks(ctx.req("id"), count, ctx.user)
     return [child(t) for t in tracks]
 
 
@@ -91,5 +92,5 @@ async def get_top_songs(ctx: Ctx) -> Reply:
         if not exact:
             return {"topSongs": {"song": []}}
         artist_id = exact[0].id
-    tracks = await catalog.artist_top_tracks(artist_id, ctx.user.id, count)
+    tracks = await ctx.services.recommend.top_tracks(artist_id, count, ctx.user)
     return {"topSongs": {"song": [child(t) for t in tracks]}}

@@ -21,7 +21,7 @@ from musicd.errors import ValidationError
 from musicd.http.bounds import Int64
 from musicd.http.urls import base_url
 from musicd.http.v1.shapes import ERRORS, parse_id, parse_uri, track_full
-from musicd.services.player import Context, DeviceView, PlayerView
+from musicd.services.player import Context, DeviceView, PlayerView, is_station_uri
 from musicd.services.registry import Services
 
 __all__ = ["PlayerController", "device_object"]
@@ -74,7 +74,7 @@ def device_object(d: DeviceView) -> dict[str, Any]:
 def _context(uri: str | None) -> dict[str, Any] | None:
     if uri is None:
         return None
-    kind, cid = uri.split(":")[1:3]
+    kind, cid = uri.split(":", 2)[1:]  # a station's id is `<kind>:<id>` (spotify:station:track:<id>)
     return {"type": kind, "uri": uri, "href": None, "external_urls": {}, "id": cid}
 
 
@@ -144,7 +144,9 @@ class PlayerController(Controller):
         """Start a context (`context_uri`) or tracks (`uris`) at `offset` and `position_ms`, or resume."""
         body = await _body(request, _PlayBody) or _PlayBody()
         ctx = None
-        if body.context_uri is not None:
+        if body.context_uri is not None and is_station_uri(body.context_uri):
+            ctx = Context("station", body.context_uri.strip())  # docs/radio.md; the station checks it
+        elif body.context_uri is not None:
             kind, cid = parse_uri(body.context_uri, ("album", "playlist", "artist"))
             ctx = Context(kind, cid)
         elif body.uris is not None:

@@ -33,6 +33,8 @@ export function deviceName() {
   return os ? `${browser} on ${os}` : browser;
 }
 
+const isStation = (uri) => /^(spotify|musicd):station:/.test(uri || "");
+
 export const isRemote = () => Boolean(server?.track_id && server.device_id && server.device_id !== deviceId);
 export const thisDevice = () => deviceId;
 
@@ -51,6 +53,7 @@ async function apply(st) {
   server = st;
   if (st.device_id === deviceId && st.track_id) {
     if (st.changed_by !== deviceId) await playHere(st);
+    else if (isStation(st.context_uri)) await followServerQueue(st);
   } else if (st.device_id && st.track_id) {
     if (player.isPlaying() || player.playing) {
       applying += 1;
@@ -82,10 +85,46 @@ async function playHere(st) {
   }
 }
 
+/** A radio station's next tracks, as the server appended them to its context (docs/radio.md): the local
+ * queue ahead is the start of the server's `next_track_ids`; the rest is appended. */
+async function followServerQueue(st) {
+  const ahead = player.queue.slice(player.index + 1).map((e) => e.track.id);
+  const next = st.next_track_ids || [];
+  if (st.track_id !== player.current?.track.id || ahead.some((id, i) => next[i] !== undefined && next[i] !== id)) return;
+  const missing = next.slice(ahead.length);
+  if (!missing.length) return;
+  const found = (await api.get("/v1/tracks", { ids: missing.join(",") })).tracks.filter(Boolean);
+  player.appendContext(found.map((t) => slimTrack(t)));
+}
+
+/** In a station the server holds the sequence (it pages the endless context): when this tab moved on by
+ * itself to the server's next track, the one before is reported ended and the server moves on too (taking
+ * the station's next page when it runs low) instead of this tab claiming a plain list of tracks. */
+async function followStation() {
+  const st = server;
+  const now = player.current?.track.id;
+  if (!st || !deviceId || st.device_id !== deviceId || !isStation(st.context_uri) || st.queue?.length) return false;
+  if (!now || now === st.track_id || (st.next_track_ids || [])[0] !== now) return false;
+  try {
+    await realtime.request("player_report", {
+      device_id: deviceId, state_version: st.state_version, track_id: st.track_id,
+      position_ms: st.duration_ms || 0, is_playing: true, ended: true,
+    });
+    return true;
+  } catch { return false; } // refused (a newer state came first): take over as any other track
+}
+
+/** Start a context the server resolves (a radio station's URI) with this tab as the device. */
+export async function playContext(uri) {
+  if (!deviceId) throw new Error("this tab is not connected to the server yet");
+  await api.put("/v1/me/player/play", { context_uri: uri }, { params: { device_id: deviceId } });
+}
+
 /** Something was started in this tab: it becomes the active device, with its queue from here on. */
 async function claim() {
   // The server's playback state holds library tracks; a podcast episode keeps its own position (episodes.js).
   if (player.current?.track?.kind === "episode") return;
+  if (await followStation()) return;
   const i = player.index;
   const uris = player.queue.slice(i, i + 50).filter((e) => e.track.kind !== "episode")
     .map((e) => `spotify:track:${e.track.id}`);

@@ -4,6 +4,7 @@ import { api, allPages } from "./api.js";
 import { player, slimTrack } from "./player.js";
 import { toast, errorText } from "./ui/dom.js";
 import { warm } from "./media.js";
+import { playContext } from "./connect.js";
 
 function albumRef(album) {
   return { id: album.id, name: album.name, images: album.images || [] };
@@ -50,4 +51,15 @@ export async function playPlaylist(id, index = 0) {
 
 export function playTracks(tracks, index, context = null) {
   player.playTracks(tracks.map((t) => slimTrack(t)), index, { context });
+}
+
+/** Play a radio station (spotify:station:<kind>:<id>, docs/radio.md) through the server's player
+ * (`PUT /v1/me/player/play` with it as the context, this tab as the device): the server holds the endless
+ * sequence and this tab follows it (connect.js). */
+export async function playStation(uri, name = "Radio") {
+  try {
+    await playContext(uri);
+  } catch (e) {
+    toast(`Can't start ${name}: ${errorText(e)}`, { error: true });
+  }
 }

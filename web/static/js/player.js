@@ -3,7 +3,9 @@
 // and the Media Session API for lock screens and media keys.
 
 import { streamUrl, token, tokenNow, warm } from "./media.js";
-import { addToQueue, clearUpcoming, move, newUid, playNext, removeAt, setShuffle, shuffled } from "./queue-edit.js";
+import {
+  addToQueue, appendContext, clearUpcoming, move, newUid, playNext, removeAt, setShuffle, shuffled,
+} from "./queue-edit.js";
 import {
   countPlayed, forgetSavedPlayer, reportEnd, restorePlayer, savePlayer, sendPlayEvent, setupMediaSession,
   updateMediaSession, updatePosition,
@@ -404,6 +406,9 @@ export class Player extends EventTarget {
 
   /** Append tracks after what was queued by hand, before the rest of the context. */
   addToQueue(tracks) { addToQueue(this, tracks); }
+
+  /** Append tracks at the end of the context (a radio station's next tracks, from the server). */
+  appendContext(tracks) { appendContext(this, tracks); }
 
   /** Move the queue entry at `from` to `to` (indexes in the queue). */
   move(from, to) { move(this, from, to); }

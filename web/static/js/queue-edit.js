@@ -61,6 +61,13 @@ export function addToQueue(player, tracks) {
   afterQueueChange(player, entries.length, tracks);
 }
 
+/** Append tracks at the end of the context (the server's next page of a radio station). */
+export function appendContext(player, tracks) {
+  const entries = tracks.map((t) => ({ uid: newUid(), track: t, queued: false }));
+  player.queue.push(...entries);
+  afterQueueChange(player, entries.length, tracks);
+}
+
 function afterQueueChange(player, n, tracks) {
   if (player.unshuffled) player.unshuffled.push(...player.queue.filter((e) => !player.unshuffled.includes(e)));
   warm(tracks.map((t) => t.id));

@@ -8,6 +8,7 @@ import { isSaved, setSaved, canEdit, on } from "../state.js";
 import { chooseAndAdd } from "../playlists.js";
 import { navigate } from "../router.js";
 import { warm } from "../media.js";
+import { playStation } from "../play.js";
 
 const ROW_HEIGHT = 56;
 const DRAG_TYPE = "application/x-musicd-tracks";
@@ -48,6 +49,7 @@ export function trackMenu(track, { anchor = null, point = null, extra = [] } = {
       try { await setSaved(t.id, true); toast("Saved to Liked songs"); } catch (e) { toast(errorText(e), { error: true }); }
     } },
     "-",
+    { label: "Start radio", icon: "play", action: () => playStation(`spotify:station:track:${t.id}`, `${t.name} Radio`) },
     t.album?.id ? { label: "Go to album", icon: "library", action: () => navigate(`/album/${t.album.id}`) } : null,
     t.artists?.[0] ? { label: "Go to artist", icon: "person", action: () => navigate(`/artist/${t.artists[0].id}`) } : null,
     ...(extra.length ? ["-", ...extra] : []),

@@ -1,9 +1,9 @@
-// Home: podcast episodes to continue, recently played, mixes made from the library, new releases, genres,
-// the user's top tracks.
+// Home: podcast episodes to continue, recently played, recommended for you (each with its reason), mixes made
+// for the user and from the library, new releases, genres, the user's top tracks.
 
 import { api } from "../api.js";
 import { h } from "../ui/dom.js";
-import { section, albumCard, playlistCard, genreCard } from "../ui/cards.js";
+import { section, card, albumCard, playlistCard, genreCard } from "../ui/cards.js";
 import { playAlbum, playPlaylist, playTracks } from "../play.js";
 import { trackList } from "../ui/tracks.js";
 import { state } from "../state.js";
@@ -24,11 +24,12 @@ export async function render({ root }) {
   root.append(h("h1.page-title", null, name ? `${greeting()}, ${name}` : greeting()));
   const resume = h("section.section.continue-listening", { "aria-labelledby": "continue-title" });
   const recent = section("Recently played");
-  const mixes = section("Made from your library");
+  const forYou = section("Recommended for you");
+  const mixes = section("Made for you and from your library");
   const fresh = section("New releases", { href: "/library/albums" });
   const genres = section("Genres");
   const top = h("section.section", { "aria-labelledby": "top-tracks-title" });
-  root.append(resume, recent.el, mixes.el, fresh.el, genres.el, top);
+  root.append(resume, recent.el, forYou.el, mixes.el, fresh.el, genres.el, top);
   let topList = null;
 
   const jobs = [
@@ -51,6 +52,18 @@ export async function render({ root }) {
       }
       recent.fill(cards, { empty: "Play something and it will show here." });
     }, (e) => recent.fail(e)),
+    api.get("/v1/me/recommendations", { limit: 12 }).then((res) => {
+      // Tracks the user has never played, each saying why it was picked ("Because you played X").
+      forYou.fill(res.tracks.map((t, i) => {
+        const el = card({
+          href: `/album/${t.album.id}`, images: t.album.images, title: t.name, subtitle: t.reason.text,
+          label: t.name, onPlay: () => playTracks(res.tracks, i, { uri: null, name: "Recommended for you" }),
+        });
+        el.classList.add("rec-card");
+        el.dataset.reason = t.reason.type;
+        return el;
+      }), { empty: "Play a few tracks and recommendations appear here." });
+    }, (e) => forYou.fail(e)),
     api.get("/v1/browse/featured-playlists", { limit: 12 }).then((res) => {
       mixes.fill(res.playlists.items.map((p) => playlistCard(p, () => playPlaylist(p.id))), { empty: "Mixes appear once the library has music." });
     }, (e) => mixes.fail(e)),
