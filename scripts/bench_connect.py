@@ -183,8 +183,8 @@ def main() -> None:
             "handoff_latency": _summary(latency),
             "position_error": _summary(errors, abs_values=True),
             "position_error_signed_mean_ms": round(statistics.fmean(errors), 1) if errors else None,
-            "startup_lag_ms": [e.get("lag_ms") for e in (speakers[0].events + speakers[1].events)
-                               if e["event"] == "start"][-1],
+            "startup": _summary([float(e["startup_ms"]) for s in speakers for e in s.events
+                                 if e["event"] == "playing" and "startup_ms" in e]),
             "jam": jam,
         }))
     finally:
