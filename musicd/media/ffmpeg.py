@@ -100,6 +100,9 @@ def decode_argv(binary: str, url: str, *, headers: str = "", start_ms: int = 0) 
         argv += ["-ss", f"{start_ms / 1000:.3f}"]
     if headers:
         argv += ["-headers", headers]
+    if url.startswith(("http://", "https://")):
+        # A server that restarts or a dropped connection: ffmpeg picks up where it was (a Range request).
+        argv += ["-reconnect", "1", "-reconnect_on_network_error", "1", "-reconnect_delay_max", "30"]
     return [*argv, "-i", url, "-map", "0:a:0", "-vn", *_PCM, "pipe:1"]
 
 

@@ -286,7 +286,9 @@ class Speaker:
             if duration:
                 target = min(target, duration)
             volume = int(st.get("volume", 100))
-            self.output.set_volume(volume)  # live: nothing restarts
+            if volume != self.output.volume:
+                self.output.set_volume(volume)  # live: nothing restarts
+                emit("volume", volume=volume, state_version=v)
             await self.output.prefetch(_following(st))
             same = self.output.playing and self.output.track_id == st["track_id"]
             if same and (st.get("cause") == "report" or abs(self.output.position_ms() - target) < _DRIFT_MS):
@@ -311,8 +313,14 @@ class Speaker:
     async def _report_loop(self) -> None:
         while True:
             await asyncio.sleep(_REPORT_S)
-            if self.output.playing and self.jam is None:
+            if self.jam is not None:
+                continue
+            if self.output.playing:
                 await self._report()
+            elif self.output.failed and self.state.get("device_id") == self.device_id and \
+                    self.state.get("is_playing"):
+                self.output.failed = False
+                self._spawn(self._apply(self.state))  # the decoder gave up (the server was away): resume
 
     # ---- group listening (Jam): the server's timeline, docs/connect.md ----
 

@@ -127,6 +127,7 @@ class Output:
         self._task: asyncio.Task[None] | None = None
         self._correction = 0  # frames still to skip (> 0) or to stretch (< 0), spread over ticks
         self._sink: asyncio.subprocess.Process | None = None
+        self.failed = False  # the last track stopped because its decoder failed (the server went away)
         self._callbacks: set[asyncio.Task[None]] = set()
 
     @property
@@ -164,7 +165,7 @@ class Output:
         dec = self._decoder(track_id, start_ms)
         await dec.start()
         self._current, self.track_id, self.start_ms, self._frames = dec, track_id, start_ms, 0
-        self._correction = 0
+        self._correction, self.failed = 0, False
         self._task = asyncio.create_task(self._run(dec, asked, max(0, start_ms)))
 
     async def _run(self, dec: _Decoder, asked: float, decoded_from: int) -> None:
@@ -174,6 +175,7 @@ class Output:
             self._current = None
             if dec.code == 0:
                 self._call(self.on_end(dec.track_id, self.position_ms()))
+            self.failed = dec.code != 0
             return
         # Where the track should be now: skip what played while ffmpeg started (once that much is decoded),
         # or wait for a start in the future.
@@ -232,6 +234,7 @@ class Output:
         if dec.code != 0 or nxt is None:
             if dec.code == 0:
                 self._call(self.on_end(dec.track_id, ended_at))
+            self.failed = dec.code != 0
             return raw, taken, True
         # Gapless: the next track's first samples follow in the same tick.
         self._current, self.track_id, self.start_ms, self._frames, self._correction = nxt, nxt.track_id, 0, 0, 0

@@ -340,3 +340,31 @@ def test_jam_two_users_one_timeline(rig: dict[str, Any]) -> None:
         c_spk.stop()
         alice.close()
         bob.close()
+
+
+def test_gapless_next_and_live_volume(rig: dict[str, Any]) -> None:
+    """The next track's decoder is prefetched: its first sample follows the last one of the track before
+    (no new start, no gap); a volume change is applied to the samples without restarting anything."""
+    sp: spotipy.Spotify = rig["sp"]
+    a: SpeakerProcess = rig["a"]
+    tracks = [t["id"] for t in sp.album_tracks(rig["album"])["items"]]
+    mark = len(a.events)
+    sp.start_playback(device_id=a.device_id, context_uri=rig["album"], offset={"position": 0}, position_ms=36_500)
+    a.wait("playing", 15, lambda e: e["track_id"] == tracks[0], mark)
+    # Live volume: the output goes on (no stop, no new start) and the position keeps advancing.
+    mark_v = len(a.events)
+    sp.volume(30, device_id=a.device_id)
+    assert a.wait("volume", 10, after=mark_v)["volume"] == 30
+    ended = a.wait("ended", 15, lambda e: e["track_id"] == tracks[0], mark)
+    nxt = a.wait("playing", 5, lambda e: e["track_id"] == tracks[1], mark)
+    assert ended["position_ms"] >= 39_900
+    assert nxt["position_ms"] < 50 and nxt["t"] - ended["t"] <= 50, (ended, nxt)
+    # The server moves on to the next track (the speaker's `ended` report) and the speaker does not restart.
+    deadline = time.monotonic() + 10
+    while (cur := sp.current_playback())["item"]["id"] != tracks[1]:
+        assert time.monotonic() < deadline, cur
+        time.sleep(0.2)
+    time.sleep(1.5)
+    assert [e["event"] for e in a.events[mark_v:] if e["event"] in ("start", "stopped")] == []
+    assert cur["device"]["volume_percent"] == 30 and cur["is_playing"]
+    sp.volume(100, device_id=a.device_id)
