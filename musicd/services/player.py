@@ -44,6 +44,9 @@ from musicd.store.player import PlayerStateRepository
 __all__ = ["Context", "DeviceView", "PlayerService", "PlayerView", "state_message"]
 
 _FUTURE_S = 2.0  # a report dated further ahead than this (clock skew allowance) is refused
+# A report that agrees with the state's own extrapolation within this is no change: no new version, no fan-out
+# to the user's connections, nothing in the resume history (a playing device reports every second).
+_REPORT_SLACK_MS = 500
 _END_SLACK_MS = 1_000  # a reported position may pass the known duration by this much (rounding of durations)
 
 
@@ -365,7 +368,8 @@ class PlayerService:
                      playing: bool, ended: bool = False, at: float | None = None) -> PlayerState:
         """What the active device really played. Refused when the device is not the active one, when it
         reports against an older version (`stale_state`), or for a position past the track's end or from
-        the future; an `ended` report moves to the next track."""
+        the future; an `ended` report moves to the next track. A report that agrees with the state (same
+        playing flag, position within `_REPORT_SLACK_MS` of where the state puts it) changes nothing."""
         now = time.time()
         at = now if at is None else at
         if at > now + _FUTURE_S:
@@ -389,6 +393,8 @@ class PlayerService:
                 raise ValidationError(f"position {position_ms} is past the track's end ({s.duration_ms} ms)",
                                       code="invalid_position")
             pos = min(position_ms, s.duration_ms) if s.duration_ms else position_ms
+            if not ended and playing == s.playing and abs(pos - position_at(s, at)) <= _REPORT_SLACK_MS:
+                return s
             base = msgspec.structs.replace(s, position_ms=pos, updated_at=at, playing=playing)
             if ended:
                 fields = await self._step_fields(base, 1, user.id, auto=True)
