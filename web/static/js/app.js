@@ -12,6 +12,7 @@ import { createPlaylist, addTracks } from "./playlists.js";
 import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
 import { realtime } from "./realtime.js";
 import { setupConnect } from "./connect.js";
+import { setupJam } from "./connect-ui.js";
 import { setupFriendsPanel } from "./friends.js";
 import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
@@ -179,6 +180,7 @@ async function main() {
   loadPlaylists();
   // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
   setupConnect();
+  setupJam();
   realtime.start();
   const reloadPlaylists = debounce(loadPlaylists, 300);
   for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {

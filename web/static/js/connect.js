@@ -8,6 +8,7 @@
 //   pickDevice(anchor)                        // the device picker
 
 import { api } from "./api.js";
+import { openConnectDialog } from "./connect-ui.js";
 import { player, slimTrack } from "./player.js";
 import { realtime } from "./realtime.js";
 import { showMenu } from "./ui/menu.js";
@@ -152,6 +153,7 @@ export async function pickDevice(anchor) {
     disabled: d.is_restricted,
     action: () => transferTo(d.id),
   }));
+  items.push({ label: "Speakers and Jam…", action: () => openConnectDialog() });
   showMenu(items, { anchor, label: "Play on" });
 }
 
