@@ -274,9 +274,10 @@ class Speaker:
                 return
             self.version, self.state = v, st
             mine = st.get("device_id") == self.device_id and st.get("track_id") is not None
-            if not mine or not st.get("is_playing"):
-                if self.output.playing:
-                    pos = await self.output.stop()
+            if not st.get("is_playing") or st.get("track_id") is None:
+                audible = self.output.playing
+                pos = await self.output.stop()
+                if audible:
                     emit("stopped", track_id=self.output.track_id, position_ms=pos,
                          reason="transfer" if not mine else "pause", state_version=v)
                 return
@@ -286,12 +287,27 @@ class Speaker:
             if duration:
                 target = min(target, duration)
             volume = int(st.get("volume", 100))
+            on_time = self.output.running and self.output.track_id == st["track_id"] and (
+                (mine and st.get("cause") == "report") or abs(self.output.position_ms() - target) < _DRIFT_MS)
+            if not mine:
+                # Another device plays: fall silent, and keep time with it in standby (a transfer here is
+                # then instant: the decoder is warm and on the right sample).
+                if self.output.playing:
+                    pos = self.output.mute()
+                    emit("stopped", track_id=self.output.track_id, position_ms=pos, reason="transfer",
+                         state_version=v)
+                if not on_time:
+                    await self.output.play(st["track_id"], target, volume, standby=True)
+                return
             if volume != self.output.volume:
                 self.output.set_volume(volume)  # live: nothing restarts
                 emit("volume", volume=volume, state_version=v)
             await self.output.prefetch(_following(st))
-            same = self.output.playing and self.output.track_id == st["track_id"]
-            if same and (st.get("cause") == "report" or abs(self.output.position_ms() - target) < _DRIFT_MS):
+            if on_time:
+                if self.output.standby:
+                    emit("start", track_id=st["track_id"], position_ms=self.output.position_ms(), state_version=v,
+                         cause=st.get("cause"), warm=True)
+                    self.output.wake()
                 return
             await self.output.play(st["track_id"], target, volume)
             emit("start", track_id=st["track_id"], position_ms=target, state_version=v, cause=st.get("cause"))

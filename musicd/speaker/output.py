@@ -127,12 +127,34 @@ class Output:
         self._task: asyncio.Task[None] | None = None
         self._correction = 0  # frames still to skip (> 0) or to stretch (< 0), spread over ticks
         self._sink: asyncio.subprocess.Process | None = None
+        # Standby: the output keeps time with what plays on another device, decoding but dropping the samples,
+        # so that a transfer here is only `wake()` (no ffmpeg start-up on the handoff path).
+        self.standby = False
+        self._sounding = False  # the current start has passed its first sample
         self.failed = False  # the last track stopped because its decoder failed (the server went away)
         self._callbacks: set[asyncio.Task[None]] = set()
 
     @property
-    def playing(self) -> bool:
+    def running(self) -> bool:
+        """Decoding and keeping time: audible, or in standby."""
         return self._task is not None and not self._task.done()
+
+    @property
+    def playing(self) -> bool:
+        """Audible."""
+        return self.running and not self.standby
+
+    def wake(self) -> None:
+        """Standby → audible at once (the decoder is warm and on time): a handoff without a start-up."""
+        if self.running and self.standby:
+            self.standby = False
+            if self._sounding:  # else the first sample, still to come, announces it
+                self.on_playing(self.track_id or "", self.position_ms())
+
+    def mute(self) -> int:
+        """Audible → standby (falls silent at once, keeps time); the position reached."""
+        self.standby = True
+        return self.position_ms()
 
     def position_ms(self) -> int:
         return max(0, self.start_ms + self._frames * 1000 // PCM_RATE)
@@ -156,10 +178,12 @@ class Output:
         url, headers = self.source(track_id)
         return _Decoder(decode_argv(self.binary, url, headers=headers, start_ms=max(0, start_ms)), track_id)
 
-    async def play(self, track_id: str, start_ms: int, volume: int | None = None) -> None:
-        """Stop what plays and play `track_id` so that it is at `start_ms` now (negative: it starts later)."""
+    async def play(self, track_id: str, start_ms: int, volume: int | None = None, standby: bool = False) -> None:
+        """Stop what plays and play `track_id` so that it is at `start_ms` now (negative: it starts later);
+        in standby, silently."""
         asked = time.monotonic()
         await self.stop()
+        self.standby, self._sounding = standby, False
         if volume is not None:
             self.set_volume(volume)
         dec = self._decoder(track_id, start_ms)
@@ -173,7 +197,7 @@ class Output:
         self.startup_ms = (time.monotonic() - asked) * 1000
         if dec.finished:  # nothing to play (an unreadable track, or a start past its end)
             self._current = None
-            if dec.code == 0:
+            if dec.code == 0 and not self.standby:
                 self._call(self.on_end(dec.track_id, self.position_ms()))
             self.failed = dec.code != 0
             return
@@ -190,7 +214,9 @@ class Output:
             await asyncio.sleep(0.005)
         dec.take(need * _FRAME)
         self._frames = (decoded_from - self.start_ms) * PCM_RATE // 1000 + need
-        self.on_playing(dec.track_id, self.position_ms())
+        self._sounding = True
+        if not self.standby:
+            self.on_playing(dec.track_id, self.position_ms())
         if self.sink != "null" and (self._sink is None or self._sink.returncode is not None):
             self._sink = await asyncio.create_subprocess_exec(
                 *sink_argv(self.binary, self.sink), stdin=asyncio.subprocess.PIPE,
@@ -232,7 +258,7 @@ class Output:
         ended_at = self.position_ms()
         nxt, self._next = self._next, None
         if dec.code != 0 or nxt is None:
-            if dec.code == 0:
+            if dec.code == 0 and not self.standby:
                 self._call(self.on_end(dec.track_id, ended_at))
             self.failed = dec.code != 0
             return raw, taken, True
@@ -241,12 +267,15 @@ class Output:
         self.upcoming = None  # the next state names the one after
         rest = nxt.take((n - taken) * _FRAME)
         self._frames = len(rest) // _FRAME
-        self._call(self.on_end(dec.track_id, ended_at))
-        self.on_playing(nxt.track_id, 0)
+        if not self.standby:
+            self._call(self.on_end(dec.track_id, ended_at))
+            self.on_playing(nxt.track_id, 0)
         await dec.close()
         return raw + rest, taken + self._frames, False
 
     async def _write(self, pcm: bytes) -> None:
+        if self.standby:
+            return
         if self.volume != 100:
             a = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) * (self.volume / 100)
             pcm = a.astype(np.int16).tobytes()
