@@ -353,6 +353,24 @@ class PlayerService:
             return {"queue": [*s.queue, track_id]}
         return await self._simple(user, "queue", device_id, by, None, change)
 
+    async def remove_from_queue(self, user: User, index: int, track_id: str, device_id: str | None = None,
+                                by: str | None = None) -> PlayerState:
+        """Take out what comes `index`-th next (the play-next queue, then the context's order: what GET
+        /v1/me/player/queue lists), when it is still `track_id` (else `stale_state`: the list moved)."""
+        async def change(s: PlayerState, now: float) -> dict[str, Any]:
+            coming = len(s.queue) + max(0, len(s.order) - s.pos - 1)
+            if not 0 <= index < coming:
+                raise ValidationError(f"index must be 0 to {coming - 1}", code="invalid_index")
+            if index < len(s.queue):
+                if s.queue[index] != track_id:
+                    raise PlayerError("the queue changed", status=409, reason="STALE_STATE", code="stale_state")
+                return {"queue": s.queue[:index] + s.queue[index + 1:]}
+            at = s.pos + 1 + index - len(s.queue)
+            if s.tracks[s.order[at]] != track_id:
+                raise PlayerError("the queue changed", status=409, reason="STALE_STATE", code="stale_state")
+            return {"order": s.order[:at] + s.order[at + 1:]}
+        return await self._simple(user, "queue", device_id, by, None, change)
+
     async def transfer(self, user: User, device_id: str, play: bool | None = None, by: str | None = None,
                        expected: int | None = None) -> PlayerState:
         """Move playback to `device_id`: it resumes where the old device had got to (from the last known

@@ -77,6 +77,16 @@ def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: L
     expect(first.locator("#player-title")).to_have_text("Tone 1.1")
     t1 = float(first.locator("#player-seek").input_value())
     first.wait_for_function(f"() => Number(document.getElementById('player-seek').value) > {t1 + 1}")
+    # Its queue view shows the server-held queue (the second's) and edits it there.
+    first.locator("#player-queue").click()
+    expect(first.locator(".queue-heading").first).to_have_text(re.compile(r"^Now playing on "))
+    upcoming = first.get_by_role("list", name="Next up").locator(".track-name")
+    expect(upcoming).to_have_text(["Tone 1.2"])
+    first.get_by_role("button", name="Remove “Tone 1.2” from the queue").click()
+    expect(first.get_by_text("Nothing after this track.")).to_be_visible()
+    r = httpx.get(f"{long_server.base}/v1/me/player/queue", headers=long_server.headers("alice"), timeout=10)
+    assert r.json()["queue"] == [] and r.json()["currently_playing"]["name"] == "Tone 1.1"
+    assert not first.locator("#queue-clear").is_visible()
     # ...and controls it: pause in the first pauses the second.
     first.locator("#player-play").click()
     second.wait_for_function(f"() => !({AUDIO})()[0]")

@@ -117,3 +117,23 @@ async def test_a_report_that_agrees_with_the_state_is_not_a_change(  # type: ign
         while (e := sub.get_nowait()) is not None:
             seen.append(e.version)
         assert seen == [st.version, moved.version, paused.version]
+
+
+async def test_remove_from_the_coming_tracks(services_for, built_library: BuiltLibrary) -> None:  # type: ignore[no-untyped-def]
+    """What GET /v1/me/player/queue lists can be taken out by index, play-next items and context tracks,
+    only while the index still names the track the client saw."""
+    async with services_for(built_library.root) as s:
+        user, album, dev = await _setup(s)
+        st = await s.player.play(user, Context("album", album), device_id=dev)
+        context_next = st.tracks[st.order[st.pos + 1]]
+        st = await s.player.add_to_queue(user, st.tracks[0])
+        with pytest.raises(PlayerError) as e:
+            await s.player.remove_from_queue(user, 0, context_next)  # index 0 is the play-next item
+        assert e.value.code == "stale_state"
+        with pytest.raises(ValidationError):
+            await s.player.remove_from_queue(user, 99, context_next)
+        st = await s.player.remove_from_queue(user, 0, st.tracks[0])
+        assert st.queue == []
+        st = await s.player.remove_from_queue(user, 0, context_next)
+        assert context_next not in [st.tracks[i] for i in st.order[st.pos + 1:]]
+        assert st.current is not None and st.cause == "queue"

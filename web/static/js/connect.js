@@ -36,6 +36,8 @@ export function deviceName() {
 
 export const isRemote = () => Boolean(server?.track_id && server.device_id && server.device_id !== deviceId);
 export const thisDevice = () => deviceId;
+/** The server's state version as this tab last saw it (views refetch when it moves). */
+export const stateVersion = () => server?.state_version ?? 0;
 
 async function register() {
   const fields = { name: deviceName(), kind: "web", device_type: "Computer" };
