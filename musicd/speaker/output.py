@@ -147,7 +147,7 @@ class Output:
     def wake(self) -> None:
         """Standby → audible at once (the decoder is warm and on time): a handoff without a start-up."""
         if self.running and self.standby:
-            self.standby = False
+            self.standby, self.startup_ms = False, 0.0
             if self._sounding:  # else the first sample, still to come, announces it
                 self.on_playing(self.track_id or "", self.position_ms())
 
