@@ -93,3 +93,53 @@ def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: L
     assert _state(long_server)["is_playing"] is False
     first.screenshot(path=str(screenshots / "connect-remote.png"))
     console.assert_clean()
+
+
+def test_web_device_comes_back_after_its_channel_drops(browser: sync_api.Browser, long_server: LiveServer) -> None:
+    """The playing tab's realtime channel is cut by the server side twice: the tab plays on meanwhile,
+    reconnects with backoff, registers as the same device, stays the active one and its reports carry on
+    (the server-held position keeps step with its audio)."""
+    console = Console()
+    page = new_page(browser, console)
+    page.set_default_timeout(15_000)
+    sockets: list[sync_api.WebSocketRoute] = []
+
+    def through(ws: sync_api.WebSocketRoute) -> None:
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/v1/realtime$"), through)
+    login(page, long_server.base, "alice")
+    page.wait_for_function("() => document.documentElement.dataset.deviceId")
+    device = page.evaluate("() => document.documentElement.dataset.deviceId")
+    page.locator("#search-input").fill("Tone 1.2")
+    row = page.locator(".songs-section .track-row").filter(has=page.locator(".track-name", has_text="Tone 1.2"))
+    row.hover()
+    row.locator(".row-play").click()
+    page.wait_for_function(f"() => ({AUDIO})()[0] && ({AUDIO})()[1] > 1.5")
+    assert (_state(long_server).get("device") or {}).get("id") == device
+
+    for n in (2, 3):
+        sockets[-1].close(code=4000, reason="test: the network dropped")
+        page.wait_for_function("() => document.documentElement.dataset.realtime !== 'open'")
+        assert page.evaluate(AUDIO)[0]  # plays on while the channel is down
+        page.wait_for_function("() => document.documentElement.dataset.realtime === 'open'")
+        assert len(sockets) == n
+        assert page.evaluate("() => document.documentElement.dataset.deviceId") == device
+    # Registered again as the same device, still the active one, still playing; its reports carry on.
+    devices = httpx.get(f"{long_server.base}/v1/me/player/devices", headers=long_server.headers("alice"),
+                        timeout=10).json()["devices"]
+    assert [d["id"] for d in devices if d["id"] == device and d["is_active"]] == [device]
+    page.evaluate("() => window.musicd.player.seek(20)")  # a change the reports must carry to the server
+    page.wait_for_function(f"() => ({AUDIO})()[1] >= 20")
+    deadline = 0
+    while True:
+        st = _state(long_server)
+        heard = page.evaluate(AUDIO)[1]
+        if st.get("is_playing") and abs(st["progress_ms"] / 1000 - heard) < 1.5:
+            break
+        deadline += 1
+        assert deadline < 50, (st.get("progress_ms"), heard)
+        page.wait_for_timeout(200)
+    assert st["device"]["id"] == device
+    console.assert_clean()
