@@ -1,6 +1,6 @@
 """The web player's "Speakers and Jam" dialog: a `musicd speaker` shows a pairing code and the user approves
 it in the browser (the speaker signs in and becomes a device); alice starts a Jam on it from the dialog, bob
-joins it from his browser with the code on his own speaker, both speakers follow the one timeline, and
+opens its link in his browser and joins on his own speaker, both speakers follow the one timeline, and
 alice's "End the Jam" ends it for both. A wrong code gets a clear message."""
 
 from __future__ import annotations
@@ -82,10 +82,13 @@ def test_pair_a_speaker_and_jam_from_the_browser(browser: sync_api.Browser, jam_
         bob = new_page(browser, console)
         bob.set_default_timeout(15_000)
         login(bob, server.base, "bob")
-        bob.wait_for_function("() => document.documentElement.dataset.deviceId")
-        _open_dialog(bob)
+        # (the Jam's link: /jam/CODE opens the join panel with the code filled in)
+        link = alice.locator("#jam-link").get_attribute("href")
+        assert link == f"/jam/{jam_code}"
+        bob.goto(server.base + link)
+        bob.wait_for_selector("body.ready")
+        expect(bob.locator("#jam-join-code")).to_have_value(jam_code)
         bob.locator("#jam-device").select_option(bob_device)
-        bob.locator("#jam-join-code").fill(jam_code)
         bob.locator("#jam-join").click()
         expect(bob.locator("#jam-leave")).to_have_text("Leave the Jam")
         expect(alice.locator("#jam-members")).to_have_text("2 members")

@@ -32,6 +32,7 @@ route("/artist/:id", () => import("./views/artist.js"));
 route("/playlist/:id", () => import("./views/playlist.js"));
 route("/genre/:id", () => import("./views/genre.js"));
 route("/queue", () => import("./views/queue.js"));
+route("/jam/:code", () => import("./views/jam.js"));
 route("/lyrics", () => import("./views/lyrics.js"));
 route("/settings", () => import("./views/settings.js"));
 route("/admin", () => import("./views/admin.js"));

@@ -48,7 +48,9 @@ function pairSection() {
     h("h3", { id: "pair-head" }, "Pair a speaker"), form, out);
 }
 
-async function jamSection() {
+/** The Jam panel: the Jam this user is in (code, link, members, leave/end), else start or join one
+(`code` pre-fills the join field: a Jam link). Returns [element, stop following]. */
+export async function jamSection(prefill = "") {
   const root = h("section.connect-section", { "aria-labelledby": "jam-head" });
   const out = h("p.muted", { id: "jam-status", role: "status" });
   const devices = (await api.get("/v1/me/player/devices")).devices.filter((d) => !d.is_restricted);
@@ -63,6 +65,7 @@ async function jamSection() {
       root.replaceChildren(h("h3", { id: "jam-head" }, "Jam"),
         h("p", null, "Code ", h("strong", { id: "jam-code" }, jam.code), " · ",
           h("span", { id: "jam-members" }, plural(jam.members.length, "member"))),
+        h("p.muted", null, "Link: ", h("a", { id: "jam-link", href: `/jam/${jam.code}` }, `${location.origin}/jam/${jam.code}`)),
         h("div.dialog-actions", null, h("button.button", { id: "jam-leave",
           type: "button",
           onclick: () => act(async () => { await api.del(`/v1/jam/${jam.jam_id}`); return null; }),
@@ -70,7 +73,8 @@ async function jamSection() {
       return;
     }
     const select = pick();
-    const code = h("input", { id: "jam-join-code", autocomplete: "off", placeholder: "Code", "aria-label": "Jam code" });
+    const code = h("input", { id: "jam-join-code", autocomplete: "off", placeholder: "Code", "aria-label": "Jam code",
+      value: prefill });
     const device = () => select.value;
     root.replaceChildren(h("h3", { id: "jam-head" }, "Jam"),
       h("p.muted", null, "Listen together: everyone's device plays the same track at the same moment."),
