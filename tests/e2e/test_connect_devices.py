@@ -44,6 +44,16 @@ def _state(server: LiveServer) -> dict:  # type: ignore[type-arg]
     return r.json() if r.status_code == 200 else {}
 
 
+def _play_here(page: Page, server: LiveServer, title: str, device: str) -> None:
+    """Play `title` from the search in `page`: its tab becomes the active device."""
+    page.locator("#search-input").fill(title)
+    row = page.locator(".songs-section .track-row").filter(has=page.locator(".track-name", has_text=title))
+    row.hover()
+    row.locator(".row-play").click()
+    page.wait_for_function(f"() => ({AUDIO})()[0] && ({AUDIO})()[1] > 1.5")
+    assert (_state(server).get("device") or {}).get("id") == device
+
+
 def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: LiveServer, screenshots: Path) -> None:
     console = Console()
     first, first_id = _device_page(browser, console, long_server.base)
@@ -55,12 +65,7 @@ def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: L
     assert re.fullmatch(r"\w+ on Linux", names[first_id]) and second_id in names
 
     # Play in the first browser: it becomes the active device.
-    first.locator("#search-input").fill("Tone 1.1")
-    row = first.locator(".songs-section .track-row").filter(has=first.locator(".track-name", has_text="Tone 1.1"))
-    row.hover()
-    row.locator(".row-play").click()
-    first.wait_for_function(f"() => ({AUDIO})()[0] && ({AUDIO})()[1] > 1.5")
-    assert (_state(long_server).get("device") or {}).get("id") == first_id
+    _play_here(first, long_server, "Tone 1.1", first_id)
 
     # The device picker of the first browser moves playback to the second.
     before = first.evaluate(AUDIO)[1]
@@ -112,12 +117,7 @@ def test_web_device_comes_back_after_its_channel_drops(browser: sync_api.Browser
     login(page, long_server.base, "alice")
     page.wait_for_function("() => document.documentElement.dataset.deviceId")
     device = page.evaluate("() => document.documentElement.dataset.deviceId")
-    page.locator("#search-input").fill("Tone 1.2")
-    row = page.locator(".songs-section .track-row").filter(has=page.locator(".track-name", has_text="Tone 1.2"))
-    row.hover()
-    row.locator(".row-play").click()
-    page.wait_for_function(f"() => ({AUDIO})()[0] && ({AUDIO})()[1] > 1.5")
-    assert (_state(long_server).get("device") or {}).get("id") == device
+    _play_here(page, long_server, "Tone 1.2", device)
 
     for n in (2, 3):
         sockets[-1].close(code=4000, reason="test: the network dropped")
