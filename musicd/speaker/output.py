@@ -48,12 +48,15 @@ class _Decoder:
         self._data = asyncio.Event()
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def start(self) -> None:
         self._proc = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL)
         self._task = asyncio.create_task(self._pump(self._proc))
+        if self._closed:  # closed while it was starting (a prefetch that was given up)
+            await self.close()
 
     async def _pump(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
@@ -88,6 +91,7 @@ class _Decoder:
         return out
 
     async def close(self) -> None:
+        self._closed = True
         proc, task = self._proc, self._task
         if task is not None:
             task.cancel()
@@ -252,7 +256,7 @@ class Output:
             taken = n
         if dec.eof and self._next is None and self.upcoming:  # prefetch: the next track, ready in time
             self._next = self._decoder(self.upcoming, 0)
-            await self._next.start()
+            self._call(self._next.start())  # not awaited: the clock of what plays must not wait for a spawn
         if not dec.finished:
             return raw, taken, False
         ended_at = self.position_ms()
