@@ -5,14 +5,17 @@ signed in with an API key, starts playback on A with the player API and moves it
 times with `PUT /v1/me/player` (play: true), waiting each time until the new device plays and the old one
 is silent.
 
-- handoff latency: from sending the command to the later of "the new device's ffmpeg played its first
-  audio" (its first `out_time_us` progress) and "the old device's ffmpeg was killed";
+- handoff latency: from sending the command to the later of "the new device played its first sample"
+  (its `playing` event: the first sample handed to its sink, or its standby output unmuted) and "the old
+  device fell silent" (its `stopped` event);
 - Jam: four users, each with a null speaker, join one Jam; after `--jam-seconds` the drift between members
   (the spread of "played position minus the timeline" across the four, sampled every 250 ms over the
-  last 5 s) and how many corrective seeks they made;
+  last 5 s) and how many times a member started again on the timeline (drift under 1 s is corrected by a
+  small rate change);
 - position error: what the new device really played (its report about 1 s after it started) minus where
   the old one had got to when it stopped, carried forward by the wall time between the two (0 = perfectly
-  continuous); the speaker skips its measured start-up lag when it starts, so this is what a listener hears.
+  continuous); positions are counts of samples handed to the sink, so this is what a listener hears
+  (give or take the sound output's own latency, which the null sink does not have).
 """
 
 from __future__ import annotations
@@ -183,8 +186,10 @@ def main() -> None:
             "handoff_latency": _summary(latency),
             "position_error": _summary(errors, abs_values=True),
             "position_error_signed_mean_ms": round(statistics.fmean(errors), 1) if errors else None,
-            "startup_lag_ms": [e.get("lag_ms") for e in (speakers[0].events + speakers[1].events)
-                               if e["event"] == "start"][-1],
+            # A transfer to a speaker in standby (warm) needs no start-up; the cold starts' ffmpeg start-up:
+            "warm_handoffs": sum(1 for s in speakers for e in s.events if e["event"] == "start" and e.get("warm")),
+            "cold_startup": _summary([float(e["startup_ms"]) for s in speakers for e in s.events
+                                      if e["event"] == "playing" and e.get("startup_ms")]),
             "jam": jam,
         }))
     finally:

@@ -147,7 +147,7 @@ def _the_site() -> _Site:
 _APP_PATHS = [
     "/", "/search", "/library", "/library/{section:str}", "/queue", "/lyrics", "/settings", "/admin",
     "/offline", "/album/{item_id:str}", "/artist/{item_id:str}", "/playlist/{item_id:str}", "/genre/{item_id:str}",
-    "/podcasts", "/show/{item_id:str}",
+    "/podcasts", "/show/{item_id:str}", "/jam/{item_id:str}",
 ]
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import shutil
 
 __all__ = [
-    "ARGV_VERSION", "PIPE_INPUT_FORMATS", "ffmpeg_binary", "nice_prefix", "playback_argv", "tier_argv", "tiers_argv",
+    "ARGV_VERSION", "PCM_CHANNELS", "PCM_RATE", "PIPE_INPUT_FORMATS", "decode_argv", "ffmpeg_binary", "nice_prefix",
+    "sink_argv", "tier_argv", "tiers_argv",
 ]
 
 # Bump when the output of `tier_argv` changes: it is part of every cache key and ETag.
@@ -86,22 +87,29 @@ def tiers_argv(binary: str, source: str, outputs: list[tuple[int, str]], threads
     return argv
 
 
-def playback_argv(binary: str, url: str, *, headers: str = "", start_ms: int = 0, volume: int = 100,
-                  sink: str = "default") -> list[str]:
-    """ffmpeg arguments that play `url` in real time from `start_ms` to a sound output (the speaker).
+PCM_RATE = 44_100  # the speaker's sample rate and format between its decoders and its sound output
+PCM_CHANNELS = 2
+_PCM = ["-f", "s16le", "-ar", str(PCM_RATE), "-ac", str(PCM_CHANNELS)]
 
-    `sink` is `null` (decode in real time to nowhere), `pulse`, `alsa`, or `default` (PulseAudio when a
-    server is reachable, else ALSA's default device). Progress (`out_time_us`: what was really played
-    since the start) is written to stdout every 50 ms."""
-    argv = [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-            "-progress", "pipe:1", "-stats_period", "0.05", "-re"]
+
+def decode_argv(binary: str, url: str, *, headers: str = "", start_ms: int = 0) -> list[str]:
+    """ffmpeg arguments that decode `url` from `start_ms` to raw PCM (s16le, 44.1 kHz stereo) on stdout, as
+    fast as the reader takes it: the speaker paces, mixes volume and counts samples itself."""
+    argv = [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error"]
     if start_ms > 0:
         argv += ["-ss", f"{start_ms / 1000:.3f}"]
     if headers:
         argv += ["-headers", headers]
-    argv += ["-i", url, "-map", "0:a:0", "-vn", "-af", f"volume={max(0, min(100, volume)) / 100:.2f}"]
-    if sink == "null":
-        return [*argv, "-f", "null", "-"]
+    if url.startswith(("http://", "https://")):
+        # A server that restarts or a dropped connection: ffmpeg picks up where it was (a Range request).
+        argv += ["-reconnect", "1", "-reconnect_on_network_error", "1", "-reconnect_delay_max", "30"]
+    return [*argv, "-i", url, "-map", "0:a:0", "-vn", *_PCM, "pipe:1"]
+
+
+def sink_argv(binary: str, sink: str = "default") -> list[str]:
+    """ffmpeg arguments that play raw PCM from stdin (`decode_argv`'s format) on a sound output: `pulse`,
+    `alsa`, or `default` (PulseAudio when a server is reachable, else ALSA's default device)."""
     if sink == "default":
         sink = "pulse" if shutil.which("pactl") else "alsa"
-    return [*argv, "-f", sink, "default"]
+    return [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", *_PCM, "-i", "pipe:0",
+            "-f", sink, "default"]

@@ -49,6 +49,9 @@ __all__ = ["Context", "DeviceView", "PlayerService", "PlayerView", "StationSourc
 log = get_logger("musicd.player")
 
 _FUTURE_S = 2.0  # a report dated further ahead than this (clock skew allowance) is refused
+# A report that agrees with the state's own extrapolation within this is no change: no new version, no fan-out
+# to the user's connections, nothing in the resume history (a playing device reports every second).
+_REPORT_SLACK_MS = 500
 _END_SLACK_MS = 1_000  # a reported position may pass the known duration by this much (rounding of durations)
 # A radio station (docs/radio.md) never ends: its context holds STATION_PAGE tracks at first and takes the
 # station's next page whenever fewer than STATION_LOW tracks are left after the current one (the queue a
@@ -392,6 +395,24 @@ class PlayerService:
             return {"queue": [*s.queue, track_id]}
         return await self._simple(user, "queue", device_id, by, None, change)
 
+    async def remove_from_queue(self, user: User, index: int, track_id: str, device_id: str | None = None,
+                                by: str | None = None) -> PlayerState:
+        """Take out what comes `index`-th next (the play-next queue, then the context's order: what GET
+        /v1/me/player/queue lists), when it is still `track_id` (else `stale_state`: the list moved)."""
+        async def change(s: PlayerState, now: float) -> dict[str, Any]:
+            coming = len(s.queue) + max(0, len(s.order) - s.pos - 1)
+            if not 0 <= index < coming:
+                raise ValidationError(f"index must be 0 to {coming - 1}", code="invalid_index")
+            if index < len(s.queue):
+                if s.queue[index] != track_id:
+                    raise PlayerError("the queue changed", status=409, reason="STALE_STATE", code="stale_state")
+                return {"queue": s.queue[:index] + s.queue[index + 1:]}
+            at = s.pos + 1 + index - len(s.queue)
+            if s.tracks[s.order[at]] != track_id:
+                raise PlayerError("the queue changed", status=409, reason="STALE_STATE", code="stale_state")
+            return {"order": s.order[:at] + s.order[at + 1:]}
+        return await self._simple(user, "queue", device_id, by, None, change)
+
     async def transfer(self, user: User, device_id: str, play: bool | None = None, by: str | None = None,
                        expected: int | None = None) -> PlayerState:
         """Move playback to `device_id`: it resumes where the old device had got to (from the last known
@@ -407,7 +428,8 @@ class PlayerService:
                      playing: bool, ended: bool = False, at: float | None = None) -> PlayerState:
         """What the active device really played. Refused when the device is not the active one, when it
         reports against an older version (`stale_state`), or for a position past the track's end or from
-        the future; an `ended` report moves to the next track."""
+        the future; an `ended` report moves to the next track. A report that agrees with the state (same
+        playing flag, position within `_REPORT_SLACK_MS` of where the state puts it) changes nothing."""
         now = time.time()
         at = now if at is None else at
         if at > now + _FUTURE_S:
@@ -431,6 +453,8 @@ class PlayerService:
                 raise ValidationError(f"position {position_ms} is past the track's end ({s.duration_ms} ms)",
                                       code="invalid_position")
             pos = min(position_ms, s.duration_ms) if s.duration_ms else position_ms
+            if not ended and playing == s.playing and abs(pos - position_at(s, at)) <= _REPORT_SLACK_MS:
+                return s
             base = msgspec.structs.replace(s, position_ms=pos, updated_at=at, playing=playing)
             if ended:
                 fields = await self._step_fields(base, 1, user, auto=True)

@@ -32,8 +32,17 @@ __all__ = ["Speaker", "SpeakerSettings"]
 _REPORT_S = 1.0  # how often the active device reports while playing
 _CLOSE_NO_RETRY = {4002, 4005}  # auth_required (a bug), session_revoked (sign in again)
 _DRIFT_MS = 400  # a state that puts the position further than this from what plays makes the speaker seek
-_JAM_DRIFT_MS = 120  # in a Jam, drift from the timeline beyond this is corrected by a seek...
-_JAM_SETTLE_S = 3.0  # ...at most this often (the output's progress is coarse for a moment after a start)
+_JAM_DRIFT_MS = 10  # in a Jam, drift from the timeline beyond this is corrected by a small rate change...
+_JAM_SEEK_MS = 1000  # ...and beyond this by starting again on the timeline
+_JAM_CHECK_S = 0.25
+
+
+def _following(st: dict[str, Any]) -> str | None:
+    """The track that plays after the current one as the state stands (what the speaker prefetches)."""
+    if st.get("repeat") == "track":
+        return st.get("track_id")
+    coming = [*(st.get("queue") or ()), *(st.get("next_track_ids") or ())]
+    return coming[0] if coming else None
 
 
 def emit(event: str, **data: Any) -> None:
@@ -57,7 +66,7 @@ class Speaker:
     def __init__(self, cfg: SpeakerSettings) -> None:
         self.cfg = cfg
         self.http = httpx.AsyncClient(base_url=cfg.server, timeout=10)
-        self.output = Output(cfg.sink, self._ended, self._started, cfg.ffmpeg)
+        self.output = Output(cfg.sink, self._source, self._ended, self._started, cfg.ffmpeg)
         self.device_id: str | None = None
         self.access: str | None = None
         self.refresh: str | None = None
@@ -165,7 +174,7 @@ class Speaker:
                     if time.time() > self.expires_at - 60:
                         await self.sign_in()
         finally:
-            await self.output.stop()
+            await self.output.close()
             await self.http.aclose()
 
     async def _session(self) -> None:
@@ -235,7 +244,12 @@ class Speaker:
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (e := task.exception()) is not None:
+            emit("error", error=f"{type(e).__name__}: {e}")
 
     async def _resync(self) -> None:
         with contextlib.suppress(Exception):
@@ -260,43 +274,69 @@ class Speaker:
                 return
             self.version, self.state = v, st
             mine = st.get("device_id") == self.device_id and st.get("track_id") is not None
-            if not mine or not st.get("is_playing"):
-                if self.output.playing:
-                    pos = await self.output.stop()
+            if not st.get("is_playing") or st.get("track_id") is None:
+                audible = self.output.playing
+                pos = await self.output.stop()
+                if audible:
                     emit("stopped", track_id=self.output.track_id, position_ms=pos,
                          reason="transfer" if not mine else "pause", state_version=v)
                 return
-            # Where the track is now, plus the output's measured start-up lag: the audio starts in line.
+            # Where the track is now (the output skips its own start-up time, so the audio lines up).
             target = int(st["position_ms"]) + max(0, int(time.time() * 1000) - int(st["timestamp"]))
-            target += int(self.output.lag_ms)
             duration = int(st.get("duration_ms") or 0)
             if duration:
                 target = min(target, duration)
-            same = self.output.playing and self.output.track_id == st["track_id"]
-            if same and st.get("cause") == "report" and self.output.volume == st.get("volume", 100):
+            volume = int(st.get("volume", 100))
+            on_time = self.output.running and self.output.track_id == st["track_id"] and (
+                (mine and st.get("cause") == "report") or abs(self.output.position_ms() - target) < _DRIFT_MS)
+            if not mine:
+                # Another device plays: fall silent, and keep time with it in standby (a transfer here is
+                # then instant: the decoder is warm and on the right sample).
+                if self.output.playing:
+                    pos = self.output.mute()
+                    emit("stopped", track_id=self.output.track_id, position_ms=pos, reason="transfer",
+                         state_version=v)
+                if not on_time:
+                    await self.output.play(st["track_id"], target, volume, standby=True)
                 return
-            if same and abs(self.output.position_ms() - target) < _DRIFT_MS and \
-                    self.output.volume == st.get("volume", 100):
+            if volume != self.output.volume:
+                self.output.set_volume(volume)  # live: nothing restarts
+                emit("volume", volume=volume, state_version=v)
+            await self.output.prefetch(_following(st))
+            if on_time:
+                if self.output.standby:
+                    emit("start", track_id=st["track_id"], position_ms=self.output.position_ms(), state_version=v,
+                         cause=st.get("cause"), warm=True)
+                    self.output.wake()
                 return
-            url = f"{self.cfg.server}/v1/tracks/{st['track_id']}/stream?quality=original"
-            await self.output.play(url, self._auth_header, st["track_id"], target, int(st.get("volume", 100)))
-            emit("start", track_id=st["track_id"], position_ms=target, state_version=v, cause=st.get("cause"),
-                 lag_ms=round(self.output.lag_ms))
+            await self.output.play(st["track_id"], target, volume)
+            emit("start", track_id=st["track_id"], position_ms=target, state_version=v, cause=st.get("cause"))
+
+    def _source(self, track_id: str) -> tuple[str, str]:
+        return f"{self.cfg.server}/v1/tracks/{track_id}/stream?quality=original", self._auth_header
 
     def _started(self, track_id: str, position_ms: int) -> None:
-        emit("playing", track_id=track_id, position_ms=position_ms, state_version=self.version)
-        self._spawn(self._report())
+        emit("playing", track_id=track_id, position_ms=position_ms, state_version=self.version,
+             startup_ms=round(self.output.startup_ms))
+        if self.jam is None and self.state.get("track_id") == track_id:
+            self._spawn(self._report())
 
-    async def _ended(self, track_id: str) -> None:
-        emit("ended", track_id=track_id, position_ms=self.output.position_ms())
+    async def _ended(self, track_id: str, position_ms: int) -> None:
+        emit("ended", track_id=track_id, position_ms=position_ms)
         if self.jam is None:
-            await self._report(ended=True)
+            await self._report(ended=(track_id, position_ms))
 
     async def _report_loop(self) -> None:
         while True:
             await asyncio.sleep(_REPORT_S)
-            if self.output.playing and self.jam is None:
+            if self.jam is not None:
+                continue
+            if self.output.playing:
                 await self._report()
+            elif self.output.failed and self.state.get("device_id") == self.device_id and \
+                    self.state.get("is_playing"):
+                self.output.failed = False
+                self._spawn(self._apply(self.state))  # the decoder gave up (the server was away): resume
 
     # ---- group listening (Jam): the server's timeline, docs/connect.md ----
 
@@ -327,8 +367,8 @@ class Speaker:
             self._spawn(self.output.stop())
 
     async def _jam_loop(self, joining: bool = False) -> None:
-        """Follow the Jam's timeline: start each track on time, seek when drifting too far from it."""
-        started = 0.0
+        """Follow the Jam's timeline: start each track on time (the output waits for a start in the future
+        and skips its own start-up), and correct drift by a small rate change (a restart when far off)."""
         if joining:
             await self.output.stop()  # what played before joining gives way to the Jam's timeline
         while (j := self.jam) is not None:
@@ -340,34 +380,33 @@ class Speaker:
                 continue
             expected = self._server_now() - j["start_at"]
             if self.output.track_id != track or not self.output.playing:
-                ahead = -(expected + self.output.lag_ms)
-                if ahead > 0:  # the track starts in the future: be there on time
-                    await asyncio.sleep(min(ahead, 500) / 1000)
+                if expected < -2000:  # the track starts later: be ready a little ahead of it
+                    await asyncio.sleep(min(-expected - 2000, 500) / 1000)
                     continue
-                url = f"{self.cfg.server}/v1/tracks/{track}/stream?quality=original"
-                start = int(expected + self.output.lag_ms)
-                await self.output.play(url, self._auth_header, track, start, self.output.volume)
-                emit("jam_start", track_id=track, position_ms=start, lag_ms=round(self.output.lag_ms))
-                started = time.monotonic()
-            elif time.monotonic() - started > _JAM_SETTLE_S:
+                await self.output.play(track, int(expected))
+                emit("jam_start", track_id=track, position_ms=int(expected))
+            elif self.output.position_ms() > 0:
                 drift = self.output.position_ms() - expected
                 emit("jam_position", track_id=track, position_ms=self.output.position_ms(),
                      expected_ms=round(expected), drift_ms=round(drift))
-                if abs(drift) > _JAM_DRIFT_MS:
-                    start = int(expected + self.output.lag_ms)
-                    await self.output.play(f"{self.cfg.server}/v1/tracks/{track}/stream?quality=original",
-                                           self._auth_header, track, start, self.output.volume)
-                    emit("jam_seek", track_id=track, drift_ms=round(drift), position_ms=start)
-                    started = time.monotonic()
-            await asyncio.sleep(0.25)
+                if abs(drift) > _JAM_SEEK_MS:
+                    await self.output.play(track, int(expected))
+                    emit("jam_seek", track_id=track, drift_ms=round(drift), position_ms=int(expected))
+                elif abs(drift) > _JAM_DRIFT_MS:
+                    self.output.nudge(-drift)
+            await asyncio.sleep(_JAM_CHECK_S)
 
-    async def _report(self, ended: bool = False) -> None:
-        """Tell the server what really played; a refused report is dropped (the newest state rules)."""
+    async def _report(self, ended: tuple[str, int] | None = None) -> None:
+        """Tell the server what really played (or that a track ended, when the next one may already play
+        gaplessly); a refused report is dropped (the newest state rules)."""
         if self.ws is None or self.output.track_id is None:
             return
+        track, pos = ended or (self.output.track_id, self.output.position_ms())
+        if ended is None and track != self.state.get("track_id"):
+            return  # the track played gaplessly after an end the server has not answered yet
         msg = {"type": "player_report", "device_id": self.device_id, "state_version": self.version,
-               "track_id": self.output.track_id, "position_ms": self.output.position_ms(),
-               "is_playing": self.output.playing or ended, "ended": ended}
+               "track_id": track, "position_ms": pos, "is_playing": self.output.playing or ended is not None,
+               "ended": ended is not None}
         emit("report", track_id=msg["track_id"], position_ms=msg["position_ms"], state_version=msg["state_version"])
         try:
             ack = await self._request(msg)

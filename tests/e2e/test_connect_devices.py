@@ -44,6 +44,16 @@ def _state(server: LiveServer) -> dict:  # type: ignore[type-arg]
     return r.json() if r.status_code == 200 else {}
 
 
+def _play_here(page: Page, server: LiveServer, title: str, device: str) -> None:
+    """Play `title` from the search in `page`: its tab becomes the active device."""
+    page.locator("#search-input").fill(title)
+    row = page.locator(".songs-section .track-row").filter(has=page.locator(".track-name", has_text=title))
+    row.hover()
+    row.locator(".row-play").click()
+    page.wait_for_function(f"() => ({AUDIO})()[0] && ({AUDIO})()[1] > 1.5")
+    assert (_state(server).get("device") or {}).get("id") == device
+
+
 def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: LiveServer, screenshots: Path) -> None:
     console = Console()
     first, first_id = _device_page(browser, console, long_server.base)
@@ -55,12 +65,7 @@ def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: L
     assert re.fullmatch(r"\w+ on Linux", names[first_id]) and second_id in names
 
     # Play in the first browser: it becomes the active device.
-    first.locator("#search-input").fill("Tone 1.1")
-    row = first.locator(".songs-section .track-row").filter(has=first.locator(".track-name", has_text="Tone 1.1"))
-    row.hover()
-    row.locator(".row-play").click()
-    first.wait_for_function(f"() => ({AUDIO})()[0] && ({AUDIO})()[1] > 1.5")
-    assert (_state(long_server).get("device") or {}).get("id") == first_id
+    _play_here(first, long_server, "Tone 1.1", first_id)
 
     # The device picker of the first browser moves playback to the second.
     before = first.evaluate(AUDIO)[1]
@@ -77,9 +82,61 @@ def test_transfer_between_two_browsers(browser: sync_api.Browser, long_server: L
     expect(first.locator("#player-title")).to_have_text("Tone 1.1")
     t1 = float(first.locator("#player-seek").input_value())
     first.wait_for_function(f"() => Number(document.getElementById('player-seek').value) > {t1 + 1}")
+    # Its queue view shows the server-held queue (the second's) and edits it there.
+    first.locator("#player-queue").click()
+    expect(first.locator(".queue-heading").first).to_have_text(re.compile(r"^Now playing on "))
+    upcoming = first.get_by_role("list", name="Next up").locator(".track-name")
+    expect(upcoming).to_have_text(["Tone 1.2"])
+    first.get_by_role("button", name="Remove “Tone 1.2” from the queue").click()
+    expect(first.get_by_text("Nothing after this track.")).to_be_visible()
+    r = httpx.get(f"{long_server.base}/v1/me/player/queue", headers=long_server.headers("alice"), timeout=10)
+    assert r.json()["queue"] == [] and r.json()["currently_playing"]["name"] == "Tone 1.1"
+    assert not first.locator("#queue-clear").is_visible()
     # ...and controls it: pause in the first pauses the second.
     first.locator("#player-play").click()
     second.wait_for_function(f"() => !({AUDIO})()[0]")
     assert _state(long_server)["is_playing"] is False
     first.screenshot(path=str(screenshots / "connect-remote.png"))
+    console.assert_clean()
+
+
+def test_web_device_comes_back_after_its_channel_drops(browser: sync_api.Browser, long_server: LiveServer) -> None:
+    """The playing tab's realtime channel is cut by the server side twice: the tab plays on meanwhile,
+    reconnects with backoff, registers as the same device, stays the active one, and what it reports
+    afterwards (a pause) reaches the server."""
+    console = Console()
+    page = new_page(browser, console)
+    page.set_default_timeout(15_000)
+    sockets: list[sync_api.WebSocketRoute] = []
+
+    def through(ws: sync_api.WebSocketRoute) -> None:
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r"/v1/realtime$"), through)
+    login(page, long_server.base, "alice")
+    page.wait_for_function("() => document.documentElement.dataset.deviceId")
+    device = page.evaluate("() => document.documentElement.dataset.deviceId")
+    _play_here(page, long_server, "Tone 1.2", device)
+
+    for n in (2, 3):
+        sockets[-1].close(code=4000, reason="test: the network dropped")
+        page.wait_for_function("() => document.documentElement.dataset.realtime !== 'open'")
+        assert page.evaluate(AUDIO)[0]  # plays on while the channel is down
+        page.wait_for_function("() => document.documentElement.dataset.realtime === 'open'")
+        assert len(sockets) == n
+        assert page.evaluate("() => document.documentElement.dataset.deviceId") == device
+    # Registered again as the same device, still the active one, still playing; its reports carry on.
+    devices = httpx.get(f"{long_server.base}/v1/me/player/devices", headers=long_server.headers("alice"),
+                        timeout=10).json()["devices"]
+    assert [d["id"] for d in devices if d["id"] == device and d["is_active"]] == [device]
+    # A change made in the tab reaches the server through the new channel (its report): pause.
+    page.locator("#player-play").click()
+    page.wait_for_function(f"() => !({AUDIO})()[0]")
+    tries = 0
+    while (st := _state(long_server)).get("is_playing"):
+        tries += 1
+        assert tries < 50, st
+        page.wait_for_timeout(200)
+    assert st["device"]["id"] == device
     console.assert_clean()

@@ -706,6 +706,11 @@ def _player_queue(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/me/player/queue", params={"uri": _uri(w.tracks[0])})
 
 
+@case("DELETE /v1/me/player/queue", NO_DEVICE, fresh=True)
+def _player_unqueue(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", "/v1/me/player/queue", params={"uri": _uri(w.tracks[0]), "index": 0})
+
+
 @case("POST /v1/jam/{jam_id:str}/queue", NO_DEVICE)
 def _jam_queue(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/jam/nosuchjam00/queue", params={"uri": _uri(w.tracks[0])})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -217,3 +217,9 @@ class PlayerController(Controller):
     async def add_to_queue(self, user: User, services: Services, uri: str, device_id: DeviceId = None) -> None:
         """Play a track next (after what is already queued)."""
         await services.player.add_to_queue(user, parse_uri(uri, ("track",))[1], device_id, by="api")
+
+    @delete("/queue", status_code=_NO, responses=ERRORS)
+    async def remove_from_queue(self, user: User, services: Services, uri: str, index: Int64,
+                                device_id: DeviceId = None) -> None:
+        """(musicd) Take out the `index`-th coming track of GET /queue, when it is still `uri`."""
+        await services.player.remove_from_queue(user, index, parse_uri(uri, ("track",))[1], device_id, by="api")

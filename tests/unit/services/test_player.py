@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
+from musicd.domain.events import PlayerStateChanged
 from musicd.errors import PlayerError, ValidationError
 from musicd.services.player import Context
 from musicd.services.registry import Services
@@ -95,3 +96,44 @@ async def test_end_of_track_reports_advance_and_play_next_comes_first(
         assert st.current == st.tracks[1]
         st = await s.player.skip(user, -1)
         assert st.current == st.tracks[0]
+
+
+async def test_a_report_that_agrees_with_the_state_is_not_a_change(  # type: ignore[no-untyped-def]
+        services_for, built_library: BuiltLibrary) -> None:
+    """A playing device reports every second: only a report that moves the state makes a version (and so
+    reaches the user's connections and the resume history)."""
+    async with services_for(built_library.root) as s:
+        user, album, dev = await _setup(s)
+        seen: list[int] = []
+        sub = s.bus.listen("test-reports", (PlayerStateChanged,))
+        st = await s.player.play(user, Context("album", album), device_id=dev)
+        now = time.time()
+        agrees = await s.player.report(user, dev, st.version, st.current, st.position_ms + 200, True, at=now - 0.1)
+        assert agrees.version == st.version
+        moved = await s.player.report(user, dev, st.version, st.current, st.position_ms + 2_000, True, at=now)
+        assert moved.version == st.version + 1 and moved.position_ms == st.position_ms + 2_000
+        paused = await s.player.report(user, dev, moved.version, st.current, moved.position_ms, False)
+        assert paused.version == moved.version + 1 and not paused.playing
+        while (e := sub.get_nowait()) is not None:
+            seen.append(e.version)
+        assert seen == [st.version, moved.version, paused.version]
+
+
+async def test_remove_from_the_coming_tracks(services_for, built_library: BuiltLibrary) -> None:  # type: ignore[no-untyped-def]
+    """What GET /v1/me/player/queue lists can be taken out by index, play-next items and context tracks,
+    only while the index still names the track the client saw."""
+    async with services_for(built_library.root) as s:
+        user, album, dev = await _setup(s)
+        st = await s.player.play(user, Context("album", album), device_id=dev)
+        context_next = st.tracks[st.order[st.pos + 1]]
+        st = await s.player.add_to_queue(user, st.tracks[0])
+        with pytest.raises(PlayerError) as e:
+            await s.player.remove_from_queue(user, 0, context_next)  # index 0 is the play-next item
+        assert e.value.code == "stale_state"
+        with pytest.raises(ValidationError):
+            await s.player.remove_from_queue(user, 99, context_next)
+        st = await s.player.remove_from_queue(user, 0, st.tracks[0])
+        assert st.queue == []
+        st = await s.player.remove_from_queue(user, 0, context_next)
+        assert context_next not in [st.tracks[i] for i in st.order[st.pos + 1:]]
+        assert st.current is not None and st.cause == "queue"

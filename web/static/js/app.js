@@ -12,6 +12,7 @@ import { createPlaylist, addTracks } from "./playlists.js";
 import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
 import { realtime } from "./realtime.js";
 import { setupConnect } from "./connect.js";
+import { setupJam } from "./connect-ui.js";
 import { setupFriendsPanel } from "./friends.js";
 import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
@@ -31,6 +32,7 @@ route("/artist/:id", () => import("./views/artist.js"));
 route("/playlist/:id", () => import("./views/playlist.js"));
 route("/genre/:id", () => import("./views/genre.js"));
 route("/queue", () => import("./views/queue.js"));
+route("/jam/:code", () => import("./views/jam.js"));
 route("/lyrics", () => import("./views/lyrics.js"));
 route("/settings", () => import("./views/settings.js"));
 route("/admin", () => import("./views/admin.js"));
@@ -179,6 +181,7 @@ async function main() {
   loadPlaylists();
   // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
   setupConnect();
+  setupJam();
   realtime.start();
   const reloadPlaylists = debounce(loadPlaylists, 300);
   for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {

@@ -8,6 +8,7 @@
 //   pickDevice(anchor)                        // the device picker
 
 import { api } from "./api.js";
+import { openConnectDialog } from "./connect-ui.js";
 import { player, slimTrack } from "./player.js";
 import { realtime } from "./realtime.js";
 import { showMenu } from "./ui/menu.js";
@@ -37,6 +38,8 @@ const isStation = (uri) => /^(spotify|musicd):station:/.test(uri || "");
 
 export const isRemote = () => Boolean(server?.track_id && server.device_id && server.device_id !== deviceId);
 export const thisDevice = () => deviceId;
+/** The server's state version as this tab last saw it (views refetch when it moves). */
+export const stateVersion = () => server?.state_version ?? 0;
 
 async function register() {
   const fields = { name: deviceName(), kind: "web", device_type: "Computer" };
@@ -191,6 +194,7 @@ export async function pickDevice(anchor) {
     disabled: d.is_restricted,
     action: () => transferTo(d.id),
   }));
+  items.push({ label: "Speakers and Jam…", action: () => openConnectDialog() });
   showMenu(items, { anchor, label: "Play on" });
 }
 

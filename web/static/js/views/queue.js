@@ -1,6 +1,8 @@
 // The queue: now playing, then what comes next (drag or Alt+↑/↓ to reorder, remove, clear).
 
-import { h, icon, fmtTime, artistLinks, cover, emptyState } from "../ui/dom.js";
+import { h, icon, fmtTime, artistLinks, cover, emptyState, errorText, toast } from "../ui/dom.js";
+import { api } from "../api.js";
+import { connect, control, isRemote, stateVersion } from "../connect.js";
 import { player } from "../player.js";
 import { trackMenu, startDrag, endDrag, dragged } from "../ui/tracks.js";
 
@@ -34,11 +36,51 @@ function focusAt(i) {
   requestAnimationFrame(() => document.querySelector(`.queue-row[data-index="${i}"]`)?.focus());
 }
 
+/** While another device plays, the queue is the server's (GET /v1/me/player/queue), edited through it. */
+async function drawRemote(body) {
+  const q = await api.get("/v1/me/player/queue");
+  if (!q.currently_playing) {
+    body.replaceChildren(emptyState("The queue is empty."));
+    return;
+  }
+  const remoteRow = (t, k) => h("li.queue-row", { tabindex: "0", dataset: { remoteIndex: k === null ? "" : String(k) } },
+    h("span.queue-drag", { "aria-hidden": "true" }, k === null ? icon("volume", "icon playing-icon") : null),
+    cover(t.album?.images, 64, { cls: "row-cover" }),
+    h("div.title-block", null, h("span.track-name", null, t.name), h("span.track-artists", null, artistLinks(t.artists))),
+    h("span.queue-tag"),
+    h("span.col-duration", null, fmtTime((t.duration_ms || 0) / 1000)),
+    k === null ? h("span") : h("button.icon-button", {
+      type: "button", "aria-label": `Remove “${t.name}” from the queue`,
+      onclick: () => api.del("/v1/me/player/queue", undefined, { params: { index: k, uri: t.uri } })
+        .catch((e) => toast(errorText(e), { error: true })),
+    }, icon("close")),
+    h("span"));
+  const nextList = h("ol.queue-list", { "aria-label": "Next up" }, q.queue.map((t, k) => remoteRow(t, k)));
+  body.replaceChildren(
+    h("h2.queue-heading", null, `Now playing on ${control.deviceName}`),
+    h("ol.queue-list", { "aria-label": "Now playing" }, remoteRow(q.currently_playing, null)),
+    h("h2.queue-heading", null, "Next up"),
+    q.queue.length ? nextList : emptyState("Nothing after this track."));
+}
+
 export function render({ root }) {
   const body = h("div");
-  root.append(h("div.page-head-row", null, h("h1.page-title", null, "Queue"),
-    h("button.button.outline", { type: "button", id: "queue-clear", onclick: () => player.clearUpcoming() }, "Clear queue")), body);
+  const clearButton = h("button.button.outline", { type: "button", id: "queue-clear", onclick: () => player.clearUpcoming() }, "Clear queue");
+  root.append(h("div.page-head-row", null, h("h1.page-title", null, "Queue"), clearButton), body);
+  let shown = null; // the remote state version drawn
+  const follow = () => {
+    if (!isRemote()) {
+      if (shown !== null) { shown = null; draw(); }
+      return;
+    }
+    if (shown === stateVersion()) return;
+    shown = stateVersion();
+    clearButton.hidden = true;
+    drawRemote(body).catch((e) => body.replaceChildren(emptyState(errorText(e), "", { error: true })));
+  };
   const draw = () => {
+    if (isRemote()) { follow(); return; }
+    clearButton.hidden = false;
     const q = player.queue;
     if (!q.length || player.index < 0) {
       body.replaceChildren(emptyState("The queue is empty.", "Play something, or add tracks with “Add to queue”."));
@@ -70,8 +112,10 @@ export function render({ root }) {
   draw();
   player.addEventListener("queue", draw);
   player.addEventListener("track", draw);
+  connect.addEventListener("change", follow);
   return () => {
     player.removeEventListener("queue", draw);
     player.removeEventListener("track", draw);
+    connect.removeEventListener("change", follow);
   };
 }
