@@ -21,8 +21,8 @@ from litestar.types import ASGIApp
 
 from musicd.http.bounds import Offset, OptImageSize
 from musicd.http.streaming import IMAGE_CACHE, MediaResponse
-from musicd.http.v1.playlist_shapes import SHARE_ERRORS, full_playlist, playlist_page
 from musicd.http.ui import render_page
+from musicd.http.v1.playlist_shapes import SHARE_ERRORS, full_playlist, playlist_page
 from musicd.http.v1.shapes import links
 from musicd.services.playlists import MAX_PAGE
 from musicd.services.registry import Services
