@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Console, new_page, sync_api
+from tests.e2e.conftest import Console, login, new_page, sync_api
 from tests.integration.playlist_helpers import track_ids
 from tests.live import USERS, LiveServer
 
@@ -87,4 +87,89 @@ def test_a_share_link_plays_without_logging_in(browser: sync_api.Browser, web_se
     phone.screenshot(path=str(screenshots / "share-page-phone.png"))
     console.assert_clean()
     page.context.close()
+    phone.context.close()
+
+
+PLAYING = """(min) => { const a = window.musicd && window.musicd.player.audio;
+                        return Boolean(a && !a.paused && !a.error && a.currentTime > min); }"""
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def _play_home(page: Page, base: str) -> None:
+    """Search "hone" and play "Home" (the test library's track with synced lyrics) from its row."""
+    page.goto(f"{base}/search?q=hone")
+    row = page.locator(".songs-section .track-row").filter(
+        has=page.locator(".track-name", has_text=re.compile("^Home$")))
+    row.hover()
+    row.locator(".row-play").click()
+    page.wait_for_function(PLAYING, arg=0.2)
+    page.get_by_role("region", name="Player").get_by_role("button", name="Pause").click()  # it lasts 4 s
+    page.wait_for_function("() => window.musicd.player.audio.paused")
+
+
+def test_the_phone_player_seeks_shows_lyrics_and_the_queue_and_drives_a_remote(
+    browser: sync_api.Browser, web_server: LiveServer, screenshots: Path,
+) -> None:
+    console = Console()
+    phone = new_page(browser, console, **PHONE)
+    login(phone, web_server.base, "alice")
+    _play_home(phone, web_server.base)
+
+    # At phone width the bar is small; a tap on it opens the full-screen view with every control.
+    expect(phone.locator("#player-seek")).to_be_hidden()
+    phone.locator("#player-title").click()
+    view = phone.get_by_role("dialog", name="Home")
+    expect(view).to_be_visible()
+    assert phone.url.endswith("/search?q=hone")  # the tap opened the view, not the album
+    for name in ("Shuffle", "Previous track", "Play", "Next track", "Repeat: off", "Save to Liked songs",
+                 "Play on another device", "Close now playing"):
+        expect(view.get_by_role("button", name=name, exact=True)).to_be_visible()
+    for control in ("Seek", "Streaming quality"):
+        expect(view.get_by_label(control)).to_be_visible()
+    box = view.bounding_box()
+    assert box and box["width"] == 390 and box["height"] == 844
+    phone.screenshot(path=str(screenshots / "phone-now-playing.png"))
+
+    # Seek with the view's slider: the synced lyrics below follow.
+    view.get_by_label("Seek").fill("1.5")
+    phone.wait_for_function("() => Math.abs(window.musicd.player.audio.currentTime - 1.5) < 0.15")
+    expect(view.locator("#np-time")).to_have_text("0:01")
+    view.get_by_role("button", name="Lyrics").click()
+    expect(view.locator(".lyric-line")).to_have_count(6)
+    expect(view.locator(".lyric-line.active")).to_have_text("Every road bends back to you")
+    phone.screenshot(path=str(screenshots / "phone-now-playing-lyrics.png"))
+
+    # The queue: "Home" now, the search's other results next; a tap on "Next track" moves both.
+    view.get_by_role("button", name="Queue").click()
+    expect(view.locator(".lyric-line")).to_have_count(0)
+    current = view.locator(".queue-row.is-current")
+    expect(current).to_contain_text("Home")
+    upcoming = view.locator(".queue-row:not(.is-current)")
+    assert upcoming.count() >= 1
+    following = upcoming.first.locator(".track-name").inner_text()
+    phone.screenshot(path=str(screenshots / "phone-now-playing-queue.png"))
+    view.get_by_role("button", name="Next track").click()
+    expect(view.locator("#np-title")).to_have_text(following)
+    expect(current).to_contain_text(following)
+    phone.wait_for_function(PLAYING, arg=0.1)
+
+    # Another device (alice's desktop browser) starts playing: the phone's view becomes its remote.
+    desktop = new_page(browser, console)
+    login(desktop, web_server.base, "alice")
+    _play_home(desktop, web_server.base)
+    desktop.get_by_role("region", name="Player").get_by_role("button", name="Play", exact=True).click()
+    desktop.wait_for_function(PLAYING, arg=0.1)
+    expect(view.locator(".np-remote")).to_contain_text("Playing on")
+    phone.wait_for_function("() => window.musicd.player.audio.paused")
+    view.get_by_role("button", name="Pause").click()
+    desktop.wait_for_function("() => window.musicd.player.audio.paused")
+    expect(view.locator("#np-title")).to_have_text(desktop.locator("#player-title").inner_text())
+    view.get_by_role("button", name="Play", exact=True).click()
+    desktop.wait_for_function(PLAYING, arg=0.1)
+    assert phone.evaluate("() => window.musicd.player.audio.paused")
+
+    view.get_by_role("button", name="Close now playing").click()
+    expect(view).to_be_hidden()
+    console.assert_clean()
+    desktop.context.close()
     phone.context.close()
