@@ -30,6 +30,7 @@ from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.friends import FriendsController
+from musicd.http.v1.invites import AdminInvitesController, InvitesController
 from musicd.http.v1.jam import JamController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
@@ -101,6 +102,8 @@ def create_app(config: Config) -> Litestar:
         SystemController,
         AccountsController,
         AdminUsersController,
+        AdminInvitesController,
+        InvitesController,
         SearchController,
         CatalogController,
         BrowseController,

@@ -186,6 +186,11 @@ class WebController(Controller):
         """First run: create the admin account (the page sends people to /login once one exists)."""
         return _the_site().render(request, "setup.html.j2")
 
+    @get("/join/{token:str}")
+    async def join_page(self, request: Request[Any, Any, Any], token: str) -> Response[str]:
+        """An invite link: the invited member picks a username and a password (musicd.services.invites)."""
+        return _the_site().render(request, "join.html.j2", {"Referrer-Policy": "no-referrer"})
+
     @get("/static/{version:str}/{rel:path}")
     async def static_file(self, request: Request[Any, Any, Any], version: str, rel: str) -> Response[bytes]:
         """A static file; immutable when asked under the current version, revalidated otherwise."""

@@ -36,6 +36,7 @@ from musicd.services.fed_setup import Federation
 from musicd.services.friends import FriendActivityService
 from musicd.services.gpodder import GpodderService
 from musicd.services.health import HealthService
+from musicd.services.invites import InviteService
 from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
 from musicd.services.listen_imports import ListenImports
@@ -73,6 +74,7 @@ from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.integrity import check_database, set_size_cap
+from musicd.store.invites import InviteRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
@@ -110,6 +112,7 @@ class Services:
         self.accounts = AccountService(UserRepository(db), keys.server_key, self.bus, tokens)
         self.auth = AuthService(self.accounts, tokens, keys.token_key, config.auth, self.bus)
         self.users = UserService(self.accounts)
+        self.invites = InviteService(InviteRepository(db), self.accounts, self.auth)
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers,
             bus=self.bus, social=social,
