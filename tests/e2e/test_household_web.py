@@ -173,3 +173,65 @@ def test_the_phone_player_seeks_shows_lyrics_and_the_queue_and_drives_a_remote(
     console.assert_clean()
     desktop.context.close()
     phone.context.close()
+
+
+def test_an_admin_invites_a_member_who_signs_up_and_resets_a_password_on_a_phone(
+    browser: sync_api.Browser, web_server: LiveServer, screenshots: Path,
+) -> None:
+    console = Console()
+    admin = new_page(browser, console, **PHONE)
+    login(admin, web_server.base, "admin")
+    admin.goto(f"{web_server.base}/admin")
+    card = admin.locator("section", has=admin.get_by_role("heading", name="Invites"))
+    card.get_by_label("Role").select_option("guest")
+    card.get_by_label("For (optional)").fill("Sam")
+    with admin.expect_response(lambda r: r.url.endswith("/v1/admin/invites") and r.request.method == "POST") as made:
+        card.get_by_role("button", name="Create invite link").click()
+    assert made.value.status == 201
+    link = card.get_by_label("Invite link").input_value()
+    assert link.startswith(f"{web_server.base}/join/")
+    expect(card.locator("tr[data-state='open']", has_text="Sam")).to_be_visible()
+    # The admin page fits the phone: nothing wider than the screen.
+    assert admin.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert admin.evaluate("() => document.getElementById('main').scrollWidth") <= 390
+    admin.screenshot(path=str(screenshots / "phone-admin-invites.png"), full_page=True)
+
+    # Someone new opens the link in their own browser and signs up: logged in, as a guest.
+    sam_console = Console()
+    sam = new_page(browser, sam_console, **PHONE)
+    sam.goto(link)
+    expect(sam.locator("#join-offer")).to_contain_text("as a guest")
+    sam.screenshot(path=str(screenshots / "phone-join.png"))
+    name = "sam" + link[-6:].replace("-", "x").replace("_", "y").lower()
+    sam.get_by_label("Username").fill(name)
+    sam.get_by_label("Password", exact=True).fill("sams-password")
+    sam.get_by_label("Repeat the password").fill("sams-password")
+    sam.get_by_role("button", name="Create my account").click()
+    sam.wait_for_selector("body.ready")
+    expect(sam.get_by_role("heading", level=1)).to_contain_text(name)
+    assert sam.evaluate("() => JSON.parse(localStorage.getItem('musicd.tokens')).refresh_token")
+    # The link is spent: the admin's list says who used it, and opening it again says so.
+    admin.reload()
+    expect(card.locator("tr[data-state='used']", has_text=f"Used by {name}")).to_be_visible()
+    again = new_page(browser, Console())
+    again.goto(link)
+    expect(again.locator("#join-offer")).to_contain_text("already used")
+    expect(again.locator("#join-form")).to_be_hidden()
+
+    sam_console.assert_clean()
+
+    # The admin gives sam a new password from the accounts table; sam's old session ends.
+    users = admin.locator("section", has=admin.get_by_role("heading", name="Accounts"))
+    users.get_by_role("button", name=f"Reset the password of {name}").click()
+    dialog = admin.get_by_role("dialog")
+    dialog.get_by_label("New password").fill("a-new-password")
+    with admin.expect_response(lambda r: r.url.endswith("/password")) as reset:
+        dialog.get_by_role("button", name="Set password").click()
+    assert reset.value.status == 204
+    r = httpx.post(f"{web_server.base}/v1/auth/login", json={"username": name, "password": "a-new-password"})
+    assert r.status_code == 200
+    sam.wait_for_url(re.compile(r"/login"))  # the realtime channel was closed: the old password's session ended
+    admin.screenshot(path=str(screenshots / "phone-admin-accounts.png"), full_page=True)
+    console.assert_clean()
+    for p in (admin, sam, again):
+        p.context.close()
