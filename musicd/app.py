@@ -24,6 +24,7 @@ from musicd.http.system import SystemController
 from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
 from musicd.http.v1.admin_library import AdminLibraryController
+from musicd.http.v1.admin_scan_report import AdminScanReportController
 from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
@@ -119,6 +120,7 @@ def create_app(config: Config) -> Litestar:
         ShortShareController,
         ApiKeysController,
         AdminLibraryController,
+        AdminScanReportController,
         LyricsController,
         LibraryListsController,
         StreamTokensController,

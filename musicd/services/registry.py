@@ -60,6 +60,7 @@ from musicd.services.podcasts import PodcastService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.rules import require_admin
+from musicd.services.scan_report import ScanReport
 from musicd.services.shares import ShareService
 from musicd.services.speakers import SpeakerAuthService
 from musicd.services.subsonic_auth import SubsonicAuthService
@@ -118,6 +119,7 @@ class Services:
             bus=self.bus, social=social,
         )
         self.search = FederatedSearchService(self.library.catalog, config.data_dir / "index")
+        self.scan_report = ScanReport(self.library.catalog, self.library)
         browse = BrowseRepository(db)
         self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)

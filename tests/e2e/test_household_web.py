@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from musicd.devtools.library_builder import BuiltLibrary
 from tests.e2e.conftest import Console, login, new_page, sync_api
 from tests.integration.playlist_helpers import track_ids
 from tests.live import USERS, LiveServer
@@ -176,7 +177,7 @@ def test_the_phone_player_seeks_shows_lyrics_and_the_queue_and_drives_a_remote(
 
 
 def test_an_admin_invites_a_member_who_signs_up_and_resets_a_password_on_a_phone(
-    browser: sync_api.Browser, web_server: LiveServer, screenshots: Path,
+    browser: sync_api.Browser, web_server: LiveServer, built_library: BuiltLibrary, screenshots: Path,
 ) -> None:
     console = Console()
     admin = new_page(browser, console, **PHONE)
@@ -191,6 +192,10 @@ def test_an_admin_invites_a_member_who_signs_up_and_resets_a_password_on_a_phone
     link = card.get_by_label("Invite link").input_value()
     assert link.startswith(f"{web_server.base}/join/")
     expect(card.locator("tr[data-state='open']", has_text="Sam")).to_be_visible()
+    # The files the scan skipped, with the reasons.
+    skipped = admin.get_by_role("table", name="Skipped files")
+    expect(skipped.locator("tr[data-kind='file']")).to_have_count(len(built_library.broken))
+    expect(skipped).to_contain_text(built_library.broken[0])
     # The admin page fits the phone: nothing wider than the screen.
     assert admin.evaluate("() => document.documentElement.scrollWidth") <= 390
     assert admin.evaluate("() => document.getElementById('main').scrollWidth") <= 390

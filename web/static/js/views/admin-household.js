@@ -2,6 +2,7 @@
 // last scan skipped. Cards for views/admin.js.
 
 import { api } from "../api.js";
+import { realtime } from "../realtime.js";
 import { h, icon, emptyState, errorText, toast, copyText } from "../ui/dom.js";
 import { dialog } from "../ui/menu.js";
 
@@ -73,6 +74,39 @@ export function invitesCard() {
     h("div.table-wrap", null, h("table.table", { "aria-label": "Invites" },
       h("thead", null, h("tr", null, h("th", null, "Invite"), h("th", null, "Role"), h("th", null, "State"), h("th", null, h("span.visually-hidden", null, "Actions")))),
       tbody)));
+}
+
+/** The files the scans could not read (and folders they could not open), with the reasons. */
+export function skippedCard() {
+  const list = h("div");
+  const more = h("button.button.outline", { type: "button", hidden: true }, "Show more");
+  let offset = 0;
+  const tbody = h("tbody");
+  const load = async (from = 0) => {
+    let res;
+    try {
+      res = await api.get("/v1/admin/scan/skipped", { limit: 100, offset: from });
+    } catch (e) {
+      list.replaceChildren(emptyState("Couldn't load the skipped files.", errorText(e), { error: true }));
+      return;
+    }
+    if (from === 0) tbody.replaceChildren();
+    tbody.append(...res.items.map((f) => h("tr", { dataset: { kind: f.kind } },
+      h("td", null, h("span.admin-path", null, f.rel_path), f.folder ? h("div.muted.small.admin-path", null, f.folder) : null),
+      h("td", { "data-label": f.kind === "folder" ? "Folder:" : "Why:" }, f.reason))));
+    offset = from + res.limit;
+    more.hidden = offset >= res.total;
+    if (!tbody.children.length) list.replaceChildren(h("p.muted", null, "The last scan read every file."));
+    else list.replaceChildren(h("p.admin-note", null, `${res.total} file${res.total === 1 ? "" : "s"} could not be read. Fix or remove them and scan again.`),
+      h("div.table-wrap", null, h("table.table", { "aria-label": "Skipped files" },
+        h("thead", null, h("tr", null, h("th", null, "File"), h("th", null, "Reason"))), tbody)));
+  };
+  more.addEventListener("click", () => load(offset));
+  load();
+  const card = h("section.settings-card.wide", { "aria-labelledby": "skipped-title" },
+    h("h2", { id: "skipped-title" }, "Skipped by the scan"), list, more);
+  card.stop = realtime.on("scan_done", () => load()); // the admin page's scan card subscribes to `library`
+  return card;
 }
 
 /** Give a member a new password (they forgot theirs); their sessions end. */

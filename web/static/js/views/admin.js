@@ -6,7 +6,7 @@ import { realtime } from "../realtime.js";
 import { h, icon, emptyState, errorText, toast } from "../ui/dom.js";
 import { confirmAction } from "../ui/menu.js";
 import { state } from "../state.js";
-import { invitesCard, resetPassword } from "./admin-household.js";
+import { invitesCard, resetPassword, skippedCard } from "./admin-household.js";
 
 const ROLES = [["admin", "Admin"], ["user", "User"], ["guest", "Guest (listen only)"]];
 let uid = 0;
@@ -150,6 +150,7 @@ export function render({ root }) {
     return null;
   }
   const lib = libraryCard();
-  root.append(h("h1.page-title", null, "Admin"), h("div.settings-grid", null, lib, usersCard(), invitesCard()));
-  return () => lib.stop();
+  const skipped = skippedCard();
+  root.append(h("h1.page-title", null, "Admin"), h("div.settings-grid", null, lib, skipped, usersCard(), invitesCard()));
+  return () => { lib.stop(); skipped.stop(); };
 }

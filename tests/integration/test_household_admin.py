@@ -1,5 +1,6 @@
 """Household accounts in the browser's API: invite links (one role, expiring, one use, signed up without an
-admin choosing the password) and an admin's password reset for a member who forgot theirs."""
+admin choosing the password), an admin's password reset for a member who forgot theirs, and the list of
+the files the scan skipped with their reasons."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from musicd.devtools.library_builder import BuiltLibrary
 from tests.live import LiveServer
 
 
@@ -90,3 +92,18 @@ def test_an_admin_resets_a_members_password(http: httpx.Client, live_server: Liv
     assert http.get("/v1/me", headers={"Authorization": f"Bearer {old['access_token']}"}).status_code == 401
     assert http.post("/v1/auth/login", json={"username": name, "password": "forgotten-1"}).status_code == 401
     assert http.post("/v1/auth/login", json={"username": name, "password": "brand-new-password"}).status_code == 200
+
+
+def test_admins_see_the_files_the_scan_skipped_and_why(http: httpx.Client, live_server: LiveServer,
+                                                       built_library: BuiltLibrary) -> None:
+    r = http.get("/v1/admin/scan/skipped", headers=live_server.headers("admin"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    files = [i for i in body["items"] if i["kind"] == "file"]
+    assert sorted(i["rel_path"] for i in files) == sorted(built_library.broken) and body["total"] == len(files)
+    assert all(i["reason"] and i["folder"] == str(built_library.root) and i["seen_at"] for i in files)
+    page = http.get("/v1/admin/scan/skipped", params={"limit": 1, "offset": 1}, headers=live_server.headers("admin"))
+    assert [i["rel_path"] for i in page.json()["items"]] == [sorted(i["rel_path"] for i in files)[1]]
+    assert http.get("/v1/admin/scan/skipped", headers=live_server.headers("alice")).status_code == 403
+    bad = http.get("/v1/admin/scan/skipped", params={"limit": 0}, headers=live_server.headers("admin"))
+    assert bad.status_code == 400
