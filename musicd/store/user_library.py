@@ -104,7 +104,7 @@ class UserLibraryRepository:
             " cur AS (SELECT name, id FROM artists WHERE id = :after)"
             " SELECT f.id, (SELECT count(*) FROM f) FROM f WHERE :after IS NULL OR NOT EXISTS (SELECT 1 FROM cur)"
             "  OR (f.name COLLATE NOCASE, f.id) > (SELECT name COLLATE NOCASE, id FROM cur)"
-            " ORDER BY f.name COLLATE NOCASE, f.id LIMIT :limit",
+            " ORDER BY fold(f.name), f.name, f.id LIMIT :limit",
             {"uid": user_id, "after": after, "limit": limit},
         )
         if rows:
