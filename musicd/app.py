@@ -33,6 +33,7 @@ from musicd.http.v1.federation import FederationAdminController, FederationContr
 from musicd.http.v1.friends import FriendsController
 from musicd.http.v1.invites import AdminInvitesController, InvitesController
 from musicd.http.v1.jam import JamController
+from musicd.http.v1.library_grid import LibraryGridController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
@@ -123,6 +124,7 @@ def create_app(config: Config) -> Litestar:
         AdminScanReportController,
         LyricsController,
         LibraryListsController,
+        LibraryGridController,
         StreamTokensController,
         WellKnownController,
         FedController,

@@ -39,6 +39,7 @@ from musicd.services.health import HealthService
 from musicd.services.invites import InviteService
 from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
+from musicd.services.library_grid import LibraryGrid
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
@@ -77,6 +78,7 @@ from musicd.store.history import HistoryRepository
 from musicd.store.integrity import check_database, set_size_cap
 from musicd.store.invites import InviteRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.library_grid import LibraryGridRepository
 from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
@@ -123,6 +125,7 @@ class Services:
         browse = BrowseRepository(db)
         self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)
+        self.library_grid = LibraryGrid(LibraryGridRepository(db), browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
                                          self.mixes, self.metrics)
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)

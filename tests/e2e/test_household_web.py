@@ -6,6 +6,7 @@ Screenshots of each go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -240,3 +241,65 @@ def test_an_admin_invites_a_member_who_signs_up_and_resets_a_password_on_a_phone
     console.assert_clean()
     for p in (admin, sam, again):
         p.context.close()
+
+
+def test_library_grids_downloads_and_playlist_files(browser: sync_api.Browser, web_server: LiveServer,
+                                                    tmp_path: Path, screenshots: Path) -> None:
+    console = Console()
+    page = new_page(browser, console, accept_downloads=True)
+    base = web_server.base
+    login(page, base, "alice")
+
+    # The albums grid sorted by year, then filtered to one genre; the choices stay in the URL.
+    page.goto(f"{base}/library/albums")
+    page.get_by_label("Sort by").select_option("year")
+    page.wait_for_url(re.compile(r"sort=year"))
+    expect(page.locator(".grid .card").first).to_be_visible()
+    genre = page.get_by_label("Genre")
+    expect(genre.locator("option")).not_to_have_count(1)
+    choice = genre.locator("option").nth(1).get_attribute("value") or ""
+    genre.select_option(choice)
+    page.wait_for_url(re.compile(r"genre="))
+    want = httpx.get(f"{base}/v1/library/album-grid", params={"sort": "year", "genre": choice, "limit": 100},
+                     headers=web_server.headers("alice")).json()["albums"]
+    expect(page.locator(".grid .card")).to_have_count(want["total"])
+    expect(page.locator(".grid .card").first).to_contain_text(want["items"][0]["name"])
+    page.screenshot(path=str(screenshots / "library-albums-filtered.png"))
+
+    # Every song: the count of the whole library; a row's menu downloads the file.
+    page.goto(f"{base}/library/songs?sort=title")
+    total = len(track_ids(web_server))
+    expect(page.locator(".count-line")).to_have_text(f"{total} songs")
+    row = page.locator(".track-list .track-row[data-index='0']")
+    row.hover()
+    row.get_by_role("button", name=re.compile("More options for")).click()
+    with page.expect_download() as dl:
+        page.get_by_role("menuitem", name="Download").click()
+    assert dl.value.failure() is None and Path(dl.value.path()).stat().st_size > 1000
+
+    # A playlist: exported as M3U8, downloaded as a zip, and the M3U8 imported back as a new playlist.
+    pid = _playlist(web_server, "Kitchen", track_ids(web_server)[:3])
+    page.goto(f"{base}/playlist/{pid}")
+    more = page.get_by_role("button", name="More options for Kitchen")
+    more.click()
+    with page.expect_download() as exported:
+        page.get_by_role("menuitem", name="Export as M3U8").click()
+    m3u = tmp_path / "Kitchen.m3u8"
+    exported.value.save_as(m3u)
+    assert m3u.read_text().startswith("#EXTM3U") and m3u.read_text().count("#EXTINF") == 3
+    more.click()
+    with page.expect_download() as zipped:
+        page.get_by_role("menuitem", name="Download (zip)").click()
+    with zipfile.ZipFile(zipped.value.path()) as z:
+        assert len([n for n in z.namelist() if not n.endswith("/")]) == 3
+    page.goto(f"{base}/library/playlists")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import a playlist file").click()
+    with page.expect_response(lambda r: "/v1/me/playlists/import" in r.url) as imported:
+        chooser.value.set_files(str(m3u))
+    assert imported.value.status == 201
+    page.wait_for_url(re.compile(r"/playlist/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kitchen")
+    expect(page.locator(".track-list .track-row[data-loaded='1']")).to_have_count(3)
+    console.assert_clean()
+    page.context.close()

@@ -8,6 +8,7 @@ import { isSaved, setSaved, canEdit, on } from "../state.js";
 import { chooseAndAdd } from "../playlists.js";
 import { navigate } from "../router.js";
 import { warm } from "../media.js";
+import { download } from "../downloads.js";
 
 const ROW_HEIGHT = 56;
 const DRAG_TYPE = "application/x-musicd-tracks";
@@ -47,6 +48,8 @@ export function trackMenu(track, { anchor = null, point = null, extra = [] } = {
     { label: "Save to Liked songs", icon: "heart", disabled: !canEdit(), action: async () => {
       try { await setSaved(t.id, true); toast("Saved to Liked songs"); } catch (e) { toast(errorText(e), { error: true }); }
     } },
+    "-",
+    t.kind !== "episode" && !t.origin ? { label: "Download", icon: "note", action: () => download("tracks", t.id, t.name) } : null,
     "-",
     t.album?.id ? { label: "Go to album", icon: "library", action: () => navigate(`/album/${t.album.id}`) } : null,
     t.artists?.[0] ? { label: "Go to artist", icon: "person", action: () => navigate(`/artist/${t.artists[0].id}`) } : null,
