@@ -40,6 +40,7 @@ from musicd.services.invites import InviteService
 from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
 from musicd.services.library_grid import LibraryGrid
+from musicd.services.library_playlists import LibraryPlaylists
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
@@ -79,6 +80,7 @@ from musicd.store.integrity import check_database, set_size_cap
 from musicd.store.invites import InviteRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.library_grid import LibraryGridRepository
+from musicd.store.library_playlists import LibraryPlaylistRepository
 from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
@@ -128,6 +130,8 @@ class Services:
         self.library_grid = LibraryGrid(LibraryGridRepository(db), browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
                                          self.mixes, self.metrics)
+        self.library_playlists = LibraryPlaylists(LibraryPlaylistRepository(db), self.playlists, self.accounts,
+                                                  self.library)
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
