@@ -2,6 +2,7 @@
 // password; the account is made with the invite's role and logged straight in.
 
 import { api, saveTokens } from "./api.js";
+import { newAccountBody } from "./account-form.js";
 
 const token = decodeURIComponent(location.pathname.split("/").pop());
 const form = document.getElementById("join-form");
@@ -30,14 +31,8 @@ async function start() {
 
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const username = form.username.value.trim();
-  const password = form.password.value;
-  if (!username) return showError("Choose a username.");
-  if (password.length < 8) return showError("Use a password of at least 8 characters.");
-  if (password !== form.password2.value) return showError("The two passwords are not the same.");
-  const body = { username, password };
-  if (form.email.value.trim()) body.email = form.email.value.trim();
-  showError("");
+  const body = newAccountBody(form, showError);
+  if (!body) return;
   try {
     saveTokens(await api.post(`/v1/invites/${encodeURIComponent(token)}/accept`, body, { auth: false }));
     location.replace("/");
