@@ -203,7 +203,8 @@ def fold_name(name: str | None) -> str | None:
     if name is None:
         return None
     s = unicodedata.normalize("NFKD", name.casefold().translate(_LETTERS))
-    return "".join(c for c in s if not unicodedata.combining(c)).strip()
+    # Recomposed after the marks go: Hangul syllables stay syllables (NFKD splits them into jamo).
+    return unicodedata.normalize("NFC", "".join(c for c in s if not unicodedata.combining(c))).strip()
 
 
 def index_sort_key(name: str, sort_name: str | None = None) -> str:
