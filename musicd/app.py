@@ -24,13 +24,16 @@ from musicd.http.system import SystemController
 from musicd.http.ui import WebController
 from musicd.http.v1.accounts import AccountsController, AdminUsersController
 from musicd.http.v1.admin_library import AdminLibraryController
+from musicd.http.v1.admin_scan_report import AdminScanReportController
 from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
 from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.friends import FriendsController
+from musicd.http.v1.invites import AdminInvitesController, InvitesController
 from musicd.http.v1.jam import JamController
+from musicd.http.v1.library_grid import LibraryGridController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
@@ -101,6 +104,8 @@ def create_app(config: Config) -> Litestar:
         SystemController,
         AccountsController,
         AdminUsersController,
+        AdminInvitesController,
+        InvitesController,
         SearchController,
         CatalogController,
         BrowseController,
@@ -116,8 +121,10 @@ def create_app(config: Config) -> Litestar:
         ShortShareController,
         ApiKeysController,
         AdminLibraryController,
+        AdminScanReportController,
         LyricsController,
         LibraryListsController,
+        LibraryGridController,
         StreamTokensController,
         WellKnownController,
         FedController,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Generic, TypeVar
 
@@ -22,6 +23,7 @@ __all__ = [
     "Page",
     "PlayedTrack",
     "TrackView",
+    "fold_name",
     "index_letter",
     "index_sort_key",
 ]
@@ -189,6 +191,20 @@ class Mix(msgspec.Struct, frozen=True):
     track_ids: list[str]
     cover_id: str | None
     snapshot: str
+
+
+# Letters Unicode does not decompose into a base letter and a mark, as their languages' readers file them.
+_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ð": "d", "þ": "th", "ł": "l", "đ": "d", "ı": "i"})
+
+
+@functools.lru_cache(maxsize=65536)
+def fold_name(name: str | None) -> str | None:
+    """A name as people sort it: case and accents folded ("Élan" with "elan", "Æon" with "aeon")."""
+    if name is None:
+        return None
+    s = unicodedata.normalize("NFKD", name.casefold().translate(_LETTERS))
+    # Recomposed after the marks go: Hangul syllables stay syllables (NFKD splits them into jamo).
+    return unicodedata.normalize("NFC", "".join(c for c in s if not unicodedata.combining(c))).strip()
 
 
 def index_sort_key(name: str, sort_name: str | None = None) -> str:

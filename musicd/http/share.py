@@ -13,16 +13,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from jinja2 import Environment, select_autoescape
 from litestar import Controller, Request, Response, route
-from litestar.enums import MediaType
 from litestar.params import Parameter
 from litestar.types import ASGIApp
 
 from musicd.http.bounds import Offset, OptImageSize
 from musicd.http.streaming import IMAGE_CACHE, MediaResponse
+from musicd.http.ui import render_page
 from musicd.http.v1.playlist_shapes import SHARE_ERRORS, full_playlist, playlist_page
 from musicd.http.v1.shapes import links
 from musicd.services.playlists import MAX_PAGE
@@ -31,40 +30,24 @@ from musicd.services.shares import SharedPage
 
 __all__ = ["ShareController", "ShortShareController"]
 
+# The page asks for a tier when its browser cannot play the original's format.
+ShareQuality = Annotated[Literal["original", "low", "normal", "high"],
+                         Parameter(description="original file, or a transcoded tier")]
 Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description=f"Items per page (1-{MAX_PAGE})")]
 
 _OPEN = {"exclude_from_auth": True}
 _GET_HEAD = ["GET", "HEAD"]
 _PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
-_PAGE = Environment(autoescape=select_autoescape(default=True)).from_string("""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ p.name }} · musicd</title>
-<style>body{font:15px/1.4 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}
-li{margin:.6rem 0}audio{display:block;width:100%;margin-top:.2rem}.d{color:#777}img{max-width:10rem}</style>
-</head><body>
-<h1>{{ p.name }}</h1>
-<p class="d">Shared by {{ p.owner_name }} · {{ p.total }} tracks
-{%- if p.description and p.description != p.name %} · {{ p.description }}{% endif %}</p>
-{% if p.image_id %}<img src="{{ base }}/cover/{{ p.image_id }}" alt="">{% endif %}
-<ol start="{{ page.offset + 1 }}">{% for it in page.items %}{% set t = it.track %}<li>
-{%- if t %}{{ t.title }} <span class="d">— {{ t.artist_display }} · {{ t.album_name }}</span>
-<audio controls preload="none" src="{{ base }}/tracks/{{ t.id }}"></audio>
-{%- else %}<span class="d">(no longer in the library)</span>{% endif %}</li>{% endfor %}</ol>
-{% if page.offset + page.limit < page.total %}
-<p><a href="?offset={{ page.offset + page.limit }}">more</a></p>{% endif %}
-</body></html>
-""")
-
-
 def _wants_html(request: Request[Any, Any, Any]) -> bool:
     accept = request.headers.get("accept", "")
     return "text/html" in accept and request.query_params.get("format") != "json"
 
 
-def _html(token: str, shared: SharedPage) -> Response[str]:
-    html = _PAGE.render(p=shared.playlist, page=shared.items, base=f"/share/{token}")
-    return Response(html, media_type=MediaType.HTML, headers=_PRIVATE)
+def _html(request: Request[Any, Any, Any], token: str, shared: SharedPage) -> Response[str]:
+    """The styled page with a player (web/templates/share.html.j2); the token stays out of Referer headers."""
+    return render_page(request, "share.html.j2", _PRIVATE, p=shared.playlist, page=shared.items,
+                       base=f"/share/{token}")
 
 
 async def _open(request: Request[Any, Any, Any], services: Services, token: str, offset: int, limit: int
@@ -72,9 +55,10 @@ async def _open(request: Request[Any, Any, Any], services: Services, token: str,
     return await services.shares.open(token, limit, offset, count_visit=request.method == "GET")
 
 
-async def _track(request: Request[Any, Any, Any], services: Services, token: str, track_id: str) -> ASGIApp:
+async def _track(request: Request[Any, Any, Any], services: Services, token: str, track_id: str,
+                 quality: ShareQuality) -> ASGIApp:
     t = await services.shares.shared_track(token, track_id)
-    return MediaResponse(await services.playback.open_track(t.id, "original", head=request.method == "HEAD"))
+    return MediaResponse(await services.playback.open_track(t.id, quality, head=request.method == "HEAD"))
 
 
 async def _cover(services: Services, token: str, cover_id: str, size: int | None) -> ASGIApp:
@@ -92,7 +76,7 @@ class ShareController(Controller):
         """A shared playlist (or the shared songs as one) with a page of its items, as JSON or as a page."""
         shared = await _open(request, services, token, offset, limit)
         if _wants_html(request):
-            return _html(token, shared)
+            return _html(request, token, shared)
         ln = links(request)
         return Response(full_playlist(ln, shared.playlist, shared.items, f"{ln.base}/share/{token}/items"),
                         headers=_PRIVATE)
@@ -105,9 +89,9 @@ class ShareController(Controller):
         return playlist_page(links(request), shared.items)
 
     @route("/{token:str}/tracks/{track_id:str}", http_method=_GET_HEAD, opt=_OPEN, include_in_schema=False)
-    async def track(self, request: Request[Any, Any, Any], token: str, track_id: str, services: Services
-                    ) -> ASGIApp:
-        return await _track(request, services, token, track_id)
+    async def track(self, request: Request[Any, Any, Any], token: str, track_id: str, services: Services,
+                    quality: ShareQuality = "original") -> ASGIApp:
+        return await _track(request, services, token, track_id, quality)
 
     @route("/{token:str}/cover/{cover_id:str}", http_method=_GET_HEAD, opt=_OPEN, include_in_schema=False)
     async def cover(self, token: str, cover_id: str, services: Services, size: OptImageSize = None) -> ASGIApp:
@@ -123,12 +107,12 @@ class ShortShareController(Controller):
     @route("/{token:str}", http_method=_GET_HEAD, opt=_OPEN)
     async def page(self, request: Request[Any, Any, Any], token: str, services: Services, offset: Offset = 0
                    ) -> Response[str]:
-        return _html(token, await _open(request, services, token, offset, MAX_PAGE))
+        return _html(request, token, await _open(request, services, token, offset, MAX_PAGE))
 
     @route("/{token:str}/{track_id:str}", http_method=_GET_HEAD, opt=_OPEN)
-    async def track(self, request: Request[Any, Any, Any], token: str, track_id: str, services: Services
-                    ) -> ASGIApp:
-        return await _track(request, services, token, track_id)
+    async def track(self, request: Request[Any, Any, Any], token: str, track_id: str, services: Services,
+                    quality: ShareQuality = "original") -> ASGIApp:
+        return await _track(request, services, token, track_id, quality)
 
     @route("/{token:str}/cover/{cover_id:str}", http_method=_GET_HEAD, opt=_OPEN)
     async def cover(self, token: str, cover_id: str, services: Services, size: OptImageSize = None) -> ASGIApp:

@@ -26,7 +26,7 @@ from musicd import __version__
 from musicd.errors import NotFoundError
 from musicd.http.urls import base_url
 
-__all__ = ["WebController", "web_root"]
+__all__ = ["WebController", "render_page", "web_root"]
 
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _NO_CACHE = "no-cache"
@@ -119,7 +119,8 @@ class _Site:
             trim_blocks=True, lstrip_blocks=True,
         )
 
-    def render(self, request: Request[Any, Any, Any], template: str, **context: Any) -> Response[str]:
+    def render(self, request: Request[Any, Any, Any], template: str, headers: dict[str, str] | None = None,
+               **context: Any) -> Response[str]:
         version = self.assets.version()
         static = f"/static/{version}"
         services = request.app.state.services
@@ -130,7 +131,7 @@ class _Site:
         html = self.env.get_template(template).render(
             static=static, version=__version__, client_json=json.dumps(client), **context,
         )
-        return Response(html, media_type="text/html", headers=_PAGE_HEADERS)
+        return Response(html, media_type="text/html", headers={**_PAGE_HEADERS, **(headers or {})})
 
 
 _site: _Site | None = None
@@ -141,6 +142,12 @@ def _the_site() -> _Site:
     if _site is None:
         _site = _Site(web_root())
     return _site
+
+
+def render_page(request: Request[Any, Any, Any], template: str, headers: dict[str, str] | None = None,
+                **context: Any) -> Response[str]:
+    """A page of `web/templates` with the web player's assets and security headers (plus `headers`)."""
+    return _the_site().render(request, template, headers, **context)
 
 
 # Client-side routes of the single-page player; each answers with the same shell.
@@ -178,6 +185,11 @@ class WebController(Controller):
     async def setup_page(self, request: Request[Any, Any, Any]) -> Response[str]:
         """First run: create the admin account (the page sends people to /login once one exists)."""
         return _the_site().render(request, "setup.html.j2")
+
+    @get("/join/{token:str}")
+    async def join_page(self, request: Request[Any, Any, Any], token: str) -> Response[str]:
+        """An invite link: the invited member picks a username and a password (musicd.services.invites)."""
+        return _the_site().render(request, "join.html.j2", {"Referrer-Policy": "no-referrer"})
 
     @get("/static/{version:str}/{rel:path}")
     async def static_file(self, request: Request[Any, Any, Any], version: str, rel: str) -> Response[bytes]:

@@ -50,6 +50,11 @@ def wire_consumers(s: Services) -> None:
             s.transcoding.wake()
             await s.analysis.on_scanned(e)
 
+    async def library_playlists(e: Any = None) -> None:
+        # Playlist files found in the library folders become playlists once a scan has read their tracks.
+        if e is None or e.error is None:
+            await s.library_playlists.sync()
+
     async def accounts(e: Any = None) -> None:
         uid = getattr(e, "user_id", None)  # None (after an overflow): forget everyone
         for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback, s.friends, s.listen_tokens, s.offline):
@@ -61,6 +66,7 @@ def wire_consumers(s: Services) -> None:
     bus.consume("background", background, (ev.ScanDone,), on_overflow=background, awaited=False)
     # Listens nothing matched before are tried again once a scan changed the library.
     bus.consume("listens", s.listens.on_scanned, (ev.LibraryChanged,), on_overflow=s.listens.on_scanned)
+    bus.consume("library-playlists", library_playlists, (ev.ScanDone,), on_overflow=library_playlists, awaited=False)
     bus.consume("accounts", accounts, _ACCOUNTS, on_overflow=accounts)
     # The recommendation models are trained again after a library change or enough new plays (an overflow
     # loses a count only: the trainer also compares the history table).

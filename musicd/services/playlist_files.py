@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,7 +18,8 @@ from musicd.domain.catalog import TrackView
 from musicd.errors import ValidationError
 from musicd.store.playlists import TrackKey
 
-__all__ = ["FORMATS", "ImportEntry", "ParsedPlaylist", "TrackMatcher", "parse_playlist", "render_m3u8", "render_xspf"]
+__all__ = ["FORMATS", "ImportEntry", "ParsedPlaylist", "TrackMatcher", "parse_playlist", "render_m3u8", "render_xspf",
+           "with_base"]
 
 FORMATS = {"m3u8": "audio/x-mpegurl", "xspf": "application/xspf+xml"}
 _XSPF_NS = "http://xspf.org/ns/0/"
@@ -148,6 +150,16 @@ def _parse_xspf(data: bytes) -> ParsedPlaylist:
                     artist=text(tr, "creator"), album=text(tr, "album"), identifier=text(tr, "identifier"),
                 ))
     return ParsedPlaylist(text(root, "title"), text(root, "annotation"), entries)
+
+
+def with_base(e: ImportEntry, base_dir: str) -> ImportEntry:
+    """An entry whose relative file path is made absolute against `base_dir` (the playlist file's folder)."""
+    loc = (e.location or "").strip()
+    if not loc or loc.startswith("/") or "://" in loc or loc.lower().startswith("file:") or loc.startswith(
+            _URI_PREFIXES):
+        return e
+    parts = _path_parts(loc)
+    return msgspec.structs.replace(e, location=posixpath.normpath(posixpath.join(base_dir, *parts)))
 
 
 def _norm(s: str | None) -> str:

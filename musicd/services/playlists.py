@@ -42,7 +42,15 @@ from musicd.services.playlist_core import (
     PlaylistCore,
     check_page,
 )
-from musicd.services.playlist_files import FORMATS, TrackMatcher, parse_playlist, render_m3u8, render_xspf
+from musicd.services.playlist_files import (
+    FORMATS,
+    ParsedPlaylist,
+    TrackMatcher,
+    parse_playlist,
+    render_m3u8,
+    render_xspf,
+    with_base,
+)
 from musicd.services.rules import require_admin, require_member
 from musicd.store.playlists import PlaylistRepository
 
@@ -92,6 +100,17 @@ class PlaylistService(PlaylistCore):
                           ) -> tuple[Playlist, int, list[dict[str, object]]]:
         """Create a playlist from an M3U8/XSPF body; (playlist, matched count, the lines not matched)."""
         require_member(user)
+        parsed, matched, unmatched = await self.match_file(body)
+        pl = await self.create(user, (name or parsed.name or "Imported playlist")[:MAX_NAME],
+                               (parsed.description or "")[:MAX_DESCRIPTION], public=public)
+        if matched:
+            await self._edit(user, pl.id, [Append(matched)], None, "import", editable=True)
+        return (await self._load(user, pl.id))[0], len(matched), unmatched
+
+    async def match_file(self, body: bytes, base_dir: str | None = None
+                         ) -> tuple[ParsedPlaylist, list[str], list[dict[str, object]]]:
+        """A playlist file's lines matched to library tracks: (parsed, matched ids, the lines not matched).
+        `base_dir`: the folder the file is in, for its relative paths (a file found in the library)."""
         parsed = parse_playlist(body)
         if len(parsed.entries) > MAX_ITEMS:
             raise ValidationError(f"a playlist holds at most {MAX_ITEMS} items", code="playlist_full")
@@ -99,17 +118,13 @@ class PlaylistService(PlaylistCore):
         matched: list[str] = []
         unmatched: list[dict[str, object]] = []
         for e in parsed.entries:
-            tid = matcher.match(e)
+            tid = matcher.match(e if base_dir is None else with_base(e, base_dir))
             if tid is None:
                 unmatched.append({"index": e.index, "location": e.location, "title": e.title,
                                   "artist": e.artist, "album": e.album, "extinf": e.extinf})
             else:
                 matched.append(tid)
-        pl = await self.create(user, (name or parsed.name or "Imported playlist")[:MAX_NAME],
-                               (parsed.description or "")[:MAX_DESCRIPTION], public=public)
-        if matched:
-            await self._edit(user, pl.id, [Append(matched)], None, "import", editable=True)
-        return (await self._load(user, pl.id))[0], len(matched), unmatched
+        return parsed, matched, unmatched
 
     # ---- Subsonic (getPlaylists, getPlaylist, createPlaylist, updatePlaylist, deletePlaylist) ----
 

@@ -36,8 +36,11 @@ from musicd.services.fed_setup import Federation
 from musicd.services.friends import FriendActivityService
 from musicd.services.gpodder import GpodderService
 from musicd.services.health import HealthService
+from musicd.services.invites import InviteService
 from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
+from musicd.services.library_grid import LibraryGrid
+from musicd.services.library_playlists import LibraryPlaylists
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
@@ -60,6 +63,7 @@ from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.recommend import RecommendService
 from musicd.services.rules import require_admin
+from musicd.services.scan_report import ScanReport
 from musicd.services.shares import ShareService
 from musicd.services.speakers import SpeakerAuthService
 from musicd.services.subsonic_auth import SubsonicAuthService
@@ -74,7 +78,10 @@ from musicd.store.catalog import CatalogRepository
 from musicd.store.db import Database
 from musicd.store.history import HistoryRepository
 from musicd.store.integrity import check_database, set_size_cap
+from musicd.store.invites import InviteRepository
 from musicd.store.keys import ServerKeys, load_or_create_keys
+from musicd.store.library_grid import LibraryGridRepository
+from musicd.store.library_playlists import LibraryPlaylistRepository
 from musicd.store.listens import ListenRepository
 from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
@@ -112,16 +119,21 @@ class Services:
         self.accounts = AccountService(UserRepository(db), keys.server_key, self.bus, tokens)
         self.auth = AuthService(self.accounts, tokens, keys.token_key, config.auth, self.bus)
         self.users = UserService(self.accounts)
+        self.invites = InviteService(InviteRepository(db), self.accounts, self.auth)
         self.library = LibraryService(
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers,
             bus=self.bus, social=social,
         )
         self.search = FederatedSearchService(self.library.catalog, config.data_dir / "index")
+        self.scan_report = ScanReport(self.library.catalog, self.library)
         browse = BrowseRepository(db)
         self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)
+        self.library_grid = LibraryGrid(LibraryGridRepository(db), browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
                                          self.mixes, self.metrics)
+        self.library_playlists = LibraryPlaylists(LibraryPlaylistRepository(db), self.playlists, self.accounts,
+                                                  self.library)
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)

@@ -11,6 +11,7 @@ Public methods (`caller` is the asking domain User):
 - delete(caller, user_id) (admin; not oneself)
 - update_profile(caller, display_name, email), update_settings(caller, changes) -> User (self settings only)
 - set_password(caller, username, password) (self or admin; no current password: Subsonic changePassword)
+- reset_password(caller, user_id, password) (admin: a member who forgot theirs; their sessions end)
 """
 
 from __future__ import annotations
@@ -99,4 +100,10 @@ class UserService:
         target = await self.by_name(caller, username)
         if target.id == caller.id:
             require_member(caller)
+        await self.accounts.change_password(target.username, password)
+
+    async def reset_password(self, caller: User, user_id: str, password: str) -> None:
+        """An admin gives a member a new password (one who forgot theirs); every session of theirs ends."""
+        require_admin(caller)
+        target = await self.accounts.get(user_id)
         await self.accounts.change_password(target.username, password)

@@ -235,7 +235,7 @@ class BrowseRepository(ListQueries):
         rows = await self.db.fetchall(
             "SELECT g.name, (SELECT count(*) FROM track_genres tg WHERE tg.genre_id = g.id),"
             " (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id) FROM genres g"
-            " ORDER BY g.name COLLATE NOCASE"
+            " ORDER BY fold(g.name), g.name"
         )
         return [GenreCount(name=r[0], track_count=r[1], album_count=r[2]) for r in rows]
 

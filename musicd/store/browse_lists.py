@@ -48,12 +48,12 @@ class ListQueries:
             return await self._id_page(f"SELECT id FROM albums ORDER BY created_at DESC, id {lim}", p, count_all)
         if kind == "alphabeticalByName":
             return await self._id_page(
-                f"SELECT id FROM albums ORDER BY name COLLATE NOCASE, id {lim}", p, count_all)
+                f"SELECT id FROM albums ORDER BY fold(name), name, id {lim}", p, count_all)
         if kind == "alphabeticalByArtist":
             return await self._id_page(
                 "SELECT al.id AS id FROM albums al JOIN artists aa ON aa.id = al.album_artist_id"
-                " ORDER BY coalesce(aa.sort_name, aa.name) COLLATE NOCASE, al.year, al.name COLLATE NOCASE,"
-                f" al.id {lim}",
+                " ORDER BY fold(coalesce(aa.sort_name, aa.name)), coalesce(aa.sort_name, aa.name), al.year,"
+                f" fold(al.name), al.name, al.id {lim}",
                 p, count_all)
         if kind == "byYear":
             lo, hi = from_year or 0, to_year or 9999
@@ -61,12 +61,12 @@ class ListQueries:
             order = "DESC" if lo > hi else "ASC"
             where = "WHERE year BETWEEN :lo AND :hi"
             return await self._id_page(
-                f"SELECT id FROM albums {where} ORDER BY year {order}, name COLLATE NOCASE, id {lim}", p,
+                f"SELECT id FROM albums {where} ORDER BY year {order}, fold(name), name, id {lim}", p,
                 f"SELECT count(*) FROM albums {where}")
         if kind == "byGenre":
             frm = "FROM album_genres ag JOIN genres g ON g.id = ag.genre_id JOIN albums al ON al.id = ag.album_id" \
                   " WHERE g.name = :genre"
-            return await self._id_page(f"SELECT al.id AS id {frm} ORDER BY al.name COLLATE NOCASE, al.id {lim}", p,
+            return await self._id_page(f"SELECT al.id AS id {frm} ORDER BY fold(al.name), al.name, al.id {lim}", p,
                                        f"SELECT count(*) {frm}")
         if kind == "starred":
             frm = "FROM saved_items WHERE user_id = :uid AND item_type = 'album'"
@@ -75,7 +75,7 @@ class ListQueries:
         if kind == "highest":
             frm = "FROM ratings r JOIN albums al ON al.id = r.item_id WHERE r.user_id = :uid AND r.item_type = 'album'"
             return await self._id_page(
-                f"SELECT al.id AS id {frm} ORDER BY r.rating DESC, al.name COLLATE NOCASE, al.id {lim}", p,
+                f"SELECT al.id AS id {frm} ORDER BY r.rating DESC, fold(al.name), al.name, al.id {lim}", p,
                 f"SELECT count(*) {frm}")
         if kind in ("frequent", "recent"):
             if user_id is None:  # nobody asking: everyone's plays
@@ -111,7 +111,7 @@ class ListQueries:
         """Every track, album by album (albums by name), in play order: for clients that sync everything."""
         return await self._id_page(
             "SELECT t.id AS id FROM tracks t JOIN albums al ON al.id = t.album_id"
-            " ORDER BY al.name COLLATE NOCASE, al.id, coalesce(t.disc_number, 0), coalesce(t.track_number, 0),"
+            " ORDER BY fold(al.name), al.name, al.id, coalesce(t.disc_number, 0), coalesce(t.track_number, 0),"
             " t.path LIMIT :limit OFFSET :offset",
             {"limit": limit, "offset": offset}, "SELECT count(*) FROM tracks")
 
@@ -129,7 +129,7 @@ class ListQueries:
             return [], 0
         union = " UNION ALL ".join(parts)
         return await self._id_page(
-            f"SELECT id FROM ({union}) ORDER BY grp, year DESC, name COLLATE NOCASE, id LIMIT :limit OFFSET :offset",
+            f"SELECT id FROM ({union}) ORDER BY grp, year DESC, fold(name), name, id LIMIT :limit OFFSET :offset",
             {"id": artist_id, "limit": limit, "offset": offset}, f"SELECT count(*) FROM ({union})")
 
     async def artist_top_track_ids(self, artist_id: str, limit: int) -> list[str]:
@@ -220,7 +220,7 @@ class ListQueries:
             " (SELECT count(*) FROM album_genres ag WHERE ag.genre_id = g.id),"
             " (SELECT al.cover_id FROM album_genres ag JOIN albums al ON al.id = ag.album_id"
             "   WHERE ag.genre_id = g.id AND al.cover_id IS NOT NULL ORDER BY ag.position, al.id LIMIT 1)"
-            " FROM genres g ORDER BY g.name COLLATE NOCASE"
+            " FROM genres g ORDER BY fold(g.name), g.name"
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 

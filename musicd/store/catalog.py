@@ -81,6 +81,13 @@ class CatalogRepository:
         rows = await self.db.fetchall("SELECT path, size, mtime_ns, reason FROM scan_failures")
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
+    async def failures_page(self, limit: int, offset: int) -> tuple[list[tuple[str, str, str]], int]:
+        """Files the scans could not read, by path: (path, reason, seen_at), and how many there are."""
+        rows = await self.db.fetchall(
+            "SELECT path, reason, seen_at FROM scan_failures ORDER BY path LIMIT ? OFFSET ?", (limit, offset))
+        total = await self.db.fetchone("SELECT count(*) FROM scan_failures")
+        return [(r[0], r[1], r[2]) for r in rows], int(total[0]) if total else 0
+
     async def track_count(self) -> int:
         row = await self.db.fetchone("SELECT count(*) FROM tracks")
         return int(row[0]) if row else 0

@@ -13,6 +13,8 @@ from typing import Any
 
 import aiosqlite
 
+from musicd.domain.catalog import fold_name
+
 __all__ = ["Database", "utc_now"]
 
 _PRAGMAS = (
@@ -64,6 +66,8 @@ class Database:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             conn.row_factory = sqlite3.Row
+            # ORDER BY fold(name): names sort as people expect, accents and case folded (no index uses it).
+            await conn.create_function("fold", 1, fold_name, deterministic=True)
             for p in _PRAGMAS:
                 await conn.execute(p)
         except BaseException:

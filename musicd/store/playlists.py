@@ -283,7 +283,7 @@ class PlaylistRepository:
         """Every playlist `user_id` may read: own, collaborating, and everyone's public ones (Subsonic lists)."""
         rows = await self.db.fetchall(
             f"SELECT {_COLS} FROM playlists p JOIN users u ON u.id = p.owner_id"
-            f" WHERE p.owner_id = :u OR p.public OR {_COLLAB.format(':u')} ORDER BY p.name COLLATE NOCASE, p.id",
+            f" WHERE p.owner_id = :u OR p.public OR {_COLLAB.format(':u')} ORDER BY fold(p.name), p.name, p.id",
             {"u": user_id},
         )
         return [_playlist(r) for r in rows]

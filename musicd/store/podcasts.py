@@ -120,7 +120,7 @@ class PodcastRepository:
         return [found.get(i) for i in ids]
 
     async def all_shows(self) -> list[Show]:
-        rows = await self.db.fetchall(f"SELECT {_SHOW_COLS} FROM podcast_channels c ORDER BY c.title COLLATE NOCASE")
+        rows = await self.db.fetchall(f"SELECT {_SHOW_COLS} FROM podcast_channels c ORDER BY fold(c.title), c.title")
         return [_show(r) for r in rows]
 
     async def channel_state(self, channel_id: str) -> ChannelState | None:

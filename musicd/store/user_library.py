@@ -103,8 +103,8 @@ class UserLibraryRepository:
             "   WHERE af.user_id = :uid),"
             " cur AS (SELECT name, id FROM artists WHERE id = :after)"
             " SELECT f.id, (SELECT count(*) FROM f) FROM f WHERE :after IS NULL OR NOT EXISTS (SELECT 1 FROM cur)"
-            "  OR (f.name COLLATE NOCASE, f.id) > (SELECT name COLLATE NOCASE, id FROM cur)"
-            " ORDER BY f.name COLLATE NOCASE, f.id LIMIT :limit",
+            "  OR (fold(f.name), f.name, f.id) > (SELECT fold(name), name, id FROM cur)"
+            " ORDER BY fold(f.name), f.name, f.id LIMIT :limit",
             {"uid": user_id, "after": after, "limit": limit},
         )
         if rows:

@@ -73,7 +73,7 @@ def test_scan_progress_and_new_releases_appear_live(browser: sync_api.Browser,
     admin.get_by_role("button", name="Scan now").click()
     admin.wait_for_function("() => window.__heard.includes('scan_done')", timeout=60_000)
     expect(admin.locator(".scan-phase")).to_have_text("Idle.")
-    expect(admin.locator(".settings-card", has_text="Library")).to_contain_text("Last scan:")
+    expect(admin.get_by_role("region", name="Library", exact=True)).to_contain_text("Last scan:")
     heard = admin.evaluate("() => window.__heard")
     assert heard[0] == "scan_started" and "scan_progress" in heard, heard
 

@@ -283,7 +283,7 @@ def test_settings_api_key_and_admin_scan(browser: sync_api.Browser, web_server: 
     expect(page.get_by_role("cell", name="alice", exact=True)).to_be_visible()
     page.get_by_role("button", name="Scan now").click()
     expect(page.locator(".scan-phase")).to_have_text("Idle.", timeout=20_000)
-    expect(page.locator(".settings-card", has_text="Library")).to_contain_text("Last scan:")
+    expect(page.get_by_role("region", name="Library", exact=True)).to_contain_text("Last scan:")
     console.assert_clean()
     page.context.close()
 

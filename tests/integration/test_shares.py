@@ -52,6 +52,14 @@ def test_a_subsonic_share_opens_like_a_v1_playlist_link(w: World) -> None:
     short = w.http.get(f"/s/{token}/{w.tracks[1]}", headers={"Range": "bytes=0-9"})
     assert audio.status_code == short.status_code == 206 and audio.content == short.content and len(audio.content) == 10
     assert w.http.get(f"/share/{token}/tracks/{w.tracks[5]}").status_code == 404
+    # A browser that cannot play the original asks for a tier; only known qualities, only the share's tracks.
+    tier = w.http.get(f"/share/{token}/tracks/{w.tracks[1]}", params={"quality": "normal"})
+    assert tier.status_code == 200 and tier.headers["content-type"].startswith("audio/ogg")
+    assert w.http.get(f"/s/{token}/{w.tracks[1]}", params={"quality": "bogus"}).status_code == 400
+    assert w.http.get(f"/s/{token}/{w.tracks[5]}", params={"quality": "normal"}).status_code == 404
+    page = w.http.get(f"/share/{token}", headers={"Accept": "text/html"})
+    assert page.headers["referrer-policy"] == "no-referrer" and "script-src 'self'" in page.headers[
+        "content-security-policy"] and 'class="share-player"' in page.text
     assert w.http.get(f"/s/{link['token']}/{w.tracks[5]}").status_code == 404
 
     # One list of a playlist's links: the /v1 link and the Subsonic share of it; revoking them ends both.

@@ -16,7 +16,9 @@ PUBLIC = {("POST", "/v1/auth/login"), ("POST", "/v1/auth/refresh"), ("GET", "/v1
           ("POST", "/v1/auth/setup"),
           # a speaker signing in: a pairing code to show, its claim with the pairing's secret, an API key
           ("POST", "/v1/speakers/pairings"), ("POST", "/v1/speakers/pairings/{pairing_id}/token"),
-          ("POST", "/v1/speakers/token")}
+          ("POST", "/v1/speakers/token"),
+          # an invite link: what it offers, and signing up with it (the link's token is the right)
+          ("GET", "/v1/invites/{token}"), ("POST", "/v1/invites/{token}/accept")}
 # Stream and image URLs are fetched by <audio>/<img>, which cannot send a header: they take a
 # signed URL token instead, and without one they must refuse just the same. (/share/ pages are public.)
 

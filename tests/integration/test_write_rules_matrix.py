@@ -139,6 +139,33 @@ def _admin_delete(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "DELETE", f"/v1/admin/users/{w.target().id}")
 
 
+@case("PUT /v1/admin/users/{user_id:str}/password", ADMINS)
+def _admin_reset_password(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/admin/users/{w.target().id}/password", json={"password": "brand-new-pw-1"})
+
+
+def _new_invite(w: World, role: str = "user") -> dict[str, str]:
+    return dict(w.ok(Account("admin", "", "", "admin", w.server.token("admin")), "POST", "/v1/admin/invites",
+                     json={"role": role}))
+
+
+@case("POST /v1/admin/invites", ADMINS)
+def _invite_create(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/admin/invites", json={"role": "guest"})
+
+
+@case("DELETE /v1/admin/invites/{invite_id:str}", ADMINS)
+def _invite_revoke(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/admin/invites/{_new_invite(w)['id']}")
+
+
+# The link is the right: whoever holds it signs up with it, logged in as anyone or not at all.
+@case("POST /v1/invites/{token:str}/accept", EVERYONE)
+def _invite_accept(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", f"/v1/invites/{_new_invite(w)['token']}/accept",
+                     json={"username": "i" + secrets.token_hex(5), "password": "long-enough-pw"})
+
+
 @case("POST /v1/admin/scan", {"admin": OK, "owner": FORBIDDEN, "other": FORBIDDEN, "guest": FORBIDDEN})
 def _scan(w: World, a: Account, _: Account) -> str:
     got = w.outcome(a, "POST", "/v1/admin/scan")

@@ -54,6 +54,10 @@ class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     podcasts_allowed: bool | None = None
 
 
+class NewPasswordBody(msgspec.Struct, forbid_unknown_fields=True):
+    password: str
+
+
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):
     display_name: str | None = None
     email: str | None = None
@@ -199,6 +203,11 @@ class AdminUsersController(Controller):
             settings=_settings_dict(data.settings),
         )
         return user_object(request, changed, private=True)
+
+    @put("/{user_id:str}/password", status_code=HTTP_204_NO_CONTENT)
+    async def reset_password(self, user_id: str, data: NewPasswordBody, user: User, services: Services) -> None:
+        """Give a member a new password (one who forgot theirs); their sessions end."""
+        await services.users.reset_password(user, user_id, data.password)
 
     @delete("/{user_id:str}", status_code=HTTP_204_NO_CONTENT)
     async def delete_user(self, user_id: str, user: User, services: Services) -> None:

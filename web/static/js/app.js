@@ -3,6 +3,7 @@
 import { api, loadTokens, logout, onSessionEnd } from "./api.js";
 import { player } from "./player.js";
 import { setupPlayerBar, setupShortcuts } from "./playerbar.js";
+import { setupNowPlaying } from "./nowplaying.js";
 import { route, startRouter, navigate, currentPath, queryParam } from "./router.js";
 import { state, loadPlaylists, on, canEdit } from "./state.js";
 import { h, icon, clear, debounce, setImageSigner, emptyState, cover } from "./ui/dom.js";
@@ -169,6 +170,7 @@ async function main() {
   document.body.dataset.role = state.me.role;
   if (!player.quality && state.me.settings?.default_quality) $("player-quality").title = `Default: ${state.me.settings.default_quality}`;
   setupPlayerBar();
+  setupNowPlaying();
   setupEpisodes();
   const search = setupSearch();
   setupShortcuts({ focusSearch: search.focus });

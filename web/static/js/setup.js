@@ -1,6 +1,7 @@
 // First run: create the admin account when the server has no users yet, then log straight in.
 
 import { api, saveTokens } from "./api.js";
+import { newAccountBody } from "./account-form.js";
 
 const form = document.getElementById("setup-form");
 const error = document.getElementById("setup-error");
@@ -21,14 +22,8 @@ async function start() {
 
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
-  const username = form.username.value.trim();
-  const password = form.password.value;
-  if (!username) return showError("Choose a username.");
-  if (password.length < 8) return showError("Use a password of at least 8 characters.");
-  if (password !== form.password2.value) return showError("The two passwords are not the same.");
-  const body = { username, password };
-  if (form.email.value.trim()) body.email = form.email.value.trim();
-  showError("");
+  const body = newAccountBody(form, showError);
+  if (!body) return;
   try {
     saveTokens(await api.post("/v1/auth/setup", body, { auth: false }));
     location.replace("/");

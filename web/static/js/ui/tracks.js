@@ -9,6 +9,7 @@ import { chooseAndAdd } from "../playlists.js";
 import { navigate } from "../router.js";
 import { warm } from "../media.js";
 import { playStation } from "../play.js";
+import { download } from "../downloads.js";
 
 const ROW_HEIGHT = 56;
 const DRAG_TYPE = "application/x-musicd-tracks";
@@ -50,6 +51,8 @@ export function trackMenu(track, { anchor = null, point = null, extra = [] } = {
     } },
     "-",
     { label: "Start radio", icon: "play", action: () => playStation(`spotify:station:track:${t.id}`, `${t.name} Radio`) },
+    t.kind !== "episode" && !t.origin ? { label: "Download", icon: "note", action: () => download("tracks", t.id, t.name) } : null,
+    "-",
     t.album?.id ? { label: "Go to album", icon: "library", action: () => navigate(`/album/${t.album.id}`) } : null,
     t.artists?.[0] ? { label: "Go to artist", icon: "person", action: () => navigate(`/artist/${t.artists[0].id}`) } : null,
     ...(extra.length ? ["-", ...extra] : []),

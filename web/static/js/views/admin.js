@@ -6,6 +6,7 @@ import { realtime } from "../realtime.js";
 import { h, icon, emptyState, errorText, toast } from "../ui/dom.js";
 import { confirmAction } from "../ui/menu.js";
 import { state } from "../state.js";
+import { invitesCard, resetPassword, skippedCard } from "./admin-household.js";
 
 const ROLES = [["admin", "Admin"], ["user", "User"], ["guest", "Guest (listen only)"]];
 let uid = 0;
@@ -42,9 +43,10 @@ function usersCard() {
         if (!await confirmAction(`Delete ${u.username}?`, "Their playlists, likes and history are deleted too.")) return;
         try { await api.del(`/v1/admin/users/${u.id}`); toast(`Deleted ${u.username}`); load(); } catch (e) { toast(errorText(e), { error: true }); }
       });
+      const reset = h("button.icon-button", { type: "button", "aria-label": `Reset the password of ${u.username}`, title: "Reset password", onclick: () => resetPassword(u) }, icon("edit"));
       return h("tr", null,
         h("td", null, h("strong", null, u.username), u.display_name && u.display_name !== u.username ? h("div.muted.small", null, u.display_name) : null),
-        h("td.hide-narrow", null, u.email || ""), h("td", null, role), h("td", null, enabled), h("td", null, del));
+        h("td.hide-narrow", null, u.email || ""), h("td", null, role), h("td", { "data-label": "Enabled" }, enabled), h("td.admin-actions", null, reset, del));
     }));
   };
   const name = h("input", { required: true, autocomplete: "off" });
@@ -148,6 +150,7 @@ export function render({ root }) {
     return null;
   }
   const lib = libraryCard();
-  root.append(h("h1.page-title", null, "Admin"), h("div.settings-grid", null, lib, usersCard()));
-  return () => lib.stop();
+  const skipped = skippedCard();
+  root.append(h("h1.page-title", null, "Admin"), h("div.settings-grid", null, lib, skipped, usersCard(), invitesCard()));
+  return () => { lib.stop(); skipped.stop(); };
 }

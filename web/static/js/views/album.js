@@ -13,6 +13,7 @@ import { navigate, refresh } from "../router.js";
 import { liveView } from "../realtime.js";
 import { warm } from "../media.js";
 import { offlineToggle } from "../offline/toggle.js";
+import { download } from "../downloads.js";
 
 export function saveToggle({ label, get, set }) {
   const b = h("button.icon-button.big-save", { type: "button", "aria-label": label, "aria-pressed": "false", disabled: !canEdit() }, icon("heart-outline"));
@@ -56,6 +57,7 @@ export async function render({ root, params }) {
   more.addEventListener("click", () => showMenu([
     { label: "Add to queue", icon: "queue", action: () => { player.addToQueue(tracks); toast(`Added ${plural(tracks.length, "track")} to the queue`); } },
     { label: "Add to playlist…", icon: "plus", disabled: !canEdit(), action: () => chooseAndAdd(tracks) },
+    { label: "Download (zip)", icon: "note", action: () => download("albums", album.id, album.name) },
     album.artists?.[0] ? { label: "Go to artist", icon: "person", action: () => navigate(`/artist/${album.artists[0].id}`) } : null,
   ], { anchor: more, label: `Options for ${album.name}` }));
   const actions = h("div.action-bar", null,

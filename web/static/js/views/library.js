@@ -11,12 +11,15 @@ import { state, loadPlaylists } from "../state.js";
 import { createPlaylist } from "../playlists.js";
 import { liveView } from "../realtime.js";
 import { refresh } from "../router.js";
+import { importPlaylist } from "../downloads.js";
+import { albumGrid, songsTab } from "./library-grid.js";
 
 const TABS = [
   ["playlists", "Playlists"],
   ["albums", "Albums"],
   ["artists", "Artists"],
   ["tracks", "Liked songs"],
+  ["songs", "All songs"],
 ];
 
 function tabs(active) {
@@ -70,20 +73,26 @@ async function playlistsTab(root) {
   liked.classList.add("liked-card");
   const create = h("button.card.create-card", { type: "button", onclick: () => createPlaylist() },
     h("div.card-cover", null, icon("plus")), h("span.card-title", null, "Create playlist"));
-  const fill = () => grid.replaceChildren(liked, create, ...state.playlists.map((p) => playlistCard(p, () => playPlaylist(p.id))));
+  const importer = h("button.card.create-card", { type: "button", onclick: () => importPlaylist() },
+    h("div.card-cover", null, icon("library")), h("span.card-title", null, "Import a playlist file"));
+  const fill = () => grid.replaceChildren(liked, create, importer, ...state.playlists.map((p) => playlistCard(p, () => playPlaylist(p.id))));
   fill();
   await loadPlaylists();
   fill();
   return null;
 }
 
-function albumsTab(root, show) {
-  root.append(filterChips([["all", "All albums"], ["recent", "Recently added"], ["saved", "Saved"]], show, "/library/albums"));
-  const fetchPage = show === "saved"
-    ? (offset) => api.get("/v1/me/albums", { limit: 50, offset }).then((p) => ({ total: p.total, items: p.items.map((it) => it.album) }))
-    : (offset) => api.get("/v1/library/albums", { sort: show === "recent" ? "newest" : "alphabeticalByName", limit: 60, offset }).then((r) => r.albums);
-  const grid = infiniteGrid(fetchPage, (a) => albumCard(a, () => playAlbum(a.id)),
-    { empty: show === "saved" ? "Albums you save show here." : "No albums yet." });
+function albumsTab(root, show, query) {
+  root.append(filterChips([["all", "All albums"], ["saved", "Saved"]], show === "saved" ? "saved" : "all", "/library/albums"));
+  let fetchPage = (offset) => api.get("/v1/me/albums", { limit: 50, offset }).then((p) => ({ total: p.total, items: p.items.map((it) => it.album) }));
+  let empty = "Albums you save show here.";
+  if (show !== "saved") {
+    const all = albumGrid(query);
+    root.append(all.controls);
+    fetchPage = all.fetchPage;
+    empty = all.filtered ? "No albums match these filters." : "No albums yet.";
+  }
+  const grid = infiniteGrid(fetchPage, (a) => albumCard(a, () => playAlbum(a.id)), { empty });
   root.append(grid.el);
   return grid.destroy;
 }
@@ -134,10 +143,12 @@ const LIVE = {
   albums: { topics: ["library"], types: ["library_changed", "saves_changed"] },
   artists: { topics: ["library"], types: ["library_changed", "saves_changed", "follows_changed"] },
   tracks: { types: ["saves_changed"], when: (d) => d.kind === "track" },
+  songs: { topics: ["library"], types: ["library_changed"] },
 };
 
 async function section(root, name, query) {
-  if (name === "albums") return albumsTab(root, query.get("show") || "all");
+  if (name === "albums") return albumsTab(root, query.get("show") || "all", query);
+  if (name === "songs") return songsTab(root, query);
   if (name === "artists") return artistsTab(root, query.get("show") || "all");
   if (name === "tracks") return likedTab(root);
   if (name === "playlists") return playlistsTab(root);

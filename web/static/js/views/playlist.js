@@ -14,6 +14,7 @@ import { navigate, refresh } from "../router.js";
 import { livePlaylist } from "../playlist-live.js";
 import { realtime } from "../realtime.js";
 import { offlineToggle } from "../offline/toggle.js";
+import { download, exportPlaylist } from "../downloads.js";
 
 const PAGE = 100;
 
@@ -206,6 +207,9 @@ export async function render({ root, params }) {
         refresh();
       } catch (e) { toast(`Could not save: ${errorText(e)}`, { error: true }); }
     } } : null,
+    !isMix ? { label: "Download (zip)", icon: "note", action: () => download("playlists", pl.id, pl.name) } : null,
+    !isMix ? { label: "Export as M3U8", icon: "link", action: () => exportPlaylist(pl, "m3u8") } : null,
+    !isMix ? { label: "Export as XSPF", icon: "link", action: () => exportPlaylist(pl, "xspf") } : null,
     !isMix && (mine || pl.public) ? { label: "Copy share link", icon: "link", disabled: !mine, action: () => share(pl) } : null,
     mine && !isMix ? "-" : null,
     mine && !isMix ? { label: "Delete playlist", icon: "delete", action: async () => {
