@@ -216,13 +216,15 @@ async def send_track(
             raise ValueError("a download needs the user (download_allowed)")
         body: FileBody | LiveBody | ChunkBody = await pb.open_download(track_id, user)
     else:
+        codec = "vorbis"
         if subsonic_format is not None or max_bitrate is not None:
-            q = pb.subsonic_quality(await pb.source(track_id), subsonic_format, max_bitrate)
+            q, codec = pb.subsonic_quality(await pb.source(track_id), subsonic_format, max_bitrate)
             if device_id and user is not None:
                 q = await pb.quality_for(user, q, device_id)
         else:
             q = await pb.quality_for(user, quality, device_id)
-        body = await pb.open_track(track_id, q, time_offset=time_offset, head=scope.get("method") == "HEAD")
+        body = await pb.open_track(track_id, q, time_offset=time_offset, head=scope.get("method") == "HEAD",
+                                   codec=codec)
     await send_body(scope, receive, send, body)
 
 

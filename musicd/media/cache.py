@@ -18,6 +18,7 @@ from pathlib import Path
 __all__ = ["CacheEntry", "TranscodeCache"]
 
 _TOUCH_EVERY_S = 60.0
+_EXTS = (".ogg", ".mp3", ".aac", ".opus")  # the tiers' files (see domain.tiers.CODECS)
 
 
 class CacheEntry:
@@ -39,11 +40,11 @@ class TranscodeCache:
         self.total_bytes = 0
         self.evicted = 0
 
-    def path_for(self, track_id: str, tier: str, size: int, mtime_ns: int, version: str) -> Path:
+    def path_for(self, track_id: str, tier: str, size: int, mtime_ns: int, version: str, ext: str = "ogg") -> Path:
         """Where the transcode of this source version lives (the name changes when the source does)."""
         sig = hashlib.blake2b(f"{size}:{mtime_ns}:{version}".encode(), digest_size=6).hexdigest()
         safe = "".join(c for c in track_id if c.isalnum() or c in "-_") or "x"
-        return self.root / tier / safe[:2] / f"{safe}_{sig}.ogg"
+        return self.root / tier / safe[:2] / f"{safe}_{sig}.{ext}"
 
     def load(self) -> None:
         """Index the folder (blocking: run it in a thread); leftovers of interrupted transcodes are removed."""
@@ -58,7 +59,7 @@ class TranscodeCache:
                     with suppress(OSError):
                         os.unlink(p)
                     continue
-                if not name.endswith(".ogg"):
+                if not name.endswith(_EXTS):
                     continue
                 try:
                     st = os.stat(p)

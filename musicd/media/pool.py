@@ -43,21 +43,31 @@ async def stderr_tail(stream: asyncio.StreamReader | None, keep: int = 4000) -> 
     return tail.decode("utf-8", "replace").strip()
 
 
+Key = tuple[str, int]  # (codec, bitrate)
+
+
 class FfmpegPool:
-    """Encoders started ahead of time per bitrate, each waiting for a source on stdin."""
+    """Encoders started ahead of time per (codec, bitrate), each waiting for a source on stdin.
+
+    Vorbis tiers are kept ready from the start; another codec gets its encoders after its first use
+    (a household whose phones ask for MP3 keeps MP3 encoders ready, one that never does starts none).
+    """
 
     def __init__(self, binary: str, bitrates: list[int], size: int) -> None:
         self.binary = binary
         self.size = size
-        self._idle: dict[int, deque[asyncio.subprocess.Process]] = {b: deque() for b in bitrates}
-        self._filling: set[int] = set()
+        self._idle: dict[Key, deque[asyncio.subprocess.Process]] = {("vorbis", b): deque() for b in bitrates}
+        self._filling: set[Key] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.spawned = 0
 
-    def take(self, bitrate: int) -> asyncio.subprocess.Process | None:
-        """An idle encoder for `bitrate`, or None; the pool refills in the background."""
-        q = self._idle.get(bitrate)
+    def take(self, bitrate: int, codec: str = "vorbis") -> asyncio.subprocess.Process | None:
+        """An idle encoder for `bitrate` in `codec`, or None; the pool refills in the background."""
+        key = (codec, bitrate)
+        q = self._idle.get(key)
+        if q is None and self.size > 0 and not self._closed:
+            q = self._idle[key] = deque()
         proc = None
         while q:
             cand = q.popleft()
@@ -65,32 +75,33 @@ class FfmpegPool:
                 proc = cand
                 break
         if q is not None:
-            self.refill(bitrate)
+            self.refill(key)
         return proc
 
-    def refill(self, bitrate: int | None = None) -> None:
-        for b in [bitrate] if bitrate is not None else list(self._idle):
+    def refill(self, key: Key | None = None) -> None:
+        for b in [key] if key is not None else list(self._idle):
             if b is None or self._closed or b in self._filling or len(self._idle[b]) >= self.size:
                 continue
             self._filling.add(b)
-            task = asyncio.create_task(self._fill(b), name=f"ffmpeg-pool-{b}")
+            task = asyncio.create_task(self._fill(b), name=f"ffmpeg-pool-{b[0]}-{b[1]}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _fill(self, bitrate: int) -> None:
+    async def _fill(self, key: Key) -> None:
+        codec, bitrate = key
         try:
-            while not self._closed and len(self._idle[bitrate]) < self.size:
-                proc = await spawn(tier_argv(self.binary, bitrate), stdin=True)
+            while not self._closed and len(self._idle[key]) < self.size:
+                proc = await spawn(tier_argv(self.binary, bitrate, codec=codec), stdin=True)
                 self.spawned += 1
                 if self._closed:
                     kill(proc)
                     await proc.wait()
                     return
-                self._idle[bitrate].append(proc)
+                self._idle[key].append(proc)
         except OSError as e:
             log.error("ffmpeg.pool_failed", error=str(e))
         finally:
-            self._filling.discard(bitrate)
+            self._filling.discard(key)
 
     def idle(self) -> int:
         return sum(len(q) for q in self._idle.values())

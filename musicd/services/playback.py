@@ -20,7 +20,16 @@ from pathlib import Path
 
 from musicd.config import TranscodeConfig
 from musicd.domain.models import User
-from musicd.domain.tiers import QUALITIES, Tier, clamp_quality, content_type, effective_tier, subsonic_quality
+from musicd.domain.tiers import (
+    FORMAT_CODECS,
+    QUALITIES,
+    Tier,
+    clamp_quality,
+    content_type,
+    effective_tier,
+    subsonic_codec,
+    subsonic_quality,
+)
 from musicd.errors import AuthError, ForbiddenError, NotFoundError, ValidationError
 from musicd.media import ranges
 from musicd.media.images import MAX_SIZE, ImageResizer
@@ -158,13 +167,21 @@ class PlaybackService:
         self._devices[key] = (cap, now)
         return cap
 
-    def tier_for(self, row: SourceRow, quality: str) -> Tier | None:
-        """The tier a quality means for this source, or None for the file itself."""
-        return effective_tier(quality, row.format, row.bitrate, self.tiers)
+    def tier_for(self, row: SourceRow, quality: str, codec: str = "vorbis") -> Tier | None:
+        """The tier a quality means for this source in `codec`, or None for the file itself."""
+        return effective_tier(quality, row.format, row.bitrate, self.tiers, codec)
 
-    def subsonic_quality(self, row: SourceRow, fmt: str | None, max_bitrate_kbps: int | None) -> str:
-        """A Subsonic `format` / `maxBitRate` pair as one of the qualities."""
-        return subsonic_quality(fmt, max_bitrate_kbps, row.format, row.bitrate)
+    @staticmethod
+    def codec_for(fmt: str | None) -> str:
+        """The codec a /v1 `format` names (None or "ogg": Vorbis); a ValidationError for any other."""
+        codec = FORMAT_CODECS.get((fmt or "ogg").lower())
+        if codec is None:
+            raise ValidationError(f"format must be one of {', '.join(sorted(FORMAT_CODECS))}", code="invalid_format")
+        return codec
+
+    def subsonic_quality(self, row: SourceRow, fmt: str | None, max_bitrate_kbps: int | None) -> tuple[str, str]:
+        """A Subsonic `format` / `maxBitRate` pair as (quality, codec)."""
+        return subsonic_quality(fmt, max_bitrate_kbps, row.format, row.bitrate), subsonic_codec(fmt)
 
     # ---- bodies ----
 
@@ -193,11 +210,11 @@ class PlaybackService:
             raise NotFoundError("the file of this track is missing; rescan the library", code="file_missing") from None
 
     async def open_track(
-        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False
+        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False, codec: str = "vorbis",
     ) -> Body:
-        """The body for a track at a quality (see `quality_for`); starts or joins a transcode if needed."""
+        """The body for a track at a quality in `codec` (see `quality_for`); starts or joins a transcode if needed."""
         row, st = await self._located(track_id)
-        tier = self.tier_for(row, quality)
+        tier = self.tier_for(row, quality, codec)
         if tier is None:
             return self._file(row.path, content_type(row.format), "orig", st=st)
         # The file as it is now names the tier: a file changed since the last scan gets a fresh transcode.

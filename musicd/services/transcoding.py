@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicd.config import TranscodeConfig
-from musicd.domain.tiers import Tier
+from musicd.domain.tiers import ALL_TIERS, Tier
 from musicd.logs import get_logger
 from musicd.media.ffmpeg import ARGV_VERSION
 from musicd.media.transcoder import Transcoder
@@ -105,10 +105,10 @@ class TranscodeService(BackgroundPasses):
         return st
 
     def _remove_stale(self, rows: list[SourceRow]) -> int:
-        """Delete cached tiers of tracks that are gone or whose file changed since."""
+        """Delete cached tiers (of every codec) of tracks that are gone or whose file changed since."""
         keep = {
-            str(self.transcoder.cache.path_for(r.id, name, r.size, r.mtime_ns, ARGV_VERSION))
-            for r in rows for name in ("low", "normal", "high")
+            str(self.transcoder.cache.path_for(r.id, t.name, r.size, r.mtime_ns, ARGV_VERSION, t.ext))
+            for r in rows for t in ALL_TIERS
         }
         removed = 0
         for p in self.transcoder.cache.files():
