@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
-from musicd.config import Config, load_config
+from musicd.config import Config, load_config, remember_library
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
 from musicd.services.data_lock import DataDirLock
@@ -46,15 +46,36 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="MUSICD_CONFIG",
               help="TOML config file (default: none; MUSICD_* variables still apply).")
+@click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
+              help="Music folder (repeatable); remembered in the data dir for the next commands.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, libraries: tuple[str, ...]) -> None:
     """musicd: a self-hostable personal music server."""
+    if config_path:
+        # Relative to the folder the user is in; `serve` hands it to the worker process as it is.
+        config_path = os.environ["MUSICD_CONFIG"] = str(Path(config_path).resolve())
     try:
         config = load_config(config_path)
+        if libraries:
+            folders = _library_folders(libraries)
+            remember_library(config.data_dir, folders)
+            os.environ["MUSICD_LIBRARY_FOLDERS"] = os.pathsep.join(map(str, folders))  # above a --config file
+            config = load_config(config_path)
     except MusicdError as e:
         raise click.ClickException(e.message) from None
     configure_logging(config.log.level, config.log.format)
+    if ctx.invoked_subcommand != "demo-library":
+        click.echo(f"musicd: data dir {config.data_dir}", err=True)
     ctx.obj = {"config": config, "config_path": config_path}
+
+
+def _library_folders(given: tuple[str, ...]) -> list[Path]:
+    """`--library` folders, absolute from where the user is; a folder that is not there is refused."""
+    folders = [Path(f).expanduser().resolve() for f in given]
+    for f in folders:
+        if not f.is_dir():
+            raise click.ClickException(f"library folder {f} does not exist (check --library)")
+    return folders
 
 
 def _config(ctx: click.Context) -> Config:
@@ -253,6 +274,14 @@ def config_check(ctx: click.Context) -> None:
         if not f.is_dir():
             console.print(f"[yellow]warning:[/] library folder {f} does not exist")
     click.echo("config ok", err=True)
+
+
+@config_group.command("folders")
+@click.pass_context
+def config_folders(ctx: click.Context) -> None:
+    """Print the library folders in use, one a line (nothing when none is configured)."""
+    for f in _config(ctx).library_folders:
+        click.echo(str(f))
 
 
 async def _progress_pass(label: str, quiet: bool, run: Callable[[Callable[[int, int], None]], Awaitable[T]]) -> T:

@@ -1,11 +1,14 @@
 """Typed settings: TOML file, then `MUSICD_<SECTION>_<KEY>` environment overrides, validated once.
 
-Unknown keys and bad values fail at start with a message that names the key.
+Unknown keys and bad values fail at start with a message that names the key. Beneath both lie the
+settings a command was given once and remembers, in the data dir's own `config.toml` (`--library`):
+so every command, from any folder, finds the same data dir and the same library.
 `config.example.toml` mirrors the defaults here one to one (a test checks it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -27,7 +30,9 @@ __all__ = [
     "RealtimeConfig",
     "ServerConfig",
     "TranscodeConfig",
+    "default_data_dir",
     "load_config",
+    "remember_library",
 ]
 
 ENV_PREFIX = "MUSICD_"
@@ -73,8 +78,9 @@ class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    # Where the database, search index, caches and generated keys live.
-    dir: str = "./data"
+    # Where the database, search index, caches and generated keys live; "" = $XDG_DATA_HOME/musicd
+    # (~/.local/share/musicd), the same whatever folder a command runs from.
+    dir: str = ""
     # Below this much free space on the data dir's disk, /health answers 503 and `serve`/`scan` refuse to start.
     min_free_bytes: int = 16 * 1024 * 1024
     # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
@@ -236,7 +242,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.data.dir).expanduser().resolve()
+        return Path(self.data.dir).expanduser().resolve() if self.data.dir else default_data_dir()
 
     @property
     def backup_dir(self) -> Path:
@@ -292,6 +298,48 @@ def _explain(err: msgspec.ValidationError) -> str:
     return f"{where or 'config'}: {text}"
 
 
+REMEMBERED = "config.toml"  # in the data dir: what a command was given once (`--library`)
+
+
+def default_data_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """The data dir when none is configured: musicd under the user's data home (XDG), not the working dir."""
+    env = os.environ if environ is None else environ
+    home = env.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
+    return (Path(home) / "musicd").resolve()
+
+
+def _remembered(raw: dict[str, Any], environ: dict[str, str]) -> None:
+    """Lay the data dir's remembered settings beneath what the file and the environment say."""
+    data = raw.setdefault("data", {})
+    if isinstance(data, dict) and data.get("dir"):
+        data["dir"] = str(Path(str(data["dir"])).expanduser().resolve())  # one place, whatever the cwd later
+    path = Path(data["dir"]) if isinstance(data, dict) and data.get("dir") else default_data_dir(environ)
+    path = path / REMEMBERED
+    try:
+        mem = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"the remembered settings in {path} cannot be read: {e}") from None
+    for section, values in mem.items():
+        if isinstance(values, dict) and isinstance(raw.get(section, {}), dict):
+            for key, value in values.items():
+                raw.setdefault(section, {}).setdefault(key, value)
+
+
+def remember_library(data_dir: Path, folders: list[Path]) -> Path:
+    """Write the library folders into the data dir's remembered settings; returns that file."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / REMEMBERED
+    # JSON strings are TOML basic strings; a hand-written line spares a TOML writer dependency.
+    text = ("# Written by musicd when given --library: the folders every command uses unless told otherwise.\n"
+            f"[library]\nfolders = [{', '.join(json.dumps(str(f), ensure_ascii=False) for f in folders)}]\n")
+    tmp = path.with_name(f".{REMEMBERED}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
     """Read the TOML file (if any), apply environment overrides, validate; raise ConfigError naming the key."""
     environ = dict(os.environ if environ is None else environ)
@@ -306,6 +354,7 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
     _env_overrides(environ, raw)
+    _remembered(raw, environ)
     try:
         return msgspec.convert(raw, Config, strict=False)
     except msgspec.ValidationError as e:

@@ -134,17 +134,19 @@ def start_server(
 
 @contextmanager
 def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[], None] | None = None,
-          **env: str) -> Iterator[LiveServer]:
+          cwd: Path = REPO_ROOT, unset: tuple[str, ...] = (), **env: str) -> Iterator[LiveServer]:
     """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends
-    (`preexec_fn` runs in the child before musicd starts, e.g. to lower its limits)."""
+    (`preexec_fn` runs in the child before musicd starts, e.g. to lower its limits; `unset` names
+    variables left out, e.g. MUSICD_DATA_DIR to let musicd find its data dir as a user's shell would)."""
     port = free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     # A session of its own: stopping it stops granian's worker too, even one still starting when the
     # main process is told to stop (otherwise it lives on as an orphan).
+    environ = {k: v for k, v in server_env(data_dir, *folders, **env).items() if k not in unset}
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
-        env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
         start_new_session=True,
         preexec_fn=preexec_fn,
     )

@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert c.server.port == 4747
     assert c.library.folders == []
     assert c.library.scan_on_start == "if_empty"
-    assert c.data.dir == "./data"
+    assert c.data.dir == "" and c.data_dir == Path("~/.local/share/musicd").expanduser().resolve()
     assert c.log.level == "info"
     assert msgspec.to_builtins(c) == msgspec.to_builtins(Config())
 
