@@ -91,9 +91,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    from musicd.http.serving import granian_options, raise_open_files_limit
+    from musicd.http.serving import granian_options, port_busy_message, raise_open_files_limit, start_problem
 
     config = _config(ctx)
+    address, port = host or config.server.host, port or config.server.port
+    if (problem := start_problem(address, port, config.library_folders)) is not None:
+        raise click.ClickException(problem)
     # granian imports the app in a worker process: hand it the same settings through the environment.
     if ctx.obj["config_path"]:
         os.environ["MUSICD_CONFIG"] = str(Path(ctx.obj["config_path"]).resolve())
@@ -105,12 +108,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     if (holder := DataDirLock(config.data_dir).holder()) is not None:
         raise click.ClickException(f"the data dir {config.data_dir} is in use by a musicd {holder}")
     _run(config, _first_start_hint)
-    Granian(
-        "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
-        address=host or config.server.host, port=port or config.server.port, workers=1,
-        log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
-        websockets=True, **granian_options(config.server, raise_open_files_limit()),
-    ).serve()
+    try:
+        Granian(
+            "musicd.app:create_app_from_env", factory=True, interface=Interfaces.ASGI,
+            address=address, port=port, workers=1,
+            log_level=config.log.level if config.log.level != "warning" else "warn",  # type: ignore[arg-type]
+            websockets=True, **granian_options(config.server, raise_open_files_limit()),
+        ).serve()
+    except RuntimeError as e:  # granian's bind error (taken since the check above): one line, not its backtrace
+        if "Address already in use" not in str(e):
+            raise
+        raise click.ClickException(port_busy_message(address, port)) from None
 
 
 async def _first_start_hint(services: Services) -> None:

@@ -8,6 +8,7 @@ so every command, from any folder, finds the same data dir and the same library.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
@@ -267,30 +268,62 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
 }
 
 
-def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
+def _nearest(word: str, choices: list[str], fmt: str = "{}") -> str:
+    """" (did you mean X?)" for the closest of `choices` to a mistyped `word`, or ""."""
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {fmt.format(match[0])}?)" if match else ""
+
+
+def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> list[str]:
+    """Apply `MUSICD_<SECTION>_<KEY>` variables to `raw`; returns an error per variable naming no setting."""
+    errors = []
+    every = [f"{sec}_{f.name}".upper() for sec, cls in _SECTIONS.items() for f in msgspec.structs.fields(cls)]
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "MUSICD_CONFIG":
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.partition("_")
-        if section not in _SECTIONS or not key:
-            raise ConfigError(f"environment variable {name}: no such setting ({section}.{key or '?'})")
-        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])}
+        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])} if section in _SECTIONS else {}
         if key not in fields:
-            raise ConfigError(f"environment variable {name}: unknown key {section}.{key}")
+            errors.append(f"environment variable {name}: no such setting ({section}.{key or '?'})"
+                          + _nearest(name[len(ENV_PREFIX):], every, ENV_PREFIX + "{}"))
+            continue
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
         elif key in ("tiers", "source_formats"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
+    return errors
 
 
-def _explain(err: msgspec.ValidationError) -> str:
+def _file_errors(raw: dict[str, Any]) -> list[str]:
+    """Every unknown section or key (with the nearest real one) and every bad value, not just the first."""
+    errors = []
+    for section, values in raw.items():
+        if section not in _SECTIONS:
+            errors.append(f"unknown section [{section}]" + _nearest(section, list(_SECTIONS), "[{}]"))
+            continue
+        if not isinstance(values, dict):
+            errors.append(f"{section}: expected a table ([{section}])")
+            continue
+        names = [f.name for f in msgspec.structs.fields(_SECTIONS[section])]
+        known = {k: v for k, v in values.items() if k in names}
+        errors += [f"unknown key {section}.{k}" + _nearest(k, names, f"{section}.{{}}")
+                   for k in values if k not in names]
+        for key, value in known.items():  # one key at a time, so one bad value does not hide the next
+            try:
+                msgspec.convert({key: value}, _SECTIONS[section], strict=False)
+            except msgspec.ValidationError as e:
+                errors.append(_explain(e, section))
+    return errors
+
+
+def _explain(err: msgspec.ValidationError, section: str = "") -> str:
     # msgspec says "Object contains unknown field `x` - at `$.server`"; name the dotted key instead.
     msg = str(err)
     text, _, where = msg.partition(" - at `$")
-    where = where.rstrip("`").lstrip(".")
+    where = ".".join(p for p in (section, where.rstrip("`").lstrip(".")) if p)
     if "unknown field" in text:
         field = text.split("`")[1]
         key = f"{where}.{field}" if where else field
@@ -353,9 +386,15 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
             raise ConfigError(f"config file not found: {p}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
-    _env_overrides(environ, raw)
-    _remembered(raw, environ)
-    try:
-        return msgspec.convert(raw, Config, strict=False)
-    except msgspec.ValidationError as e:
-        raise ConfigError(f"invalid configuration: {_explain(e)}") from None
+    errors = _env_overrides(environ, raw)
+    errors += _file_errors(raw)
+    if not errors:
+        _remembered(raw, environ)
+        try:
+            return msgspec.convert(raw, Config, strict=False)
+        except msgspec.ValidationError as e:
+            errors.append(_explain(e))
+    where = f" in {path}" if path else ""
+    if len(errors) == 1:
+        raise ConfigError(f"invalid configuration{where}: {errors[0]}")
+    raise ConfigError(f"invalid configuration{where} ({len(errors)} errors): " + "; ".join(errors))

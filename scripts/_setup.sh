@@ -27,8 +27,12 @@ want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)-$extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "musicd: installing Python dependencies" >&2
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}" 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -c "import musicd" || { echo "musicd: install failed" >&2; exit 1; }
+  # The log is shown only when the install fails: a working install is one line, not pages of build output.
+  log="$VENV/.musicd-install.log"
+  if ! "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}" >"$log" 2>&1 \
+      || ! "$VENV/bin/python" -c "import musicd" 2>>"$log"; then
+    cat "$log" >&2; echo "musicd: install failed (the output above is in $log)" >&2; exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
