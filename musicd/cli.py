@@ -135,6 +135,8 @@ def _print_summary(s: Any) -> None:
     if s.healed_albums:
         console.print(f"  [yellow]healed[/] {s.healed_albums} albums left unfinished by an interrupted scan "
                       "(counts, durations, covers and genres recomputed)")
+    for gone in s.report.get("unconfigured_folders", []):
+        console.print(f"  [yellow]removed[/] {gone['removed']} tracks of {gone['folder']} (no longer a library folder)")
     for path, reason in s.failures[:50]:
         console.print(f"  [red]failed[/] {path}: {reason}")
     if len(s.failures) > 50:

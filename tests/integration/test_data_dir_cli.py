@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from musicd.devtools.library_builder import BuiltLibrary
@@ -67,3 +69,41 @@ def test_missing_library_folder_is_refused(tmp_path: Path) -> None:
     assert r.stderr.strip().splitlines()[-1] == \
         f"Error: library folder {(tmp_path / 'no-such-folder').resolve()} does not exist (check --library)"
     assert not (tmp_path / "share" / "musicd" / "config.toml").exists()
+
+
+def test_catalogue_follows_the_configured_folders(built_library: BuiltLibrary, tmp_path: Path) -> None:
+    """Demo first, then the real library: the demo's tracks leave the catalogue (reported), and the server's
+    own scan uses the remembered folder."""
+    env = user_env(tmp_path / "share")
+    data = (tmp_path / "share" / "musicd").resolve()
+    demo = tmp_path / "demo"
+    shutil.copytree(built_library.root / "Röyksopp", demo / "Röyksopp")
+    n_demo = sum(1 for f in demo.rglob("*.flac"))
+    first = musicd("--library", str(demo), "scan", "--json", cwd=tmp_path, env=env)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["added"] == n_demo == 4
+
+    real = musicd("--library", str(built_library.root), "scan", "--json", cwd=tmp_path, env=env)
+    assert real.returncode == 0, real.stderr
+    s = json.loads(real.stdout)
+    assert (s["added"], s["removed"]) == (len(built_library.tracks), n_demo)
+    assert s["report"]["unconfigured_folders"] == [{"folder": str(demo.resolve()), "removed": n_demo}]
+
+    again = musicd("scan", "--json", cwd=tmp_path, env=env)  # plain: the remembered library, nothing to do
+    s = json.loads(again.stdout)
+    assert (s["added"], s["removed"], s["unchanged"]) == (0, 0, len(built_library.tracks))
+
+    add = musicd("user", "add", "admin", "--role", "admin", "--password-stdin", cwd=tmp_path, env=env,
+                 stdin=USERS["admin"][0] + "\n")
+    assert add.returncode == 0, add.stderr
+    with serve(tmp_path, data, cwd=tmp_path, unset=("MUSICD_DATA_DIR", "MUSICD_LIBRARY_FOLDERS"),
+               **{k: v for k, v in env.items() if k.startswith(("MUSICD_", "XDG_"))}) as server:
+        sub = Sub(server.base, "admin", USERS["admin"][0])
+        folders = sub.call("getMusicFolders")["musicFolders"]["musicFolder"]
+        assert [f["name"] for f in folders] == [built_library.root.name]
+        sub.call("startScan")
+        deadline = time.monotonic() + 120
+        while (st := sub.call("getScanStatus")["scanStatus"])["scanning"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert st["count"] == len(built_library.tracks)
