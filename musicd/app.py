@@ -14,7 +14,7 @@ from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
-from musicd.http.openapi import document_errors, openapi_config
+from musicd.http.openapi import docs_asset, document_errors, openapi_config
 from musicd.http.realtime import install_realtime, realtime_socket
 from musicd.http.share import ShareController, ShortShareController
 from musicd.http.subsonic import subsonic_route
@@ -113,6 +113,7 @@ def create_app(config: Config) -> Litestar:
         listenbrainz_router,
         ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
+        docs_asset,
     ]
     return Litestar(
         route_handlers=route_handlers,
