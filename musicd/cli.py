@@ -15,6 +15,7 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from musicd import __version__
 from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
 from musicd.config import Config, load_config, remember_library
 from musicd.errors import MusicdError
@@ -44,6 +45,7 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="musicd", message="%(prog)s %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="MUSICD_CONFIG",
               help="TOML config file (default: none; MUSICD_* variables still apply).")
 @click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),

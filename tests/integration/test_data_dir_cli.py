@@ -107,3 +107,10 @@ def test_catalogue_follows_the_configured_folders(built_library: BuiltLibrary, t
             assert time.monotonic() < deadline
             time.sleep(0.2)
         assert st["count"] == len(built_library.tracks)
+
+
+def test_version(tmp_path: Path) -> None:
+    from musicd import __version__
+
+    r = musicd("--version", cwd=tmp_path, env=user_env(tmp_path / "share"))
+    assert r.returncode == 0 and r.stdout.strip() == f"musicd {__version__}"
