@@ -49,8 +49,9 @@ def sub(live_server: LiveServer) -> Sub:
 
 @pytest.fixture(scope="module")
 def songs(sub: Sub) -> dict[str, dict[str, Any]]:
-    return {s["title"]: s for s in sub.call("search3", {"query": "", "songCount": 500, "albumCount": 0,
-                                                        "artistCount": 0})["searchResult3"]["song"]}
+    """Every song of the test library by title (one search3 for all)."""
+    everything = {"query": "", "songCount": 500, "albumCount": 0, "artistCount": 0}
+    return {s["title"]: s for s in sub.call("search3", everything)["searchResult3"]["song"]}
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "aac", "opus"])
