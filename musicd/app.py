@@ -12,6 +12,8 @@ from litestar.di import Provide
 from musicd.config import Config, load_config
 from musicd.http.auth import auth_dependencies, auth_middleware
 from musicd.http.errors import exception_handlers
+from musicd.http.fed import FedController, WellKnownController
+from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
 from musicd.http.openapi import docs_asset, document_errors, openapi_config
@@ -26,14 +28,21 @@ from musicd.http.v1.api_keys import ApiKeysController
 from musicd.http.v1.audio_features import AudioFeaturesController
 from musicd.http.v1.browse import BrowseController
 from musicd.http.v1.catalog import CatalogController
+from musicd.http.v1.federation import FederationAdminController, FederationController
 from musicd.http.v1.friends import FriendsController
+from musicd.http.v1.jam import JamController
 from musicd.http.v1.library_lists import LibraryListsController
 from musicd.http.v1.listens import ListensController
 from musicd.http.v1.lyrics import LyricsController
 from musicd.http.v1.me import MeLibraryController
+from musicd.http.v1.offline import OfflineController
+from musicd.http.v1.offline_devices import AdminDevicesController, MeDevicesController
 from musicd.http.v1.playback import PlaybackController, PlayerEventsController
+from musicd.http.v1.player import PlayerController
 from musicd.http.v1.playlists import PlaylistsController
 from musicd.http.v1.search import SearchController
+from musicd.http.v1.shows import ShowsController
+from musicd.http.v1.speakers import SpeakersController
 from musicd.http.v1.stream_tokens import StreamTokensController
 from musicd.logs import configure_logging, get_logger
 from musicd.services.data_lock import DataDirLock
@@ -69,6 +78,7 @@ def create_app(config: Config) -> Litestar:
         await services.start_playback()
         install_realtime(services)
         services.spawn("realtime", services.realtime.run())
+        services.spawn("discovery", services.discovery.start())  # registering takes about a second
         if config.backup.enabled:
             services.spawn("backup", services.backups.loop())
         log.info("server.ready", host=config.server.host, port=config.server.port,
@@ -99,6 +109,9 @@ def create_app(config: Config) -> Litestar:
         ShareController,
         PlaybackController,
         PlayerEventsController,
+        PlayerController,
+        SpeakersController,
+        JamController,
         subsonic_route,
         ShortShareController,
         ApiKeysController,
@@ -106,11 +119,20 @@ def create_app(config: Config) -> Litestar:
         LyricsController,
         LibraryListsController,
         StreamTokensController,
+        WellKnownController,
+        FedController,
+        FederationAdminController,
+        FederationController,
         FriendsController,
         realtime_socket,
+        ShowsController,
+        *GPODDER_ROUTES,
         AudioFeaturesController,
         ListensController,
         listenbrainz_router,
+        MeDevicesController,
+        AdminDevicesController,
+        OfflineController,
         ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
         docs_asset,

@@ -180,6 +180,43 @@ def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
         _print_summary(summary)
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--server", help="The server's URL, e.g. http://musicbox:4747 (default: found by zeroconf).")
+@click.option("--interface", "interfaces", multiple=True, help="Browse for servers on this IPv4 address only.")
+@click.option("--name", help="The device name shown in players (default: the host name).")
+@click.option("--sink", type=click.Choice(["default", "pulse", "alsa", "null"]), default="default",
+              show_default=True, help="Sound output; null decodes in real time to nowhere.")
+@click.option("--state-dir", type=click.Path(file_okay=False), default="~/.local/state/musicd-speaker",
+              show_default=True, help="Where the speaker keeps its device id and login.")
+@click.option("--api-key", envvar="MUSICD_SPEAKER_API_KEY", help="Sign in with an API key instead of pairing.")
+@click.pass_context
+def speaker(ctx: click.Context, server: str | None, interfaces: tuple[str, ...], name: str | None, sink: str,
+            state_dir: str, api_key: str | None) -> None:
+    """Run a headless speaker (a device of the server); `approve CODE --user NAME` pairs one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from musicd.speaker import run_speaker
+
+    run_speaker(server, name, sink, Path(state_dir).expanduser(), api_key, _config(ctx).transcode.ffmpeg,
+                interfaces)
+
+
+@speaker.command("approve")
+@click.argument("code")
+@click.option("--user", "username", required=True, help="The user the speaker will play for.")
+@click.pass_context
+def speaker_approve(ctx: click.Context, code: str, username: str) -> None:
+    """Approve the pairing code a speaker shows."""
+
+    async def go(s: Services) -> str:
+        u = await s.accounts.find(username)
+        if u is None:
+            raise click.ClickException(f"no user {username!r}")
+        return await s.speakers.approve(u, code)
+
+    console.print(f"paired: {_run(_config(ctx), go)}")
+
+
 @cli.group()
 def user() -> None:
     """Manage accounts."""
@@ -449,6 +486,15 @@ def demo_library(path: str) -> None:
         task = bar.add_task("demo", total=None)
         lib = build_demo_library(Path(path), progress=lambda d, t: bar.update(task, completed=d, total=t))
     click.echo(f"wrote {len(lib.tracks)} tracks to {path}")
+
+
+def _add_peer_commands() -> None:
+    from musicd.cli_peer import peer
+
+    cli.add_command(peer)
+
+
+_add_peer_commands()
 
 
 def main() -> None:

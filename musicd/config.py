@@ -25,9 +25,13 @@ __all__ = [
     "BackupConfig",
     "Config",
     "DataConfig",
+    "DiscoveryConfig",
+    "FederationConfig",
     "LibraryConfig",
     "ListensConfig",
     "LogConfig",
+    "OfflineConfig",
+    "PodcastsConfig",
     "RealtimeConfig",
     "ServerConfig",
     "TranscodeConfig",
@@ -155,6 +159,40 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name} must be >= 0")
 
 
+class FederationConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # This server's name as its peers show it ("from Alice's server"); empty = the host name.
+    name: str = ""
+    # The address peers reach this server at (written into invites); empty = server.public_url, else
+    # http://host:port.
+    public_url: str = ""
+    # Minutes between two syncs of a peer's catalogue (a "changed" notice from the peer syncs sooner).
+    sync_minutes: float = 15.0
+    # Seconds to wait for a peer to accept a connection, and for each read from it.
+    connect_timeout_seconds: float = 3.0
+    read_timeout_seconds: float = 10.0
+    # Failed requests in a row after which a peer is left alone for `breaker_seconds` (circuit breaker).
+    breaker_failures: int = 3
+    breaker_seconds: float = 30.0
+    # Most tracks mirrored from one peer; a catalogue claiming more is cut at this many.
+    max_peer_tracks: int = 200_000
+    # Requests one peer may make per second (a burst of twice that is allowed).
+    peer_requests_per_second: float = 50.0
+    # Size limit of the cache of friends' tracks streamed through this server, in bytes; 0 = no cache.
+    stream_cache_max_bytes: int = 2 * 1024**3
+    # Hours an invite stays valid.
+    invite_hours: float = 24.0
+
+    def __post_init__(self) -> None:
+        for name in ("sync_minutes", "connect_timeout_seconds", "read_timeout_seconds", "breaker_seconds",
+                     "peer_requests_per_second", "invite_hours"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("breaker_failures", "max_peer_tracks"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        if self.stream_cache_max_bytes < 0:
+            raise ValueError("stream_cache_max_bytes must be >= 0")
+
 class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # The WebSocket channel GET /v1/realtime (docs/realtime.md) and the event bus under it.
     # Seconds a new connection has to send its auth message.
@@ -191,6 +229,36 @@ class RealtimeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
                 raise ValueError(f"{name.name} must be > 0")
         if self.history_max_events < self.history_events:
             raise ValueError("history_max_events must be >= history_events")
+class PodcastsConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Hosts ("host:port") fetched even when they resolve to a loopback, private or link-local address
+    # (a feed server on the LAN); every other feed and enclosure must be on a public address.
+    allow_hosts: list[str] = msgspec.field(default_factory=list)
+    # Minutes between scheduled refreshes of a feed; after failures the wait doubles, up to a day.
+    refresh_minutes: int = 60
+    # Newest episodes of each feed downloaded ahead of time; 0 = none (an episode is fetched when played).
+    auto_download: int = 3
+    # Downloaded episodes kept per feed (older downloads are removed, the episodes stay listed); 0 = all.
+    keep_downloads: int = 10
+    # Largest feed page and episode file accepted, in bytes.
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_episode_bytes: int = 1024**3
+    # Pages of a paged feed (RFC 5005 rel="next") read per refresh.
+    max_pages: int = 10
+    # Seconds to connect to a feed's server and to wait for its next bytes.
+    connect_timeout_seconds: int = 10
+    read_timeout_seconds: int = 30
+
+    def __post_init__(self) -> None:
+        from musicd.net.fetch import parse_allow_hosts
+
+        parse_allow_hosts(self.allow_hosts)
+        for name in ("refresh_minutes", "max_feed_bytes", "max_episode_bytes", "max_pages",
+                     "connect_timeout_seconds", "read_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("auto_download", "keep_downloads"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
 
 
 class AnalysisConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -223,6 +291,31 @@ class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
             raise ValueError("import_max_bytes must be at least 1024")
 
 
+class DiscoveryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Advertise the server on the LAN as `_musicd._tcp` (mDNS), for speakers and apps to find: "auto" when
+    # server.host is a LAN address (not loopback), "always", or "never".
+    advertise: Literal["auto", "always", "never"] = "auto"
+    # The name shown to those who browse (empty: "musicd on <host name>").
+    name: str = ""
+    # IPv4 addresses to advertise on (empty: every LAN address of the host).
+    interfaces: list[str] = msgspec.field(default_factory=list)
+
+
+class OfflineConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Devices a user may register for offline listening at once (revoked ones don't count).
+    max_devices: int = 5
+    # Tracks one device may keep offline.
+    max_tracks_per_device: int = 10000
+    # Days a device may play its downloads without going online; every heartbeat renews the licence.
+    licence_days: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_devices < 1 or self.max_tracks_per_device < 1:
+            raise ValueError("max_devices and max_tracks_per_device must be >= 1")
+        if not 0 < self.licence_days <= 3650:
+            raise ValueError("licence_days must be between 0 and 3650")
+
+
 class LogConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     # "json": one JSON object a line (for log collectors); "text": key=value lines for people.
@@ -236,9 +329,14 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     auth: AuthConfig = msgspec.field(default_factory=AuthConfig)
     transcode: TranscodeConfig = msgspec.field(default_factory=TranscodeConfig)
     realtime: RealtimeConfig = msgspec.field(default_factory=RealtimeConfig)
+    podcasts: PodcastsConfig = msgspec.field(default_factory=PodcastsConfig)
     analysis: AnalysisConfig = msgspec.field(default_factory=AnalysisConfig)
     listens: ListensConfig = msgspec.field(default_factory=ListensConfig)
+    discovery: DiscoveryConfig = msgspec.field(default_factory=DiscoveryConfig)
+    offline: OfflineConfig = msgspec.field(default_factory=OfflineConfig)
     log: LogConfig = msgspec.field(default_factory=LogConfig)
+    federation: FederationConfig = msgspec.field(default_factory=FederationConfig)
+
     backup: BackupConfig = msgspec.field(default_factory=BackupConfig)
 
     @property
@@ -261,9 +359,14 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "auth": AuthConfig,
     "transcode": TranscodeConfig,
     "realtime": RealtimeConfig,
+    "podcasts": PodcastsConfig,
     "analysis": AnalysisConfig,
     "listens": ListensConfig,
+    "discovery": DiscoveryConfig,
+    "offline": OfflineConfig,
     "log": LogConfig,
+    "federation": FederationConfig,
+
     "backup": BackupConfig,
 }
 
@@ -291,7 +394,7 @@ def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> list[str]:
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
-        elif key in ("tiers", "source_formats"):
+        elif key in ("tiers", "source_formats", "allow_hosts", "interfaces"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
     return errors

@@ -15,6 +15,7 @@ __all__ = [
     "LibraryError",
     "MusicdError",
     "NotFoundError",
+    "PlayerError",
     "RateLimitError",
     "StorageError",
     "StorageFullError",
@@ -84,6 +85,13 @@ class RateLimitError(MusicdError):
         self.retry_after = retry_after
 
 
+class PlayerError(MusicdError):
+    """A player command that cannot be done; `reason` is Spotify's (NO_ACTIVE_DEVICE, ...)."""
+
+    def __init__(self, message: str, *, status: int, reason: str, code: str | None = None) -> None:
+        super().__init__(message, code=code or reason.lower())
+        self.status = status
+        self.reason = reason
 class StorageError(MusicdError):
     """The data dir's disk or database failed (an I/O error); the server's fault, not the client's."""
 

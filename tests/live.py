@@ -121,24 +121,26 @@ async def _prepare(data_dir: Path, folders: tuple[Path, ...], users: dict[str, t
 @contextmanager
 def start_server(
     workdir: Path, *folders: Path, users: dict[str, tuple[str, str]] | None = None,
-    preexec_fn: Callable[[], None] | None = None, **env: str,
+    preexec_fn: Callable[[], None] | None = None, ready_s: float = 30.0, **env: str,
 ) -> Iterator[LiveServer]:
     """Create users and scan in-process, then serve with `python -m musicd serve` until the block ends."""
     data_dir = workdir / "data"
     asyncio.run(_prepare(data_dir, folders, USERS if users is None else users))
     env.setdefault("MUSICD_LIBRARY_SCAN_ON_START", "never")
     env.setdefault("MUSICD_AUTH_LOGIN_PER_MINUTE", "600")
-    with serve(workdir, data_dir, *folders, preexec_fn=preexec_fn, **env) as server:
+    with serve(workdir, data_dir, *folders, preexec_fn=preexec_fn, ready_s=ready_s, **env) as server:
         yield server
 
 
 @contextmanager
 def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[], None] | None = None,
-          cwd: Path = REPO_ROOT, unset: tuple[str, ...] = (), **env: str) -> Iterator[LiveServer]:
-    """`python -m musicd serve` on a free port, once it answers /health; stopped when the block ends
-    (`preexec_fn` runs in the child before musicd starts, e.g. to lower its limits; `unset` names
-    variables left out, e.g. MUSICD_DATA_DIR to let musicd find its data dir as a user's shell would)."""
-    port = free_port()
+          port: int | None = None, ready_s: float = 30.0, cwd: Path = REPO_ROOT, unset: tuple[str, ...] = (),
+          **env: str) -> Iterator[LiveServer]:
+    """`python -m musicd serve` on a free port (or `port`, to restart a server where it was), once it answers
+    /health; stopped when the block ends (`preexec_fn` runs in the child before musicd starts, e.g. to lower
+    its limits; `unset` names variables left out, e.g. MUSICD_DATA_DIR to let musicd find its data dir as a
+    user's shell would)."""
+    port = port or free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     # A session of its own: stopping it stops granian's worker too, even one still starting when the
@@ -153,7 +155,8 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
         # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
-        deadline = time.monotonic() + START_WAIT_S
+        wait_s = max(ready_s, START_WAIT_S)
+        deadline = time.monotonic() + wait_s
         while True:
             assert proc.poll() is None, server.log()
             try:
@@ -161,7 +164,7 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, f"server did not answer /health in {START_WAIT_S} s\n" + server.log()
+            assert time.monotonic() < deadline, f"server did not answer /health in {wait_s:.0f} s\n" + server.log()
             time.sleep(0.1)
         yield server
     finally:

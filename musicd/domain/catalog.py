@@ -7,6 +7,8 @@ from typing import Generic, TypeVar
 
 import msgspec
 
+from musicd.domain.federation import Origin
+
 __all__ = [
     "IGNORED_ARTICLES",
     "AlbumView",
@@ -86,6 +88,7 @@ class TrackView(msgspec.Struct, frozen=True):
     play_count: int  # everyone's plays
     created_at: str
     state: ItemState = _NO_STATE
+    origin: Origin | None = None  # set for a track mirrored from a friend's server
 
 
 class AlbumView(msgspec.Struct, frozen=True):
@@ -107,6 +110,7 @@ class AlbumView(msgspec.Struct, frozen=True):
     created_at: str
     state: ItemState = _NO_STATE
     release_date: str | None = None  # "YYYY", "YYYY-MM" or "YYYY-MM-DD" as tagged
+    origin: Origin | None = None  # set for an album mirrored from a friend's server
 
 
 class ArtistView(msgspec.Struct, frozen=True):
@@ -121,6 +125,7 @@ class ArtistView(msgspec.Struct, frozen=True):
     mbid: str | None
     state: ItemState = _NO_STATE
     genres: list[str] = msgspec.field(default_factory=list)  # filled by lookups by id, empty in full listings
+    origin: Origin | None = None  # set for an artist mirrored from a friend's server
 
 
 class GenreCount(msgspec.Struct, frozen=True):

@@ -19,14 +19,17 @@ __all__ = [
     "EVENT_TYPES",
     "CoverChange",
     "DetailsChange",
+    "DevicesChanged",
     "Event",
     "FollowsChanged",
+    "JamChanged",
     "LibraryChanged",
     "PlayEnded",
     "PlayEvent",
     "PlayProgressed",
     "PlayScrobbled",
     "PlayStarted",
+    "PlayerStateChanged",
     "PlaylistChanged",
     "PlaylistCollaboratorsChanged",
     "PlaylistCreated",
@@ -89,8 +92,9 @@ class PlaylistChanged(Event, frozen=True, kw_only=True):
     owner_id: str
     snapshot_id: str
     kind: str  # "add" | "remove" | "reorder" | "replace" | "update" | "import" | "details" | "cover"
-    operations: tuple[PlaylistOp, ...]
+    operations: tuple[PlaylistOp, ...]  # as applied, in order, starting from the base snapshot
     by: str
+    base_snapshot_id: str | None = None  # the snapshot the operations apply to (the one before)
 
 
 class PlaylistDeleted(Event, frozen=True, kw_only=True):
@@ -165,6 +169,29 @@ class PlayEnded(PlayEvent, frozen=True, kw_only=True):
 
 class PlayScrobbled(PlayEvent, frozen=True, kw_only=True):
     """A finished play reported after the fact (a Subsonic scrobble submission)."""
+
+
+class PlayerStateChanged(Event, frozen=True, kw_only=True):
+    """A new version of a user's server-held playback state (musicd.domain.player); `state` is its wire form."""
+
+    user_id: str
+    version: int
+    state: dict[str, object]
+
+
+class DevicesChanged(Event, frozen=True, kw_only=True):
+    """A device of the user came online, went offline, was renamed or removed."""
+
+    user_id: str
+    devices: list[dict[str, object]]
+
+
+class JamChanged(Event, frozen=True, kw_only=True):
+    """A Jam's timeline, queue or members changed; `data` is its wire form, for `users`."""
+
+    jam_id: str
+    users: list[str]
+    data: dict[str, object]
 
 
 # ---- the library and its scans ----
@@ -242,7 +269,7 @@ class SessionsRevoked(Event, frozen=True, kw_only=True):
 EVENT_TYPES: tuple[type[Event], ...] = (
     PlaylistCreated, PlaylistChanged, PlaylistDeleted, PlaylistCollaboratorsChanged, PlaylistFollowChanged,
     SavesChanged, RatingChanged, FollowsChanged,
-    PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled,
+    PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled, PlayerStateChanged, DevicesChanged, JamChanged,
     ScanStarted, ScanProgress, ScanDone, LibraryChanged,
     UserCreated, UserChanged, UserSettingsChanged, UserDeleted, SessionsRevoked,
 )

@@ -88,6 +88,7 @@ class ScannedTrack(msgspec.Struct, frozen=True):
     cover: CoverRef | None  # embedded front cover
     lyrics: Lyrics | None
     folder_cover: CoverRef | None = None  # cover.jpg & co. beside the file (or above a Disc N folder)
+    more_lyrics: list[Lyrics] = []  # the file's lyrics in other languages (`lyrics` is the main)
 
 
 class UserSettings(msgspec.Struct, frozen=True):
@@ -97,6 +98,7 @@ class UserSettings(msgspec.Struct, frozen=True):
     download_allowed: bool = True
     share_activity: bool = False  # followers see what this user plays (off unless the user turns it on)
     private_session_until: str | None = None  # ISO time; while in the future, nothing is shared
+    podcasts_allowed: bool = False  # may add podcast feeds (admins always may); set by an admin
 
     def sharing_at(self, now_iso: str) -> bool:
         """Whether followers may see this user's listening at `now_iso` (an ISO time like the stored one)."""

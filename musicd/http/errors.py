@@ -24,9 +24,13 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 _MAX_MESSAGE = 500  # a message may quote a hostile value: never echo megabytes of it
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[dict]:
-    """The one JSON error shape of the API."""
-    return Response({"error": {"status": status, "code": code, "message": message}}, status_code=status,
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   reason: str | None = None) -> Response[dict]:
+    """The one JSON error shape of the API (player errors add Spotify's `reason`)."""
+    body: dict[str, object] = {"status": status, "code": code, "message": message}
+    if reason is not None:
+        body["reason"] = reason
+    return Response({"error": body}, status_code=status,
                     headers=headers, media_type="application/json")
 
 
@@ -49,7 +53,7 @@ def _musicd_error(request: Request, exc: MusicdError) -> Response[dict]:
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     elif isinstance(exc, AuthError):
         headers = {"WWW-Authenticate": 'Bearer realm="musicd"'}
-    return error_response(exc.status, exc.code, exc.message, headers=headers)
+    return error_response(exc.status, exc.code, exc.message, headers=headers, reason=getattr(exc, "reason", None))
 
 
 def _invalid(extra: object) -> str | None:

@@ -16,11 +16,12 @@ import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from musicd.domain.models import User
-from musicd.services.playback import ChunkBody, FileBody, LiveBody, ranges
+from musicd.errors import MusicdError
+from musicd.services.playback import ChunkBody, FileBody, GrowingBody, LiveBody, ProxyBody, ranges
 from musicd.services.registry import Services
 
 __all__ = [
@@ -88,6 +89,21 @@ async def _send_span(send: Send, fd: int, first: int, last: int) -> None:
         pos += len(data)
 
 
+async def _wanted(send: Send, req: dict[bytes, bytes], size: int, etag: str, mtime: float,
+                  base: list[tuple[str, str]]) -> list[ranges.ByteRange] | Literal[False] | None:
+    """The ranges a request asks for (None: the whole body; `If-Range` naming another version counts as no
+    Range); False once a 416 has been sent for ranges that lie outside the `size` bytes."""
+    range_h = req.get(b"range")
+    if not range_h or not ranges.if_range_allows(req.get(b"if-range", b"").decode("latin-1"), etag, mtime):
+        return None
+    try:
+        return ranges.parse_range(range_h.decode("latin-1"), size)
+    except ranges.RangeNotSatisfiable:
+        await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')[:80]} "
+                          f"lies within the {size} bytes", [("content-range", f"bytes */{size}"), *base])
+        return False
+
+
 async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str,
                     extra: tuple[tuple[str, str], ...] = ()) -> None:
     """Send a file honouring If-None-Match, Range and If-Range; HEAD gets the same headers, no body."""
@@ -101,15 +117,9 @@ async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str
     base = [("accept-ranges", "bytes"), *common, *extra]
     if body.filename:
         base.append(("content-disposition", content_disposition(body.filename)))
-    wanted: list[ranges.ByteRange] | None = None
-    range_h = req.get(b"range")
-    if range_h and ranges.if_range_allows(req.get(b"if-range", b"").decode("latin-1"), body.etag, body.mtime):
-        try:
-            wanted = ranges.parse_range(range_h.decode("latin-1"), body.size)
-        except ranges.RangeNotSatisfiable:
-            await _send_error(send, 416, "range_not_satisfiable", f"no byte of {range_h.decode('latin-1')[:80]} "
-                              f"lies within the {body.size} bytes", [("content-range", f"bytes */{body.size}"), *base])
-            return
+    wanted = await _wanted(send, req, body.size, body.etag, body.mtime, base)
+    if wanted is False:
+        return
     if wanted is None:
         await _start(send, 200, [("content-type", body.content_type), ("content-length", str(body.size)), *base])
         if head:
@@ -136,6 +146,37 @@ async def send_file(scope: Scope, send: Send, body: FileBody, cache_control: str
         await _end(send)
     else:
         await _send_fd(send, body.path, [r for _, r in parts], ([h for h, _ in parts], tail))
+
+
+async def send_growing(scope: Scope, send: Send, body: GrowingBody, extra: tuple[tuple[str, str], ...]) -> None:
+    """A file still being written: one Range (206) or the whole (200) once its final size is known, sent
+    as its bytes arrive; without a known size the whole body goes out chunked and Range is not offered."""
+    req = _req_headers(scope)
+    head = scope.get("method") == "HEAD"
+    if body.size is None:
+        await _start(send, 200, [("content-type", body.content_type), ("cache-control", LIVE_CACHE), *extra])
+        spans: list[tuple[int, int | None]] = [] if head else [(0, None)]
+    else:
+        base = [("accept-ranges", "bytes"), ("etag", body.etag), ("cache-control", LIVE_CACHE), *extra]
+        wanted = await _wanted(send, req, body.size, body.etag, body.mtime, base)
+        if wanted is False:
+            return
+        if wanted is not None:
+            first, last = wanted[0][0], wanted[-1][1]  # several ranges: their span, as one (simpler, still exact)
+            await _start(send, 206, [("content-type", body.content_type), ("content-length", str(last - first + 1)),
+                                     ("content-range", f"bytes {first}-{last}/{body.size}"), *base])
+        else:
+            first, last = 0, body.size - 1
+            await _start(send, 200, [("content-type", body.content_type), ("content-length", str(body.size)), *base])
+        spans = [] if head or body.size == 0 else [(first, last)]
+    for first, last in spans:
+        chunks = body.span(first, last)
+        try:
+            async for chunk in chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await chunks.aclose()  # type: ignore[attr-defined]
+    await _end(send)
 
 
 async def _send_fd(send: Send, path: str, spans: list[ranges.ByteRange],
@@ -171,7 +212,23 @@ async def _empty() -> AsyncIterator[bytes]:
     yield b""  # pragma: no cover
 
 
-async def send_body(scope: Scope, receive: Receive, send: Send, body: FileBody | LiveBody | ChunkBody,
+async def _send_proxy(send: Send, body: ProxyBody, extra: tuple[tuple[str, str], ...]) -> None:
+    """Relay another server's answer (a friend's track): its status and headers, then its bytes."""
+    try:
+        await _start(send, body.status, [*body.headers, ("cache-control", LIVE_CACHE), *extra])
+        if body.chunks is not None:
+            async for chunk in body.chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await _end(send)
+    except MusicdError:
+        # The peer stopped mid-body: the status line is gone already; end the response short.
+        await _end(send)
+    finally:
+        await body.close()
+
+
+async def send_body(scope: Scope, receive: Receive, send: Send,
+                    body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody,
                     cache_control: str = AUDIO_CACHE) -> None:
     """Send any playback body; a client that goes away mid-body ends the response quietly."""
     head = scope.get("method") == "HEAD"
@@ -179,6 +236,10 @@ async def send_body(scope: Scope, receive: Receive, send: Send, body: FileBody |
     try:
         if isinstance(body, FileBody):
             await send_file(scope, send, body, cache_control, extra)
+        elif isinstance(body, GrowingBody):
+            await send_growing(scope, send, body, extra)
+        elif isinstance(body, ProxyBody):
+            await _send_proxy(send, body, extra)
         elif isinstance(body, LiveBody):
             range_h = _req_headers(scope).get(b"range", b"").replace(b" ", b"")
             if range_h and range_h != b"bytes=0-" and not head and body.settle is not None:
@@ -214,7 +275,7 @@ async def send_track(
     if download:
         if user is None:
             raise ValueError("a download needs the user (download_allowed)")
-        body: FileBody | LiveBody | ChunkBody = await pb.open_download(track_id, user)
+        body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody = await pb.open_download(track_id, user)
     else:
         codec = "vorbis"
         if subsonic_format is not None or max_bitrate is not None:
@@ -223,8 +284,9 @@ async def send_track(
                 q = await pb.quality_for(user, q, device_id)
         else:
             q = await pb.quality_for(user, quality, device_id)
+        range_h = _req_headers(scope).get(b"range")
         body = await pb.open_track(track_id, q, time_offset=time_offset, head=scope.get("method") == "HEAD",
-                                   codec=codec)
+                                   range_header=range_h.decode("latin-1") if range_h else None, codec=codec)
     await send_body(scope, receive, send, body)
 
 
@@ -257,7 +319,8 @@ class MediaResponse:
 
     __slots__ = ("body", "cache_control")
 
-    def __init__(self, body: FileBody | LiveBody | ChunkBody, cache_control: str = AUDIO_CACHE) -> None:
+    def __init__(self, body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody,
+                 cache_control: str = AUDIO_CACHE) -> None:
         self.body = body
         self.cache_control = cache_control
 

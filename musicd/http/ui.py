@@ -85,6 +85,10 @@ class _Assets:
             self._version, self._version_at = h.hexdigest()[:12], now
         return self._version
 
+    def files(self) -> list[str]:
+        """Every static file, relative to the static folder (what the service worker keeps for offline use)."""
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file())
+
     def get(self, rel: str) -> _Asset:
         path = (self.root / rel.lstrip("/")).resolve()
         if not path.is_relative_to(self.root) or not path.is_file():
@@ -155,7 +159,8 @@ def _the_site() -> _Site:
 # Client-side routes of the single-page player; each answers with the same shell.
 _APP_PATHS = [
     "/", "/search", "/library", "/library/{section:str}", "/queue", "/lyrics", "/settings", "/admin",
-    "/album/{item_id:str}", "/artist/{item_id:str}", "/playlist/{item_id:str}", "/genre/{item_id:str}",
+    "/offline", "/album/{item_id:str}", "/artist/{item_id:str}", "/playlist/{item_id:str}", "/genre/{item_id:str}",
+    "/podcasts", "/show/{item_id:str}",
 ]
 
 
@@ -167,6 +172,16 @@ class WebController(Controller):
     async def app_shell(self, request: Request[Any, Any, Any]) -> Response[str]:
         """The player's shell; the JavaScript router draws the page the path names."""
         return _the_site().render(request, "app.html.j2")
+
+    @get("/sw.js")
+    async def service_worker(self) -> Response[str]:
+        """The service worker (scope /) that keeps the player's shell of this version for offline use."""
+        site = _the_site()
+        version = site.assets.version()
+        shell = ["/", *(f"/static/{version}/{rel}" for rel in site.assets.files())]
+        head = f"const VERSION = {json.dumps(version)};\nconst SHELL = {json.dumps(shell)};\n"
+        return Response(head + site.assets.get("js/offline/sw.js").body.decode(), media_type="text/javascript",
+                        headers={"Cache-Control": _NO_CACHE, "X-Content-Type-Options": "nosniff"})
 
     @get("/login")
     async def login_page(self, request: Request[Any, Any, Any]) -> Response[str]:

@@ -21,12 +21,12 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from musicd.domain.lyrics import is_synced
+from musicd.domain.lyrics import is_synced, lrc_language, normalise_language
 from musicd.domain.models import ArtistCredit, CoverRef, Lyrics, ScannedTrack
 from musicd.domain.tags import parse_gain, parse_number_pair, parse_year, split_artists, split_genres
 from musicd.library.artwork import store_image
 
-__all__ = ["AUDIO_EXTENSIONS", "ReadError", "fingerprint", "read_track"]
+__all__ = ["AUDIO_EXTENSIONS", "ReadError", "fingerprint", "probe", "read_track"]
 
 AUDIO_EXTENSIONS = frozenset(
     {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".m4b", ".mp4", ".aac", ".wav", ".aif", ".aiff",
@@ -57,7 +57,7 @@ class _Tags:
     def __init__(self) -> None:
         self.values: dict[str, list[str]] = {}
         self.pictures: list[tuple[int, bytes]] = []  # (picture type, data)
-        self.lyrics: list[str] = []
+        self.lyrics: list[tuple[str, str | None]] = []  # (text, language as tagged)
         self.compilation = False
 
     def add(self, key: str, vals: Any) -> None:
@@ -129,9 +129,9 @@ def _from_id3(id3: ID3, t: _Tags) -> None:
         elif fid == "APIC":
             t.pictures.append((frame.type, frame.data))
         elif fid == "USLT":
-            t.lyrics.append(frame.text)
+            t.lyrics.append((frame.text, frame.lang))
         elif fid == "SYLT":
-            t.lyrics.append(_sylt_to_lrc(frame))
+            t.lyrics.append((_sylt_to_lrc(frame), frame.lang))
         elif fid == "COMM" and not frame.desc:
             t.add("comment", [str(x) for x in frame.text])
     if t.first("compilation") in ("1", "true", "True"):
@@ -159,7 +159,7 @@ def _from_vorbis(f: Any, t: _Tags) -> None:
                 except Exception:
                     continue
         elif k in ("lyrics", "unsyncedlyrics", "syncedlyrics"):
-            t.lyrics.extend(vals if isinstance(vals, list) else [vals])
+            t.lyrics.extend((v, None) for v in (vals if isinstance(vals, list) else [vals]))
         else:
             t.add(k, vals)
     if isinstance(f, FLAC):
@@ -188,7 +188,7 @@ def _from_mp4(f: MP4, t: _Tags) -> None:
         t.compilation = bool(tags["cpil"])
     for pic in tags.get("covr", []):
         t.pictures.append((3, bytes(pic)))
-    t.lyrics.extend(str(v) for v in tags.get("\xa9lyr", []))
+    t.lyrics.extend((str(v), None) for v in tags.get("\xa9lyr", []))
     for atom, vals in tags.items():
         if atom.startswith("----:"):
             name = atom.split(":", 2)[-1].lower()
@@ -224,21 +224,27 @@ def _front_cover(pictures: list[tuple[int, bytes]]) -> bytes | None:
     return pictures[0][1]
 
 
-def _lyrics(t: _Tags, lrc_path: str | None) -> Lyrics | None:
+def _lyrics(t: _Tags, lrc_path: str | None) -> list[Lyrics]:
+    """The file's lyrics, the main ones first: a sidecar .lrc wins over everything embedded; embedded
+    lyrics give one entry per language (USLT/SYLT frames carry one), synced preferred over plain."""
     if lrc_path:
         try:
             raw = Path(lrc_path).read_bytes()
             text = raw.decode("utf-8-sig") if raw[:3] == b"\xef\xbb\xbf" else raw.decode("utf-8", "replace")
             if text.strip():
-                return Lyrics(text=text, synced=is_synced(text), source="lrc")
+                return [Lyrics(text=text, synced=is_synced(text), source="lrc", lang=lrc_language(text))]
         except OSError:
             pass
-    texts = [x for x in t.lyrics if x and x.strip()]
-    if not texts:
-        return None
-    # Prefer synced embedded lyrics (SYLT) over plain ones.
-    best = next((x for x in texts if is_synced(x)), texts[0])
-    return Lyrics(text=best, synced=is_synced(best), source="embedded")
+    by_lang: dict[str | None, str] = {}
+    for text, lang in t.lyrics:
+        if not text or not text.strip():
+            continue
+        key = normalise_language(lang)
+        if key not in by_lang or (is_synced(text) and not is_synced(by_lang[key])):
+            by_lang[key] = text
+    found = [Lyrics(text=x, synced=is_synced(x), source="embedded", lang=k) for k, x in by_lang.items()]
+    # The main lyrics (first) are synced ones when there are (tag order says nothing about which is main).
+    return sorted(found, key=lambda ly: not ly.synced)
 
 
 def _float(v: str | None) -> float | None:
@@ -327,6 +333,7 @@ def read_track(path: str, size: int, mtime_ns: int, covers_dir: Path, lrc_path: 
         rg_album = r128 / 256 + 5.0
 
     bitrate = getattr(info, "bitrate", 0) or 0
+    lyrics = _lyrics(t, lrc_path)
     return ScannedTrack(
         path=path, size=size, mtime_ns=mtime_ns, fingerprint=fingerprint(path, size), format=fmt,
         title=title, artist=artist_tag or names[0], artists=credits,
@@ -344,5 +351,21 @@ def read_track(path: str, size: int, mtime_ns: int, covers_dir: Path, lrc_path: 
         mbid_release_track=t.first("musicbrainz_releasetrackid"), mbid_album=t.first("musicbrainz_albumid"),
         rg_track_gain=rg_track, rg_track_peak=_float(t.first("replaygain_track_peak")),
         rg_album_gain=rg_album, rg_album_peak=_float(t.first("replaygain_album_peak")),
-        bpm=_int(t.first("bpm")), comment=t.first("comment"), cover=cover, lyrics=_lyrics(t, lrc_path),
+        bpm=_int(t.first("bpm")), comment=t.first("comment"), cover=cover,
+        lyrics=lyrics[0] if lyrics else None, more_lyrics=lyrics[1:],
     )
+
+
+def probe(path: str) -> tuple[str, float, int | None]:
+    """Format, duration (s) and bitrate (kbps) of a file fetched from elsewhere (a podcast episode);
+    ReadError when it is not audio, whatever its name or the server that sent it said."""
+    try:
+        f = _open(path)
+    except Exception as e:  # mutagen raises many types for damaged files
+        raise ReadError(f"unreadable: {type(e).__name__}: {e}") from None
+    info = getattr(f, "info", None) if f is not None else None
+    length = float(getattr(info, "length", 0) or 0)
+    if f is None or info is None or length <= 0:
+        raise ReadError("not audio")
+    bitrate = getattr(info, "bitrate", None)
+    return _format_of(f), length, round(bitrate / 1000) if bitrate else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import shutil
 
-__all__ = ["ARGV_VERSION", "PIPE_INPUT_FORMATS", "ffmpeg_binary", "nice_prefix", "tier_argv", "tiers_argv"]
+__all__ = [
+    "ARGV_VERSION", "PIPE_INPUT_FORMATS", "ffmpeg_binary", "nice_prefix", "playback_argv", "tier_argv", "tiers_argv",
+]
 
 # Bump when the output of `tier_argv` changes: it is part of every cache key and ETag.
 ARGV_VERSION = "1"
@@ -96,3 +98,24 @@ def tiers_argv(binary: str, source: str, outputs: list[tuple[int, str]], threads
     for bitrate, path in outputs:
         argv += _output(bitrate, path, threads, flush=False)
     return argv
+
+
+def playback_argv(binary: str, url: str, *, headers: str = "", start_ms: int = 0, volume: int = 100,
+                  sink: str = "default") -> list[str]:
+    """ffmpeg arguments that play `url` in real time from `start_ms` to a sound output (the speaker).
+
+    `sink` is `null` (decode in real time to nowhere), `pulse`, `alsa`, or `default` (PulseAudio when a
+    server is reachable, else ALSA's default device). Progress (`out_time_us`: what was really played
+    since the start) is written to stdout every 50 ms."""
+    argv = [binary, "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
+            "-progress", "pipe:1", "-stats_period", "0.05", "-re"]
+    if start_ms > 0:
+        argv += ["-ss", f"{start_ms / 1000:.3f}"]
+    if headers:
+        argv += ["-headers", headers]
+    argv += ["-i", url, "-map", "0:a:0", "-vn", "-af", f"volume={max(0, min(100, volume)) / 100:.2f}"]
+    if sink == "null":
+        return [*argv, "-f", "null", "-"]
+    if sink == "default":
+        sink = "pulse" if shutil.which("pactl") else "alsa"
+    return [*argv, "-f", sink, "default"]

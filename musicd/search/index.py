@@ -27,8 +27,8 @@ import tantivy
 
 __all__ = ["KindHits", "SearchDoc", "SearchIndex", "normalise_words"]
 
-Kind = Literal["track", "album", "artist", "playlist"]
-KINDS: tuple[str, ...] = ("track", "album", "artist", "playlist")
+Kind = Literal["track", "album", "artist", "playlist", "show", "episode"]
+KINDS: tuple[str, ...] = ("track", "album", "artist", "playlist", "show", "episode")
 
 # Bump when the schema or tokenisation changes: a mismatch makes `open` start empty and ask for a rebuild.
 SCHEMA_VERSION = 2
@@ -435,10 +435,12 @@ class SearchIndex:
         limit: int = 20,
         offset: int = 0,
         user_id: str | None = None,
+        fallback: bool = True,
     ) -> dict[str, KindHits]:
         """Search ``query`` and return, per requested kind, a page of ``(id, score)`` and a total.
 
-        Never raises on odd input: whatever cannot be made into words gives empty results.
+        Never raises on odd input: whatever cannot be made into words gives empty results. Without
+        ``fallback``, a query that no document matches in full finds nothing rather than partial matches.
         """
         wanted = [k for k in KINDS if k in kinds]
         empty = {k: KindHits([], 0) for k in wanted}
@@ -455,7 +457,7 @@ class SearchIndex:
         if short:
             must = self._text_query(words, tantivy.Occur.Must)
             results.update({k: self._search_kind(searcher, must, k, limit, offset, user_id) for k in short})
-        if len(words) > 1 and all(r.total == 0 for r in results.values()):
+        if fallback and len(words) > 1 and all(r.total == 0 for r in results.values()):
             # Nothing has every word: show what has some of them rather than nothing.
             should = self._text_query(words, tantivy.Occur.Should)
             results = {k: self._search_kind(searcher, should, k, limit, offset, user_id) for k in wanted}

@@ -106,7 +106,7 @@ class AccountService:
             if merged["default_quality"] not in QUALITIES:
                 raise ValidationError(f"default_quality must be one of {', '.join(QUALITIES)}",
                                       code="invalid_settings")
-            for flag in ("download_allowed", "share_activity"):
+            for flag in ("download_allowed", "share_activity", "podcasts_allowed"):
                 if not isinstance(merged[flag], bool):
                     raise ValidationError(f"{flag} must be true or false", code="invalid_settings")
             fields["settings"] = UserSettings(**merged)  # type: ignore[arg-type]

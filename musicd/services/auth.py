@@ -104,6 +104,12 @@ class AuthService:
         self.limits.refund("login", subject)
         return await self._issue(user, random_id(), user_agent)
 
+    async def open_session(self, user: User, user_agent: str | None = None) -> TokenPair:
+        """A new login for `user` without a password (a device the user paired, an API key exchanged)."""
+        if user.disabled:
+            raise AuthError("this account is disabled", code="account_disabled")
+        return await self._issue(user, random_id(), user_agent)
+
     async def _issue(self, user: User, family_id: str, user_agent: str | None, replaces: str | None = None
                      ) -> TokenPair:
         generation = await self.tokens.generation(user.id)

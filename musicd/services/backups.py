@@ -37,6 +37,9 @@ log = get_logger("musicd.backup")
 
 _PREFIX, _SUFFIX = "musicd-backup-", ".tar.gz"
 _KEYS = ("keys/server.key", "keys/token.key")
+# This server's identity to its friends' servers (federation): restored with the rest so the pairings keep
+# working; a backup made before federation has none, and the server then makes a new one at start.
+_OPTIONAL_KEYS = ("keys/federation.key",)
 _FORMAT = 1
 # After a failed automatic backup, try again this soon (or at the next interval, if that comes first).
 _RETRY_S = 3600.0
@@ -114,6 +117,9 @@ class BackupService:
             files: dict[str, Path] = {"musicd.db": db_copy}
             for key in _KEYS:
                 files[key] = self.data_dir / key
+            for key in _OPTIONAL_KEYS:
+                if (self.data_dir / key).is_file():
+                    files[key] = self.data_dir / key
             if self.config_file is not None and self.config_file.is_file():
                 files["config.toml"] = self.config_file
             covers = self.data_dir / "covers"
@@ -153,7 +159,7 @@ class BackupService:
                 staged = Path(tmp)
                 manifest = self._unpack(archive, staged)
                 aside = self._set_aside("before-restore", (*DB_FILES, "keys"))
-                for name in ("musicd.db", *_KEYS):
+                for name in ("musicd.db", *_KEYS, *(k for k in _OPTIONAL_KEYS if (staged / k).is_file())):
                     target = self.data_dir / name
                     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                     os.replace(staged / name, target)

@@ -13,10 +13,6 @@ has handled the event: what a service uses when its caller must see the conseque
 session's caches dropped, a new playlist searchable). Consumers that only inform (the realtime channel,
 metrics) are not awaited, so a backlog there never slows a request. Handlers must not call
 `publish_and_wait` themselves (they would wait for their own queue); they may `publish`.
-
-Legacy: the untyped topic API (`subscribe(topic)` -> an unbounded asyncio.Queue, `publish(topic, item)`,
-`unsubscribe(topic, queue)`, `depth(topic)`) stays only for the play-event batch writer, until it stops
-depending on the bus for its data; new code uses typed events.
 """
 
 from __future__ import annotations
@@ -167,9 +163,8 @@ class EventBus:
         self.default_maxsize = default_maxsize
         self._subs: list[Subscription] = []
         self._consumers: list[_Consumer] = []
-        self.published: dict[str, int] = {}  # events published, by event type (and legacy topic)
+        self.published: dict[str, int] = {}  # events published, by event type
         self.handler_errors = 0
-        self._topics: dict[str, list[asyncio.Queue[Any]]] = {}
 
     # ---- typed events ----
 
@@ -185,11 +180,8 @@ class EventBus:
         if sub in self._subs:
             self._subs.remove(sub)
 
-    def publish(self, event: Event | str, item: Any = None) -> int:
-        """Hand `event` to every subscriber that wants it (never blocks); how many took it.
-        `publish(topic, item)` is the legacy topic API."""
-        if isinstance(event, str):
-            return self._publish_topic(event, item)
+    def publish(self, event: Event) -> int:
+        """Hand `event` to every subscriber that wants it (never blocks); how many took it."""
         return len(self._fan_out(event))
 
     async def publish_and_wait(self, event: Event, within: float = 30.0) -> None:
@@ -293,28 +285,3 @@ class EventBus:
     def stats(self) -> list[tuple[str, int, int, int]]:
         """(name, queue depth, overflows, dropped events) of every subscription."""
         return [(s.name, s.depth(), s.overflows, s.dropped) for s in self._subs]
-
-    # ---- legacy: untyped topics with unbounded queues (the play-event writer) ----
-
-    def subscribe(self, topic: str) -> asyncio.Queue[Any]:
-        """Legacy: a new unbounded queue of everything published on `topic` from now on."""
-        q: asyncio.Queue[Any] = asyncio.Queue()
-        self._topics.setdefault(topic, []).append(q)
-        return q
-
-    def unsubscribe(self, topic: str, queue: asyncio.Queue[Any]) -> None:
-        """Legacy: stop filling `queue`."""
-        subs = self._topics.get(topic, [])
-        if queue in subs:
-            subs.remove(queue)
-
-    def _publish_topic(self, topic: str, item: Any) -> int:
-        queues = self._topics.get(topic, ())
-        for q in queues:
-            q.put_nowait(item)
-        self.published[topic] = self.published.get(topic, 0) + 1
-        return len(queues)
-
-    def depth(self, topic: str) -> int:
-        """Legacy: items waiting in the fullest queue of `topic`."""
-        return max((q.qsize() for q in self._topics.get(topic, ())), default=0)

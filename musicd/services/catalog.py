@@ -18,7 +18,7 @@ Public methods (every `user_id` fills ItemState: saved_at, rating, the user's pl
 - genres() -> list[GenreCount]; genre_cover(genre) -> cover id | None
 - new_releases(limit, offset, user_id=None) -> Page[AlbumView]; counts() -> dict
 - similar_tracks(id of a track, album or artist, size, user_id) -> list[TrackView]
-- lyrics(track_id) -> Lyrics | None; cover_path(cover_id) -> CoverFile(path, mime)
+- cover_path(cover_id) -> CoverFile(path, mime)
 Unknown ids raise NotFoundError with code track_not_found / album_not_found / artist_not_found / cover_not_found.
 """
 
@@ -29,8 +29,6 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from musicd.domain.catalog import AlbumView, ArtistView, GenreCount, Page, TrackView, index_sort_key
-from musicd.domain.lyrics import is_synced
-from musicd.domain.models import Lyrics
 from musicd.errors import NotFoundError, ValidationError
 from musicd.store.browse import BrowseRepository
 
@@ -116,16 +114,6 @@ class CatalogService:
         if row is None:
             raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         return TrackFile(Path(row[0]), row[1], row[2], row[3])
-
-    async def lyrics(self, track_id: str) -> Lyrics | None:
-        """The track's lyrics (LRC text when synced), None when it has none."""
-        row = await self.browse.lyrics(track_id)
-        if row is None:
-            if await self.browse.kind_of(track_id) != "track":
-                raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
-            return None
-        text, synced, source, lang = row
-        return Lyrics(text=text, synced=synced and is_synced(text), source=source, lang=lang)
 
     # ---- albums ----
 

@@ -52,7 +52,7 @@ def wire_consumers(s: Services) -> None:
 
     async def accounts(e: Any = None) -> None:
         uid = getattr(e, "user_id", None)  # None (after an overflow): forget everyone
-        for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback, s.friends, s.listen_tokens):
+        for cache in (s.auth, s.api_keys, s.subsonic_auth, s.playback, s.friends, s.listen_tokens, s.offline):
             cache.forget_user(uid)
 
     bus.consume("search", search, _SEARCH, on_overflow=rebuild_search)

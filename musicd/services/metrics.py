@@ -47,6 +47,8 @@ class Metrics:
         self.analyses = Counter("musicd_analyses", "Tracks analysed, by outcome", ["outcome"], registry=r)
         self.analysis_cpu = Counter("musicd_analysis_cpu_seconds", "CPU seconds spent analysing", registry=r)
         self.play_events = Counter("musicd_play_events", "Play events written to the database", registry=r)
+        self.playlist_rows_written = Counter(
+            "musicd_playlist_entry_writes", "Playlist entry rows inserted, moved or deleted by edits", registry=r)
         self.plays_recorded = Counter("musicd_plays", "Plays stored in the listening history", registry=r)
         self.play_events_queue = Gauge("musicd_play_events_queue", "Play events waiting for the writer", registry=r)
         # The event bus and the realtime channel (GET /v1/realtime).

@@ -45,11 +45,10 @@ from musicd.store.history import (
     SessionKey,
 )
 
-__all__ = ["COUNT_AFTER_MS", "EVENT_KINDS", "MAX_EVENT_MS", "TOPIC", "NowPlaying", "PlayEvent", "PlayEventService"]
+__all__ = ["COUNT_AFTER_MS", "EVENT_KINDS", "MAX_EVENT_MS", "NowPlaying", "PlayEvent", "PlayEventService"]
 
 log = get_logger("musicd.plays")
 
-TOPIC = "player.events"  # legacy topic of the batch writer (see musicd.services.bus)
 MAX_AGE_S = 30 * 24 * 3600  # a play reported later than this (an offline phone, say) is refused
 MAX_AHEAD_S = 10 * 60  # clients' clocks run a little fast; beyond this a time is a bug
 _MAX_ID = 256
@@ -148,7 +147,6 @@ class PlayEventService:
         self._wake.set()
         for e in events:
             self._track_now_playing(e)
-            self.bus.publish(TOPIC, e)
             typed = _TYPED[e.event]
             extra = {"ms_played": e.ms_played} if typed is ev.PlayEnded else {}
             self.bus.publish(typed(at=e.at, user_id=e.user_id, track_id=e.track_id, device_id=e.device_id,

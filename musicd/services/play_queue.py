@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import msgspec
 
 from musicd.domain.catalog import TrackView
@@ -10,6 +12,9 @@ from musicd.errors import NotFoundError, ValidationError
 from musicd.services.catalog import CatalogService
 from musicd.services.rules import require_member
 from musicd.store.play_queues import PlayQueueRepository
+
+if TYPE_CHECKING:
+    from musicd.services.player_subsonic import SubsonicPlayback
 
 __all__ = ["MAX_QUEUE", "PlayQueue", "PlayQueueService"]
 
@@ -32,6 +37,7 @@ class PlayQueueService:
     def __init__(self, repo: PlayQueueRepository, catalog: CatalogService) -> None:
         self.repo = repo
         self.catalog = catalog
+        self.playback: SubsonicPlayback | None = None  # a saved queue also feeds the server-held playback
 
     async def get(self, user_id: str) -> PlayQueue | None:
         """The saved queue; tracks removed from the library since are dropped and the index follows."""
@@ -69,3 +75,5 @@ class PlayQueueService:
         if missing:
             raise NotFoundError(f"no track with id {missing[0]}", code="track_not_found")
         await self.repo.save(user.id, track_ids, current_index, position_ms, changed_by[:100] or "unknown")
+        if self.playback is not None:
+            await self.playback.queue_saved(user, changed_by, track_ids, current_index, position_ms)

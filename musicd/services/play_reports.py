@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from musicd.domain.models import User
 from musicd.errors import NotFoundError, ValidationError
@@ -17,10 +18,18 @@ from musicd.services.catalog import CatalogService
 from musicd.services.play_events import MAX_EVENT_MS, PlayEvent, PlayEventService
 from musicd.services.rules import require_member
 
-__all__ = ["PLAYBACK_STATES", "PlayReportService"]
+if TYPE_CHECKING:
+    from musicd.services.player_subsonic import SubsonicPlayback
+
+__all__ = ["PLAYBACK_STATES", "EpisodeReports", "PlayReportService"]
 
 # OpenSubsonic playbackReport states and the play event each one is.
 PLAYBACK_STATES = {"starting": "start", "playing": "progress", "paused": "progress", "stopped": "end"}
+
+
+class EpisodeReports(Protocol):
+    async def report_playback(self, user: User, episode_id: str, position_ms: int, state: str,
+                              client: str | None) -> None: ...
 
 
 def _device(client: str | None) -> str:
@@ -32,6 +41,12 @@ class PlayReportService:
     def __init__(self, events: PlayEventService, catalog: CatalogService) -> None:
         self.events = events
         self.catalog = catalog
+        self.playback: SubsonicPlayback | None = None  # reports also feed the server-held playback state
+        self._episodes: EpisodeReports | None = None
+
+    def attach_episodes(self, episodes: EpisodeReports) -> None:
+        """Reports of podcast episodes (mediaType=podcast) move their listening position (services/podcasts.py)."""
+        self._episodes = episodes
 
     async def submit(self, user: User, events: Sequence[PlayEvent]) -> int:
         """Record the user's own play events (start, progress, end); how many were taken (and journaled)."""
@@ -66,8 +81,11 @@ class PlayReportService:
                               ignore_scrobble: bool = False, client: str | None = None) -> None:
         """OpenSubsonic playbackReport: the player's state and position; the play counts once long enough."""
         require_member(user)
+        if media_type == "podcast" and self._episodes is not None:  # an episode: its one listening position
+            await self._episodes.report_playback(user, media_id, position_ms, state, client)
+            return
         if media_type != "song":
-            raise NotFoundError("only songs can be reported", code="track_not_found")
+            raise NotFoundError("only songs and podcast episodes can be reported", code="track_not_found")
         if state not in PLAYBACK_STATES:
             raise ValidationError(f"state must be one of {', '.join(PLAYBACK_STATES)}", code="invalid_event")
         await self.catalog.track(media_id)
@@ -76,3 +94,5 @@ class PlayReportService:
         played = 0 if ignore_scrobble else position
         await self.submit(user, [PlayEvent(user.id, media_id, PLAYBACK_STATES[state], time.time(), position_ms=position,
                                      ms_played=played, device_id=_device(client))])
+        if self.playback is not None:
+            await self.playback.reported(user, client, media_id, position, state)

@@ -4,6 +4,10 @@ The answer is a *body* the HTTP layer sends: a `FileBody` (an original, or a tie
 cache: sent with Range support at file speed), a `LiveBody` (a tier being transcoded right now,
 shared with every other listener of it) or a `ChunkBody` (a transcode started at a time offset).
 Nothing here writes to the database: the stream path stays read-only and in memory.
+
+Route by origin: a track whose id starts with a prefix registered with `route` (a friend's track "F…",
+musicd.domain.ids) is described and opened by that `TrackSource`, which may answer with a `ProxyBody`
+(bytes relayed from elsewhere); local tracks are this service's own.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from musicd.config import TranscodeConfig
 from musicd.domain.models import User
@@ -41,10 +46,15 @@ from musicd.store.media_lookup import MediaLookup, SourceRow
 
 __all__ = [
     "STREAM_TOKEN_TTL_S",
+    "Body",
     "ChunkBody",
     "FileBody",
+    "GrowingBody",
     "LiveBody",
+    "Origin",
     "PlaybackService",
+    "ProxyBody",
+    "TrackSource",
     "TranscodeError",
     "ranges",
 ]
@@ -90,7 +100,60 @@ class ChunkBody:
     quality: str
 
 
-Body = FileBody | LiveBody | ChunkBody
+@dataclass(slots=True)
+class GrowingBody:
+    """A file still being written (a podcast episode downloading): `size` is its final size when known
+    (Range then works as for a whole file, waiting for bytes not written yet), None when it is not."""
+
+    content_type: str
+    size: int | None
+    etag: str
+    mtime: float
+    # span(first, last): bytes first..last (inclusive; last None = to the end) as they arrive.
+    span: Callable[[int, int | None], AsyncIterator[bytes]]
+    quality: str = "original"
+
+
+@dataclass(slots=True)
+class ProxyBody:
+    """Bytes relayed from another server (a friend's track): its status and headers, then its body as it comes.
+
+    `chunks` is None for HEAD; `close` releases the upstream response (called once the body is sent or the
+    client went away)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    chunks: AsyncIterator[bytes] | None
+    close: Callable[[], Awaitable[None]]
+    quality: str
+    content_type: str = field(default="application/octet-stream")
+
+
+Body = FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody
+
+
+class Origin(Protocol):
+    """Where items that are not library tracks come from (podcast episodes): the playback path asks an
+    origin only for ids the catalogue does not have."""
+
+    async def source(self, item_id: str) -> SourceRow | None:
+        """The item as a source (format and bitrate pick a tier), None when it is not this origin's."""
+
+    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool) -> Body:
+        """The body for the item at a quality."""
+
+
+class TrackSource(Protocol):
+    """Where the bytes of tracks of one origin come from (a friend's server, a podcast feed, ...)."""
+
+    async def describe(self, track_id: str) -> SourceRow:
+        """What quality decisions need (format, bitrate, duration, title); NotFoundError when unknown."""
+        ...
+
+    async def open(self, track_id: str, quality: str, *, time_offset: float, head: bool,
+                   range_header: str | None) -> Body:
+        """The body for the track at a quality; `range_header` is the client's Range, if any."""
+        ...
 
 
 def _b64(b: bytes) -> str:
@@ -114,6 +177,23 @@ class PlaybackService:
         self._sources: dict[str, SourceRow] = {}
         self._users: dict[str, tuple[User, float]] = {}
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._routes: dict[str, TrackSource] = {}
+        self._origins: list[Origin] = []
+
+    def add_origin(self, origin: Origin) -> None:
+        """Serve another kind of item through the same stream endpoints (route by origin)."""
+        self._origins.append(origin)
+
+    async def _from_origin(self, item_id: str) -> tuple[Origin, SourceRow] | None:
+        for origin in self._origins:
+            row = await origin.source(item_id)
+            if row is not None:
+                return origin, row
+        return None
+
+    def route(self, prefix: str, source: TrackSource) -> None:
+        """Send tracks whose id starts with `prefix` (one character) to `source`."""
+        self._routes[prefix] = source
 
     def forget_user(self, user_id: str | None) -> None:
         """Drop a cached user (None: all); the bus consumer of account changes calls this."""
@@ -124,17 +204,28 @@ class PlaybackService:
 
     # ---- the catalogue, in memory ----
 
-    async def source(self, track_id: str) -> SourceRow:
-        """Where a track's file is (kept in memory; forgotten after every scan)."""
+    async def _track_row(self, track_id: str) -> SourceRow | None:
+        """Where a library track's file is (kept in memory; forgotten after every scan)."""
         row = self._sources.get(track_id)
         if row is None:
             found = await self.lookup.sources([track_id])
             row = found.get(track_id)
             if row is None:
-                raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
+                return None
             if len(self._sources) >= _SOURCE_CACHE_MAX:
                 self._sources.clear()
             self._sources[track_id] = row
+        return row
+
+    async def source(self, track_id: str) -> SourceRow:
+        """A track's (a friend's, or another origin's item's) source; NotFoundError when nothing has that id."""
+        if (routed := self._routes.get(track_id[:1])) is not None:
+            return await routed.describe(track_id)
+        row = await self._track_row(track_id)
+        if row is None:
+            if (other := await self._from_origin(track_id)) is not None:
+                return other[1]  # not kept: an episode's source changes as it downloads
+            raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         return row
 
     def forget_sources(self) -> None:
@@ -198,22 +289,39 @@ class PlaybackService:
 
     async def _located(self, track_id: str) -> tuple[SourceRow, os.stat_result]:
         """The track's row and the stat of its file now (a remembered path that is gone is looked up again)."""
-        row = await self.source(track_id)
+        row = await self._track_row(track_id)
+        if row is None:
+            raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         try:
             return row, os.stat(row.path)
         except OSError:
             self._sources.pop(track_id, None)  # moved since (a scan in another process): ask the catalogue
-        row = await self.source(track_id)
+        row = await self._track_row(track_id)
+        if row is None:
+            raise NotFoundError(f"no track with id {track_id}", code="track_not_found")
         try:
             return row, os.stat(row.path)
         except OSError:
             raise NotFoundError("the file of this track is missing; rescan the library", code="file_missing") from None
 
     async def open_track(
-        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False, codec: str = "vorbis",
+        self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False,
+        range_header: str | None = None, codec: str = "vorbis",
     ) -> Body:
-        """The body for a track at a quality in `codec` (see `quality_for`); starts or joins a transcode if needed."""
+        """The body for a track (a friend's, or another origin's item) at a quality (see `quality_for`) in `codec`
+        (a library track's tiers only: a friend's track and a podcast episode come as their origin sends them);
+        starts or joins a transcode if needed."""
+        if (routed := self._routes.get(track_id[:1])) is not None:
+            return await routed.open(track_id, quality, time_offset=time_offset, head=head, range_header=range_header)
+        if await self._track_row(track_id) is None and (other := await self._from_origin(track_id)) is not None:
+            origin, row = other
+            return await origin.open(row, quality, time_offset, head)
         row, st = await self._located(track_id)
+        return await self.open_file(row, st, quality, time_offset=time_offset, head=head, codec=codec)
+
+    async def open_file(self, row: SourceRow, st: os.stat_result, quality: str, *, time_offset: float = 0.0,
+                        head: bool = False, codec: str = "vorbis") -> Body:
+        """The body for a source file as it is now (`st`) at a quality in `codec`."""
         tier = self.tier_for(row, quality, codec)
         if tier is None:
             return self._file(row.path, content_type(row.format), "orig", st=st)
@@ -253,6 +361,9 @@ class PlaybackService:
     async def open_download(self, track_id: str, user: User) -> FileBody:
         """The original file of a track as an attachment, if the user may download."""
         self.check_download(user)
+        if track_id[:1] in self._routes:
+            raise ForbiddenError("tracks from other servers can be played but not downloaded",
+                                 code="download_not_available")
         row, st = await self._located(track_id)
         ext = Path(row.path).suffix or f".{row.format}"
         return self._file(row.path, content_type(row.format), "orig", filename=f"{row.title}{ext}", st=st)

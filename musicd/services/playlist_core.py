@@ -33,15 +33,12 @@ from musicd.domain.playlists import (
     EditOp,
     Insert,
     Playlist,
-    PlaylistEntry,
     PlaylistItem,
     RemoveAt,
     RemoveTracks,
     Reorder,
     Replace,
     Viewer,
-    apply_ops,
-    check_merge,
     parse_snapshot,
     snapshot_id,
 )
@@ -49,6 +46,8 @@ from musicd.errors import ForbiddenError, MusicdError, NotFoundError, Validation
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
+from musicd.services.metrics import Metrics
+from musicd.services.playlist_ops import apply_op, merge_stale
 from musicd.services.rules import require_member
 from musicd.store.db import utc_now
 from musicd.store.playlists import PlaylistRepository
@@ -103,10 +102,12 @@ def _check_text(name: str | None, description: str | None) -> None:
 class PlaylistCore:
     """Playlists as seen by one asking user (a domain User); PlaylistService adds links, files, Subsonic."""
 
-    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus) -> None:
+    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus,
+                 metrics: Metrics | None = None) -> None:
         self.repo = repo
         self.catalog = catalog
         self.bus = bus
+        self.metrics = metrics
 
     async def _published(self, event: Event) -> None:
         """Publish a change and return once its consumers have it (a new or renamed playlist is searchable)."""
@@ -217,6 +218,7 @@ class PlaylistCore:
                            collaborative=collaborative)
         await self._published(PlaylistChanged(playlist_id=playlist_id, owner_id=pl.owner_id, kind="details",
                                                snapshot_id=snapshot_id(playlist_id, version), operations=(op,),
+                                               base_snapshot_id=snapshot_id(playlist_id, version - 1),
                                                by=user.id))
         return (await self._load(user, playlist_id))[0]
 
@@ -245,6 +247,7 @@ class PlaylistCore:
             version = await ed.commit("cover", None, user.id)
         snap = snapshot_id(playlist_id, version)
         self.bus.publish(PlaylistChanged(playlist_id=playlist_id, owner_id=user.id, kind="cover", snapshot_id=snap,
+                                         base_snapshot_id=snapshot_id(playlist_id, version - 1),
                                          operations=(CoverChange(cover_id),), by=user.id))
         return snap
 
@@ -265,23 +268,23 @@ class PlaylistCore:
                 if missing:
                     raise ValidationError(f"no track with id {missing[0]}", code="unknown_track")
             if base is not None:
-                check_merge(ops, base, ed.version, await ed.lows_since(base) if base < ed.version else {})
+                ops = await merge_stale(ed, ops, base)
             now = utc_now()
-            if all(isinstance(op, Append) for op in ops):
-                # Appends need not read the list: the common case of a long playlist stays cheap.
-                fresh = [PlaylistEntry(t, user.id, now) for op in ops for t in _op_tracks(op)]
-                n = await ed.count()
-                if n + len(fresh) > MAX_ITEMS:
-                    raise ValidationError(f"a playlist holds at most {MAX_ITEMS} items", code="playlist_full")
-                await ed.append(fresh)
-                low = n if fresh else None
-            else:
-                new, low = apply_ops(await ed.entries(), ops, user.id, now)
-                await ed.write(new, low)
+            applied: list[EditOp] = []
+            low: int | None = None
+            for op in ops:
+                done, op_low = await apply_op(ed, op, user.id, now)
+                if done is not None:
+                    applied.append(done)
+                if op_low is not None:
+                    low = op_low if low is None else min(low, op_low)
             version = await ed.commit(kind, low, user.id)
+        if self.metrics is not None:
+            self.metrics.playlist_rows_written.inc(ed.rows_written)
         self.bus.publish(PlaylistChanged(playlist_id=playlist_id, owner_id=owner_id, kind=kind,
-                                         snapshot_id=snapshot_id(playlist_id, version), operations=tuple(ops),
-                                         by=user.id))
+                                         snapshot_id=snapshot_id(playlist_id, version),
+                                         base_snapshot_id=snapshot_id(playlist_id, version - 1),
+                                         operations=tuple(applied), by=user.id))
         return version
 
     async def add(self, user: User, playlist_id: str, track_ids: Sequence[str], position: int | None = None,

@@ -31,6 +31,7 @@ from musicd.domain.playlists import MAX_ITEMS, Append, EditOp, Playlist, Playlis
 from musicd.errors import ValidationError
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
+from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService, is_mix_id
 from musicd.services.playlist_core import (
     MAX_COVER_BASE64,
@@ -51,8 +52,9 @@ __all__ = ["MAX_COVER_BASE64", "MAX_PAGE", "PayloadTooLarge", "PlaylistService"]
 class PlaylistService(PlaylistCore):
     """Everything both APIs do with playlists, for one asking user (a domain User)."""
 
-    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus, mixes: MixesService) -> None:
-        super().__init__(repo, catalog, bus)
+    def __init__(self, repo: PlaylistRepository, catalog: CatalogService, bus: EventBus, mixes: MixesService,
+                 metrics: Metrics | None = None) -> None:
+        super().__init__(repo, catalog, bus, metrics)
         self.mixes = mixes
 
     # ---- any playlist by id: a stored one, or a generated mix (read-only, ids "mix-...") ----

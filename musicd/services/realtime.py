@@ -54,6 +54,7 @@ class Delivery(NamedTuple):
 Router = Callable[[Any], Awaitable[Sequence[Delivery]]]
 TopicCheck = Callable[[User, str], Awaitable[None]]
 Command = Callable[[User, dict[str, Any]], Awaitable[Any]]
+ConnectionCommand = Callable[[Connection, dict[str, Any]], Awaitable[Any]]
 
 
 class RealtimeHub:
@@ -64,6 +65,8 @@ class RealtimeHub:
         self._routers: dict[type[Event], list[Router]] = {}
         self._topics: dict[str, tuple[TopicCheck, bool]] = {}
         self._commands: dict[str, Command] = {}
+        self._conn_commands: set[str] = set()  # commands whose handler takes the connection, not the user
+        self._on_disconnect: list[Callable[[Connection], None]] = []
         self._encode: Callable[[Any], Any] = lambda data: data
         self._streams: dict[str, UserStream] = {}
         self._last_seq: dict[str, int] = {}
@@ -85,6 +88,15 @@ class RealtimeHub:
 
     def command(self, kind: str, handler: Command) -> None:
         self._commands[kind] = handler
+
+    def connection_command(self, kind: str, handler: ConnectionCommand) -> None:
+        """Like `command`, for handlers that need the connection (a device online through it)."""
+        self._commands[kind] = handler  # type: ignore[assignment]
+        self._conn_commands.add(kind)
+
+    def on_disconnect(self, hook: Callable[[Connection], None]) -> None:
+        """Call `hook(conn)` when a connection ends."""
+        self._on_disconnect.append(hook)
 
     def set_encoder(self, encode: Callable[[Any], Any]) -> None:
         """How message data becomes JSON-able (the transport maps read models to wire shapes)."""
@@ -129,6 +141,11 @@ class RealtimeHub:
         conn.topics.clear()
         if not st.conns:
             st.idle_since = time.monotonic()
+        for hook in self._on_disconnect:
+            try:
+                hook(conn)
+            except Exception as e:  # a hook's failure must not keep the connection registered
+                log.error("realtime.disconnect_hook_failed", error=str(e))
 
     def has_stream(self, user_id: str) -> bool:
         """Whether events for this user are kept (they are or were connected lately)."""
@@ -236,7 +253,8 @@ class RealtimeHub:
 
     async def _command(self, conn: Connection, kind: str, msg: dict[str, Any], ref: Any) -> None:
         try:
-            result = await self._commands[kind](conn.user, msg)
+            handler: Any = self._commands[kind]
+            result = await handler(conn if kind in self._conn_commands else conn.user, msg)
         except MusicdError as e:
             conn.push(self.error(conn, e.code, str(e), ref))
             return

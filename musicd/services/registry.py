@@ -18,6 +18,7 @@ from musicd.library.artwork import cover_path
 from musicd.logs import get_logger
 from musicd.media.images import ImageResizer
 from musicd.media.transcoder import Transcoder
+from musicd.net.fetch import Fetcher
 from musicd.services.accounts import AccountService
 from musicd.services.analysis import AnalysisService
 from musicd.services.api_keys import ApiKeyService
@@ -25,27 +26,41 @@ from musicd.services.auth import AuthService
 from musicd.services.backups import BackupService
 from musicd.services.bookmarks import BookmarkService
 from musicd.services.bus import EventBus
-from musicd.services.catalog import CatalogService
 from musicd.services.consumers import wire_consumers
+from musicd.services.devices import DeviceService
+from musicd.services.discovery import DiscoveryService
 from musicd.services.downloads import Downloads
+from musicd.services.fed_catalog import RoutedCatalog
+from musicd.services.fed_search import FederatedSearchService
+from musicd.services.fed_setup import Federation
 from musicd.services.friends import FriendActivityService
+from musicd.services.gpodder import GpodderService
 from musicd.services.health import HealthService
+from musicd.services.jam import JamService
 from musicd.services.library import LibraryService
 from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
+from musicd.services.lyrics import LyricsService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
+from musicd.services.offline import OfflineService
+from musicd.services.offline_keys import OfflineKeys
+from musicd.services.offline_media import OfflineMedia
 from musicd.services.play_events import PlayEventService
 from musicd.services.play_queue import PlayQueueService
 from musicd.services.play_reports import PlayReportService
 from musicd.services.playback import PlaybackService
+from musicd.services.player import PlayerService
+from musicd.services.player_channel import install_player
+from musicd.services.player_subsonic import SubsonicPlayback
 from musicd.services.playlists import PlaylistService
+from musicd.services.podcasts import PodcastService
 from musicd.services.realtime import RealtimeHub
 from musicd.services.realtime_routes import install_routes
 from musicd.services.rules import require_admin
-from musicd.services.search import SearchService
 from musicd.services.shares import ShareService
+from musicd.services.speakers import SpeakerAuthService
 from musicd.services.subsonic_auth import SubsonicAuthService
 from musicd.services.transcoding import TranscodeService
 from musicd.services.user_library import UserLibraryService
@@ -60,10 +75,16 @@ from musicd.store.history import HistoryRepository
 from musicd.store.integrity import check_database, set_size_cap
 from musicd.store.keys import ServerKeys, load_or_create_keys
 from musicd.store.listens import ListenRepository
+from musicd.store.lyrics import LyricsRepository
 from musicd.store.media_lookup import MediaLookup
 from musicd.store.migrations import migrate
+from musicd.store.offline import OfflineRepository
+from musicd.store.pairings import PairingRepository
 from musicd.store.play_queues import PlayQueueRepository
+from musicd.store.player import DeviceRepository, PlayerStateRepository
 from musicd.store.playlists import PlaylistRepository
+from musicd.store.podcast_users import PodcastUserRepository
+from musicd.store.podcasts import PodcastRepository
 from musicd.store.shares import ShareRepository
 from musicd.store.social import SocialRepository
 from musicd.store.tokens import TokenRepository
@@ -93,12 +114,12 @@ class Services:
             CatalogRepository(db), config.library_folders, config.data_dir / "covers", config.library.scan_workers,
             bus=self.bus, social=social,
         )
-        self.search = SearchService(self.library.catalog, config.data_dir / "index")
+        self.search = FederatedSearchService(self.library.catalog, config.data_dir / "index")
         browse = BrowseRepository(db)
-        self.catalog = CatalogService(browse, partial(cover_path, config.data_dir / "covers"))
+        self.catalog = RoutedCatalog(browse, partial(cover_path, config.data_dir / "covers"))
         self.mixes = MixesService(browse)
         self.playlists = PlaylistService(PlaylistRepository(db, config.data_dir / "covers"), self.catalog, self.bus,
-                                         self.mixes)
+                                         self.mixes, self.metrics)
         self.user_library = UserLibraryService(UserLibraryRepository(db), browse, self.playlists, self.bus)
         # Subsonic / OpenSubsonic: API keys, credentials, bookmarks, play queues, shares.
         self.api_keys = ApiKeyService(ApiKeyRepository(db), self.accounts)
@@ -123,6 +144,15 @@ class Services:
         self.transcoding = TranscodeService(media, self.transcoder, self.playback, tc, self.metrics,
                                             scanning=lambda: self.library.state.running)
         self.downloads = Downloads(media, self.playback, self.playlists)
+        self.lyrics = LyricsService(LyricsRepository(db), self.catalog, self.search)
+        self.podcasts = self._podcasts(config, db)
+        self.bookmarks.attach_episodes(self.podcasts)
+        self.play_reports.attach_episodes(self.podcasts)
+        self.user_library.attach_shows(self.podcasts)
+        self.gpodder = GpodderService(self.podcasts, self.podcasts.users, self.podcasts.repo, self.playback)
+        # Friends' servers (issue 18): routes F-ids of the catalogue, search and playback to the mirror.
+        self.fed = Federation(config, db, keys, self.catalog, self.search, self.playback, self.accounts,
+                              self.playlists, self.metrics)
         # Audio analysis (issue 15): features for /v1/audio-features and, later, recommendations.
         self.analysis = AnalysisService(AudioFeatureRepository(db), config.analysis, self.metrics, tc.ffmpeg,
                                         scanning=lambda: self.library.state.running)
@@ -133,17 +163,37 @@ class Services:
                                      self.auth.check_rate)
         self.listen_imports = ListenImports(self.listens, config.data_dir / "imports",
                                             config.listens.import_max_bytes, self.spawn)
+        # Offline listening (issue 17): devices, licences, containers; keys derived from the server key.
+        self.offline = OfflineService(OfflineRepository(db), OfflineKeys(keys.server_key), self.accounts,
+                                      self.playlists, config.offline)
+        self.offline_media = OfflineMedia(self.offline, self.playback, self.play_reports, self.spawn)
         # Live: the realtime channel's hub and friend activity (issue 12).
         self.realtime = RealtimeHub(config.realtime, self.auth, self.metrics)
         self.friends = FriendActivityService(social, self.accounts, self.catalog)
         install_routes(self.realtime, social, self.playlists, self.catalog)
         self.friends.install(self.realtime)
+        # Server-held playback, devices and handoff (issue 14).
+        self.devices = DeviceService(DeviceRepository(db), self.bus)
+        self.player = PlayerService(PlayerStateRepository(db), self.devices, self.catalog, self.playlists, self.bus)
+        install_player(self.realtime, self.player, self.devices)
+        self.subsonic_playback = SubsonicPlayback(self.player, self.devices, self.catalog)
+        self.play_reports.playback = self.play_queue.playback = self.subsonic_playback
+        self.speakers = SpeakerAuthService(PairingRepository(db), self.auth, self.api_keys)
+        self.discovery = DiscoveryService(config, keys.server_key)
+        self.jam = JamService(self.player, self.devices, self.bus)
         wire_consumers(self)
         # Storage health (/health) and backups (issue 13).
         self.health = HealthService(db, config.data_dir, config.data.min_free_bytes)
         config_file = os.environ.get("MUSICD_CONFIG")
         self.backups = BackupService(config, self.metrics, Path(config_file).resolve() if config_file else None)
         self._tasks: dict[str, asyncio.Task[Any]] = {}
+
+    def _podcasts(self, config: Config, db: Database) -> PodcastService:
+        pc = config.podcasts
+        fetcher = Fetcher(pc.allow_hosts, user_agent="musicd podcasts", connect_timeout=pc.connect_timeout_seconds,
+                          read_timeout=pc.read_timeout_seconds)
+        return PodcastService(PodcastRepository(db), PodcastUserRepository(db), fetcher, self.playback, self.search,
+                              config.data_dir / "podcasts", config.data_dir / "covers", pc)
 
     def _count_plays(self, events: int, plays: int) -> None:
         self.metrics.play_events.inc(events)
@@ -170,10 +220,14 @@ class Services:
         await self.transcoder.start()
         await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
+        await self.podcasts.start()
+        self.spawn("podcast-refresh", self.podcasts.refresher.loop())
         self.listen_imports.clear_spool()
         if self.config.transcode.pre_transcode:
             self.spawn("pre-transcode", self.transcoding.loop())
             self.transcoding.wake()
+        await self.fed.start()
+        self.spawn("federation-sync", self.fed.sync.run())
         if self.config.analysis.background:
             self.spawn("analysis", self.analysis.loop())
             self.analysis.wake()
@@ -227,6 +281,9 @@ class Services:
             log.error("scan.failed", error=str(e))
 
     async def close(self) -> None:
+        await self.discovery.close()
+        await self.jam.close()
+        await self.devices.close()
         await self.bus.stop()  # the consumers finish what is queued first
         for task in list(self._tasks.values()):
             task.cancel()
@@ -235,7 +292,9 @@ class Services:
                 await task
         try:
             await self.play_events.close()  # after the writer task stopped: fold what is journaled
+            await self.podcasts.close()
             await self.transcoder.close()
+            await self.fed.close()
             await self.search.close()
         finally:
             # Even after a failure above (a full disk): aiosqlite's threads are not daemons, and an open
@@ -263,6 +322,7 @@ async def open_services(config: Config) -> Services:
     services = Services(config, db, keys)
     try:
         await services.search.open()
+        await services.fed.open()
     except Exception:
         await db.close()
         raise

@@ -28,15 +28,19 @@ __all__ = [
     "SELF_SETTINGS",
     "check_own_settings",
     "is_admin",
+    "may_download",
+    "may_manage_podcasts",
     "may_write",
     "require_admin",
+    "require_download",
     "require_member",
+    "require_podcast_right",
 ]
 
 # Settings a user changes for themselves, and those only an admin sets (for anyone, themselves included);
 # every field of UserSettings is in one of them (a test checks it).
 SELF_SETTINGS = frozenset({"default_quality", "share_activity", "private_session_until"})
-ADMIN_SETTINGS = frozenset({"download_allowed"})
+ADMIN_SETTINGS = frozenset({"download_allowed", "podcasts_allowed"})
 
 
 def is_admin(user: User) -> bool:
@@ -54,9 +58,34 @@ def require_member(user: User) -> None:
         raise ForbiddenError("guest accounts cannot change anything", code="guest_read_only")
 
 
+def may_download(user: User) -> bool:
+    """Whether the user may take music away: downloads and offline copies (`download_allowed`, an admin's
+    setting; a disabled account may not). A device's offline copies go when this turns false."""
+    return not user.disabled and user.settings.download_allowed
+
+
+def require_download(user: User) -> None:
+    """Offline devices and their downloads: members with the download right."""
+    require_member(user)
+    if not may_download(user):
+        raise ForbiddenError("downloads are turned off for this account", code="download_not_allowed")
+
+
 def require_admin(user: User) -> None:
     if not is_admin(user):
         raise ForbiddenError("this needs an admin account", code="admin_only")
+
+
+def may_manage_podcasts(user: User) -> bool:
+    """Adding, removing and refreshing podcast feeds, fetching and deleting episode files: admins, and users
+    an admin gave the podcast right (`podcasts_allowed`)."""
+    return is_admin(user) or (may_write(user) and user.settings.podcasts_allowed)
+
+
+def require_podcast_right(user: User) -> None:
+    if not may_manage_podcasts(user):
+        raise ForbiddenError("managing podcast feeds needs an admin account or the podcast right",
+                             code="podcast_right_required")
 
 
 def check_own_settings(user: User, current: UserSettings, changes: Mapping[str, object]) -> None:

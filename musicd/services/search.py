@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from musicd.domain.catalog import AlbumView, ArtistView, TrackView
     from musicd.services.catalog import CatalogService
 
-__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion", "clean_query", "is_blank"]
+__all__ = ["KINDS", "SearchResults", "SearchService", "Suggestion", "clean_query", "is_blank", "paged_find"]
 
 KINDS = ("track", "album", "artist", "playlist")
 MAX_QUERY = 500  # characters; a longer query is cut, never an error (but /v1's `q` is refused beyond it)
@@ -27,6 +27,8 @@ MAX_LIMIT = 500
 
 # Resolves playlist ids to the playlists `user_id` may see (None for one it may not).
 PlaylistLookup = Callable[[Sequence[str], str | None], Awaitable[Sequence[Any | None]]]
+# Another kind of item in the index (podcast shows and episodes): its rows for a rebuild, and its resolver.
+RowSource = Callable[[], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass
@@ -58,6 +60,21 @@ def is_blank(q: str | None) -> bool:
     """A query that asks for everything: empty, "*" or a quoted empty string (Subsonic clients that sync
     the whole library send those)."""
     return clean_query(q).strip('"').strip() in ("", "*")
+
+
+async def paged_find(find: Callable[..., Awaitable[SearchResults]], query: str,
+                     wanted: Mapping[str, tuple[int, int]], user_id: str | None) -> dict[str, list[Any]]:
+    """Subsonic's search pages through `find`: one index query per distinct (count, offset), as the usual
+    call asks the same page of every kind."""
+    groups: dict[tuple[int, int], list[str]] = {}
+    for kind, page in wanted.items():
+        groups.setdefault(page, []).append(kind)
+    found: dict[str, list[Any]] = {}
+    for (count, offset), kinds in groups.items():
+        res = await find(query, kinds, count, offset, user_id)
+        for kind in kinds:
+            found[kind] = res[kind].items
+    return found
 
 
 def _name_matches(query_words: list[str], name: str) -> bool:
@@ -96,6 +113,20 @@ class SearchService:
         self._groups: set[str] = set()  # album and artist ids in the index, to drop the ones a scan removed
         self._views: CatalogService | None = None
         self._playlists: PlaylistLookup | None = None
+        self._more: dict[str, tuple[RowSource, PlaylistLookup]] = {}
+
+    def add_kind(self, kind: str, rows: RowSource, resolve: PlaylistLookup) -> None:
+        """Index another kind: `rows()` gives its documents for a rebuild, `resolve(ids, user_id)` its items."""
+        self._more[kind] = (rows, resolve)
+
+    async def add_docs(self, kind: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Add or replace documents of a kind added with `add_kind`."""
+        if rows:
+            await asyncio.to_thread(self.index.upsert, _docs(kind, rows))
+
+    async def remove_docs(self, ids: Sequence[str]) -> None:
+        if ids:
+            await asyncio.to_thread(self.index.delete, list(ids))
 
     def attach(self, views: CatalogService, playlists: PlaylistLookup | None = None) -> None:
         """Give the service what turns ids into read models (set once by the registry)."""
@@ -126,6 +157,8 @@ class SearchService:
         """Rebuild the whole index from the catalogue; searches use the old one until the swap."""
         docs = _docs("track", await self.catalog.search_track_rows()) + await self._group_docs()
         docs += _docs("playlist", await self.catalog.search_playlist_rows())
+        for kind, (rows, _) in self._more.items():
+            docs += _docs(kind, await rows())
         await asyncio.to_thread(self.index.rebuild, docs)
         self._groups = {d.id for d in docs if d.kind in ("album", "artist")}
         log.info("search.rebuilt", docs=len(docs))
@@ -146,6 +179,12 @@ class SearchService:
             await asyncio.to_thread(self.index.upsert, tracks)
         await asyncio.to_thread(self.index.upsert, groups)
         self._groups = {d.id for d in groups}
+
+    async def tracks_changed(self, track_ids: Sequence[str]) -> None:
+        """Re-index tracks whose searchable text changed outside a scan (lyrics users added)."""
+        docs = _docs("track", await self.catalog.search_track_rows(list(track_ids)))
+        if docs:
+            await asyncio.to_thread(self.index.upsert, docs)
 
     async def search(
         self, query: str, kinds: set[str], limit: int = 20, offset: int = 0, user_id: str | None = None
@@ -170,7 +209,7 @@ class SearchService:
         self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0, user_id: str | None = None
     ) -> SearchResults:
         """Search and resolve the hits into read models with the user's state, per kind, in rank order."""
-        wanted = [k for k in KINDS if k in set(kinds)]
+        wanted = [k for k in (*KINDS, *self._more) if k in set(kinds)]
         query = clean_query(query)[:MAX_QUERY]
         limit, offset = min(max(0, limit), MAX_LIMIT), max(0, offset)
         hits = await self.search(query, set(wanted), limit, offset, user_id)
@@ -191,6 +230,8 @@ class SearchService:
             return []
         if kind == "playlist":
             return await self._playlists(ids, user_id) if self._playlists else []
+        if kind in self._more:
+            return await self._more[kind][1](ids, user_id)
         if self._views is None:
             raise RuntimeError("search service has no catalogue attached")
         found: Sequence[TrackView | AlbumView | ArtistView | None]
@@ -206,12 +247,12 @@ class SearchService:
                       user_id: str | None = None) -> SearchResults:
         """A search as Spotify's API asks for one: `q` (at most MAX_QUERY characters) and at least one
         known type are required."""
+        known = (*KINDS, *self._more)
         if not kinds:
-            raise ValidationError("type is required: track, artist, album and/or playlist", code="invalid_type")
-        bad = [k for k in kinds if k not in KINDS]
+            raise ValidationError(f"type is required: {', '.join(known)}", code="invalid_type")
+        bad = [k for k in kinds if k not in known]
         if bad:
-            raise ValidationError(f"unknown type {bad[0][:40]!r}: use track, artist, album or playlist",
-                                  code="invalid_type")
+            raise ValidationError(f"unknown type {bad[0][:40]!r}: use {', '.join(known)}", code="invalid_type")
         if not q or not q.strip():
             raise ValidationError("q is required", code="missing_query")
         if len(q) > MAX_QUERY:
@@ -235,16 +276,7 @@ class SearchService:
                 else:
                     out[kind] = (await views.all_tracks(user_id, count, offset)).items
             return out
-        # One index query per distinct (count, offset): the usual call asks the same page of every kind.
-        groups: dict[tuple[int, int], list[str]] = {}
-        for kind, page in wanted.items():
-            groups.setdefault(page, []).append(kind)
-        found: dict[str, list[Any]] = {}
-        for (count, offset), kinds in groups.items():
-            res = await self.find(query or "", kinds, count, offset, user_id)
-            for kind in kinds:
-                found[kind] = res[kind].items
-        return found
+        return await paged_find(self.find, query or "", wanted, user_id)
 
     async def songs(self, query: str | None, count: int, offset: int = 0, user_id: str | None = None) -> KindPage:
         """Subsonic's 1.0 search: the tracks matching; nothing for a blank query."""

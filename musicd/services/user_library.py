@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from musicd.domain.catalog import AlbumView, ArtistView, CursorPage, Page, PlayedTrack, TrackView
 from musicd.domain.events import FollowsChanged, RatingChanged, SavesChanged
@@ -34,11 +34,19 @@ __all__ = ["ITEM_KINDS", "LIBRARY_KINDS", "TIME_RANGES", "UserLibraryService"]
 
 ITEM_KINDS = ("track", "album", "artist")
 FOLLOW_KINDS = ("artist", "user")
-LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist")
+LIBRARY_KINDS = ("track", "album", "artist", "user", "playlist", "show")
 # Spotify's windows: about 4 weeks, about 6 months, all time.
 TIME_RANGES: dict[str, timedelta | None] = {
     "short_term": timedelta(weeks=4), "medium_term": timedelta(days=182), "long_term": None,
 }
+
+
+class ShowLibrary(Protocol):
+    """Podcast subscriptions, as saved shows."""
+
+    async def save_shows(self, user: User, show_ids: Sequence[str]) -> None: ...
+    async def remove_shows(self, user: User, show_ids: Sequence[str]) -> None: ...
+    async def saved_contains(self, user_id: str, show_ids: Sequence[str]) -> list[bool]: ...
 
 
 def _iso(dt: datetime) -> str:
@@ -77,6 +85,11 @@ class UserLibraryService:
         self.browse = browse
         self.playlists = playlists
         self.bus = bus
+        self._shows: ShowLibrary | None = None
+
+    def attach_shows(self, shows: ShowLibrary) -> None:
+        """Saved shows (podcast subscriptions) of the generic /me/library (services/podcasts.py)."""
+        self._shows = shows
 
     async def _require(self, kind: str, ids: Sequence[str]) -> list[str]:
         """The ids, deduplicated in order; NotFoundError naming the first unknown one."""
@@ -225,6 +238,8 @@ class UserLibraryService:
                 await (self.save if add else self.unsave)(kind, [item_id], user)
             elif kind in FOLLOW_KINDS:
                 await (self.follow if add else self.unfollow)(kind, [item_id], user)
+            elif kind == "show" and self._shows is not None:
+                await (self._shows.save_shows if add else self._shows.remove_shows)(user, [item_id])
             else:
                 await (self.playlists.follow if add else self.playlists.unfollow)(user, item_id)
 
@@ -236,6 +251,8 @@ class UserLibraryService:
                 out += await self.contains(kind, [item_id], user.id)
             elif kind in FOLLOW_KINDS:
                 out += await self.is_following(kind, [item_id], user.id)
+            elif kind == "show" and self._shows is not None:
+                out += await self._shows.saved_contains(user.id, [item_id])
             else:
                 out += await self.playlists.followers_contain(user, item_id, [user.id])
         return out

@@ -31,7 +31,8 @@ SELECT t.id, t.title, t.artist_display,
    WHERE tg.track_id = t.id ORDER BY tg.position)) AS genres_js,
  t.duration, t.format, t.size, t.bitrate, t.sample_rate, t.channels, t.bit_depth,
  substr(t.path, length(f.path) + 2) AS rel_path, coalesce(t.cover_id, al.cover_id) AS cover_id,
- t.has_lyrics, t.isrc, t.mbid_recording, t.rg_track_gain, t.rg_track_peak, t.rg_album_gain, t.rg_album_peak,
+ (t.has_lyrics OR EXISTS (SELECT 1 FROM lyrics_user lu WHERE lu.track_id = t.id)) AS has_lyrics,
+ t.isrc, t.mbid_recording, t.rg_track_gain, t.rg_track_peak, t.rg_album_gain, t.rg_album_peak,
  t.bpm, t.comment, t.play_count, t.created_at,
  s.created_at AS saved_at, r.rating, p.play_count AS user_plays, p.last_played_at
 FROM tracks t
@@ -212,10 +213,6 @@ class BrowseRepository(ListQueries):
     async def cover(self, cover_id: str) -> str | None:
         """The mime type of a stored cover, None when there is no such cover."""
         return await self._scalar("SELECT mime FROM covers WHERE id = ?", (cover_id,))
-
-    async def lyrics(self, track_id: str) -> tuple[str, bool, str, str | None] | None:
-        row = await self.db.fetchone("SELECT text, synced, source, lang FROM lyrics WHERE track_id = ?", (track_id,))
-        return (row[0], bool(row[1]), row[2], row[3]) if row else None
 
     async def kind_of(self, item_id: str) -> str | None:
         """Whether an id names a track, an album or an artist."""

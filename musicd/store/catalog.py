@@ -165,8 +165,8 @@ class CatalogRepository:
             ))
             for pos, g in enumerate(t.genres):
                 genre_links.append((tid, g, pos))
-            if t.lyrics is not None:
-                lyric_rows.append((tid, t.lyrics.source, int(t.lyrics.synced), t.lyrics.lang, t.lyrics.text))
+            for pos, ly in enumerate([t.lyrics, *t.more_lyrics] if t.lyrics is not None else []):
+                lyric_rows.append((tid, ly.source, int(ly.synced), ly.lang or "und", ly.text, pos))
 
         try:
             async with self.db.transaction() as conn:
@@ -208,7 +208,8 @@ class CatalogRepository:
                     [(tid, gmap[g], pos) for tid, g, pos in genre_links],
                 )
                 await conn.executemany(
-                    "INSERT INTO lyrics (track_id, source, synced, lang, text) VALUES (?, ?, ?, ?, ?)", lyric_rows
+                    "INSERT OR IGNORE INTO lyrics (track_id, source, synced, lang, text, position)"
+                    " VALUES (?, ?, ?, ?, ?, ?)", lyric_rows,
                 )
                 if track_rows:
                     await conn.execute(f"DELETE FROM scan_failures WHERE path IN ({_IDS})",
@@ -300,13 +301,14 @@ class CatalogRepository:
         if track_ids is not None:
             where, params = f"WHERE t.id IN ({_IDS})", (json.dumps(list(track_ids)),)
         rows = await self.db.fetchall(
-            "SELECT t.id, t.title, al.name, aa.name, t.year, t.play_count, l.text,"
+            "SELECT t.id, t.title, al.name, aa.name, t.year, t.play_count,"
+            " (SELECT group_concat(text, ' ') FROM (SELECT text FROM lyrics_shown l WHERE l.track_id = t.id)),"
             " (SELECT json_group_array(name) FROM (SELECT a.name FROM track_artists ta JOIN artists a"
             "   ON a.id = ta.artist_id WHERE ta.track_id = t.id ORDER BY ta.position)),"
             " (SELECT json_group_array(name) FROM (SELECT g.name FROM track_genres tg JOIN genres g"
             "   ON g.id = tg.genre_id WHERE tg.track_id = t.id ORDER BY tg.position))"
             " FROM tracks t JOIN albums al ON al.id = t.album_id JOIN artists aa ON aa.id = al.album_artist_id"
-            f" LEFT JOIN lyrics l ON l.track_id = t.id {where}",
+            f" {where}",
             params,
         )
         return [

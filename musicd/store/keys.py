@@ -16,6 +16,7 @@ _KEY_BYTES = 32
 class ServerKeys:
     server_key: bytes  # encrypts secrets at rest (Subsonic token-auth passwords)
     token_key: bytes  # signs access tokens
+    federation_key: bytes = b""  # Ed25519 private key seed: this server's identity to its peers
 
 
 def _load_or_create(path: Path) -> bytes:
@@ -43,4 +44,5 @@ def load_or_create_keys(data_dir: Path) -> ServerKeys:
     return ServerKeys(
         server_key=_load_or_create(folder / "server.key"),
         token_key=_load_or_create(folder / "token.key"),
+        federation_key=_load_or_create(folder / "federation.key"),  # an Ed25519 seed is 32 random bytes
     )

@@ -19,21 +19,36 @@ import msgspec
 from musicd.domain.playlists import Playlist, PlaylistEntry, Viewer
 from musicd.store.db import Database, utc_now
 
-__all__ = ["EDIT_LOG_KEEP", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
+__all__ = ["EDIT_LOG_KEEP", "EntryChanges", "KeyedEntry", "PlaylistEditor", "PlaylistRepository", "TrackKey"]
 
 EDIT_LOG_KEEP = 500  # versions of edit log kept per playlist; older snapshots can only merge position-free edits
+MAX_LOGGED_CHANGES = 1000  # entry changes kept per version for rebasing stale reorders (more: not logged)
 _IDS = "SELECT value FROM json_each(?)"
 _COLLAB = "EXISTS (SELECT 1 FROM playlist_collaborators c WHERE c.playlist_id = p.id AND c.user_id = {})"
 _COLS = (
     "p.id, p.owner_id, coalesce(u.display_name, u.username), p.name, p.description, p.public, p.collaborative,"
     " p.version, p.cover_id,"
     " (SELECT coalesce(t.cover_id, al.cover_id) FROM playlist_entries e JOIN tracks t ON t.id = e.track_id"
-    "   JOIN albums al ON al.id = t.album_id WHERE e.playlist_id = p.id ORDER BY e.position LIMIT 1),"
+    "   JOIN albums al ON al.id = t.album_id WHERE e.playlist_id = p.id ORDER BY e.order_key LIMIT 1),"
     " (SELECT count(*) FROM playlist_entries e WHERE e.playlist_id = p.id),"
     " (SELECT count(*) FROM playlist_follows f WHERE f.playlist_id = p.id),"
     " p.created_at, p.updated_at"
 )
 _N_COLS = 14
+
+
+class KeyedEntry(msgspec.Struct, frozen=True):
+    """An entry with its order key (entries sort by key; see migrations/0034_playlist_order_keys.sql)."""
+
+    key: str
+    entry: PlaylistEntry
+
+
+class EntryChanges(msgspec.Struct, frozen=True, array_like=True):
+    """What one version did to the entries: the keys it added and the (key, track id) pairs it removed."""
+
+    added: list[str]
+    removed: list[tuple[str, str]]
 
 
 class TrackKey(msgspec.Struct, frozen=True):
@@ -84,7 +99,9 @@ class PlaylistEditor:
         self.conn = conn
         self.playlist_id = playlist_id
         self.version = version
-        self._gapped = False
+        self.rows_written = 0  # entry rows inserted, moved or deleted by this change
+        self._added: list[str] = []  # order keys this change added (a move adds the new key)
+        self._removed: list[tuple[str, str]] = []  # (order key, track id) it removed (a move removes the old key)
 
     async def lows_since(self, base: int) -> dict[int, int | None]:
         """The first entry index each version after `base` touched (pruned versions are absent)."""
@@ -106,42 +123,76 @@ class PlaylistEditor:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def entries(self) -> list[PlaylistEntry]:
-        """Every entry in order (positions may have gaps where the scanner removed tracks)."""
+    async def rows(self, offset: int = 0, limit: int = -1) -> list[KeyedEntry]:
+        """Entries `offset`..`offset+limit` in order with their order keys (an index walk: nothing is written)."""
         async with self.conn.execute(
-            "SELECT position, track_id, added_by, added_at FROM playlist_entries WHERE playlist_id = ?"
-            " ORDER BY position", (self.playlist_id,)
+            "SELECT order_key, track_id, added_by, added_at FROM playlist_entries WHERE playlist_id = ?"
+            " ORDER BY order_key LIMIT ? OFFSET ?", (self.playlist_id, limit, offset)
         ) as cur:
-            rows = await cur.fetchall()
-        self._gapped = any(r[0] != i for i, r in enumerate(rows))
-        return [PlaylistEntry(r[1], r[2], r[3]) for r in rows]
+            return [KeyedEntry(r[0], PlaylistEntry(r[1], r[2], r[3])) for r in await cur.fetchall()]
 
-    async def append(self, fresh: Sequence[PlaylistEntry]) -> None:
-        """Add entries after the last one without reading the list."""
+    async def key_at(self, index: int) -> str | None:
+        """The order key of the entry at `index` (None outside the list)."""
+        if index < 0:
+            return None
+        got = await self.rows(index, 1)
+        return got[0].key if got else None
+
+    async def last_key(self) -> str | None:
         async with self.conn.execute(
-            "SELECT coalesce(max(position) + 1, 0) FROM playlist_entries WHERE playlist_id = ?", (self.playlist_id,)
+            "SELECT max(order_key) FROM playlist_entries WHERE playlist_id = ?", (self.playlist_id,)
         ) as cur:
             row = await cur.fetchone()
-        start = int(row[0]) if row else 0
-        await self.conn.executemany(
-            "INSERT INTO playlist_entries (playlist_id, position, track_id, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
-            [(self.playlist_id, start + i, e.track_id, e.added_by, e.added_at) for i, e in enumerate(fresh)],
-        )
+        return row[0] if row else None
 
-    async def write(self, new: Sequence[PlaylistEntry], low: int | None) -> None:
-        """Store `new` (read with `entries()` and changed from index `low` on): only the tail is rewritten."""
-        if low is None:
-            return
-        if self._gapped:
-            low = 0  # renumber everything once
-        await self.conn.execute(
-            "DELETE FROM playlist_entries WHERE playlist_id = ? AND position >= ?", (self.playlist_id, low)
-        )
+    async def ranks_of(self, track_ids: Sequence[str]) -> list[tuple[int, str, str]]:
+        """(index, order key, track id) of every entry of these tracks, in order."""
+        async with self.conn.execute(
+            "SELECT rn, order_key, track_id FROM (SELECT row_number() OVER (ORDER BY order_key) - 1 AS rn,"
+            " order_key, track_id FROM playlist_entries WHERE playlist_id = ?)"
+            f" WHERE track_id IN ({_IDS}) ORDER BY rn", (self.playlist_id, json.dumps(list(track_ids)))
+        ) as cur:
+            return [(int(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+
+    async def insert(self, rows: Sequence[KeyedEntry]) -> None:
+        """Add entries under new order keys."""
         await self.conn.executemany(
-            "INSERT INTO playlist_entries (playlist_id, position, track_id, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
-            [(self.playlist_id, low + i, e.track_id, e.added_by, e.added_at) for i, e in enumerate(new[low:])],
+            "INSERT INTO playlist_entries (playlist_id, order_key, track_id, added_by, added_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(self.playlist_id, r.key, r.entry.track_id, r.entry.added_by, r.entry.added_at) for r in rows],
         )
-        self._gapped = False
+        self.rows_written += len(rows)
+        self._added += [r.key for r in rows]
+
+    async def rekey(self, moves: Sequence[tuple[KeyedEntry, str]]) -> None:
+        """Give entries new order keys ((entry, new key) pairs): a move writes only the entries it moves."""
+        await self.conn.executemany(
+            "UPDATE playlist_entries SET order_key = ? WHERE playlist_id = ? AND order_key = ?",
+            [(new, self.playlist_id, old.key) for old, new in moves],
+        )
+        self.rows_written += len(moves)
+        self._removed += [(old.key, old.entry.track_id) for old, _ in moves]
+        self._added += [new for _, new in moves]
+
+    async def delete(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Remove entries by (order key, track id)."""
+        await self.conn.execute(
+            f"DELETE FROM playlist_entries WHERE playlist_id = ? AND order_key IN ({_IDS})",
+            (self.playlist_id, json.dumps([k for k, _ in rows])),
+        )
+        self.rows_written += len(rows)
+        self._removed += rows
+
+    async def undo_logs(self, base: int) -> list[EntryChanges] | None:
+        """The entry changes of every version after `base`, newest first; None when one is not logged."""
+        async with self.conn.execute(
+            "SELECT version, changes FROM playlist_edits WHERE playlist_id = ? AND version > ? ORDER BY version DESC",
+            (self.playlist_id, base),
+        ) as cur:
+            rows = await cur.fetchall()
+        if len(rows) != self.version - base or any(r[1] is None for r in rows):
+            return None  # pruned, too big to log, or the scanner removed entries without a log
+        return [msgspec.json.decode(r[1], type=EntryChanges) for r in rows]
 
     async def set_details(self, **fields: Any) -> None:
         cols = {k: v for k, v in fields.items() if v is not None}
@@ -167,9 +218,12 @@ class PlaylistEditor:
         await self.conn.execute(
             "UPDATE playlists SET version = ?, updated_at = ? WHERE id = ?", (self.version, now, self.playlist_id)
         )
+        changes = None
+        if len(self._added) + len(self._removed) <= MAX_LOGGED_CHANGES:
+            changes = msgspec.json.encode(EntryChanges(self._added, self._removed)).decode()
         await self.conn.execute(
-            "INSERT OR REPLACE INTO playlist_edits (playlist_id, version, kind, low, user_id, at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (self.playlist_id, self.version, kind, low, user_id, now),
+            "INSERT OR REPLACE INTO playlist_edits (playlist_id, version, kind, low, user_id, at, changes)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (self.playlist_id, self.version, kind, low, user_id, now, changes),
         )
         if self.version % 50 == 0:
             await self.conn.execute(
@@ -237,7 +291,7 @@ class PlaylistRepository:
     async def entries(self, playlist_id: str, limit: int = -1, offset: int = 0) -> list[PlaylistEntry]:
         rows = await self.db.fetchall(
             "SELECT track_id, added_by, added_at FROM playlist_entries WHERE playlist_id = ?"
-            " ORDER BY position LIMIT ? OFFSET ?", (playlist_id, limit, offset),
+            " ORDER BY order_key LIMIT ? OFFSET ?", (playlist_id, limit, offset),
         )
         return [PlaylistEntry(*r) for r in rows]
 

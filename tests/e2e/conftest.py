@@ -35,7 +35,8 @@ class Console:
     errors: list[str] = field(default_factory=list)
 
     def attach(self, page: sync_api.Page) -> None:
-        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text} ({m.location.get('url')})")
+                if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
 
     def assert_clean(self) -> None:

@@ -113,6 +113,10 @@ class World:
     def outcome(self, who: Account, method: str, path: str, **kw: Any) -> str:
         return _outcome(self.v1(who, method, path, **kw))
 
+    @staticmethod
+    def outcome_of(r: httpx.Response) -> str:
+        return _outcome(r)
+
     def created(self, who: Account, method: str, path: str, **kw: Any) -> str:
         """The outcome of a call that makes a playlist, which is deleted at the end."""
         r = self.v1(who, method, path, **kw)

@@ -457,6 +457,34 @@ class TokenInfo(S):
     username: str
 
 
+class PodcastEpisode(Child, kw_only=True):
+    channelId: str
+    status: Literal["new", "downloading", "completed", "error", "deleted", "skipped"]
+    streamId: str | None = None
+    description: str | None = None
+    publishDate: datetime | None = None
+
+
+class PodcastChannel(S):
+    id: str
+    url: str
+    status: Literal["new", "downloading", "completed", "error", "deleted", "skipped"]
+    title: str | None = None
+    description: str | None = None
+    coverArt: str | None = None
+    originalImageUrl: str | None = None
+    errorMessage: str | None = None
+    episode: list[PodcastEpisode] | None = None
+
+
+class Podcasts(S):
+    channel: list[PodcastChannel] | None = None
+
+
+class NewestPodcasts(S):
+    episode: list[PodcastEpisode] | None = None
+
+
 class Response(S):
     status: Literal["ok", "failed"]
     version: str
@@ -502,6 +530,9 @@ class Response(S):
     error: Error | None = None
     openSubsonicExtensions: list[OpenSubsonicExtension] | None = None
     tokenInfo: TokenInfo | None = None
+    podcasts: Podcasts | None = None
+    newestPodcasts: NewestPodcasts | None = None
+    podcastEpisode: PodcastEpisode | None = None
 
 
 class Envelope(S):

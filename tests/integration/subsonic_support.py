@@ -174,6 +174,7 @@ _NEW_RESPONSES = """
 <xs:element name="lyricsList" type="sub:LyricsList"/>
 <xs:element name="playQueueByIndex" type="sub:PlayQueueByIndex"/>
 <xs:element name="tokenInfo" type="sub:TokenInfo"/>
+<xs:element name="podcastEpisode" type="sub:PodcastEpisode"/>
 """
 
 

@@ -95,7 +95,7 @@ def test_a_restore_on_a_new_box_brings_back_every_table_key_and_upload(
         if table == "health_probe":  # /health rewrites its one row while the server runs
             continue
         assert restored[table] == rows, f"{table} differs after the restore"
-    for key in ("keys/server.key", "keys/token.key"):
+    for key in ("keys/server.key", "keys/token.key", "keys/federation.key"):  # the last: the server's identity
         assert (box / key).read_bytes() == (data / key).read_bytes(), key
     uploads = [p.relative_to(data) for p in (data / "covers").rglob("*") if p.is_file()
                and p.stem in {r[0] for r in _rows(db, "SELECT id FROM covers WHERE source = 'upload'")}]

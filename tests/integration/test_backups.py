@@ -78,7 +78,8 @@ def test_backup_while_serving_then_restore(template: Path, built_library: BuiltL
         assert "in use by server (pid" in refused.lines[0]
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
-    assert {"manifest.json", "musicd.db", "keys/server.key", "keys/token.key", "config.toml"} <= names
+    assert {"manifest.json", "musicd.db", "keys/server.key", "keys/token.key", "keys/federation.key",
+            "config.toml"} <= names
     assert [n for n in names if n.startswith("covers/")] != []  # an uploaded cover: no scan makes it again
     shutil.rmtree(data / "covers")
     all_ids = set(ids_of(data / "musicd.db", "playlists"))

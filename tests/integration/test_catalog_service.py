@@ -219,11 +219,11 @@ async def test_genres_random_similar_lyrics_covers(s: Services, built_library: B
     lrc = next(t for t in built_library.tracks if t.lyrics == "lrc")
     none = next(t for t in built_library.tracks if t.lyrics is None)
     by_path = {t.rel_path: t for a in albums.values() for t in await s.catalog.album_tracks(a.id)}
-    lyr = await s.catalog.lyrics(by_path[lrc.path].id)
+    lyr = await s.lyrics.pick(by_path[lrc.path].id)
     assert lyr is not None and lyr.synced and lrc.lyrics_first_line in lyr.text
-    assert await s.catalog.lyrics(by_path[none.path].id) is None
+    assert await s.lyrics.pick(by_path[none.path].id) is None
     with pytest.raises(NotFoundError):
-        await s.catalog.lyrics("nope")
+        await s.lyrics.pick("nope")
 
     cover = await s.catalog.cover_path(albums[("Various Artists", "Summer Mix 2020")].cover_id or "")
     assert cover.path.is_file() and cover.mime == "image/jpeg"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fractional_indexing import validate_order_key
 
 from musicd.devtools.library_builder import BuiltLibrary
 from musicd.devtools.processes import kill_tree
@@ -144,9 +145,11 @@ def _check_after_restart(srv: LiveServer, editors: list[Editor]) -> None:
                     if ed.pending is not None:  # it did not land: the client sends it again, once
                         _acknowledge(ed, ed.pending, _send(c, sub, ed, ed.pending))
                         assert all_items(c, ed.playlist_id) == ed.items
-            positions = [r[0] for r in db.execute(
-                "SELECT position FROM playlist_entries WHERE playlist_id = ? ORDER BY position", (ed.playlist_id,))]
-            assert positions == list(range(len(ed.items))), f"{ed.user}: positions not dense"
+            keys = [r[0] for r in db.execute(
+                "SELECT order_key FROM playlist_entries WHERE playlist_id = ? ORDER BY order_key", (ed.playlist_id,))]
+            assert len(set(keys)) == len(keys) == len(ed.items), f"{ed.user}: order keys lost or doubled"
+            for k in keys:
+                validate_order_key(k)  # every stored key still sorts between its neighbours' keys
             (stored, logged), = db.execute(
                 "SELECT p.version, (SELECT max(version) FROM playlist_edits e WHERE e.playlist_id = p.id)"
                 " FROM playlists p WHERE p.id = ?", (ed.playlist_id,))

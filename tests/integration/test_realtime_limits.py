@@ -88,12 +88,13 @@ async def test_a_client_that_never_reads_stays_within_its_bounds(small: tuple[Li
     sock.connect((where.hostname, where.port))
     c = await Client.open(server, token, sock=sock)
     c.ws.transport.pause_reading()  # this client never reads again
-    # Batches smaller than the send queue (a client that reads keeps up with each), of messages of 4 kB.
-    batch = {"events": [{"track_id": track, "event": "progress", "position_ms": i, "context_uri": "x" * 4000}
+    # Batches smaller than the send queue (a client that reads keeps up with each), of messages of 1 kB
+    # (a context URI of 1,000 characters: the longest a play event may carry is 1,024).
+    batch = {"events": [{"track_id": track, "event": "progress", "position_ms": i, "context_uri": "x" * 1000}
                         for i in range(QUEUE_MESSAGES // 2)]}
     depths, queued = [], []
     with api(server, token) as http:
-        for i in range(1000):  # up to 16,000 messages, 64 MB that the client never reads
+        for i in range(1000):  # up to 16,000 messages, 16 MB that the client never reads
             assert http.post("/v1/me/player/events", json=batch).status_code == 202
             if i % 4 == 0:
                 depths.append(metric(server, "musicd_realtime_queue_depth"))

@@ -106,8 +106,8 @@ async def test_moved_file_keeps_its_id_and_removal_reports_references(
                 ("pl1", user.id, "Road Trip", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
             )
             conn.execute(
-                "INSERT INTO playlist_entries (playlist_id, position, track_id, added_by, added_at)"
-                " VALUES (?, ?, ?, ?, ?)", ("pl1", 0, tid, user.id, "2024-01-01T00:00:00Z"),
+                "INSERT INTO playlist_entries (playlist_id, order_key, track_id, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?)", ("pl1", "a0", tid, user.id, "2024-01-01T00:00:00Z"),
             )
             conn.execute(
                 "INSERT INTO saved_items (user_id, item_type, item_id, created_at) VALUES (?, 'track', ?, ?)",

@@ -61,7 +61,7 @@ CALLS: list[tuple[str, str, Any]] = [
     ("getUser", "getUser", {}),
     ("error-not-found", "getAlbum", {"id": "no-such-album"}),
     ("error-missing", "getSong", {}),
-    ("error-not-implemented", "getPodcasts", {}),
+    ("error-not-implemented", "getInternetRadioStations", {}),
 ]
 
 
@@ -74,4 +74,8 @@ def test_snapshot(sub: Sub, name: str, method: str, params: dict[str, Any]) -> N
         # equal scores are ordered by id, and track ids differ between runs: compare as sets
         for items in body[f"searchResult{method[-1]}"].values():
             items.sort(key=lambda x: (x.get("title") or x.get("name"), x.get("path", "")))
+    if method == "getPlaylists":
+        # Other users' public playlists are listed too, and other tests on this shared server make some.
+        lists = body["playlists"]
+        lists["playlist"] = [p for p in lists.get("playlist", []) if p.get("owner") == _USER]
     check_snapshot(name, body)

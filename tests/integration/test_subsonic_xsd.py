@@ -62,6 +62,9 @@ def _params(method: str, ids: dict[str, str], user: Sub) -> list[tuple[str, Any]
                                                                    ("password", user.password)],
         "createUser": [("username", f"{user.user}-x"), ("password", "whatever-pw")],
         "updateUser": [("username", user.user)], "deleteUser": [("username", f"{user.user}-missing")],
+        "getPodcastEpisode": [("id", "none")], "createPodcastChannel": [("url", "http://127.0.0.1:1/feed.xml")],
+        "deletePodcastChannel": [("id", "none")], "deletePodcastEpisode": [("id", "none")],
+        "downloadPodcastEpisode": [("id", "none")], "getNewestPodcasts": [("count", 5)],
     }
     return table.get(method, [])
 

@@ -149,8 +149,11 @@ def test_settings_profile_and_password(live_server: LiveServer) -> None:
     # download_allowed is an admin's to set: sent back unchanged it is no error, changed it is refused.
     r = c.put("/v1/me/settings", json={"default_quality": "low", "download_allowed": True})
     assert r.status_code == 200 and r.json() == {"default_quality": "low", "download_allowed": True,
-                                                 "share_activity": False, "private_session_until": None}
+                                                 "share_activity": False, "private_session_until": None,
+                                                 "podcasts_allowed": False}
     r = c.put("/v1/me/settings", json={"download_allowed": False})
+    assert r.status_code == 403 and _err(r) == "admin_setting"
+    r = c.put("/v1/me/settings", json={"podcasts_allowed": True})  # so is the podcast right
     assert r.status_code == 403 and _err(r) == "admin_setting"
     assert c.put("/v1/me/settings", json={"default_quality": "ultra"}).status_code == 400
     assert c.get("/v1/me").json()["settings"]["default_quality"] == "low"

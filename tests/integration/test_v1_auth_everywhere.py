@@ -13,7 +13,10 @@ from tests.live import LiveServer
 
 # The only /v1 operations that answer without an access token.
 PUBLIC = {("POST", "/v1/auth/login"), ("POST", "/v1/auth/refresh"), ("GET", "/v1/auth/setup"),
-          ("POST", "/v1/auth/setup")}
+          ("POST", "/v1/auth/setup"),
+          # a speaker signing in: a pairing code to show, its claim with the pairing's secret, an API key
+          ("POST", "/v1/speakers/pairings"), ("POST", "/v1/speakers/pairings/{pairing_id}/token"),
+          ("POST", "/v1/speakers/token")}
 # Stream and image URLs are fetched by <audio>/<img>, which cannot send a header: they take a
 # signed URL token instead, and without one they must refuse just the same. (/share/ pages are public.)
 

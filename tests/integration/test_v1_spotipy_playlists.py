@@ -49,9 +49,13 @@ def test_spotipy_playlists(live_server: LiveServer) -> None:
     assert pid in [p["id"] for p in bob.current_user_playlists(limit=50)["items"]]
     assert alice.playlist(pid)["followers"]["total"] == 1
 
-    # A stale reorder of moved positions is refused with 409, which spotipy raises.
+    # A reorder made on that older snapshot lands where it was meant: t2 before t0, found again by identity
+    # (the removals since shifted their positions).
+    alice.playlist_reorder_items(pid, range_start=2, insert_before=0, snapshot_id=snap)
+    assert [i["track"]["id"] for i in alice.playlist_items(pid)["items"]] == [t[2], t[0], t[4]]
+    # One that names an entry removed since is refused with 409, which spotipy raises.
     with pytest.raises(spotipy.SpotifyException) as e:
-        alice.playlist_reorder_items(pid, range_start=2, insert_before=0, snapshot_id=snap)
+        alice.playlist_reorder_items(pid, range_start=1, insert_before=0, snapshot_id=snap)
     assert e.value.http_status == 409
 
 

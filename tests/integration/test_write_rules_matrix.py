@@ -10,6 +10,7 @@ so a new write endpoint without a rule entry fails.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from musicd.app import create_app
+from musicd.domain.ids import derived_id
 from musicd.http.subsonic.context import ENDPOINTS
 from musicd.http.subsonic.unsupported import NOT_IMPLEMENTED
 from tests.integration.rules_support import (
@@ -208,6 +210,74 @@ def _stream_tokens(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/me/stream-tokens", json={"ids": [w.tracks[0]]})
 
 
+# ---- /v1: offline devices (issue 17); the device belongs to a new user, who is the actor in the owner's role ----
+
+def _offline_device(w: World, a: Account, owner: Account, mark: bool = False) -> tuple[Account, dict[str, str]]:
+    holder = w.fresh("owner")
+    dev = w.ok(holder, "POST", "/v1/me/devices", json={"name": "rules", "kind": "phone"})
+    if mark:
+        w.ok(holder, "PUT", f"/v1/me/devices/{dev['id']}/offline", json={"type": "liked"})
+    return (holder if a is owner else a), dev
+
+
+DEVICE_OWNER = {"admin": OK, "owner": OK, "other": NOT_FOUND, "guest": FORBIDDEN}
+
+
+@case("POST /v1/me/devices", MEMBERS)
+def _device_register(w: World, a: Account, _: Account) -> str:
+    r = w.v1(a, "POST", "/v1/me/devices", json={"name": "rules", "kind": "phone"})
+    if r.status_code == 201:
+        w.v1(a, "DELETE", f"/v1/me/devices/{r.json()['id']}")  # frees the place (5 per user)
+        return OK
+    return {403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}.get(r.status_code, f"{r.status_code} {r.text[:200]}")
+
+
+@case("PATCH /v1/me/devices/{device_id:str}", DEVICE_OWNER)
+def _device_rename(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "PATCH", f"/v1/me/devices/{dev['id']}", json={"name": "renamed"})
+
+
+@case("DELETE /v1/me/devices/{device_id:str}", DEVICE_OWNER)
+def _device_revoke(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "DELETE", f"/v1/me/devices/{dev['id']}")
+
+
+@case("PUT /v1/me/devices/{device_id:str}/offline", {**DEVICE_OWNER, "admin": FORBIDDEN})
+def _device_mark(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "PUT", f"/v1/me/devices/{dev['id']}/offline", json={"type": "album", "id": w.album_id})
+
+
+@case("DELETE /v1/me/devices/{device_id:str}/offline", DEVICE_OWNER)
+def _device_unmark(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner, mark=True)
+    return w.outcome(actor, "DELETE", f"/v1/me/devices/{dev['id']}/offline", params={"type": "liked"})
+
+
+@case("DELETE /v1/admin/devices/{device_id:str}", ADMINS)
+def _device_admin_revoke(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    return w.outcome(actor, "DELETE", f"/v1/admin/devices/{dev['id']}")
+
+
+# The device's own calls authenticate the device (its token), whoever else asks: the same for every role.
+@case("POST /v1/offline/heartbeat", EVERYONE)
+def _device_heartbeat(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner, mark=True)
+    return w.outcome(actor, "POST", "/v1/offline/heartbeat", json={"held": []},
+                     headers={"Authorization": f"Device {dev['id']}.{dev['token']}"})
+
+
+@case("POST /v1/offline/plays", EVERYONE)
+def _device_plays(w: World, a: Account, owner: Account) -> str:
+    actor, dev = _offline_device(w, a, owner)
+    play = {"track_id": w.tracks[0], "played_at": int(time.time() * 1000) - 600_000, "ms_played": 1000}
+    return w.outcome(actor, "POST", "/v1/offline/plays", json={"plays": [play]},
+                     headers={"Authorization": f"Device {dev['id']}.{dev['token']}"})
+
+
 # ---- /v1: playlists (the owner's public playlist: others see it, so a refusal is a 403, not a 404) ----
 
 @case("POST /v1/me/playlists", MEMBERS)
@@ -304,6 +374,186 @@ def _revoke_one(w: World, a: Account, owner: Account) -> str:
     pid = w.playlist(owner)
     link = w.ok(owner, "POST", f"/v1/playlists/{pid}/share", json={})
     return w.outcome(a, "DELETE", f"/v1/playlists/{pid}/share/{link['id']}")
+
+
+# ---- /v1 and /rest: podcasts and lyrics ----
+# The live server fetches nothing (no podcasts.allow_hosts): its show is written into its database, with a
+# feed and an enclosure on a loopback port the address guard refuses without a lookup.
+
+_FEED = "http://127.0.0.1:9/rules-feed.xml"
+
+
+def _show(w: World, fresh: bool = False) -> tuple[str, str]:
+    """(show id, episode id) of a show on the server; `fresh`: a new one (for calls that delete it)."""
+    import sqlite3
+
+    from musicd.domain.ids import random_id
+
+    feed = f"http://127.0.0.1:9/rules-{secrets.token_hex(4)}.xml" if fresh else _FEED
+    sid, eid = derived_id("show", feed), random_id()
+    con = sqlite3.connect(w.server.data_dir / "musicd.db", timeout=30)
+    try:
+        with con:
+            con.execute("INSERT OR IGNORE INTO podcast_channels (id, feed_url, title, next_refresh_at, created_at,"
+                        " updated_at) VALUES (?, ?, 'Rules Show', '9999-12-31T00:00:00Z', '2024', '2024')",
+                        (sid, feed))
+            con.execute("INSERT INTO podcast_episodes (id, channel_id, guid, title, enclosure_url, created_at,"
+                        " updated_at) VALUES (?, ?, ?, 'Rules Episode', 'http://127.0.0.1:9/e.mp3', '2024', '2024')",
+                        (eid, sid, eid))
+    finally:
+        con.close()
+    return sid, eid
+
+
+@case("POST /v1/podcasts", ADMINS)
+def _add_feed(w: World, a: Account, _: Account) -> str:
+    _show(w)
+    return w.outcome(a, "POST", "/v1/podcasts", json={"feed_url": _FEED})
+
+
+@case("POST /v1/podcasts/opml", ADMINS)
+def _import_opml(w: World, a: Account, _: Account) -> str:
+    _show(w)
+    opml = f'<opml version="2.0"><body><outline text="r" xmlUrl="{_FEED}"/></body></opml>'
+    return w.outcome(a, "POST", "/v1/podcasts/opml", content=opml.encode())
+
+
+@case("PUT /v1/me/shows", MEMBERS)
+def _save_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", "/v1/me/shows", params={"ids": _show(w)[0]})
+
+
+@case("DELETE /v1/me/shows", MEMBERS)
+def _remove_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", "/v1/me/shows", params={"ids": _show(w)[0]})
+
+
+@case("PUT /v1/me/episodes/{episode_id:str}/progress", MEMBERS)
+def _progress(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/me/episodes/{_show(w)[1]}/progress", json={"position_ms": 1000})
+
+
+@case("PUT /v1/me/episodes/{episode_id:str}/played", MEMBERS)
+def _played(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/me/episodes/{_show(w)[1]}/played", json={"played": True})
+
+
+@case("POST /v1/shows/{show_id:str}/refresh", ADMINS)
+def _refresh_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", f"/v1/shows/{_show(w)[0]}/refresh")
+
+
+@case("DELETE /v1/shows/{show_id:str}", ADMINS)
+def _delete_show(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/shows/{_show(w, fresh=True)[0]}")
+
+
+@case("POST /v1/episodes/{episode_id:str}/download", ADMINS)
+def _download_episode(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", f"/v1/episodes/{_show(w)[1]}/download")
+
+
+@case("DELETE /v1/episodes/{episode_id:str}/download", ADMINS)
+def _delete_download(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/episodes/{_show(w)[1]}/download")
+
+
+@case("PUT /v1/tracks/{track_id:str}/lyrics", MEMBERS)
+def _lyrics(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/tracks/{w.tracks[2]}/lyrics", json={"text": "rules", "lang": "zu"})
+
+
+@case("DELETE /v1/tracks/{track_id:str}/lyrics", MEMBERS)
+def _unlyrics(w: World, a: Account, _: Account) -> str:
+    w.ok(w.accounts["admin"], "PUT", f"/v1/tracks/{w.tracks[2]}/lyrics", json={"text": "rules", "lang": "zu"})
+    return w.outcome(a, "DELETE", f"/v1/tracks/{w.tracks[2]}/lyrics", params={"lang": "zu"})
+
+
+@case("rest createPodcastChannel", ADMINS)
+def _r_channel(w: World, a: Account, _: Account) -> str:
+    _show(w)
+    return w.rest(a, "createPodcastChannel", {"url": _FEED})
+
+
+@case("rest deletePodcastChannel", ADMINS)
+def _r_delete_channel(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "deletePodcastChannel", {"id": _show(w, fresh=True)[0]})
+
+
+@case("rest deletePodcastEpisode", ADMINS)
+def _r_delete_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "deletePodcastEpisode", {"id": _show(w)[1]})
+
+
+@case("rest downloadPodcastEpisode", ADMINS)
+def _r_download_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "downloadPodcastEpisode", {"id": _show(w)[1]})
+
+
+@case("rest refreshPodcasts", ADMINS)
+def _r_refresh(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "refreshPodcasts")
+
+
+@case("rest reportPlayback", MEMBERS, "an episode")
+def _r_report_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "reportPlayback", {"mediaId": _show(w)[1], "mediaType": "podcast", "positionMs": 1000,
+                                        "state": "paused"})
+
+
+@case("rest createBookmark", MEMBERS, "an episode")
+def _r_bookmark_episode(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "createBookmark", {"id": _show(w)[1], "position": 1000})
+
+
+# ---- /v1: friends' servers (federation). The matrix's server has no peers: an unknown peer id is refused
+# with 404 to whoever the rule lets through, and with 403 to whoever it does not ----
+
+_NO_PEER = "Fnopeer0000000000000000"
+_PASSED = {"admin": NOT_FOUND, "owner": FORBIDDEN, "other": FORBIDDEN, "guest": FORBIDDEN}  # admins only
+
+
+@case("POST /v1/admin/federation/invites", ADMINS)
+def _fed_invite(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/admin/federation/invites", json={"scopes": ["library"], "hours": 1})
+
+
+@case("POST /v1/admin/federation/join", ADMINS)
+def _fed_join(w: World, a: Account, _: Account) -> str:
+    r = w.v1(a, "POST", "/v1/admin/federation/join", json={"invite": "musicd-invite:not-an-invite"})
+    # An admin gets past the rule to the invite's check (a 400 that says so); the others are refused before.
+    return OK if r.status_code == 400 and r.json()["error"]["code"] == "invalid_invite" else w.outcome_of(r)
+
+
+for _method, _path, _body in (("POST", "/peers/{peer_id:str}/approve", None),
+                              ("PUT", "/peers/{peer_id:str}/scopes", {"scopes": ["library"]}),
+                              ("DELETE", "/peers/{peer_id:str}", None),
+                              ("POST", "/peers/{peer_id:str}/sync", None)):
+    def _fed_admin(w: World, a: Account, _: Account, method: str = _method, path: str = _path,
+                   body: object = _body) -> str:
+        url = "/v1/admin/federation" + path.replace("{peer_id:str}", _NO_PEER)
+        return w.outcome(a, method, url, **({"json": body} if body is not None else {}))
+    case(f"{_method} /v1/admin/federation{_path}", _PASSED)(_fed_admin)
+
+
+@case("PUT /v1/me/federation/following", {**MEMBERS, "admin": NOT_FOUND, "owner": NOT_FOUND, "other": NOT_FOUND})
+def _fed_follow(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", "/v1/me/federation/following", json={"peer_id": _NO_PEER, "username": "alice"})
+
+
+@case("DELETE /v1/me/federation/following", {**MEMBERS, "admin": NOT_FOUND, "owner": NOT_FOUND, "other": NOT_FOUND})
+def _fed_unfollow(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/me/federation/following?peer_id={_NO_PEER}&username=alice")
+
+
+@case("PUT /v1/playlists/{playlist_id:str}/peers", {**OWNER, "owner": NOT_FOUND})
+def _fed_share(w: World, a: Account, owner: Account) -> str:
+    return w.outcome(a, "PUT", f"/v1/playlists/{w.playlist(owner)}/peers", json={"peer_id": _NO_PEER})
+
+
+@case("DELETE /v1/playlists/{playlist_id:str}/peers/{peer_id:str}", {**OWNER, "owner": NOT_FOUND})
+def _fed_unshare(w: World, a: Account, owner: Account) -> str:
+    return w.outcome(a, "DELETE", f"/v1/playlists/{w.playlist(owner)}/peers/{_NO_PEER}")
 
 
 # ---- /rest ----
@@ -419,6 +669,68 @@ def _r_scan(w: World, a: Account, _: Account) -> str:
     return w.rest(a, "startScan")
 
 
+# ---- /v1 player, speakers, Jam (issue 14): one's own playback; without an online device a command is a 404 ----
+# (fresh accounts: an earlier reportPlayback makes a Subsonic app the active device, which is not commandable)
+
+NO_DEVICE = {r: NOT_FOUND for r in ROLES}
+_PLAYER = [
+    ("PUT /v1/me/player", "PUT", "/v1/me/player", {"json": {"device_ids": ["nosuchdevice0"]}}),
+    ("PUT /v1/me/player/play", "PUT", "/v1/me/player/play", {}),
+    ("PUT /v1/me/player/pause", "PUT", "/v1/me/player/pause", {}),
+    ("POST /v1/me/player/next", "POST", "/v1/me/player/next", {}),
+    ("POST /v1/me/player/previous", "POST", "/v1/me/player/previous", {}),
+    ("PUT /v1/me/player/seek", "PUT", "/v1/me/player/seek", {"params": {"position_ms": 1000}}),
+    ("PUT /v1/me/player/volume", "PUT", "/v1/me/player/volume", {"params": {"volume_percent": 50}}),
+    ("PUT /v1/me/player/shuffle", "PUT", "/v1/me/player/shuffle", {"params": {"state": "true"}}),
+    ("PUT /v1/me/player/repeat", "PUT", "/v1/me/player/repeat", {"params": {"state": "off"}}),
+    ("PUT /v1/me/player/devices/{device_id:str}", "PUT", "/v1/me/player/devices/nosuchdevice0",
+     {"json": {"name": "Kitchen"}}),
+    ("POST /v1/me/speakers/approve", "POST", "/v1/me/speakers/approve", {"json": {"code": "WRONGONE"}}),
+    ("POST /v1/me/jam", "POST", "/v1/me/jam", {"json": {"device_id": "nosuchdevice0"}}),
+    ("POST /v1/jam/join", "POST", "/v1/jam/join", {"json": {"code": "NOJAM0", "device_id": "nosuchdevice0"}}),
+    ("PUT /v1/jam/{jam_id:str}/{action:str}", "PUT", "/v1/jam/nosuchjam00/pause", {}),
+    ("DELETE /v1/jam/{jam_id:str}", "DELETE", "/v1/jam/nosuchjam00", {}),
+]
+
+
+def _player_case(method: str, path: str, kw: dict) -> Call:  # type: ignore[type-arg]
+    return lambda w, a, _: w.outcome(a, method, path, **kw)
+
+
+for _route, _method, _path, _kw in _PLAYER:
+    case(_route, NO_DEVICE, fresh=True)(_player_case(_method, _path, _kw))
+
+
+@case("POST /v1/me/player/queue", NO_DEVICE, fresh=True)
+def _player_queue(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/me/player/queue", params={"uri": _uri(w.tracks[0])})
+
+
+@case("POST /v1/jam/{jam_id:str}/queue", NO_DEVICE)
+def _jam_queue(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/jam/nosuchjam00/queue", params={"uri": _uri(w.tracks[0])})
+
+
+@case("POST /v1/speakers/pairings", EVERYONE)
+def _pairing(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/speakers/pairings", json={"name": "Kitchen"})
+
+
+@case("POST /v1/speakers/pairings/{pairing_id:str}/token", {r: "401" for r in ROLES})
+def _pairing_token(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/speakers/pairings/nosuchpairing/token", json={"secret": "x"})[:3]
+
+
+@case("POST /v1/speakers/token", {r: "401" for r in ROLES})
+def _speaker_key(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "POST", "/v1/speakers/token", json={"api_key": "not-a-key"})[:3]
+
+
+@case("rest jukeboxControl", {"admin": NOT_FOUND, "owner": NOT_FOUND, "other": NOT_FOUND, "guest": FORBIDDEN})
+def _r_jukebox(w: World, a: Account, _: Account) -> str:
+    return w.rest(a, "jukeboxControl", {"action": "start"})
+
+
 # /rest methods that change nothing (a new method must be added to CASES or here).
 REST_READS = frozenset({
     "ping", "getLicense", "getOpenSubsonicExtensions", "tokenInfo", "getMusicFolders", "getIndexes", "getArtists",
@@ -427,7 +739,7 @@ REST_READS = frozenset({
     "search2", "search3", "getNowPlaying", "getLyrics", "getLyricsBySongId", "getBookmarks", "getPlayQueue",
     "getPlayQueueByIndex", "stream", "download", "getCoverArt", "getAvatar", "getScanStatus", "getArtistInfo",
     "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2", "getSimilarSongs", "getSimilarSongs2", "getTopSongs",
-    "getShares", "getUser", "getUsers",
+    "getShares", "getUser", "getUsers", "getPodcasts", "getNewestPodcasts", "getPodcastEpisode",
 })
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from musicd.domain.catalog import TrackView
 from musicd.errors import ValidationError
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_MISSING, SubsonicError
 from musicd.http.subsonic.mappers import child
+from musicd.http.subsonic.podcasts import episode_child
 
 __all__: list[str] = []
 
@@ -20,7 +22,8 @@ async def get_bookmarks(ctx: Ctx) -> Reply:
     marks = await ctx.services.bookmarks.list(ctx.user.id)
     return {"bookmarks": {"bookmark": [
         {"position": b.position_ms, "username": ctx.user.username, "comment": b.comment, "created": b.created_at,
-         "changed": b.changed_at, "entry": child(b.track)} for b in marks]}}
+         "changed": b.changed_at, "entry": child(b.track) if isinstance(b.track, TrackView) else episode_child(b.track)}
+        for b in marks]}}
 
 
 @endpoint("createBookmark")

@@ -9,6 +9,7 @@ from typing import Any
 from musicd.domain.catalog import IGNORED_ARTICLES, AlbumView, ArtistView, index_letter
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_NOT_FOUND, SubsonicError
+from musicd.http.subsonic.folders import folder_sources, peer_folders
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
 __all__ = ["all_artist_albums"]
@@ -25,7 +26,7 @@ def _folders(ctx: Ctx) -> list[dict[str, Any]]:
 
 @endpoint("getMusicFolders")
 async def get_music_folders(ctx: Ctx) -> Reply:
-    return {"musicFolders": {"musicFolder": _folders(ctx)}}
+    return {"musicFolders": {"musicFolder": _folders(ctx) + await peer_folders(ctx)}}
 
 
 def _grouped(artists: list[ArtistView], mapper: Any) -> list[dict[str, Any]]:
@@ -34,7 +35,8 @@ def _grouped(artists: list[ArtistView], mapper: Any) -> list[dict[str, Any]]:
 
 
 async def _index_artists(ctx: Ctx) -> list[ArtistView]:
-    return await ctx.services.catalog.all_artists(ctx.user.id, album_artists_only=True)
+    return await ctx.services.catalog.all_artists(ctx.user.id, album_artists_only=True,
+                                                  sources=await folder_sources(ctx))
 
 
 @endpoint("getIndexes")

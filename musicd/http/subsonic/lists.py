@@ -7,6 +7,7 @@ from typing import Any
 from musicd.domain.catalog import AlbumView
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_MISSING, SubsonicError
+from musicd.http.subsonic.folders import folder_sources
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
 __all__ = ["saved_all"]
@@ -21,7 +22,7 @@ async def _album_list(ctx: Ctx) -> tuple[list[AlbumView], str | None]:
     size = ctx.int("size", 10, 0, _PAGE) or 0
     offset = ctx.int("offset", 0, 0) or 0
     page = await ctx.services.catalog.album_list(kind, ctx.user.id, size, offset, ctx.int("fromYear"),
-                                                 ctx.int("toYear"), genre)
+                                                 ctx.int("toYear"), genre, sources=await folder_sources(ctx))
     return page.items, genre
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from musicd.domain.catalog import TrackView
-from musicd.domain.lyrics import parse_lrc, plain_text
 from musicd.domain.tags import fold_key
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
+from musicd.services.lyrics import LyricsEntry
 
 __all__: list[str] = []
 
@@ -37,24 +37,33 @@ async def get_lyrics(ctx: Ctx) -> Reply:
         track: TrackView | None = await ctx.services.catalog.track(song_id, ctx.user.id)
     else:
         track = await _find_track(ctx, ctx.opt("artist"), ctx.opt("title"))
-    lyrics = await ctx.services.catalog.lyrics(track.id) if track else None
+    lyrics = await ctx.services.lyrics.pick(track.id) if track else None
     if track is None or lyrics is None:
         return {"lyrics": {"artist": ctx.opt("artist"), "title": ctx.opt("title"), "value": ""}}
-    return {"lyrics": {"artist": track.artist_display, "title": track.title, "value": plain_text(lyrics.text)}}
+    return {"lyrics": {"artist": track.artist_display, "title": track.title, "value": lyrics.plain}}
+
+
+def _structured(track: TrackView, ly: LyricsEntry, kind: str | None) -> dict[str, Any]:
+    """One language as OpenSubsonic structuredLyrics: the file's times, and the LRC offset as `offset`."""
+    entry: dict[str, Any] = {"displayArtist": track.artist_display, "displayTitle": track.title,
+                             "lang": ly.lang or "und", "synced": ly.synced}
+    if ly.parsed is not None and ly.parsed.offset_ms:
+        entry["offset"] = ly.parsed.offset_ms
+    if kind is not None:
+        entry["kind"] = kind  # songLyrics v2
+    if ly.parsed is not None:
+        entry["line"] = [{"start": ln.start_ms, "value": ln.text} for ln in ly.parsed.lines]
+    else:
+        entry["line"] = [{"value": line} for line in ly.plain.splitlines()]
+    return entry
 
 
 @endpoint("getLyricsBySongId")
 async def get_lyrics_by_song_id(ctx: Ctx) -> Reply:
+    """Every language the track has, the main one first (with `enhanced`: kind main, then translation)."""
     track = await ctx.services.catalog.track(ctx.req("id"), ctx.user.id)
-    lyrics = await ctx.services.catalog.lyrics(track.id)
-    if lyrics is None:
-        return {"lyricsList": {"structuredLyrics": []}}
-    entry: dict[str, Any] = {"displayArtist": track.artist_display, "displayTitle": track.title,
-                             "lang": lyrics.lang or "und", "synced": lyrics.synced}
-    if ctx.bool("enhanced"):
-        entry["kind"] = "main"  # songLyrics v2; musicd has no word-level timing, so no cueLine
-    if lyrics.synced:
-        entry["line"] = [{"start": ms, "value": text} for ms, text in parse_lrc(lyrics.text)]
-    else:
-        entry["line"] = [{"value": line} for line in plain_text(lyrics.text).splitlines()]
-    return {"lyricsList": {"structuredLyrics": [entry]}}
+    found = await ctx.services.lyrics.all(track.id)
+    enhanced = ctx.bool("enhanced")
+    return {"lyricsList": {"structuredLyrics": [
+        _structured(track, ly, ("main" if i == 0 else "translation") if enhanced else None)
+        for i, ly in enumerate(found)]}}

@@ -26,7 +26,8 @@ async def stream(ctx: Ctx) -> Reply:
     quality, codec = pb.subsonic_quality(row, ctx.opt("format") or None, max_bitrate)
     offset = float(ctx.int("timeOffset", 0, 0) or 0)
     head = ctx.request.method == "HEAD"
-    body = await pb.open_track(track_id, quality, time_offset=offset, head=head, codec=codec)
+    body = await pb.open_track(track_id, quality, time_offset=offset, head=head,
+                               range_header=ctx.request.headers.get("range"), codec=codec)
     if ctx.bool("estimateContentLength") and isinstance(body, LiveBody) and body.settle is not None and not head:
         settled = await body.settle()
         if settled is not None:

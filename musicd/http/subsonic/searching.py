@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
+from musicd.http.subsonic.folders import folder_sources
 from musicd.http.subsonic.mappers import album_child, album_id3, artist, artist_id3, child
 
 __all__: list[str] = []
@@ -21,7 +22,8 @@ async def _search(ctx: Ctx, song_mapper: Any, album_mapper: Any, artist_mapper: 
         offset = ctx.int(f"{name}Offset", 0, 0) or 0
         if count:
             wanted[kind] = (count, offset)
-    found = await ctx.services.search.pages(ctx.opt("query", "") or "", wanted, ctx.user.id)
+    found = await ctx.services.search.pages(ctx.opt("query", "") or "", wanted, ctx.user.id,
+                                            sources=await folder_sources(ctx))
     # Element order matters in XML: artist, album, song.
     return {name: [mappers[name](x) for x in found[kind]] for name, kind in _KINDS if kind in found}
 

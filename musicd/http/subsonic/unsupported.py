@@ -8,14 +8,11 @@ from musicd.http.subsonic.envelope import ERR_GENERIC, SubsonicError
 __all__ = ["NOT_IMPLEMENTED"]
 
 NOT_IMPLEMENTED = (
-    # podcasts
-    "getPodcasts", "getNewestPodcasts", "getPodcastEpisode", "refreshPodcasts", "createPodcastChannel",
-    "deletePodcastChannel", "deletePodcastEpisode", "downloadPodcastEpisode",
     # internet radio
     "getInternetRadioStations", "createInternetRadioStation", "updateInternetRadioStation",
     "deleteInternetRadioStation",
-    # jukebox, chat, video
-    "jukeboxControl", "getChatMessages", "addChatMessage", "getVideos", "getVideoInfo", "getCaptions", "hls",
+    # chat, video
+    "getChatMessages", "addChatMessage", "getVideos", "getVideoInfo", "getCaptions", "hls",
 )
 
 

@@ -35,9 +35,9 @@ def subsonic_user(u: User, folders: list[int]) -> dict[str, Any]:
         "playlistRole": member,
         "coverArtRole": admin,
         "commentRole": member,
-        "podcastRole": False,
+        "podcastRole": admin or (member and u.settings.podcasts_allowed),
         "streamRole": True,
-        "jukeboxRole": False,
+        "jukeboxRole": member,
         "shareRole": member,
         "videoConversionRole": False,
         "folder": folders,
@@ -81,12 +81,18 @@ def _role_changes(ctx: Ctx, current: str | None) -> str | None:
 async def create_user(ctx: Ctx) -> Reply:
     role = _role_changes(ctx, "user") or "user"
     await ctx.services.users.create(ctx.user, ctx.req("username"), _clear(ctx.req("password")), role=role,
-                                    email=ctx.opt("email") or None, settings=_download_setting(ctx))
+                                    email=ctx.opt("email") or None, settings=_role_settings(ctx))
     return None
 
 
-def _download_setting(ctx: Ctx) -> dict[str, object] | None:
-    return {"download_allowed": ctx.bool("downloadRole")} if ctx.opt("downloadRole") is not None else None
+def _role_settings(ctx: Ctx) -> dict[str, object] | None:
+    """The settings Subsonic's role flags set: downloadRole, podcastRole."""
+    out: dict[str, object] = {}
+    if ctx.opt("downloadRole") is not None:
+        out["download_allowed"] = ctx.bool("downloadRole")
+    if ctx.opt("podcastRole") is not None:
+        out["podcasts_allowed"] = ctx.bool("podcastRole")
+    return out or None
 
 
 @endpoint("updateUser")
@@ -94,7 +100,7 @@ async def update_user(ctx: Ctx) -> Reply:
     users = ctx.services.users
     u = await users.by_name(ctx.user, ctx.req("username"))
     role = _role_changes(ctx, u.role)
-    await users.update(ctx.user, u.id, role=None if role == u.role else role, settings=_download_setting(ctx),
+    await users.update(ctx.user, u.id, role=None if role == u.role else role, settings=_role_settings(ctx),
                        email=ctx.opt("email"))
     if password := ctx.opt("password"):
         await users.set_password(ctx.user, u.username, _clear(password))

@@ -51,6 +51,7 @@ class SettingsBody(msgspec.Struct, forbid_unknown_fields=True):
     download_allowed: bool | None = None
     share_activity: bool | None = None  # followers see what you play (off by default)
     private_session: bool | None = None  # true: hide your listening for an hour; false: end that now
+    podcasts_allowed: bool | None = None
 
 
 class ProfileBody(msgspec.Struct, forbid_unknown_fields=True):

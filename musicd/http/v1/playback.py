@@ -27,14 +27,14 @@ from musicd.services.play_events import PlayEvent
 from musicd.services.playback import STREAM_TOKEN_TTL_S
 from musicd.services.registry import Services
 
-__all__ = ["PlaybackController", "PlayerEventsController"]
+__all__ = ["PlaybackController", "PlayerEventsController", "media_user"]
 
 _OPEN = {"exclude_from_auth": True}
 _GET_HEAD = ["GET", "HEAD"]
 _MAX_EVENTS = 500
 
 
-async def _media_user(request: Request[Any, Any, Any], services: Services, item_id: str, st: str | None) -> User:
+async def media_user(request: Request[Any, Any, Any], services: Services, item_id: str, st: str | None) -> User:
     token = bearer_token(request)
     if token is not None:
         return await services.auth.user_for_access_token(token)
@@ -68,10 +68,11 @@ class PlaybackController(Controller):
     ) -> MediaResponse:
         """The track at a quality (default: the user's) in a tier `format` (default ogg), with Range;
         `time_offset` seeks inside a tier."""
-        user = await _media_user(request, services, track_id, st)
+        user = await media_user(request, services, track_id, st)
         q = await services.playback.quality_for(user, quality, device_id)
         body = await services.playback.open_track(track_id, q, time_offset=time_offset,
                                                   head=request.method == "HEAD",
+                                                  range_header=request.headers.get("range"),
                                                   codec=services.playback.codec_for(format))
         return MediaResponse(body)
 
@@ -79,14 +80,14 @@ class PlaybackController(Controller):
     async def download(self, request: Request[Any, Any, Any], services: Services, track_id: str,
                        st: str | None = None) -> MediaResponse:
         """The original file as an attachment (Range works: downloads can resume)."""
-        user = await _media_user(request, services, track_id, st)
+        user = await media_user(request, services, track_id, st)
         return MediaResponse(await services.playback.open_download(track_id, user))
 
     @route("/albums/{album_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)
     async def album_download(self, request: Request[Any, Any, Any], services: Services, album_id: str,
                              st: str | None = None) -> _ZipResponse:
         """The album's original files as a zip, streamed as it is written."""
-        user = await _media_user(request, services, album_id, st)
+        user = await media_user(request, services, album_id, st)
         z = await services.downloads.album_zip(album_id, user)
         return _ZipResponse(z.filename, z.chunks)
 
@@ -94,7 +95,7 @@ class PlaybackController(Controller):
     async def playlist_download(self, request: Request[Any, Any, Any], services: Services, playlist_id: str,
                                 st: str | None = None) -> _ZipResponse:
         """A playlist's tracks as a zip in playlist order."""
-        user = await _media_user(request, services, playlist_id, st)
+        user = await media_user(request, services, playlist_id, st)
         z = await services.downloads.playlist_zip(playlist_id, user)
         return _ZipResponse(z.filename, z.chunks)
 
@@ -102,7 +103,7 @@ class PlaybackController(Controller):
     async def image(self, request: Request[Any, Any, Any], services: Services, image_id: str,
                     size: OptImageSize = None, st: str | None = None) -> MediaResponse:
         """A cover image, scaled to fit `size` pixels when given."""
-        await _media_user(request, services, image_id, st)
+        await media_user(request, services, image_id, st)
         return MediaResponse(await services.playback.image(image_id, size), IMAGE_CACHE)
 
     @route("/tracks/{track_id:str}/stream-url", http_method=["GET"])

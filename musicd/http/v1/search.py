@@ -9,13 +9,15 @@ from litestar.params import Parameter
 
 from musicd.domain.models import User
 from musicd.http.v1.playlist_shapes import simplified_playlist
+from musicd.http.v1.podcast_shapes import episode_simple, show_simple
 from musicd.http.v1.shapes import Links, album_simple, artist_full, images, links, paging, track_full, uri
 from musicd.services.registry import Services
 from musicd.services.search import MAX_QUERY, clean_query
 
 __all__ = ["SearchController"]
 
-_TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists"}
+_TYPES = {"track": "tracks", "album": "albums", "artist": "artists", "playlist": "playlists", "show": "shows",
+          "episode": "episodes"}
 SUGGESTIONS = 8
 
 
@@ -40,7 +42,8 @@ class SearchController(Controller):
     async def search(
         self, request: Request[Any, Any, Any], user: User, services: Services,
         q: Annotated[str | None, Parameter(description="What to look for (typos and accents are forgiven)")] = None,
-        type: Annotated[str | None, Parameter(description="Comma-separated: track, artist, album, playlist")] = None,
+        type: Annotated[str | None, Parameter(
+            description="Comma-separated: track, artist, album, playlist, show, episode")] = None,
         limit: Annotated[int, Parameter(ge=1, le=50)] = 20,
         offset: Annotated[int, Parameter(ge=0, le=1000)] = 0,
     ) -> dict[str, Any]:
@@ -49,7 +52,8 @@ class SearchController(Controller):
         results = await services.search.request(q, kinds, limit, offset, user.id)
         ln = links(request)
         mappers = {"track": track_full, "album": album_simple, "artist": artist_full,
-                   "playlist": lambda ln, p: simplified_playlist(ln.base, p)}
+                   "playlist": lambda ln, p: simplified_playlist(ln.base, p), "show": show_simple,
+                   "episode": episode_simple}
         return {
             _TYPES[k]: paging(ln, [mappers[k](ln, x) for x in results[k].items], results[k].total, limit, offset)
             for k in kinds

@@ -18,6 +18,7 @@ from litestar import Request
 from litestar.openapi import ResponseSpec
 
 from musicd.domain.catalog import AlbumView, ArtistRef, ArtistView, Category, Mix, Page, TrackView
+from musicd.domain.federation import Origin
 from musicd.errors import ValidationError
 from musicd.http.urls import base_url
 
@@ -43,6 +44,7 @@ __all__ = [
     "parse_uri",
     "parse_uris",
     "release_date",
+    "source_object",
     "track_full",
     "track_object",
     "track_simple",
@@ -182,10 +184,23 @@ def release_date(release: str | None, year: int | None) -> tuple[str, str]:
     return (f"{year:04d}" if year else "0000"), "year"
 
 
+def source_object(origin: Origin | None) -> dict[str, Any] | None:
+    """Where an item comes from: None for this server's own, else the friend's server (`available`: it answers)."""
+    if origin is None:
+        return None
+    return {"type": "peer", "id": origin.peer_id, "name": origin.name, "available": origin.available}
+
+
+def _with_source(out: dict[str, Any], origin: Origin | None) -> dict[str, Any]:
+    if origin is not None:
+        out["source"] = source_object(origin)
+    return out
+
+
 def artist_simple(where: LinksOrBase, a: ArtistRef | ArtistView) -> dict[str, Any]:
     ln = _ln(where)
-    return {"external_urls": {}, "href": ln.href("artist", a.id), "id": a.id, "name": a.name, "type": "artist",
-            "uri": uri("artist", a.id)}
+    return _with_source({"external_urls": {}, "href": ln.href("artist", a.id), "id": a.id, "name": a.name,
+                         "type": "artist", "uri": uri("artist", a.id)}, getattr(a, "origin", None))
 
 
 def artist_full(where: LinksOrBase, a: ArtistView) -> dict[str, Any]:
@@ -211,7 +226,7 @@ def album_simple(where: LinksOrBase, a: AlbumView, group_of: str | None = None) 
     }
     if group_of is not None:
         out["album_group"] = "album" if a.artist.id == group_of else "appears_on"
-    return out
+    return _with_source(out, a.origin)
 
 
 def album_full(where: LinksOrBase, a: AlbumView, tracks: Page[TrackView] | None = None) -> dict[str, Any]:
@@ -237,9 +252,10 @@ def track_simple(where: LinksOrBase, t: TrackView) -> dict[str, Any]:
     return {
         "artists": [artist_simple(ln, a) for a in t.artists] or [artist_simple(ln, t.album_artist)],
         "available_markets": [], "disc_number": t.disc_number or 1, "duration_ms": round(t.duration * 1000),
-        "explicit": False, "external_urls": {}, "href": ln.href("track", t.id), "id": t.id, "is_playable": True,
-        "name": t.title, "preview_url": None, "track_number": t.track_number or 0, "type": "track",
-        "uri": uri("track", t.id), "is_local": False,
+        "explicit": False, "external_urls": {}, "href": ln.href("track", t.id), "id": t.id,
+        "is_playable": t.origin is None or t.origin.available, "name": t.title, "preview_url": None,
+        "track_number": t.track_number or 0, "type": "track", "uri": uri("track", t.id), "is_local": False,
+        **({"source": source_object(t.origin)} if t.origin is not None else {}),
     }
 
 

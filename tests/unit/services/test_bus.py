@@ -125,14 +125,3 @@ async def test_stop_drains_what_is_queued() -> None:
         bus.publish(_saves(i))
     await bus.stop()
     assert len(seen) == 20
-
-
-async def test_legacy_topic_api_is_unbounded_and_untyped() -> None:
-    bus = EventBus()
-    q = bus.subscribe("player.events")
-    for i in range(3):
-        assert bus.publish("player.events", i) == 1
-    assert bus.depth("player.events") == 3
-    assert [q.get_nowait() for _ in range(3)] == [0, 1, 2]
-    bus.unsubscribe("player.events", q)
-    assert bus.publish("player.events", 4) == 0

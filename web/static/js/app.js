@@ -11,7 +11,9 @@ import { signImage } from "./media.js";
 import { createPlaylist, addTracks } from "./playlists.js";
 import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
 import { realtime } from "./realtime.js";
+import { setupConnect } from "./connect.js";
 import { setupFriendsPanel } from "./friends.js";
+import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -32,6 +34,9 @@ route("/queue", () => import("./views/queue.js"));
 route("/lyrics", () => import("./views/lyrics.js"));
 route("/settings", () => import("./views/settings.js"));
 route("/admin", () => import("./views/admin.js"));
+route("/offline", () => import("./views/offline.js"));
+route("/podcasts", () => import("./views/podcasts.js"));
+route("/show/:id", () => import("./views/show.js"));
 
 function renderSidebarPlaylists() {
   const ul = $("sidebar-playlists");
@@ -66,7 +71,8 @@ function renderSidebarPlaylists() {
 
 function markNav(path) {
   const section = path === "/" ? "home" : path.split("/")[1];
-  const map = { album: "library", artist: "library", playlist: "library", genre: "home", queue: "", lyrics: "" };
+  const map = { album: "library", artist: "library", playlist: "library", genre: "home", queue: "", lyrics: "",
+    show: "podcasts" };
   const active = map[section] ?? section;
   for (const a of document.querySelectorAll("[data-nav]")) {
     if (a.dataset.nav === active) a.setAttribute("aria-current", "page");
@@ -130,6 +136,7 @@ function setupUserMenu() {
 
 async function doLogout() {
   player.reset();
+  realtime.stop(); // first: the server closes a revoked session's channel, and that close would ask who we are
   await logout();
   location.replace("/login");
 }
@@ -144,14 +151,23 @@ async function main() {
   setImageSigner(signImage);
   try {
     state.me = await api.get("/v1/me");
+    localStorage.setItem("musicd.me", JSON.stringify(state.me));
   } catch (e) {
     if (e.status === 401) return toLogin();
-    clear($("view")).append(emptyState("The server can't be reached.", "Reload the page to try again.", { error: true }));
-    return;
+    // No network: the player still opens on what this browser keeps offline (views/offline.js).
+    const known = e instanceof TypeError ? JSON.parse(localStorage.getItem("musicd.me") || "null") : null;
+    if (!known) {
+      clear($("view")).append(emptyState("The server can't be reached.", "Reload the page to try again.", { error: true }));
+      return;
+    }
+    state.me = known;
+    state.offline = true;
+    if (currentPath() !== "/offline") history.replaceState(null, "", "/offline");
   }
   document.body.dataset.role = state.me.role;
   if (!player.quality && state.me.settings?.default_quality) $("player-quality").title = `Default: ${state.me.settings.default_quality}`;
   setupPlayerBar();
+  setupEpisodes();
   const search = setupSearch();
   setupShortcuts({ focusSearch: search.focus });
   setupUserMenu();
@@ -162,6 +178,7 @@ async function main() {
   on("playlists", renderSidebarPlaylists);
   loadPlaylists();
   // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
+  setupConnect();
   realtime.start();
   const reloadPlaylists = debounce(loadPlaylists, 300);
   for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {
@@ -171,6 +188,8 @@ async function main() {
   realtime.on("resync", reloadPlaylists);
   setupFriendsPanel($("friends-panel"));
   player.loadRestored();
+  import("./offline/boot.js").then((m) => m.startOffline(player), (e) => console.warn("offline unavailable", e));
+  syncRestoredEpisode();
   await startRouter({
     view: $("view"), scroller: $("main"), notFound,
     onNavigate: (path) => {

@@ -62,7 +62,8 @@ export function updatePosition(player) {
   const d = player.duration;
   if (!ms?.setPositionState || !d) return;
   try {
-    ms.setPositionState({ duration: d, position: Math.min(d, player.currentTime), playbackRate: 1 });
+    ms.setPositionState({ duration: d, position: Math.min(d, player.currentTime),
+      playbackRate: player.audio?.playbackRate || 1 });
   } catch { /* duration unknown yet */ }
 }
 
@@ -116,6 +117,12 @@ export function sendPlayEvent(player, kind, { beacon = false } = {}) {
   const p = player.play_;
   // A guest's listening is not recorded (the server refuses it): nothing to send.
   if (!p || !p.started || !canEdit()) return;
+  if (p.entry.track.kind === "episode") return; // episodes report their position instead (episodes.js)
+  if (p.offline) {
+    // A play from a download goes to the device's queue (js/offline), sent when the network allows.
+    if (kind === "end") player.offlinePlayed?.(p.entry.track.id, Date.now() - p.msPlayed, p.msPlayed);
+    return;
+  }
   const body = {
     track_id: p.entry.track.id, event: kind, position_ms: Math.round((player.audio?.currentTime || 0) * 1000),
     ms_played: Math.round(p.msPlayed), context_uri: player.context?.uri || null,

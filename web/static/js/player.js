@@ -90,7 +90,7 @@ export class Player extends EventTarget {
    * Play `tracks` (a context: an album, a playlist, search results) from `index`. `more` is an
    * optional async function returning the tracks that follow the given ones (big lists load lazily).
    */
-  playTracks(tracks, index = 0, { context = null, more = null } = {}) {
+  playTracks(tracks, index = 0, { context = null, more = null, at = 0 } = {}) {
     performance.mark("musicd:play-click");
     this.reportEnd();
     let entries = tracks.map((t) => ({ uid: newUid(), track: t, queued: false }));
@@ -103,7 +103,7 @@ export class Player extends EventTarget {
       index = 0;
     }
     this.queue = entries;
-    this.startAt(index);
+    this.startAt(index, { at });
     this.emit("queue");
     if (more) {
       more().then((extra) => {
@@ -144,7 +144,8 @@ export class Player extends EventTarget {
     this.audio = el;
     el.volume = this.volume;
     el.muted = this.muted;
-    this.play_ = { entry, msPlayed: 0, lastPos: at, started: false, lastReport: 0, prefetched };
+    this.play_ = { entry, msPlayed: 0, lastPos: at, started: false, lastReport: 0, prefetched,
+      offline: el.dataset.offline === "1" };
     if (el.dataset.src) {
       this.pendingSeek = null;
       if (el.currentTime !== at) {
@@ -168,10 +169,12 @@ export class Player extends EventTarget {
     el.preload = "auto";
     el.dataset.uid = entry.uid;
     el.dataset.trackId = entry.track.id;
-    const attach = (st) => {
+    const attach = (url, offline = false) => {
       if (!el.isConnected && !this.elements.has(entry.uid)) return;
-      el.src = streamUrl(entry.track.id, st, this.quality);
+      el.src = url;
       el.dataset.src = "1";
+      el.dataset.offline = offline ? "1" : "";
+      if (el === this.audio && this.play_) this.play_.offline = offline;
       if (this.pendingSeek && el === this.audio) {
         const at = this.pendingSeek;
         this.pendingSeek = null;
@@ -182,9 +185,15 @@ export class Player extends EventTarget {
     for (const [name, fn] of Object.entries(this.listeners(el))) el.addEventListener(name, fn);
     this.elements.set(entry.uid, el);
     this.pool.append(el);
-    const st = tokenNow(entry.track.id);
-    if (st) attach(st);
-    else token(entry.track.id).then(attach, (e) => this.fail(el, e));
+    const stream = () => {
+      const st = tokenNow(entry.track.id);
+      const url = (t) => streamUrl(entry.track.id, t, this.quality);
+      if (st) attach(url(st));
+      else token(entry.track.id).then((t) => attach(url(t)), (e) => this.fail(el, e));
+    };
+    // A track downloaded for offline plays from this browser's storage (js/offline), decrypted in memory.
+    if (this.offlineSource) this.offlineSource(entry.track.id).then((u) => (u ? attach(u, true) : stream()), (e) => this.fail(el, e));
+    else stream();
     return el;
   }
 
@@ -319,6 +328,8 @@ export class Player extends EventTarget {
   }
 
   onEnded() {
+    const t = this.current?.track;
+    if (t?.kind === "episode") this.emit("ended-episode", t);
     this.next({ auto: true });
   }
 
@@ -372,7 +383,7 @@ export class Player extends EventTarget {
     const keep = this.current?.uid;
     for (const uid of [...this.elements.keys()]) if (uid !== keep) this.dropElement(uid);
     const el = this.audio;
-    if (el && el.dataset.src && this.current) {
+    if (el && el.dataset.src && !el.dataset.offline && this.current) {
       const at = el.currentTime;
       const wasPlaying = !el.paused;
       const st = tokenNow(this.current.track.id);

@@ -1,6 +1,7 @@
 // The player bar at the bottom: what is playing, the controls, progress and seek, volume, quality.
 
 import { player } from "./player.js";
+import { connect, control, pickDevice } from "./connect.js";
 import { fmtTime, setIcon, artistLinks, clear, toast, imageUrl } from "./ui/dom.js";
 import { signImage } from "./media.js";
 import { isSaved, setSaved, canEdit, on } from "./state.js";
@@ -14,22 +15,24 @@ export function setupPlayerBar() {
     shuffle: $("player-shuffle"), repeat: $("player-repeat"), seek: $("player-seek"), time: $("player-time"),
     duration: $("player-duration"), title: $("player-title"), artists: $("player-artists"), cover: $("player-cover"),
     coverLink: $("player-cover-link"), save: $("player-save"), volume: $("player-volume"), mute: $("player-mute"),
-    quality: $("player-quality"), fill: $("player-bar-fill"),
+    quality: $("player-quality"), fill: $("player-bar-fill"), devices: $("player-devices"), remote: $("player-remote"),
   };
   let dragging = false;
 
-  el.play.addEventListener("click", () => player.toggle());
-  el.prev.addEventListener("click", () => player.previous());
-  el.next.addEventListener("click", () => player.next());
-  el.shuffle.addEventListener("click", () => player.setShuffle(!player.shuffle));
-  el.repeat.addEventListener("click", () => player.cycleRepeat());
+  // The controls drive `control`: this tab's player, or the device playing elsewhere (connect.js).
+  el.play.addEventListener("click", () => control.toggle());
+  el.prev.addEventListener("click", () => control.previous());
+  el.next.addEventListener("click", () => control.next());
+  el.shuffle.addEventListener("click", () => control.setShuffle(!control.shuffle));
+  el.repeat.addEventListener("click", () => control.cycleRepeat());
+  el.devices.addEventListener("click", () => pickDevice(el.devices).catch(() => toast("No devices.", { error: true })));
   el.seek.addEventListener("input", () => {
     dragging = true;
     el.time.textContent = fmtTime(Number(el.seek.value));
   });
   el.seek.addEventListener("change", () => {
     dragging = false;
-    player.seek(Number(el.seek.value));
+    control.seek(Number(el.seek.value));
   });
   el.volume.addEventListener("input", () => player.setVolume(Number(el.volume.value)));
   el.mute.addEventListener("click", () => player.toggleMute());
@@ -51,24 +54,28 @@ export function setupPlayerBar() {
   });
 
   const showState = () => {
-    const playing = player.isPlaying() || (player.playing && player.current);
+    const playing = control.playing;
     setIcon(el.play, playing ? "pause" : "play");
     el.play.setAttribute("aria-label", playing ? "Pause" : "Play");
     el.bar.classList.toggle("is-playing", Boolean(playing));
-    el.shuffle.setAttribute("aria-pressed", String(player.shuffle));
-    el.shuffle.classList.toggle("on", player.shuffle);
-    const rep = player.repeat;
+    el.shuffle.setAttribute("aria-pressed", String(control.shuffle));
+    el.shuffle.classList.toggle("on", control.shuffle);
+    const rep = control.repeat;
     el.repeat.dataset.mode = rep;
     el.repeat.classList.toggle("on", rep !== "off");
     el.repeat.setAttribute("aria-label", `Repeat: ${{ off: "off", context: "all", track: "this track" }[rep]}`);
     setIcon(el.repeat, rep === "track" ? "repeat-one" : "repeat");
-    const has = Boolean(player.current);
+    const has = Boolean(control.track);
     for (const b of [el.prev, el.next, el.seek]) b.disabled = !has;
+    const where = control.deviceName;
+    el.remote.hidden = !where;
+    el.remote.textContent = where ? `Playing on ${where}` : "";
+    el.bar.classList.toggle("is-remote", Boolean(where));
   };
 
   const showTime = () => {
-    const d = player.duration || 0;
-    const t = player.currentTime || 0;
+    const d = control.duration || 0;
+    const t = control.time || 0;
     el.seek.max = String(d);
     if (!dragging) {
       el.seek.value = String(t);
@@ -79,8 +86,10 @@ export function setupPlayerBar() {
     el.fill.style.width = d ? `${(100 * t) / d}%` : "0";
   };
 
+  let shown = null;
   const showTrack = () => {
-    const t = player.current?.track;
+    const t = control.track;
+    shown = t;
     clear(el.artists);
     if (!t) {
       el.title.textContent = "Nothing playing";
@@ -98,13 +107,13 @@ export function setupPlayerBar() {
     el.cover.hidden = true;
     if (url) {
       signImage(url).then((src) => {
-        if (player.current?.track !== t) return;
+        if (shown !== t) return;
         el.cover.src = src;
         el.cover.hidden = false;
       }, () => {});
     }
     el.save.disabled = !canEdit();
-    isSaved(t.id).then((v) => { if (player.current?.track === t) markSaved(el.save, v); });
+    isSaved(t.id).then((v) => { if (shown === t) markSaved(el.save, v); });
     showTime();
   };
 
@@ -119,6 +128,11 @@ export function setupPlayerBar() {
   player.addEventListener("time", showTime);
   player.addEventListener("track", showTrack);
   player.addEventListener("volume", showVolume);
+  connect.addEventListener("change", () => {
+    if (control.track !== shown) showTrack();
+    showState();
+    showTime();
+  });
   player.addEventListener("error", (e) => {
     const name = e.detail?.track?.name;
     toast(name ? `Can't play “${name}”.` : "Can't play this track.", { error: true });
@@ -148,28 +162,28 @@ export function setupShortcuts({ focusSearch }) {
       case " ":
         if (onControl) return; // space activates the focused button
         e.preventDefault();
-        player.toggle();
+        control.toggle();
         break;
       case "ArrowLeft":
         if (t.type === "range") return;
         e.preventDefault();
-        if (e.shiftKey) player.previous();
-        else player.seekBy(-5);
+        if (e.shiftKey) control.previous();
+        else control.seekBy(-5);
         break;
       case "ArrowRight":
         if (t.type === "range") return;
         e.preventDefault();
-        if (e.shiftKey) player.next();
-        else player.seekBy(5);
+        if (e.shiftKey) control.next();
+        else control.seekBy(5);
         break;
       case "m":
         player.toggleMute();
         break;
       case "s":
-        player.setShuffle(!player.shuffle);
+        control.setShuffle(!control.shuffle);
         break;
       case "r":
-        player.cycleRepeat();
+        control.cycleRepeat();
         break;
       default:
     }

@@ -18,17 +18,23 @@ export function card({ href, images, title, subtitle = "", round = false, onPlay
   return el;
 }
 
+/** "from Alice's server" for an item mirrored from a friend's server. */
+function from(item) {
+  return item.source ? `from ${item.source.name}${item.source.available ? "" : " (unavailable)"}` : null;
+}
+
 export function albumCard(album, onPlay) {
   const year = (album.release_date || "").slice(0, 4);
   const artists = (album.artists || []).map((a) => a.name).join(", ");
   return card({
     href: `/album/${album.id}`, images: album.images, title: album.name,
-    subtitle: [year && year !== "0000" ? year : null, artists].filter(Boolean).join(" · "), onPlay,
+    subtitle: [year && year !== "0000" ? year : null, artists, from(album)].filter(Boolean).join(" · "), onPlay,
   });
 }
 
 export function artistCard(artist) {
-  return card({ href: `/artist/${artist.id}`, images: artist.images, title: artist.name, subtitle: "Artist", round: true });
+  return card({ href: `/artist/${artist.id}`, images: artist.images, title: artist.name,
+    subtitle: from(artist) ? `Artist · ${from(artist)}` : "Artist", round: true });
 }
 
 export function playlistCard(pl, onPlay) {

@@ -114,6 +114,13 @@ export function trackList({
   };
 }
 
+/** "from Alice's server" under an item mirrored from a friend's server (and whether it answers now). */
+export function sourceLabel(source) {
+  if (!source) return null;
+  return h("span.source-label", { title: source.available ? `From ${source.name}` : `${source.name} is unavailable right now` },
+    ` · from ${source.name}${source.available ? "" : " (unavailable)"}`);
+}
+
 function trackRow(t, i, { showAlbum, showCover, numbering, playlist, play, addedAt }) {
   const current = player.current?.track.id === t.id;
   const num = numbering === "track" ? (t.track_number || i + 1) : i + 1;
@@ -137,8 +144,8 @@ function trackRow(t, i, { showAlbum, showCover, numbering, playlist, play, added
     showCover ? cover(t.album?.images, 64, { cls: "row-cover" }) : null,
     h("div.title-block", null,
       h("span.track-name", { title: t.name }, t.name),
-      h("span.track-artists", null, artistLinks(t.artists))));
-  const row = h(`div.track-row${current ? ".is-current" : ""}`, {
+      h("span.track-artists", null, artistLinks(t.artists), sourceLabel(t.source))));
+  const row = h(`div.track-row${current ? ".is-current" : ""}${t.source && !t.source.available ? ".is-unavailable" : ""}`, {
     "aria-label": `${t.name} by ${artistNames(t)}`, "aria-current": current ? "true" : null,
     draggable: "true", dataset: { trackId: t.id },
     ondblclick: () => play(i),

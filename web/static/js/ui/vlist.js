@@ -30,11 +30,14 @@ export function pagedSource(fetchPage, { pageSize = 50, first = null } = {}) {
       const jobs = [];
       for (let p = Math.floor(Math.max(0, from) / pageSize); p * pageSize < Math.min(to, src.total || to); p++) {
         const offset = p * pageSize;
-        if (items[offset] !== undefined && items[Math.min(offset + pageSize, src.total) - 1] !== undefined) continue;
+        // Every row, not just the page's ends: a live playlist change can leave holes inside a loaded page.
+        let loaded = true;
+        for (let i = offset; i < Math.min(offset + pageSize, src.total); i++) if (items[i] === undefined) { loaded = false; break; }
+        if (loaded) continue;
         if (!loading.has(p)) {
           loading.set(p, fetchPage(offset, pageSize).then((page) => {
             src.total = page.total;
-            page.items.forEach((it, j) => { items[offset + j] = it; });
+            page.items.forEach((it, j) => { if (items[offset + j] === undefined) items[offset + j] = it; });
           }).finally(() => loading.delete(p)));
         }
         jobs.push(loading.get(p));

@@ -12,6 +12,7 @@ import { chooseAndAdd } from "../playlists.js";
 import { navigate, refresh } from "../router.js";
 import { liveView } from "../realtime.js";
 import { warm } from "../media.js";
+import { offlineToggle } from "../offline/toggle.js";
 
 export function saveToggle({ label, get, set }) {
   const b = h("button.icon-button.big-save", { type: "button", "aria-label": label, "aria-pressed": "false", disabled: !canEdit() }, icon("heart-outline"));
@@ -65,6 +66,7 @@ export async function render({ root, params }) {
       set: (v) => (v ? api.put("/v1/me/albums", { ids: [album.id] }) : api.del("/v1/me/albums", { ids: [album.id] })),
     }),
     more);
+  if (canEdit()) more.before(offlineToggle("album", album.id, album.name));
   root.replaceChildren(header, actions);
   const lists = [];
   const discs = [...new Set(tracks.map((t, i) => album.tracks.items[i]?.disc_number || 1))];

@@ -1,4 +1,5 @@
-// Home: recently played, mixes made from the library, new releases, genres, the user's top tracks.
+// Home: podcast episodes to continue, recently played, mixes made from the library, new releases, genres,
+// the user's top tracks.
 
 import { api } from "../api.js";
 import { h } from "../ui/dom.js";
@@ -8,6 +9,7 @@ import { trackList } from "../ui/tracks.js";
 import { state } from "../state.js";
 import { liveView } from "../realtime.js";
 import { refresh } from "../router.js";
+import { episodeRow } from "./show.js";
 
 function greeting() {
   const hr = new Date().getHours();
@@ -20,15 +22,22 @@ function greeting() {
 export async function render({ root }) {
   const name = state.me?.display_name || state.me?.username || "";
   root.append(h("h1.page-title", null, name ? `${greeting()}, ${name}` : greeting()));
+  const resume = h("section.section.continue-listening", { "aria-labelledby": "continue-title" });
   const recent = section("Recently played");
   const mixes = section("Made from your library");
   const fresh = section("New releases", { href: "/library/albums" });
   const genres = section("Genres");
   const top = h("section.section", { "aria-labelledby": "top-tracks-title" });
-  root.append(recent.el, mixes.el, fresh.el, genres.el, top);
+  root.append(resume, recent.el, mixes.el, fresh.el, genres.el, top);
   let topList = null;
 
   const jobs = [
+    api.get("/v1/me/episodes/in-progress", { limit: 4 }).then((res) => {
+      if (!res.items.length) return;
+      resume.append(h("div.section-head", null, h("h2", { id: "continue-title" }, "Continue listening"),
+        h("a.section-more", { href: "/podcasts", "data-link": true }, "Podcasts")),
+      h("ol.episode-list", { "aria-label": "Continue listening" }, res.items.map((ep) => episodeRow(ep, null))));
+    }, () => {}),
     api.get("/v1/me/player/recently-played", { limit: 50 }).then((res) => {
       // One card per album, most recent first.
       const seen = new Set();

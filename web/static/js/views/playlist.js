@@ -11,6 +11,9 @@ import { playlistTracks } from "../play.js";
 import { state, loadPlaylists, canEdit } from "../state.js";
 import { addTracks } from "../playlists.js";
 import { navigate, refresh } from "../router.js";
+import { livePlaylist } from "../playlist-live.js";
+import { realtime } from "../realtime.js";
+import { offlineToggle } from "../offline/toggle.js";
 
 const PAGE = 100;
 
@@ -68,20 +71,26 @@ export async function render({ root, params }) {
   let onChangedNow = () => { changedMeanwhile = true; };
   const onChanged = (e) => { if (e.detail?.id === id) onChangedNow(); };
   window.addEventListener("musicd:playlist-changed", onChanged);
+  // Changes that arrive over the channel while the page loads are replayed once it has.
+  const early = [];
+  const offEarly = realtime.on("playlist_changed", (d) => { if (d.playlist_id === id) early.push(d); });
+  const releaseEarly = realtime.subscribe(`playlist:${id}`);
   root.append(h("div.page-header.skeleton-header", { "aria-busy": "true" }, h("div.header-cover.skeleton")));
   let pl;
   try {
     pl = await api.get(`/v1/playlists/${id}`);
   } catch (e) {
     window.removeEventListener("musicd:playlist-changed", onChanged);
+    offEarly();
+    releaseEarly();
     root.replaceChildren(h("h1.page-title", null, "Playlist"), emptyState("Couldn't load this playlist.", errorText(e), { error: true }));
     return null;
   }
   const mine = pl.owner?.id === state.me.id;
   const isMix = pl.owner?.id === "musicd";
   const editable = canEdit() && !isMix && (mine || pl.collaborative);
-  let snapshot = pl.snapshot_id;
   let source = null;
+  let live = null;
   let list = null;
 
   const makeSource = (first) => pagedSource(
@@ -98,7 +107,7 @@ export async function render({ root, params }) {
     h("div.header-text", null,
       h("span.header-kind", null, kind),
       h("h1.header-title", null, pl.name),
-      pl.description ? h("p.header-description", null, pl.description) : null,
+      h("p.header-description", { hidden: !pl.description }, pl.description || ""),
       meta));
   showMeta(pl.tracks.total, pl.tracks.total === pl.tracks.items.length
     ? pl.tracks.items.reduce((s, it) => s + ((it.track || it.item)?.duration_ms || 0), 0) : 0);
@@ -120,14 +129,33 @@ export async function render({ root, params }) {
     player.playTracks(tracks, start, { context: ctx, more });
   };
 
+  // Refetch the list (a change this view could not replay): the rows are replaced, the scroll position kept.
   const reload = async () => {
-    const first = await api.get(`/v1/playlists/${id}/tracks`, { offset: 0, limit: PAGE });
     const fresh = await api.get(`/v1/playlists/${id}`);
-    snapshot = fresh.snapshot_id;
+    const first = await api.get(`/v1/playlists/${id}/tracks`, { offset: 0, limit: PAGE });
     source = makeSource(first);
     list?.list.reset(source);
     showMeta(first.total, 0);
     emptyNote.hidden = first.total > 0;
+    return fresh.snapshot_id;
+  };
+  // Redraw after a change replayed in place: same rows, same scroll position.
+  const redraw = () => {
+    const vl = list.list;
+    vl.setTotal(source.total);
+    vl.update();
+    vl.refresh();
+    showMeta(source.total, 0);
+    emptyNote.hidden = source.total > 0;
+  };
+  const onDetails = (op) => {
+    if (op.name !== null && op.name !== undefined) { pl.name = op.name; header.querySelector(".header-title").textContent = op.name; }
+    if (op.description !== null && op.description !== undefined) {
+      pl.description = op.description;
+      const d = header.querySelector(".header-description");
+      d.textContent = op.description;
+      d.hidden = !op.description;
+    }
   };
 
   const onMove = async (from, insertBefore, { focus = null } = {}) => {
@@ -142,23 +170,21 @@ export async function render({ root, params }) {
       if (focus !== null) list.list.focusRow(focus);
     }
     try {
-      const res = await api.put(`/v1/playlists/${id}/tracks`, { range_start: from, insert_before: insertBefore, snapshot_id: snapshot });
-      snapshot = res.snapshot_id;
+      await live.ownEdit((snapshot) => api.put(`/v1/playlists/${id}/tracks`, { range_start: from, insert_before: insertBefore, snapshot_id: snapshot }));
     } catch (e) {
-      toast(e.status === 409 ? "The playlist changed meanwhile; here is the latest." : `Could not move it: ${errorText(e)}`, { error: true });
-      await reload();
+      // The list was refetched: what is on screen is the latest.
+      toast(e.status === 409 || e.stale ? "The playlist changed meanwhile; here is the latest." : `Could not move it: ${errorText(e)}`, { error: true });
     }
   };
   const onRemove = async (i, t) => {
     try {
-      const res = await api.del(`/v1/playlists/${id}/tracks`, { items: [{ uri: t.uri || `spotify:track:${t.id}`, positions: [i] }], snapshot_id: snapshot });
-      snapshot = res.snapshot_id;
+      // Not removed on screen first: the change comes back over the realtime channel and is applied in place.
+      await api.del(`/v1/playlists/${id}/tracks`, { items: [{ uri: t.uri || `spotify:track:${t.id}`, positions: [i] }], snapshot_id: live.snapshot });
       toast(`Removed “${t.name}”`);
-      await reload();
       loadPlaylists();
     } catch (e) {
       toast(`Could not remove it: ${errorText(e)}`, { error: true });
-      await reload();
+      live.setSnapshot(await reload());
     }
   };
   const onDropTracks = (tracks, position) => addTracks(pl, tracks, { position }); // the change event reloads
@@ -210,6 +236,7 @@ export async function render({ root, params }) {
     });
     actions.append(follow);
   }
+  if (canEdit()) actions.append(offlineToggle("playlist", pl.id, pl.name));
   actions.append(more);
   const emptyNote = h("div.empty-playlist", { hidden: pl.tracks.total > 0 },
     emptyState("This playlist is empty.", editable ? "Add tracks from any track's “…” menu, or drag them onto the playlist in the sidebar." : ""));
@@ -222,9 +249,24 @@ export async function render({ root, params }) {
   });
   root.append(list.el);
 
-  onChangedNow = () => reload();
-  if (changedMeanwhile) reload();
+  live = livePlaylist(id, pl.snapshot_id, {
+    getSource: () => source, redraw, refetch: reload, onDetails, me: state.me.id,
+    onDeleted: (d) => {
+      if (d.by === state.me.id) return; // this page's own delete navigates already
+      toast(`“${pl.name}” was deleted by its owner`);
+      navigate("/library/playlists", { replace: true });
+    },
+    onAccess: () => refresh(), // invited or uninvited: what this page lets you do changed
+  });
+  offEarly();
+  releaseEarly();
+  early.forEach((d) => live.push(d));
+  // A change made from this tab (a track added from a menu) comes back over the channel; without the
+  // channel, refetch.
+  onChangedNow = async () => { if (realtime.status !== "open") live.setSnapshot(await reload()); };
+  if (changedMeanwhile) onChangedNow();
   return () => {
+    live.stop();
     list.destroy();
     window.removeEventListener("musicd:playlist-changed", onChanged);
   };

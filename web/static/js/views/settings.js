@@ -1,10 +1,12 @@
 // Settings: profile, password, default streaming quality, API keys for Subsonic apps, sessions.
 
 import { api, saveTokens, logout } from "../api.js";
+import { realtime } from "../realtime.js";
 import { h, icon, emptyState, errorText, toast, copyText } from "../ui/dom.js";
 import { dialog, confirmAction } from "../ui/menu.js";
 import { state, canEdit } from "../state.js";
 import { player } from "../player.js";
+import { federationCards } from "./federation-settings.js";
 import { listensCard } from "./settings-listens.js";
 
 let uid = 0;
@@ -175,6 +177,7 @@ function sessionsCard() {
       type: "button",
       onclick: async () => {
         if (!await confirmAction("Log out everywhere?", "Every device will need to log in again.", { confirm: "Log out everywhere" })) return;
+        realtime.stop();
         try { await api.post("/v1/auth/logout", { everywhere: true }); } catch { /* leaving anyway */ }
         player.reset();
         await logout();
@@ -185,6 +188,7 @@ function sessionsCard() {
 
 export function render({ root }) {
   root.append(h("h1.page-title", null, "Settings"),
-    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(), listensCard(card), sessionsCard()));
+    h("div.settings-grid", null, profileCard(), qualityCard(), activityCard(), passwordCard(), apiKeysCard(),
+      listensCard(card), ...federationCards(), sessionsCard()));
   return null;
 }
