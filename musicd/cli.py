@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from musicd import __version__
-from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
+from musicd.cli_data import adopt_old_data_dir, backup, db_recover, one_line_errors, require_free_space, restore
 from musicd.config import Config, load_config, remember_library
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
@@ -56,8 +56,12 @@ def cli(ctx: click.Context, config_path: str | None, libraries: tuple[str, ...])
     if config_path:
         # Relative to the folder the user is in; `serve` hands it to the worker process as it is.
         config_path = os.environ["MUSICD_CONFIG"] = str(Path(config_path).resolve())
+    adopted = None
     try:
         config = load_config(config_path)
+        if ctx.invoked_subcommand != "demo-library" and (adopted := adopt_old_data_dir(config, Path.cwd())):
+            os.environ["MUSICD_DATA_DIR"] = str(adopted[0])  # for this command and `serve`'s worker
+            config = load_config(config_path)
         if libraries:
             folders = _library_folders(libraries)
             remember_library(config.data_dir, folders)
@@ -66,6 +70,8 @@ def cli(ctx: click.Context, config_path: str | None, libraries: tuple[str, ...])
     except MusicdError as e:
         raise click.ClickException(e.message) from None
     configure_logging(config.log.level, config.log.format)
+    if adopted:
+        click.echo(adopted[1], err=True)
     if ctx.invoked_subcommand != "demo-library":
         click.echo(f"musicd: data dir {config.data_dir}", err=True)
     ctx.obj = {"config": config, "config_path": config_path}
