@@ -139,8 +139,8 @@ class Origin(Protocol):
     async def source(self, item_id: str) -> SourceRow | None:
         """The item as a source (format and bitrate pick a tier), None when it is not this origin's."""
 
-    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool) -> Body:
-        """The body for the item at a quality."""
+    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool, codec: str = "vorbis") -> Body:
+        """The body for the item at a quality (a tier in `codec`)."""
 
 
 class TrackSource(Protocol):
@@ -309,13 +309,12 @@ class PlaybackService:
         range_header: str | None = None, codec: str = "vorbis",
     ) -> Body:
         """The body for a track (a friend's, or another origin's item) at a quality (see `quality_for`) in `codec`
-        (a library track's tiers only: a friend's track and a podcast episode come as their origin sends them);
-        starts or joins a transcode if needed."""
+        (a friend's track comes in the Vorbis tiers its server makes); starts or joins a transcode if needed."""
         if (routed := self._routes.get(track_id[:1])) is not None:
             return await routed.open(track_id, quality, time_offset=time_offset, head=head, range_header=range_header)
         if await self._track_row(track_id) is None and (other := await self._from_origin(track_id)) is not None:
             origin, row = other
-            return await origin.open(row, quality, time_offset, head)
+            return await origin.open(row, quality, time_offset, head, codec)
         row, st = await self._located(track_id)
         return await self.open_file(row, st, quality, time_offset=time_offset, head=head, codec=codec)
 
