@@ -14,8 +14,12 @@ from tests.integration.test_data_dir_cli import musicd, user_env
 from tests.live import USERS, serve
 
 
-def _old_install(checkout: Path, library: Path) -> Path:
-    """What an older version left: ./data in its folder with a database, a user and a scanned library."""
+def _old_install(tmp_path: Path, library: Path) -> tuple[Path, Path, dict[str, str], Path]:
+    """What an older version left: ./data in its folder (`checkout`) with a database, a user and a scanned
+    library. Returns that folder, its ./data, a user's shell with a data home of its own, and the per-user
+    data dir of that shell."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
     old = checkout / "data"
     env = {**user_env(checkout / "unused"), "MUSICD_DATA_DIR": str(old), "MUSICD_LIBRARY_FOLDERS": str(library)}
     add = musicd("user", "add", "alice", "--role", USERS["alice"][1], "--password-stdin", cwd=checkout, env=env,
@@ -24,7 +28,7 @@ def _old_install(checkout: Path, library: Path) -> Path:
     scan = musicd("scan", cwd=checkout, env=env)
     assert scan.returncode == 0, scan.stderr
     assert (old / "musicd.db").is_file()
-    return old
+    return checkout, old, user_env(tmp_path / "share"), (tmp_path / "share" / "musicd").resolve()
 
 
 def _moved_lines(stderr: str) -> list[str]:
@@ -32,12 +36,9 @@ def _moved_lines(stderr: str) -> list[str]:
 
 
 def test_old_data_dir_is_moved_once_and_every_folder_finds_it(built_library: BuiltLibrary, tmp_path: Path) -> None:
-    checkout, elsewhere = tmp_path / "checkout", tmp_path / "elsewhere"
-    checkout.mkdir()
+    checkout, old, env, new = _old_install(tmp_path, built_library.root)
+    elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    old = _old_install(checkout, built_library.root)
-    env = user_env(tmp_path / "share")
-    new = (tmp_path / "share" / "musicd").resolve()
 
     first = musicd("--library", str(built_library.root), "config", "folders", cwd=checkout, env=env)
     assert first.returncode == 0, first.stderr
@@ -63,11 +64,7 @@ def test_old_data_dir_is_moved_once_and_every_folder_finds_it(built_library: Bui
 
 
 def test_old_data_dir_in_use_is_used_where_it_is(built_library: BuiltLibrary, tmp_path: Path) -> None:
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    old = _old_install(checkout, built_library.root)
-    env = user_env(tmp_path / "share")
-    new = (tmp_path / "share" / "musicd").resolve()
+    checkout, old, env, new = _old_install(tmp_path, built_library.root)
     running = DataDirLock(old)
     running.acquire("server")  # an older musicd still serving from it
     try:
@@ -85,11 +82,7 @@ def test_old_data_dir_in_use_is_used_where_it_is(built_library: BuiltLibrary, tm
 
 def test_old_data_dir_is_not_merged_into_a_new_one(built_library: BuiltLibrary, tmp_path: Path) -> None:
     """The per-user dir already holds some of the old one's files (no database): nothing is overwritten."""
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    old = _old_install(checkout, built_library.root)
-    env = user_env(tmp_path / "share")
-    new = (tmp_path / "share" / "musicd").resolve()
+    checkout, old, env, new = _old_install(tmp_path, built_library.root)
     (new / "keys").mkdir(parents=True)
     r = musicd("user", "list", cwd=checkout, env=env)
     assert r.returncode == 0, r.stderr
@@ -100,11 +93,8 @@ def test_old_data_dir_is_not_merged_into_a_new_one(built_library: BuiltLibrary, 
 
 
 def test_a_configured_data_dir_leaves_an_old_one_alone(built_library: BuiltLibrary, tmp_path: Path) -> None:
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    old = _old_install(checkout, built_library.root)
-    chosen = tmp_path / "chosen"
-    r = musicd("user", "list", cwd=checkout, env={**user_env(tmp_path / "share"), "MUSICD_DATA_DIR": str(chosen)})
+    checkout, old, env, _ = _old_install(tmp_path, built_library.root)
+    r = musicd("user", "list", cwd=checkout, env={**env, "MUSICD_DATA_DIR": str(tmp_path / "chosen")})
     assert r.returncode == 0, r.stderr
     assert _moved_lines(r.stderr) == [] and "alice" not in r.stdout
     assert (old / "musicd.db").is_file() and not old.is_symlink()
