@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistRef, ArtistView, TrackView
+from musicd.domain.ids import is_federated
 from musicd.domain.tiers import CODECS, SUBSONIC_DEFAULT_CODEC, content_type
 
 __all__ = ["album_child", "album_id3", "artist", "artist_id3", "artist_ref", "child", "item_date"]
@@ -43,7 +44,8 @@ def _media(t: TrackView) -> dict[str, Any]:
     suffix = ext or t.format
     ctype = content_type(suffix)
     out = {"contentType": content_type(t.format) if ctype == "application/octet-stream" else ctype, "suffix": suffix}
-    codec = CODECS[SUBSONIC_DEFAULT_CODEC]
+    # A friend's track comes in the Vorbis tiers its server makes (the peer protocol names no format).
+    codec = CODECS["vorbis" if is_federated(t.id) else SUBSONIC_DEFAULT_CODEC]
     if t.format.lower() not in codec.sources:
         out |= {"transcodedSuffix": codec.ext, "transcodedContentType": codec.content_type}
     return out
