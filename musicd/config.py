@@ -377,12 +377,19 @@ def _nearest(word: str, choices: list[str], fmt: str = "{}") -> str:
     return f" (did you mean {fmt.format(match[0])}?)" if match else ""
 
 
+# MUSICD_* variables that are not settings: the config file's path, scripts/run's and scripts/test's own
+# (venv, extras, browser), `musicd speaker --api-key`, the benchmarks' and the browser tests'. A shell that
+# sets them runs every musicd command as well.
+NOT_SETTINGS = frozenset({"MUSICD_CONFIG", "MUSICD_VENV", "MUSICD_EXTRAS", "MUSICD_WITH_BROWSER",
+                          "MUSICD_SPEAKER_API_KEY", "MUSICD_BENCH_PASSWORD", "MUSICD_CHROMIUM"})
+
+
 def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> list[str]:
     """Apply `MUSICD_<SECTION>_<KEY>` variables to `raw`; returns an error per variable naming no setting."""
     errors = []
     every = [f"{sec}_{f.name}".upper() for sec, cls in _SECTIONS.items() for f in msgspec.structs.fields(cls)]
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "MUSICD_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.partition("_")

@@ -64,6 +64,17 @@ def test_unknown_env_key_is_named() -> None:
     assert "server.prot" in err.value.message
 
 
+def test_variables_of_the_scripts_and_the_speaker_are_not_settings() -> None:
+    # scripts/run's MUSICD_VENV, scripts/test's MUSICD_EXTRAS, `musicd speaker`'s API key: set in the same
+    # shell as every musicd command, never refused as unknown settings
+    env = {"MUSICD_VENV": "/opt/venv", "MUSICD_EXTRAS": "test", "MUSICD_WITH_BROWSER": "1",
+           "MUSICD_SPEAKER_API_KEY": "k", "MUSICD_SERVER_PORT": "5000"}
+    assert load_config(environ=env).server.port == 5000
+    with pytest.raises(ConfigError) as err:
+        load_config(environ={**env, "MUSICD_VENVV": "/x"})
+    assert "MUSICD_VENVV" in err.value.message
+
+
 def test_library_folders_from_env_use_pathsep(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     c = load_config(environ={"MUSICD_LIBRARY_FOLDERS": f"{a}{os.pathsep}{b}{os.pathsep}"})
