@@ -417,15 +417,17 @@ def _file_errors(raw: dict[str, Any]) -> list[str]:
         if not isinstance(values, dict):
             errors.append(f"{section}: expected a table ([{section}])")
             continue
-        names = [f.name for f in msgspec.structs.fields(_SECTIONS[section])]
-        known = {k: v for k, v in values.items() if k in names}
-        errors += [f"unknown key {section}.{k}" + _nearest(k, names, f"{section}.{{}}")
-                   for k in values if k not in names]
-        for key, value in known.items():  # one key at a time, so one bad value does not hide the next
-            try:
-                msgspec.convert({key: value}, _SECTIONS[section], strict=False)
-            except msgspec.ValidationError as e:
-                errors.append(_explain(e, section))
+        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])}
+        errors += [f"unknown key {section}.{k}" + _nearest(k, list(fields), f"{section}.{{}}")
+                   for k in values if k not in fields]
+        # One value at a time against its own type, so one bad value does not hide the next; the checks
+        # between keys (history_max_events >= history_events) run on the whole section afterwards.
+        for key, value in values.items():
+            if key in fields:
+                try:
+                    msgspec.convert(value, fields[key].type, strict=False)
+                except msgspec.ValidationError as e:
+                    errors.append(_explain(e, f"{section}.{key}"))
     return errors
 
 

@@ -75,6 +75,15 @@ def test_variables_of_the_scripts_and_the_speaker_are_not_settings() -> None:
     assert "MUSICD_VENVV" in err.value.message
 
 
+def test_keys_checked_together_are_checked_on_the_whole_section() -> None:
+    # each value alone is fine; only the pair decides (a per-key check against the defaults refused 5/5)
+    env = {"MUSICD_REALTIME_HISTORY_EVENTS": "5", "MUSICD_REALTIME_HISTORY_MAX_EVENTS": "5"}
+    assert load_config(environ=env).realtime.history_max_events == 5
+    with pytest.raises(ConfigError) as err:
+        load_config(environ={"MUSICD_REALTIME_HISTORY_MAX_EVENTS": "5"})
+    assert "history_max_events must be >= history_events" in err.value.message
+
+
 def test_library_folders_from_env_use_pathsep(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     c = load_config(environ={"MUSICD_LIBRARY_FOLDERS": f"{a}{os.pathsep}{b}{os.pathsep}"})
