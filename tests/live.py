@@ -155,17 +155,7 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     server = LiveServer(base=f"http://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
         # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
-        wait_s = max(ready_s, START_WAIT_S)
-        deadline = time.monotonic() + wait_s
-        while True:
-            assert proc.poll() is None, server.log()
-            try:
-                if httpx.get(f"{server.base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"server did not answer /health in {wait_s:.0f} s\n" + server.log()
-            time.sleep(0.1)
+        wait_for_health(proc, server.base, max(ready_s, START_WAIT_S), server.log)
         yield server
     finally:
         _signal_group(proc, signal.SIGTERM)
@@ -176,6 +166,20 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
             proc.wait()
         _signal_group(proc, signal.SIGKILL)  # a worker left behind by its main process
         log.close()
+
+
+def wait_for_health(proc: subprocess.Popen[bytes], base: str, wait_s: float, log: Callable[[], str]) -> None:
+    """Until `base` answers /health, at most `wait_s`; fails with `log()` if the process ends first."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        assert proc.poll() is None, log()
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"server did not answer /health in {wait_s:.0f} s\n" + log()
+        time.sleep(0.1)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:

@@ -11,17 +11,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.integration.subsonic_support import Sub
 from tests.integration.test_data_dir_cli import musicd, user_env
-from tests.live import REPO_ROOT, START_WAIT_S, USERS, free_port
+from tests.live import REPO_ROOT, START_WAIT_S, USERS, free_port, wait_for_health
 
 
 def _checkout(tmp_path: Path) -> tuple[Path, dict[str, str]]:
@@ -50,16 +47,7 @@ def _run(checkout: Path, *args: str, cwd: Path, env: dict[str, str], log: Path) 
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + START_WAIT_S + 120  # it also writes the demo library and scans
-            while True:
-                assert proc.poll() is None, log.read_text()
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+            wait_for_health(proc, base, START_WAIT_S + 120, log.read_text)  # it also writes the demo and scans
             yield base
         finally:
             for sig in (signal.SIGTERM, signal.SIGKILL):
