@@ -16,7 +16,7 @@ from musicd.http.fed import FedController, WellKnownController
 from musicd.http.gpodder import GPODDER_ROUTES
 from musicd.http.listenbrainz import ListenBrainzController, listenbrainz_router
 from musicd.http.metrics import metrics_middleware
-from musicd.http.openapi import openapi_config
+from musicd.http.openapi import docs_asset, openapi_config
 from musicd.http.realtime import install_realtime, realtime_socket
 from musicd.http.share import ShareController, ShortShareController
 from musicd.http.subsonic import subsonic_route
@@ -144,6 +144,7 @@ def create_app(config: Config) -> Litestar:
         OfflineController,
         ListenBrainzController,  # also at /1: liblistenbrainz drops api_base_url's path (http/listenbrainz.py)
         WebController,
+        docs_asset,
     ]
     return Litestar(
         route_handlers=route_handlers,

@@ -15,8 +15,9 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from musicd.cli_data import backup, db_recover, one_line_errors, require_free_space, restore
-from musicd.config import Config, load_config
+from musicd import __version__
+from musicd.cli_data import adopt_old_data_dir, backup, db_recover, one_line_errors, require_free_space, restore
+from musicd.config import Config, load_config, remember_library
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
 from musicd.services.data_lock import DataDirLock
@@ -44,17 +45,45 @@ def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="musicd", message="%(prog)s %(version)s")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="MUSICD_CONFIG",
               help="TOML config file (default: none; MUSICD_* variables still apply).")
+@click.option("--library", "libraries", multiple=True, type=click.Path(file_okay=False),
+              help="Music folder (repeatable); remembered in the data dir for the next commands.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(ctx: click.Context, config_path: str | None, libraries: tuple[str, ...]) -> None:
     """musicd: a self-hostable personal music server."""
+    if config_path:
+        # Relative to the folder the user is in; `serve` hands it to the worker process as it is.
+        config_path = os.environ["MUSICD_CONFIG"] = str(Path(config_path).resolve())
+    adopted = None
     try:
         config = load_config(config_path)
+        if ctx.invoked_subcommand != "demo-library" and (adopted := adopt_old_data_dir(config, Path.cwd())):
+            os.environ["MUSICD_DATA_DIR"] = str(adopted[0])  # for this command and `serve`'s worker
+            config = load_config(config_path)
+        if libraries:
+            folders = _library_folders(libraries)
+            remember_library(config.data_dir, folders)
+            os.environ["MUSICD_LIBRARY_FOLDERS"] = os.pathsep.join(map(str, folders))  # above a --config file
+            config = load_config(config_path)
     except MusicdError as e:
         raise click.ClickException(e.message) from None
     configure_logging(config.log.level, config.log.format)
+    if adopted:
+        click.echo(adopted[1], err=True)
+    if ctx.invoked_subcommand != "demo-library":
+        click.echo(f"musicd: data dir {config.data_dir}", err=True)
     ctx.obj = {"config": config, "config_path": config_path}
+
+
+def _library_folders(given: tuple[str, ...]) -> list[Path]:
+    """`--library` folders, absolute from where the user is; a folder that is not there is refused."""
+    folders = [Path(f).expanduser().resolve() for f in given]
+    for f in folders:
+        if not f.is_dir():
+            raise click.ClickException(f"library folder {f} does not exist (check --library)")
+    return folders
 
 
 def _config(ctx: click.Context) -> Config:
@@ -68,9 +97,12 @@ def _config(ctx: click.Context) -> Config:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the HTTP server (migrates the database; scans at start if the catalogue is empty)."""
     from musicd.app import create_app
-    from musicd.http.serving import serve_in_process
+    from musicd.http.serving import port_busy_message, serve_in_process, start_problem
 
     config = _config(ctx)
+    address, port = host or config.server.host, port or config.server.port
+    if (problem := start_problem(address, port, config.library_folders)) is not None:
+        raise click.ClickException(problem)
     if ctx.obj["config_path"]:  # the daily backup copies the config file in use (Services reads it from here)
         os.environ["MUSICD_CONFIG"] = str(Path(ctx.obj["config_path"]).resolve())
     require_free_space(config)
@@ -79,11 +111,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     # Open (and migrate) once before serving: a damaged or full database is refused with one line here,
     # not with a traceback from the app's lifespan.
     _run(config, _first_start_hint)
-    server = msgspec.structs.replace(config.server, host=host or config.server.host, port=port or config.server.port)
+    server = msgspec.structs.replace(config.server, host=address, port=port)
     config = msgspec.structs.replace(config, server=server)
     level = config.log.level if config.log.level != "warning" else "warn"
-    serve_in_process(create_app(config), config.server, server.host, server.port, level,
-                     on_start=lambda: configure_logging(config.log.level, config.log.format))
+    try:
+        serve_in_process(create_app(config), config.server, server.host, server.port, level,
+                         on_start=lambda: configure_logging(config.log.level, config.log.format))
+    except RuntimeError as e:  # granian's bind error (taken since the check above): one line, not its backtrace
+        if "Address already in use" not in str(e):
+            raise
+        raise click.ClickException(port_busy_message(address, port)) from None
 
 
 async def _first_start_hint(services: Services) -> None:
@@ -100,6 +137,8 @@ def _print_summary(s: Any) -> None:
     if s.healed_albums:
         console.print(f"  [yellow]healed[/] {s.healed_albums} albums left unfinished by an interrupted scan "
                       "(counts, durations, covers and genres recomputed)")
+    for gone in s.report.get("unconfigured_folders", []):
+        console.print(f"  [yellow]removed[/] {gone['removed']} tracks of {gone['folder']} (no longer a library folder)")
     for path, reason in s.failures[:50]:
         console.print(f"  [red]failed[/] {path}: {reason}")
     if len(s.failures) > 50:
@@ -284,6 +323,14 @@ def config_check(ctx: click.Context) -> None:
         if not f.is_dir():
             console.print(f"[yellow]warning:[/] library folder {f} does not exist")
     click.echo("config ok", err=True)
+
+
+@config_group.command("folders")
+@click.pass_context
+def config_folders(ctx: click.Context) -> None:
+    """Print the library folders in use, one a line (nothing when none is configured)."""
+    for f in _config(ctx).library_folders:
+        click.echo(str(f))
 
 
 async def _progress_pass(label: str, quiet: bool, run: Callable[[Callable[[int, int], None]], Awaitable[T]]) -> T:

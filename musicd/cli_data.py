@@ -1,9 +1,11 @@
-"""The data dir's commands (`musicd backup`, `musicd restore`, `musicd db recover`) and the one-line
-messages every command gives for a damaged database or a full disk."""
+"""The data dir's commands (`musicd backup`, `musicd restore`, `musicd db recover`), the one-line
+messages every command gives for a damaged database or a full disk, and the move of an older version's
+`./data` to the data dir every command now finds."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,11 +14,60 @@ from pathlib import Path
 import click
 
 from musicd.config import Config
-from musicd.errors import DatabaseDamagedError, MusicdError, StorageError, StorageFullError, storage_error
+from musicd.errors import (
+    ConflictError,
+    DatabaseDamagedError,
+    MusicdError,
+    StorageError,
+    StorageFullError,
+    storage_error,
+)
 from musicd.services.backups import BackupService
+from musicd.services.data_lock import DataDirLock
 from musicd.services.health import free_bytes
 
-__all__ = ["backup", "db_recover", "one_line_errors", "require_free_space", "restore"]
+__all__ = ["adopt_old_data_dir", "backup", "db_recover", "one_line_errors", "require_free_space", "restore"]
+
+OLD_DEFAULT = "data"  # the data dir's default until the per-user one: ./data in the folder a command ran from
+_LOCK = "musicd.lock"
+
+
+def adopt_old_data_dir(config: Config, cwd: Path) -> tuple[Path, str] | None:
+    """An older version's `./data` (with a database) when no data dir is configured and the per-user one
+    has none yet: moved there, a link left in its place (paths the database holds, such as downloaded
+    podcast episodes, keep working). Returns the data dir to use and the one line that says what happened;
+    None when there is nothing to adopt. A copy that cannot be moved (in use, on another disk, or the new
+    place already holds some of its files) is used where it is."""
+    old, new = cwd / OLD_DEFAULT, config.data_dir
+    if config.data.dir or not (old / "musicd.db").is_file() or old.resolve() == new or (new / "musicd.db").exists():
+        return None
+    old = old.resolve()
+    lock = DataDirLock(old)
+    try:
+        lock.acquire("move to the new data dir")
+    except ConflictError:
+        return old, (f"musicd: using the data dir of an older version, {old}, which a musicd is using "
+                     f"(stop it and run again to move it to {new}, where every command finds it)")
+    try:
+        new.mkdir(parents=True, exist_ok=True)
+        taken = sorted({p.name for p in new.iterdir()} & {p.name for p in old.iterdir()} - {_LOCK})
+        if os.stat(old).st_dev != os.stat(new).st_dev or taken:
+            why = f"{new} already has {', '.join(taken)}" if taken else f"{new} is on another disk"
+            return old, (f"musicd: using the data dir of an older version, {old} ({why}): "
+                         f"set MUSICD_DATA_DIR={old} or move it to {new} so every command finds it")
+        for entry in old.iterdir():
+            if entry.name != _LOCK:
+                os.replace(entry, new / entry.name)
+    finally:
+        lock.release()
+    (old / _LOCK).unlink(missing_ok=True)
+    linked = ""
+    with contextlib.suppress(OSError):  # emptied but not removable (a file appeared meanwhile): left as it is
+        old.rmdir()
+        old.symlink_to(new, target_is_directory=True)
+        linked = f" ({old} now links there)"
+    return new, (f"musicd: moved the data dir of an older version from {old} to {new}, where every command "
+                 f"finds it{linked}")
 
 
 @contextmanager

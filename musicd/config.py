@@ -1,11 +1,15 @@
 """Typed settings: TOML file, then `MUSICD_<SECTION>_<KEY>` environment overrides, validated once.
 
-Unknown keys and bad values fail at start with a message that names the key.
+Unknown keys and bad values fail at start with a message that names the key. Beneath both lie the
+settings a command was given once and remembers, in the data dir's own `config.toml` (`--library`):
+so every command, from any folder, finds the same data dir and the same library.
 `config.example.toml` mirrors the defaults here one to one (a test checks it).
 """
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -32,7 +36,9 @@ __all__ = [
     "RecommendConfig",
     "ServerConfig",
     "TranscodeConfig",
+    "default_data_dir",
     "load_config",
+    "remember_library",
 ]
 
 ENV_PREFIX = "MUSICD_"
@@ -91,8 +97,9 @@ class LibraryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    # Where the database, search index, caches and generated keys live.
-    dir: str = "./data"
+    # Where the database, search index, caches and generated keys live; "" = $XDG_DATA_HOME/musicd
+    # (~/.local/share/musicd), the same whatever folder a command runs from.
+    dir: str = ""
     # Below this much free space on the data dir's disk, /health answers 503 and `serve`/`scan` refuse to start.
     min_free_bytes: int = 16 * 1024 * 1024
     # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
@@ -371,7 +378,7 @@ class Config(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     @property
     def data_dir(self) -> Path:
-        return Path(self.data.dir).expanduser().resolve()
+        return Path(self.data.dir).expanduser().resolve() if self.data.dir else default_data_dir()
 
     @property
     def backup_dir(self) -> Path:
@@ -402,35 +409,118 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
 }
 
 
-def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> None:
+def _nearest(word: str, choices: list[str], fmt: str = "{}") -> str:
+    """" (did you mean X?)" for the closest of `choices` to a mistyped `word`, or ""."""
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {fmt.format(match[0])}?)" if match else ""
+
+
+# MUSICD_* variables that are not settings: the config file's path, scripts/run's and scripts/test's own
+# (venv, extras, browser), `musicd speaker --api-key`, the benchmarks' and the browser tests'. A shell that
+# sets them runs every musicd command as well.
+NOT_SETTINGS = frozenset({"MUSICD_CONFIG", "MUSICD_VENV", "MUSICD_EXTRAS", "MUSICD_WITH_BROWSER",
+                          "MUSICD_SPEAKER_API_KEY", "MUSICD_BENCH_PASSWORD", "MUSICD_CHROMIUM"})
+
+
+def _env_overrides(environ: dict[str, str], raw: dict[str, Any]) -> list[str]:
+    """Apply `MUSICD_<SECTION>_<KEY>` variables to `raw`; returns an error per variable naming no setting."""
+    errors = []
+    every = [f"{sec}_{f.name}".upper() for sec, cls in _SECTIONS.items() for f in msgspec.structs.fields(cls)]
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "MUSICD_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.partition("_")
-        if section not in _SECTIONS or not key:
-            raise ConfigError(f"environment variable {name}: no such setting ({section}.{key or '?'})")
-        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])}
+        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])} if section in _SECTIONS else {}
         if key not in fields:
-            raise ConfigError(f"environment variable {name}: unknown key {section}.{key}")
+            errors.append(f"environment variable {name}: no such setting ({section}.{key or '?'})"
+                          + _nearest(name[len(ENV_PREFIX):], every, ENV_PREFIX + "{}"))
+            continue
         parsed: Any = value
         if key == "folders":
             parsed = [p for p in value.split(os.pathsep) if p]
         elif key in ("tiers", "source_formats", "allow_hosts", "interfaces"):
             parsed = [p.strip() for p in value.split(",") if p.strip()]
         raw.setdefault(section, {})[key] = parsed
+    return errors
 
 
-def _explain(err: msgspec.ValidationError) -> str:
+def _file_errors(raw: dict[str, Any]) -> list[str]:
+    """Every unknown section or key (with the nearest real one) and every bad value, not just the first."""
+    errors = []
+    for section, values in raw.items():
+        if section not in _SECTIONS:
+            errors.append(f"unknown section [{section}]" + _nearest(section, list(_SECTIONS), "[{}]"))
+            continue
+        if not isinstance(values, dict):
+            errors.append(f"{section}: expected a table ([{section}])")
+            continue
+        fields = {f.name: f for f in msgspec.structs.fields(_SECTIONS[section])}
+        errors += [f"unknown key {section}.{k}" + _nearest(k, list(fields), f"{section}.{{}}")
+                   for k in values if k not in fields]
+        # One value at a time against its own type, so one bad value does not hide the next; the checks
+        # between keys (history_max_events >= history_events) run on the whole section afterwards.
+        for key, value in values.items():
+            if key in fields:
+                try:
+                    msgspec.convert(value, fields[key].type, strict=False)
+                except msgspec.ValidationError as e:
+                    errors.append(_explain(e, f"{section}.{key}"))
+    return errors
+
+
+def _explain(err: msgspec.ValidationError, section: str = "") -> str:
     # msgspec says "Object contains unknown field `x` - at `$.server`"; name the dotted key instead.
     msg = str(err)
     text, _, where = msg.partition(" - at `$")
-    where = where.rstrip("`").lstrip(".")
+    where = ".".join(p for p in (section, where.rstrip("`").lstrip(".")) if p)
     if "unknown field" in text:
         field = text.split("`")[1]
         key = f"{where}.{field}" if where else field
         return f"unknown key {key}"
     return f"{where or 'config'}: {text}"
+
+
+REMEMBERED = "config.toml"  # in the data dir: what a command was given once (`--library`)
+
+
+def default_data_dir(environ: dict[str, str] | os._Environ[str] | None = None) -> Path:
+    """The data dir when none is configured: musicd under the user's data home (XDG), not the working dir."""
+    env = os.environ if environ is None else environ
+    home = env.get("XDG_DATA_HOME") or str(Path("~/.local/share").expanduser())
+    return (Path(home) / "musicd").resolve()
+
+
+def _remembered(raw: dict[str, Any], environ: dict[str, str]) -> None:
+    """Lay the data dir's remembered settings beneath what the file and the environment say."""
+    data = raw.setdefault("data", {})
+    if isinstance(data, dict) and data.get("dir"):
+        data["dir"] = str(Path(str(data["dir"])).expanduser().resolve())  # one place, whatever the cwd later
+    path = Path(data["dir"]) if isinstance(data, dict) and data.get("dir") else default_data_dir(environ)
+    path = path / REMEMBERED
+    try:
+        mem = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"the remembered settings in {path} cannot be read: {e}") from None
+    for section, values in mem.items():
+        if isinstance(values, dict) and isinstance(raw.get(section, {}), dict):
+            for key, value in values.items():
+                raw.setdefault(section, {}).setdefault(key, value)
+
+
+def remember_library(data_dir: Path, folders: list[Path]) -> Path:
+    """Write the library folders into the data dir's remembered settings; returns that file."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / REMEMBERED
+    # JSON strings are TOML basic strings; a hand-written line spares a TOML writer dependency.
+    text = ("# Written by musicd when given --library: the folders every command uses unless told otherwise.\n"
+            f"[library]\nfolders = [{', '.join(json.dumps(str(f), ensure_ascii=False) for f in folders)}]\n")
+    tmp = path.with_name(f".{REMEMBERED}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, str] | None = None) -> Config:
@@ -446,8 +536,15 @@ def load_config(path: str | os.PathLike[str] | None = None, environ: dict[str, s
             raise ConfigError(f"config file not found: {p}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
-    _env_overrides(environ, raw)
-    try:
-        return msgspec.convert(raw, Config, strict=False)
-    except msgspec.ValidationError as e:
-        raise ConfigError(f"invalid configuration: {_explain(e)}") from None
+    errors = _env_overrides(environ, raw)
+    errors += _file_errors(raw)
+    if not errors:
+        _remembered(raw, environ)
+        try:
+            return msgspec.convert(raw, Config, strict=False)
+        except msgspec.ValidationError as e:
+            errors.append(_explain(e))
+    where = f" in {path}" if path else ""
+    if len(errors) == 1:
+        raise ConfigError(f"invalid configuration{where}: {errors[0]}")
+    raise ConfigError(f"invalid configuration{where} ({len(errors)} errors): " + "; ".join(errors))

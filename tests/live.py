@@ -134,17 +134,21 @@ def start_server(
 
 @contextmanager
 def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[], None] | None = None,
-          port: int | None = None, ready_s: float = 30.0, **env: str) -> Iterator[LiveServer]:
+          port: int | None = None, ready_s: float = 30.0, cwd: Path = REPO_ROOT, unset: tuple[str, ...] = (),
+          **env: str) -> Iterator[LiveServer]:
     """`python -m musicd serve` on a free port (or `port`, to restart a server where it was), once it answers
-    /health; stopped when the block ends (`preexec_fn` runs in the child before musicd starts)."""
+    /health; stopped when the block ends (`preexec_fn` runs in the child before musicd starts, e.g. to lower
+    its limits; `unset` names variables left out, e.g. MUSICD_DATA_DIR to let musicd find its data dir as a
+    user's shell would)."""
     port = port or free_port()
     log_path = workdir / "server.log"
     log = log_path.open("wb")
     # A session of its own: stopping it stops its children too (ffmpeg encoders, scan and analysis
     # workers), even one still starting when the server is told to stop (otherwise it lives on as an orphan).
+    environ = {k: v for k, v in server_env(data_dir, *folders, **env).items() if k not in unset}
     proc = subprocess.Popen(
         [sys.executable, "-m", "musicd", "serve", "--port", str(port)],
-        env=server_env(data_dir, *folders, **env), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
         start_new_session=True,
         preexec_fn=preexec_fn,
     )
@@ -152,18 +156,7 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
     server = LiveServer(base=f"{scheme}://127.0.0.1:{port}", data_dir=data_dir, log_path=log_path, proc=proc)
     try:
         # Generous: on a shared 2-core box under load a start takes tens of seconds (measured up to ~55 s).
-        wait_s = max(ready_s, START_WAIT_S)
-        deadline = time.monotonic() + wait_s
-        while True:
-            assert proc.poll() is None, server.log()
-            try:
-                # Readiness only (a TLS test checks the certificate itself).
-                if httpx.get(f"{server.base}/health", timeout=2, verify=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"server did not answer /health in {wait_s:.0f} s\n" + server.log()
-            time.sleep(0.1)
+        wait_for_health(proc, server.base, max(ready_s, START_WAIT_S), server.log)
         yield server
     finally:
         _signal_group(proc, signal.SIGTERM)
@@ -174,6 +167,21 @@ def serve(workdir: Path, data_dir: Path, *folders: Path, preexec_fn: Callable[[]
             proc.wait()
         _signal_group(proc, signal.SIGKILL)  # a worker left behind by its main process
         log.close()
+
+
+def wait_for_health(proc: subprocess.Popen[bytes], base: str, wait_s: float, log: Callable[[], str]) -> None:
+    """Until `base` answers /health, at most `wait_s`; fails with `log()` if the process ends first."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        assert proc.poll() is None, log()
+        try:
+            # Readiness only (a TLS test checks the certificate itself).
+            if httpx.get(f"{base}/health", timeout=2, verify=False).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"server did not answer /health in {wait_s:.0f} s\n" + log()
+        time.sleep(0.1)
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:

@@ -43,7 +43,7 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         # Checked here rather than with `exclude`, whose "everything but /v1/" regex Litestar mistakes
         # for one that disables the middleware on every route.
         path = scope.get("path", "")
-        if not path.startswith("/v1/") or path in _PUBLIC_PATHS:
+        if not path.startswith("/v1/") or path in _PUBLIC_PATHS or path.startswith("/v1/docs/assets/"):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

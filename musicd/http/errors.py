@@ -1,14 +1,17 @@
-"""Every error leaves as JSON `{"error": {"status", "code", "message"}}`; never a traceback."""
+"""Every error leaves as JSON `{"error": {"status", "code", "message"}}`; never a traceback. (A browser's
+page address that names nothing gets the web player's own not-found page instead.)"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from musicd.errors import AuthError, MusicdError, RateLimitError, StorageError, storage_error
+from musicd.http.ui import not_found_page
 from musicd.logs import get_logger
 
 __all__ = ["error_response", "exception_handlers", "storage_failure"]
@@ -73,7 +76,9 @@ def _http_error(_: Request, exc: HTTPException) -> Response[dict]:
     return error_response(status, _HTTP_CODES.get(status, "error"), msg[:_MAX_MESSAGE], headers=exc.headers or None)
 
 
-def _not_found(_: Request, exc: NotFoundException) -> Response[dict]:
+def _not_found(request: Request, exc: NotFoundException) -> Response[Any]:
+    if (page := not_found_page(request)) is not None:
+        return page
     return error_response(404, "not_found", "no such resource")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Litestar, Request
+import swagger_ui_bundle
+from litestar import Litestar, Request, Response, get
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
@@ -24,7 +25,27 @@ from litestar.openapi.spec import (
 
 from musicd import __version__
 
-__all__ = ["document_errors", "openapi_config"]
+__all__ = ["DOCS_ASSETS", "docs_asset", "document_errors", "openapi_config"]
+
+# Swagger UI comes from the swagger-ui-bundle-v2 package and is served from here, so /v1/docs works
+# without internet (Litestar's default loads it from a CDN).
+DOCS_ASSETS = "/v1/docs/assets"
+_ASSET_TYPES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui-standalone-preset.js": "text/javascript",
+                "swagger-ui.css": "text/css", "favicon-32x32.png": "image/png", "favicon-16x16.png": "image/png"}
+_asset_cache: dict[str, bytes] = {}
+
+
+@get(f"{DOCS_ASSETS}/{{name:str}}", opt={"exclude_from_auth": True}, include_in_schema=False, sync_to_thread=False)
+def docs_asset(name: str) -> Response[Any]:
+    """One file of Swagger UI (only the few the docs page loads)."""
+    media_type = _ASSET_TYPES.get(name)
+    if media_type is None:
+        return Response({"error": {"status": 404, "code": "not_found", "message": f"no docs asset {name}"}},
+                        status_code=404)
+    body = _asset_cache.get(name)
+    if body is None:
+        body = _asset_cache[name] = (swagger_ui_bundle.swagger_ui_path / name).read_bytes()
+    return Response(body, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})
 
 
 def _documented(app: Litestar) -> dict[str, Any]:
@@ -56,7 +77,10 @@ openapi_config = OpenAPIConfig(
         "is accepted too wherever URIs are."
     ),
     path="/v1",
-    render_plugins=[_Json(path="/openapi.json"), _Swagger(path="/docs")],
+    render_plugins=[_Json(path="/openapi.json"), _Swagger(
+        path="/docs", js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>")],
     components=Components(security_schemes={
         "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
     }),

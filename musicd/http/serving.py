@@ -16,8 +16,13 @@ itself is bounded by granian's TLS layer, not the protocol detection after it (s
 from __future__ import annotations
 
 import asyncio
+import copy
+import errno
+import logging
+import os
 import resource
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,8 @@ from typing import Any
 from musicd.config import ServerConfig
 from musicd.logs import get_logger
 
-__all__ = ["FD_RESERVE", "granian_options", "raise_open_files_limit", "serve_in_process"]
+__all__ = ["FD_RESERVE", "ClientGoneFilter", "granian_options", "port_busy_message", "raise_open_files_limit",
+           "serve_in_process", "start_problem"]
 
 log = get_logger("musicd.server")
 
@@ -66,6 +72,7 @@ def granian_options(server: ServerConfig, open_files: int) -> dict[str, Any]:
         "backpressure": connections,  # one worker: the whole cap is its
         "http1_settings": HTTP1Settings(header_read_timeout=server.header_timeout_seconds * 1000,
                                         keep_alive=server.keep_alive),
+        "log_dictconfig": _log_config(),
     }
     if http2:
         # Ping an HTTP/2 connection that has been quiet for the header timeout, and close it when the
@@ -100,3 +107,49 @@ def serve_in_process(app: Any, server: ServerConfig, host: str, port: int, log_l
         await srv.serve()
 
     asyncio.run(run())
+
+
+class ClientGoneFilter(logging.Filter):
+    """Drops granian's "ASGI transport error: Closed" lines: a player that skips or seeks closes its
+    connection mid-stream many times an hour, which is routine, not an error worth a log line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not ("transport error" in msg and "Closed" in msg)
+
+
+def _log_config() -> dict[str, Any]:
+    from granian.log import LOGGING_CONFIG
+
+    cfg = copy.deepcopy(LOGGING_CONFIG)
+    # granian replaces these keys whole with ours: its own, with the filter on the server log's handler (the
+    # lines come from child loggers such as _granian.asgi.io, and a logger's own filters skip propagated ones).
+    cfg["filters"] = {"client_gone": {"()": f"{__name__}.ClientGoneFilter"}}
+    cfg["handlers"]["console"]["filters"] = ["client_gone"]
+    return {"filters": cfg["filters"], "handlers": cfg["handlers"], "loggers": cfg["loggers"]}
+
+
+def port_busy_message(host: str, port: int) -> str:
+    return f"port {port} on {host} is already in use (another musicd or program?): stop it or pick another with --port"
+
+
+def start_problem(host: str, port: int, folders: list[Path]) -> str | None:
+    """Why the server cannot start, in one line (a library folder missing or unreadable, the port taken), or None.
+
+    Checked before anything else runs, so a mistake costs one line, not a migration and a traceback.
+    """
+    for f in folders:
+        if not f.is_dir():
+            return f"library folder {f} does not exist (library.folders or --library)"
+        if not os.access(f, os.R_OK | os.X_OK):
+            return f"library folder {f} cannot be read by this user (check its permissions)"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as granian binds: TIME_WAIT is no conflict
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return port_busy_message(host, port)
+            return f"cannot listen on {host}:{port}: {e.strerror} (check server.host or --host)"
+    return None

@@ -277,15 +277,16 @@ async def send_track(
             raise ValueError("a download needs the user (download_allowed)")
         body: FileBody | LiveBody | ChunkBody | GrowingBody | ProxyBody = await pb.open_download(track_id, user)
     else:
+        codec = "vorbis"
         if subsonic_format is not None or max_bitrate is not None:
-            q = pb.subsonic_quality(await pb.source(track_id), subsonic_format, max_bitrate)
+            q, codec = pb.subsonic_quality(await pb.source(track_id), subsonic_format, max_bitrate)
             if device_id and user is not None:
                 q = await pb.quality_for(user, q, device_id)
         else:
             q = await pb.quality_for(user, quality, device_id)
         range_h = _req_headers(scope).get(b"range")
         body = await pb.open_track(track_id, q, time_offset=time_offset, head=scope.get("method") == "HEAD",
-                                   range_header=range_h.decode("latin-1") if range_h else None)
+                                   range_header=range_h.decode("latin-1") if range_h else None, codec=codec)
     await send_body(scope, receive, send, body)
 
 

@@ -26,7 +26,7 @@ from musicd import __version__
 from musicd.errors import NotFoundError
 from musicd.http.urls import base_url
 
-__all__ = ["WebController", "render_page", "web_root"]
+__all__ = ["WebController", "not_found_page", "render_page", "web_root"]
 
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _NO_CACHE = "no-cache"
@@ -135,6 +135,19 @@ class _Site:
 
 
 _site: _Site | None = None
+# First path segments of the APIs and files: a miss there stays a JSON error, whoever asks.
+_API_ROOTS = frozenset({"v1", "1", "rest", "fed", "static", "health", "metrics", "ws"})
+
+
+def not_found_page(request: Request[Any, Any, Any]) -> Response[str] | None:
+    """A browser's miss outside the APIs: the player's shell with status 404 (its router draws its own
+    "Page not found"), or None for an API client (JSON error)."""
+    first = request.url.path.lstrip("/").split("/", 1)[0]
+    if first in _API_ROOTS or request.method != "GET" or "text/html" not in request.headers.get("accept", ""):
+        return None
+    page = _the_site().render(request, "app.html.j2")
+    page.status_code = 404
+    return page
 
 
 def _the_site() -> _Site:

@@ -47,6 +47,8 @@ class CatalogWriter(Protocol):
     """What the scanner needs from storage (the store's CatalogRepository implements it)."""
 
     async def ensure_folder(self, path: str) -> int: ...
+    async def folders(self) -> dict[int, str]: ...
+    async def forget_folder(self, folder_id: int) -> None: ...
     async def known_files(self, folder_id: int) -> dict[str, KnownFile]: ...
     async def mark_scanned(self, folder_id: int) -> None: ...
     async def known_failures(self) -> dict[str, tuple[int, int, str]]: ...
@@ -148,6 +150,7 @@ class Scanner:
         own_pool = executor is None
         pool = executor or ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         try:
+            await self._drop_unconfigured(folders, summary)
             for i, folder in enumerate(folders):
                 last = i == len(folders) - 1
                 await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
@@ -167,6 +170,31 @@ class Scanner:
                  removed=summary.removed, failed=summary.failed, unchanged=summary.unchanged,
                  healed_albums=summary.healed_albums, wall_s=summary.wall_s)
         return summary
+
+    async def _drop_unconfigured(self, folders: Sequence[Path], summary: ScanSummary) -> None:
+        """Remove the tracks of folders that are no longer configured (the catalogue follows the config);
+        their albums are finalized with the rest of the scan, and what referred to them is reported."""
+        configured = {str(f) for f in folders}
+        for fid, path in (await self.catalog.folders()).items():
+            if path in configured:
+                continue
+            ids = [k.track_id for k in (await self.catalog.known_files(fid)).values()]
+            if ids:
+                await self._remove(ids, path, summary)
+            prefix = path.rstrip("/") + "/"
+            await self.catalog.forget_failures([p for p in await self.catalog.known_failures() if p.startswith(prefix)])
+            await self.catalog.forget_folder(fid)
+            summary.report.setdefault("unconfigured_folders", []).append({"folder": path, "removed": len(ids)})
+            log.info("scan.folder_dropped", folder=path, removed=len(ids), reason="no longer configured")
+
+    async def _remove(self, ids: list[str], folder: str, summary: ScanSummary) -> None:
+        report = await self.catalog.removal_report(ids)
+        await self.catalog.remove_tracks(ids)
+        summary.removed += len(ids)
+        summary.removed_track_ids.extend(ids)
+        if report["playlist_entries"] or report["saved_by"] or report["ratings"]:
+            summary.report.setdefault("removed_references", []).append(report)
+            log.warning("scan.removed_referenced", folder=folder, **report)
 
     async def _finalize_after_failure(self) -> None:
         """Make what the failed scan stored consistent now if the database still takes writes; the marks
@@ -286,15 +314,8 @@ class Scanner:
             await self.catalog.record_failures(failures)
 
         if vanished:
-            ids = [k.track_id for k in vanished.values()]
-            report = await self.catalog.removal_report(ids)
-            await self.catalog.remove_tracks(ids)
+            await self._remove([k.track_id for k in vanished.values()], str(folder), summary)
             await self.catalog.forget_failures(list(vanished))
-            summary.removed += len(ids)
-            summary.removed_track_ids.extend(ids)
-            if report["playlist_entries"] or report["saved_by"] or report["ratings"]:
-                summary.report.setdefault("removed_references", []).append(report)
-                log.warning("scan.removed_referenced", folder=str(folder), **report)
         gone_failures = [p for p in failures_known if p.startswith(str(folder).rstrip("/") + "/") and p not in files]
         await self.catalog.forget_failures(gone_failures)
         if progress:

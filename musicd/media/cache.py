@@ -23,6 +23,8 @@ from pathlib import Path
 
 __all__ = ["TranscodeCache"]
 
+_EXTS = (".ogg", ".mp3", ".aac", ".opus")  # the tiers' files (see domain.tiers.CODECS)
+
 
 class TranscodeCache:
     """Paths, lookups, size accounting and LRU eviction of the transcode folder (thread-safe)."""
@@ -35,11 +37,11 @@ class TranscodeCache:
         self.evicted = 0
         self._lock = threading.Lock()
 
-    def path_for(self, track_id: str, tier: str, size: int, mtime_ns: int, version: str) -> Path:
+    def path_for(self, track_id: str, tier: str, size: int, mtime_ns: int, version: str, ext: str = "ogg") -> Path:
         """Where the transcode of this source version lives (the name changes when the source does)."""
         sig = hashlib.blake2b(f"{size}:{mtime_ns}:{version}".encode(), digest_size=6).hexdigest()
         safe = "".join(c for c in track_id if c.isalnum() or c in "-_") or "x"
-        return self.root / tier / safe[:2] / f"{safe}_{sig}.ogg"
+        return self.root / tier / safe[:2] / f"{safe}_{sig}.{ext}"
 
     @staticmethod
     def track_of(path: str) -> str:
@@ -61,7 +63,7 @@ class TranscodeCache:
                 elif e.name.endswith(".part"):
                     with suppress(OSError):
                         os.unlink(e.path)
-                elif e.name.endswith(".ogg"):
+                elif e.name.endswith(_EXTS):
                     yield e
 
     def load(self) -> None:

@@ -1,7 +1,7 @@
 """The only place ffmpeg command lines are built.
 
-Every tier is Ogg Vorbis (libvorbis) with bit-exact muxing, so the same source and tier give the same
-bytes whether they come from a pre-transcode, an on-the-fly transcode fed through stdin, or a
+Every tier (Ogg Vorbis, MP3, AAC in ADTS, Ogg Opus) is encoded with bit-exact muxing, so the same source
+and tier give the same bytes whether they come from a pre-transcode, an on-the-fly transcode fed through stdin, or a
 transcode read from the file: one ETag can name all three.
 """
 
@@ -36,20 +36,33 @@ def nice_prefix() -> list[str]:
     return [exe, "-n", "19"] if exe else []
 
 
-def _vorbis_output(bitrate_kbps: int, output: str, threads: int, flush: bool) -> list[str]:
+# Per codec: encoder, muxer and extra muxer options. MP3 gets no ID3 tag and no Xing header (a pipe
+# cannot go back to fill it in); Opus only takes 48 kHz.
+_CODECS: dict[str, tuple[str, str, list[str]]] = {
+    "vorbis": ("libvorbis", "ogg", []),
+    "mp3": ("libmp3lame", "mp3", ["-id3v2_version", "0", "-write_xing", "0"]),
+    "aac": ("aac", "adts", []),
+    "opus": ("libopus", "ogg", []),
+}
+
+
+def _output(bitrate_kbps: int, output: str, threads: int, flush: bool, codec: str = "vorbis") -> list[str]:
+    encoder, muxer, extra = _CODECS[codec]
+    rates = "48000" if codec == "opus" else "44100|48000"
     out = [
         "-map", "0:a:0", "-vn", "-sn", "-dn",
         "-threads", str(threads),
         # libvorbis refuses high bitrates for mono or low sample rates (320k mono 44.1 kHz, 160k at
         # 22 kHz): encode stereo at 44.1 or 48 kHz, whichever is nearer the source.
-        "-af", "aformat=sample_rates=44100|48000:channel_layouts=stereo",
-        "-c:a", "libvorbis", "-b:a", f"{bitrate_kbps}k",
+        "-af", f"aformat=sample_rates={rates}:channel_layouts=stereo",
+        "-c:a", encoder, "-b:a", f"{bitrate_kbps}k",
         # Bit-exact: fixed Ogg serial numbers and no encoder version string, so outputs are reproducible.
         "-fflags", "+bitexact", "-flags:a", "+bitexact",
+        *extra,
     ]
     if flush:
         out += ["-flush_packets", "1"]  # each page leaves at once: a listener gets the first bytes sooner
-    return [*out, "-f", "ogg", "-y", output]
+    return [*out, "-f", muxer, "-y", output]
 
 
 def tier_argv(
@@ -60,8 +73,9 @@ def tier_argv(
     time_offset: float = 0.0,
     output: str = "pipe:1",
     threads: int = 1,
+    codec: str = "vorbis",
 ) -> list[str]:
-    """ffmpeg arguments that encode `source` (a path; None = read stdin) to Ogg Vorbis at `bitrate_kbps`.
+    """ffmpeg arguments that encode `source` (a path; None = read stdin) to `codec` at `bitrate_kbps`.
 
     `time_offset` seeks the input first (fast seek on a file, decode-and-drop on a pipe). `output` is a
     path or `pipe:1`; packets are flushed as they are muxed so the first page reaches a listener at once.
@@ -72,7 +86,7 @@ def tier_argv(
     if time_offset > 0:
         argv += ["-ss", f"{time_offset:.3f}"]
     argv += ["-i", source if source is not None else "pipe:0"]
-    return argv + _vorbis_output(bitrate_kbps, output, threads, flush=True)
+    return argv + _output(bitrate_kbps, output, threads, flush=True, codec=codec)
 
 
 def tiers_argv(binary: str, source: str, outputs: list[tuple[int, str]], threads: int = 1) -> list[str]:
@@ -83,7 +97,7 @@ def tiers_argv(binary: str, source: str, outputs: list[tuple[int, str]], threads
     """
     argv = [binary, "-hide_banner", "-nostats", "-loglevel", "error", "-nostdin", "-i", source]
     for bitrate, path in outputs:
-        argv += _vorbis_output(bitrate, path, threads, flush=False)
+        argv += _output(bitrate, path, threads, flush=False)
     return argv
 
 

@@ -50,25 +50,35 @@ async def stderr_tail(stream: asyncio.StreamReader | None, keep: int = 4000) -> 
     return tail.decode("utf-8", "replace").strip()
 
 
+Key = tuple[str, int]  # (codec, bitrate)
+
+
 class FfmpegPool:
-    """Encoders started ahead of time per bitrate (after its first use), each waiting for a source on stdin."""
+    """Encoders started ahead of time per (codec, bitrate) after its first use, each waiting for a source on stdin.
+
+    A household whose phones ask for MP3 keeps MP3 encoders ready while they listen; one that never does
+    starts none.
+    """
 
     def __init__(self, binary: str, bitrates: list[int], size: int, idle_seconds: float = 300.0) -> None:
         self.binary = binary
         self.size = size
         self.idle_seconds = idle_seconds
-        self._idle: dict[int, deque[asyncio.subprocess.Process]] = {b: deque() for b in bitrates}
-        self._last_use: dict[int, float] = {}
-        self._reapers: dict[int, asyncio.TimerHandle] = {}
-        self._filling: set[int] = set()
+        self._idle: dict[Key, deque[asyncio.subprocess.Process]] = {("vorbis", b): deque() for b in bitrates}
+        self._last_use: dict[Key, float] = {}
+        self._reapers: dict[Key, asyncio.TimerHandle] = {}
+        self._filling: set[Key] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self.spawned = 0
         self.reaped = 0
 
-    def take(self, bitrate: int) -> asyncio.subprocess.Process | None:
-        """An idle encoder for `bitrate`, or None; the pool (re)fills that bitrate in the background."""
-        q = self._idle.get(bitrate)
+    def take(self, bitrate: int, codec: str = "vorbis") -> asyncio.subprocess.Process | None:
+        """An idle encoder for `bitrate` in `codec`, or None; the pool (re)fills that tier in the background."""
+        key = (codec, bitrate)
+        q = self._idle.get(key)
+        if q is None and self.size > 0 and not self._closed:
+            q = self._idle[key] = deque()
         proc = None
         while q:
             cand = q.popleft()
@@ -76,61 +86,63 @@ class FfmpegPool:
                 proc = cand
                 break
         if q is not None and self.size > 0:
-            self.touch(bitrate)
-            self.refill(bitrate)
+            self.touch(bitrate, codec)
+            self.refill(key)
         return proc
 
-    def touch(self, bitrate: int) -> None:
-        """`bitrate` was just used (a transcode started or ended): its encoders stay for another `idle_seconds`."""
-        if bitrate in self._idle:
-            self._last_use[bitrate] = time.monotonic()
-            self._schedule_reap(bitrate, self.idle_seconds)
+    def touch(self, bitrate: int, codec: str = "vorbis") -> None:
+        """A tier was just used (a transcode started or ended): its encoders stay for another `idle_seconds`."""
+        key = (codec, bitrate)
+        if key in self._idle:
+            self._last_use[key] = time.monotonic()
+            self._schedule_reap(key, self.idle_seconds)
 
-    def _schedule_reap(self, bitrate: int, delay: float) -> None:
-        if bitrate not in self._reapers and not self._closed:
+    def _schedule_reap(self, key: Key, delay: float) -> None:
+        if key not in self._reapers and not self._closed:
             loop = asyncio.get_running_loop()
-            self._reapers[bitrate] = loop.call_later(max(0.0, delay), self._reap, bitrate)
+            self._reapers[key] = loop.call_later(max(0.0, delay), self._reap, key)
 
-    def _reap(self, bitrate: int) -> None:
-        """Stop the idle encoders of a bitrate unused for `idle_seconds`; check again later otherwise."""
-        self._reapers.pop(bitrate, None)
-        left = self._last_use.get(bitrate, 0.0) + self.idle_seconds - time.monotonic()
+    def _reap(self, key: Key) -> None:
+        """Stop the idle encoders of a tier unused for `idle_seconds`; check again later otherwise."""
+        self._reapers.pop(key, None)
+        left = self._last_use.get(key, 0.0) + self.idle_seconds - time.monotonic()
         if left > 0:
-            self._schedule_reap(bitrate, left)
+            self._schedule_reap(key, left)
             return
-        q = self._idle[bitrate]
+        q = self._idle[key]
         while q:
             proc = q.popleft()
             kill(proc)
             self.reaped += 1
-            task = asyncio.create_task(proc.wait(), name=f"ffmpeg-reap-{bitrate}")
+            task = asyncio.create_task(proc.wait(), name=f"ffmpeg-reap-{key[0]}-{key[1]}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def refill(self, bitrate: int | None = None) -> None:
-        for b in [bitrate] if bitrate is not None else list(self._idle):
+    def refill(self, key: Key | None = None) -> None:
+        for b in [key] if key is not None else list(self._idle):
             if b is None or self._closed or b in self._filling or len(self._idle[b]) >= self.size:
                 continue
             self._filling.add(b)
-            task = asyncio.create_task(self._fill(b), name=f"ffmpeg-pool-{b}")
+            task = asyncio.create_task(self._fill(b), name=f"ffmpeg-pool-{b[0]}-{b[1]}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _fill(self, bitrate: int) -> None:
+    async def _fill(self, key: Key) -> None:
+        codec, bitrate = key
         try:
-            while not self._closed and len(self._idle[bitrate]) < self.size:
-                proc = await spawn(tier_argv(self.binary, bitrate), stdin=True)
+            while not self._closed and len(self._idle[key]) < self.size:
+                proc = await spawn(tier_argv(self.binary, bitrate, codec=codec), stdin=True)
                 self.spawned += 1
                 if self._closed:
                     kill(proc)
                     await proc.wait()
                     return
-                self._idle[bitrate].append(proc)
-                self._schedule_reap(bitrate, self._last_use.get(bitrate, 0.0) + self.idle_seconds - time.monotonic())
+                self._idle[key].append(proc)
+                self._schedule_reap(key, self._last_use.get(key, 0.0) + self.idle_seconds - time.monotonic())
         except OSError as e:
             log.error("ffmpeg.pool_failed", error=str(e))
         finally:
-            self._filling.discard(bitrate)
+            self._filling.discard(key)
 
     def idle(self) -> int:
         return sum(len(q) for q in self._idle.values())

@@ -183,7 +183,7 @@ class Transcoder:
         await self.load()
 
     def path(self, src: Source, tier: Tier) -> Path:
-        return self.cache.path_for(src.track_id, tier.name, src.size, src.mtime_ns, ARGV_VERSION)
+        return self.cache.path_for(src.track_id, tier.name, src.size, src.mtime_ns, ARGV_VERSION, tier.ext)
 
     def cached(self, src: Source, tier: Tier) -> tuple[Path, os.stat_result] | None:
         """The finished transcode of this source version and tier, if it is in the cache."""
@@ -238,13 +238,14 @@ class Transcoder:
         """Run one ffmpeg into `prod` and `out`; returns (exit status, stderr tail)."""
         proc = feeder = None
         if piped:
-            proc = self.pool.take(tier.bitrate_kbps)
+            proc = self.pool.take(tier.bitrate_kbps, tier.codec)
         try:
             if proc is not None:
                 self.stats["from_pool"] += 1
                 feeder = asyncio.create_task(self._feed(proc, src.path))
             else:
-                proc = await spawn(tier_argv(self.binary, tier.bitrate_kbps, source=src.path), stdin=False)
+                proc = await spawn(tier_argv(self.binary, tier.bitrate_kbps, source=src.path, codec=tier.codec),
+                                   stdin=False)
             err_task = asyncio.create_task(stderr_tail(proc.stderr))
             assert proc.stdout is not None
             while chunk := await proc.stdout.read(CHUNK):
@@ -260,7 +261,7 @@ class Transcoder:
             if feeder is not None and not feeder.done():
                 feeder.cancel()
             if piped:
-                self.pool.touch(tier.bitrate_kbps)  # the idle time of this tier's encoders counts from now
+                self.pool.touch(tier.bitrate_kbps, tier.codec)  # the idle time of this tier's encoders counts from now
 
     async def _run(self, prod: Production, src: Source, tier: Tier) -> None:
         final, part = prod.path, prod.part
@@ -344,8 +345,8 @@ class Transcoder:
     async def seek(self, src: Source, tier: Tier, offset: float) -> AsyncIterator[bytes]:
         """The tier from `offset` seconds on, straight from a new ffmpeg (not cached, not shared)."""
         async with self._live:
-            proc = await spawn(tier_argv(self.binary, tier.bitrate_kbps, source=src.path, time_offset=offset),
-                                stdin=False)
+            proc = await spawn(tier_argv(self.binary, tier.bitrate_kbps, source=src.path, time_offset=offset,
+                                         codec=tier.codec), stdin=False)
             err_task = asyncio.create_task(stderr_tail(proc.stderr))
             sent = 0
             try:

@@ -25,7 +25,16 @@ from typing import Protocol
 
 from musicd.config import TranscodeConfig
 from musicd.domain.models import User
-from musicd.domain.tiers import QUALITIES, Tier, clamp_quality, content_type, effective_tier, subsonic_quality
+from musicd.domain.tiers import (
+    FORMAT_CODECS,
+    QUALITIES,
+    Tier,
+    clamp_quality,
+    content_type,
+    effective_tier,
+    subsonic_codec,
+    subsonic_quality,
+)
 from musicd.errors import AuthError, ForbiddenError, NotFoundError, ValidationError
 from musicd.media import ranges
 from musicd.media.images import MAX_SIZE, ImageResizer
@@ -130,8 +139,8 @@ class Origin(Protocol):
     async def source(self, item_id: str) -> SourceRow | None:
         """The item as a source (format and bitrate pick a tier), None when it is not this origin's."""
 
-    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool) -> Body:
-        """The body for the item at a quality."""
+    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool, codec: str = "vorbis") -> Body:
+        """The body for the item at a quality (a tier in `codec`)."""
 
 
 class TrackSource(Protocol):
@@ -249,13 +258,21 @@ class PlaybackService:
         self._devices[key] = (cap, now)
         return cap
 
-    def tier_for(self, row: SourceRow, quality: str) -> Tier | None:
-        """The tier a quality means for this source, or None for the file itself."""
-        return effective_tier(quality, row.format, row.bitrate, self.tiers)
+    def tier_for(self, row: SourceRow, quality: str, codec: str = "vorbis") -> Tier | None:
+        """The tier a quality means for this source in `codec`, or None for the file itself."""
+        return effective_tier(quality, row.format, row.bitrate, self.tiers, codec)
 
-    def subsonic_quality(self, row: SourceRow, fmt: str | None, max_bitrate_kbps: int | None) -> str:
-        """A Subsonic `format` / `maxBitRate` pair as one of the qualities."""
-        return subsonic_quality(fmt, max_bitrate_kbps, row.format, row.bitrate)
+    @staticmethod
+    def codec_for(fmt: str | None) -> str:
+        """The codec a /v1 `format` names (None or "ogg": Vorbis); a ValidationError for any other."""
+        codec = FORMAT_CODECS.get((fmt or "ogg").lower())
+        if codec is None:
+            raise ValidationError(f"format must be one of {', '.join(sorted(FORMAT_CODECS))}", code="invalid_format")
+        return codec
+
+    def subsonic_quality(self, row: SourceRow, fmt: str | None, max_bitrate_kbps: int | None) -> tuple[str, str]:
+        """A Subsonic `format` / `maxBitRate` pair as (quality, codec)."""
+        return subsonic_quality(fmt, max_bitrate_kbps, row.format, row.bitrate), subsonic_codec(fmt)
 
     # ---- bodies ----
 
@@ -289,22 +306,22 @@ class PlaybackService:
 
     async def open_track(
         self, track_id: str, quality: str, *, time_offset: float = 0.0, head: bool = False,
-        range_header: str | None = None,
+        range_header: str | None = None, codec: str = "vorbis",
     ) -> Body:
-        """The body for a track (a friend's, or another origin's item) at a quality (see `quality_for`); starts
-        or joins a transcode if needed."""
+        """The body for a track (a friend's, or another origin's item) at a quality (see `quality_for`) in `codec`
+        (a friend's track comes in the Vorbis tiers its server makes); starts or joins a transcode if needed."""
         if (routed := self._routes.get(track_id[:1])) is not None:
             return await routed.open(track_id, quality, time_offset=time_offset, head=head, range_header=range_header)
         if await self._track_row(track_id) is None and (other := await self._from_origin(track_id)) is not None:
             origin, row = other
-            return await origin.open(row, quality, time_offset, head)
+            return await origin.open(row, quality, time_offset, head, codec)
         row, st = await self._located(track_id)
-        return await self.open_file(row, st, quality, time_offset=time_offset, head=head)
+        return await self.open_file(row, st, quality, time_offset=time_offset, head=head, codec=codec)
 
     async def open_file(self, row: SourceRow, st: os.stat_result, quality: str, *, time_offset: float = 0.0,
-                        head: bool = False) -> Body:
-        """The body for a source file as it is now (`st`) at a quality."""
-        tier = self.tier_for(row, quality)
+                        head: bool = False, codec: str = "vorbis") -> Body:
+        """The body for a source file as it is now (`st`) at a quality in `codec`."""
+        tier = self.tier_for(row, quality, codec)
         if tier is None:
             return self._file(row.path, content_type(row.format), "orig", st=st)
         # The file as it is now names the tier: a file changed since the last scan gets a fresh transcode.

@@ -333,22 +333,24 @@ class PodcastService:
         fmt = _FORMATS.get((ep.enclosure_type or "").lower(), "mp3")
         return SourceRow(ep.id, "", fmt, ep.enclosure_length or 0, 0, None, ep.duration_s or 0.0, ep.title)
 
-    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool) -> Body:
-        """A downloaded episode like a library file; one not downloaded yet as it downloads (the file as it
-        is while it arrives; a tier or a seek once it is all here)."""
+    async def open(self, row: SourceRow, quality: str, time_offset: float, head: bool, codec: str = "vorbis") -> Body:
+        """A downloaded episode like a library file (a tier in `codec`); one not downloaded yet as it downloads
+        (the file as it is while it arrives; a tier or a seek once it is all here)."""
         if row.path:
-            return await self.playback.open_file(row, os.stat(row.path), quality, time_offset=time_offset, head=head)
+            return await self.playback.open_file(row, os.stat(row.path), quality, time_offset=time_offset, head=head,
+                                                 codec=codec)
         dl = self.downloads.start(await self._file(row.id))
         await dl.started.wait()
         if dl.error:
             raise FetchError(f"the episode cannot be fetched: {dl.error}", code="episode_unavailable")
-        if self.playback.tier_for(row, quality) is None and time_offset <= 0:
+        if self.playback.tier_for(row, quality, codec) is None and time_offset <= 0:
             return dl.body()
         await dl.wait_done()
         done = await self.source(row.id)
         if dl.error or done is None or not done.path:
             raise TranscodeError(f"the episode cannot be played: {dl.error or 'download failed'}")
-        return await self.playback.open_file(done, os.stat(done.path), quality, time_offset=time_offset, head=head)
+        return await self.playback.open_file(done, os.stat(done.path), quality, time_offset=time_offset, head=head,
+                                             codec=codec)
 
     # ---- search and background work ----
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicd.config import TranscodeConfig
-from musicd.domain.tiers import Tier
+from musicd.domain.tiers import ALL_TIERS, Tier
 from musicd.logs import get_logger
 from musicd.media.ffmpeg import ARGV_VERSION
 from musicd.media.transcoder import Transcoder
@@ -107,15 +107,15 @@ class TranscodeService(BackgroundPasses):
         return st
 
     async def _remove_stale(self) -> int:
-        """Delete cached tiers of tracks that are gone or whose file changed since (a batch at a time)."""
+        """Delete cached tiers (every codec) of tracks gone or whose file changed since (a batch at a time)."""
         cache = self.transcoder.cache
         batches = cache.batches()
         removed = 0
         while (paths := await asyncio.to_thread(next, batches, None)) is not None:
             rows = await self.lookup.sources(sorted({cache.track_of(p) for p in paths}))
             keep = {
-                str(cache.path_for(r.id, name, r.size, r.mtime_ns, ARGV_VERSION))
-                for r in rows.values() for name in ("low", "normal", "high")
+                str(cache.path_for(r.id, t.name, r.size, r.mtime_ns, ARGV_VERSION, t.ext))
+                for r in rows.values() for t in ALL_TIERS
             }
             for p in paths:
                 if p not in keep:

@@ -66,6 +66,15 @@ class CatalogRepository:
         assert r is not None
         return int(r[0])
 
+    async def folders(self) -> dict[int, str]:
+        """Every library folder the catalogue has seen, by id."""
+        return {int(r[0]): r[1] for r in await self.db.fetchall("SELECT id, path FROM library_folders")}
+
+    async def forget_folder(self, folder_id: int) -> None:
+        """Drop a library folder's row once it holds no tracks (it is no longer configured)."""
+        await self.db.execute("DELETE FROM library_folders WHERE id = ? AND NOT EXISTS "
+                              "(SELECT 1 FROM tracks WHERE folder_id = ?)", (folder_id, folder_id))
+
     async def mark_scanned(self, folder_id: int) -> None:
         """Record when a folder was last scanned in full."""
         await self.db.execute("UPDATE library_folders SET last_scan_at = ? WHERE id = ?", (utc_now(), folder_id))

@@ -45,8 +45,9 @@ class Run:
 
     @property
     def lines(self) -> list[str]:
-        """The non-empty lines the command wrote (stdout and stderr)."""
-        return [ln for ln in (self.out + self.err).splitlines() if ln.strip()]
+        """The non-empty lines the command wrote (stdout and stderr), less the data dir every command names."""
+        return [ln for ln in (self.out + self.err).splitlines()
+                if ln.strip() and not ln.startswith("musicd: data dir ")]
 
 
 def musicd(*args: str, data_dir: Path, library: Path | None = None, stdin: str | None = None, timeout: float = 60,

@@ -205,6 +205,10 @@ def test_friends_track_streams_through_the_local_server_byte_exact_with_range(tr
     conn = _subsonic(trio.a)
     song = _list(conn.search3("zebra crossing")["searchResult3"]["song"])[0]
     assert conn.stream(song["id"], tformat="raw").read() == original
+    # A friend's server makes Vorbis tiers (the peer protocol names no format): the song says so, and a
+    # bitrate limit gets exactly that.
+    assert (song["transcodedSuffix"], song["transcodedContentType"]) == ("ogg", "audio/ogg")
+    assert conn.stream(song["id"], maxBitRate=96).read()[:4] == b"OggS"
     # The cache keeps it: a ranged read of a cached track is served here, exactly.
     cached = list((trio.a.data_dir / "peer-cache").rglob("*.ogg"))
     assert cached, "the relayed track was not cached"

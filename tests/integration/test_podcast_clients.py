@@ -7,6 +7,7 @@ from __future__ import annotations
 import urllib.parse
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import libopensonic
 import libsonic
@@ -24,6 +25,7 @@ from tests.integration.podcast_support import (
     main_show,
     wait_for,
 )
+from tests.integration.test_stream_formats import probe
 from tests.live import USERS
 
 world = podcast_support.world  # the module's live server and feed server (a fixture)
@@ -68,7 +70,7 @@ def test_spotipy_shows_and_episodes(world: PodcastWorld) -> None:
     assert found["episodes"]["items"][0]["name"] == "Second Episode"
 
 
-def test_subsonic_podcast_methods(world: PodcastWorld) -> None:
+def test_subsonic_podcast_methods(world: PodcastWorld, tmp_path: Path) -> None:
     fs = world.feeds
     fs.routes["/sub.xml"] = Route(rss("Subsonic Show", [
         Item("s2", "Sub Two", fs.url("/a/one.mp3"), pub="Tue, 02 Jan 2024 10:00:00 GMT"),
@@ -103,7 +105,9 @@ def test_subsonic_podcast_methods(world: PodcastWorld) -> None:
         wait_for(lambda: episode_status(c, one["id"]) == "completed", what="the download")
     # `stream` with the streamId: the file as it is, or a tier.
     assert bob.stream(one["streamId"], tformat="raw").read() == world.audio["two"]
-    assert bob.stream(one["streamId"], maxBitRate=96).read()[:4] == b"OggS"
+    assert bob.stream(one["streamId"], maxBitRate=96, tformat="ogg").read()[:4] == b"OggS"
+    # a bitrate limit alone answers what every Subsonic client plays (MP3), as for library tracks
+    assert probe(bob.stream(one["streamId"], maxBitRate=96).read(), tmp_path)["codec"] == "mp3"
     # Bookmarks and reportPlayback move the same position the web player and gPodder see.
     bob.createBookmark(one["id"], 5000)
     marks = [b for b in _as_list(bob.getBookmarks()["bookmarks"]["bookmark"]) if b["entry"]["id"] == one["id"]]

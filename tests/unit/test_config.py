@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert c.server.port == 4747
     assert c.library.folders == []
     assert c.library.scan_on_start == "if_empty"
-    assert c.data.dir == "./data"
+    assert c.data.dir == "" and c.data_dir == Path("~/.local/share/musicd").expanduser().resolve()
     assert c.log.level == "info"
     assert msgspec.to_builtins(c) == msgspec.to_builtins(Config())
 
@@ -62,6 +62,26 @@ def test_unknown_env_key_is_named() -> None:
     with pytest.raises(ConfigError) as err:
         load_config(environ={"MUSICD_SERVER_PROT": "1"})
     assert "server.prot" in err.value.message
+
+
+def test_variables_of_the_scripts_and_the_speaker_are_not_settings() -> None:
+    # scripts/run's MUSICD_VENV, scripts/test's MUSICD_EXTRAS, `musicd speaker`'s API key: set in the same
+    # shell as every musicd command, never refused as unknown settings
+    env = {"MUSICD_VENV": "/opt/venv", "MUSICD_EXTRAS": "test", "MUSICD_WITH_BROWSER": "1",
+           "MUSICD_SPEAKER_API_KEY": "k", "MUSICD_SERVER_PORT": "5000"}
+    assert load_config(environ=env).server.port == 5000
+    with pytest.raises(ConfigError) as err:
+        load_config(environ={**env, "MUSICD_VENVV": "/x"})
+    assert "MUSICD_VENVV" in err.value.message
+
+
+def test_keys_checked_together_are_checked_on_the_whole_section() -> None:
+    # each value alone is fine; only the pair decides (a per-key check against the defaults refused 5/5)
+    env = {"MUSICD_REALTIME_HISTORY_EVENTS": "5", "MUSICD_REALTIME_HISTORY_MAX_EVENTS": "5"}
+    assert load_config(environ=env).realtime.history_max_events == 5
+    with pytest.raises(ConfigError) as err:
+        load_config(environ={"MUSICD_REALTIME_HISTORY_MAX_EVENTS": "5"})
+    assert "history_max_events must be >= history_events" in err.value.message
 
 
 def test_library_folders_from_env_use_pathsep(tmp_path: Path) -> None:

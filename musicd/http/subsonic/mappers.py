@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from musicd.domain.catalog import AlbumView, ArtistRef, ArtistView, TrackView
-from musicd.domain.tiers import content_type
+from musicd.domain.ids import is_federated
+from musicd.domain.tiers import CODECS, SUBSONIC_DEFAULT_CODEC, content_type
 
 __all__ = ["album_child", "album_id3", "artist", "artist_id3", "artist_ref", "child", "item_date"]
 
@@ -33,10 +34,26 @@ def _replay_gain(t: TrackView) -> dict[str, Any]:
                    "albumPeak": t.rg_album_peak})
 
 
+def _media(t: TrackView) -> dict[str, Any]:
+    """suffix/contentType of the file as it is, transcoded* of what `stream` sends when it must transcode.
+
+    The suffix is the file's own extension (an ALAC file is an .m4a); `stream` with a bitrate limit or a
+    format it does not name answers MP3 for any other source, and clients name their cache files by it.
+    """
+    ext = t.rel_path.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in t.rel_path else ""
+    suffix = ext or t.format
+    ctype = content_type(suffix)
+    out = {"contentType": content_type(t.format) if ctype == "application/octet-stream" else ctype, "suffix": suffix}
+    # A friend's track comes in the Vorbis tiers its server makes (the peer protocol names no format).
+    codec = CODECS["vorbis" if is_federated(t.id) else SUBSONIC_DEFAULT_CODEC]
+    if t.format.lower() not in codec.sources:
+        out |= {"transcodedSuffix": codec.ext, "transcodedContentType": codec.content_type}
+    return out
+
+
 def child(t: TrackView) -> dict[str, Any]:
     """A song as a Child (getAlbum, getSong, lists, search, playlists, ...)."""
     st = t.state
-    fmt = t.format
     artists = t.artists
     return _clean({
         "id": t.id,
@@ -50,8 +67,7 @@ def child(t: TrackView) -> dict[str, Any]:
         "genre": t.genres[0] if t.genres else None,
         "coverArt": t.cover_id,
         "size": t.size,
-        "contentType": content_type(fmt),
-        "suffix": fmt,
+        **_media(t),
         "duration": round(t.duration),
         "bitRate": t.bitrate,
         "bitDepth": t.bit_depth,

@@ -14,20 +14,20 @@ __all__: list[str] = []
 
 @endpoint("stream")
 async def stream(ctx: Ctx) -> Reply:
-    """`format` (raw = the file) and `maxBitRate` pick a tier; `timeOffset` seeks (transcodeOffset).
+    """`format` (raw = the file; mp3, aac, opus, ogg) and `maxBitRate` pick a tier; `timeOffset` seeks.
 
-    Without either the file is sent as it is. With `estimateContentLength` a transcode is finished
-    before it is sent, so the length is exact rather than estimated.
+    Without either the file is sent as it is; a transcode without a known format is MP3. With
+    `estimateContentLength` a transcode is finished before it is sent, so the length is exact.
     """
     track_id = ctx.req("id")
     pb = ctx.services.playback
     row = await pb.source(track_id)
     max_bitrate = ctx.int("maxBitRate", 0, 0) or None
-    quality = pb.subsonic_quality(row, ctx.opt("format") or None, max_bitrate)
+    quality, codec = pb.subsonic_quality(row, ctx.opt("format") or None, max_bitrate)
     offset = float(ctx.int("timeOffset", 0, 0) or 0)
     head = ctx.request.method == "HEAD"
     body = await pb.open_track(track_id, quality, time_offset=offset, head=head,
-                               range_header=ctx.request.headers.get("range"))
+                               range_header=ctx.request.headers.get("range"), codec=codec)
     if ctx.bool("estimateContentLength") and isinstance(body, LiveBody) and body.settle is not None and not head:
         settled = await body.settle()
         if settled is not None:

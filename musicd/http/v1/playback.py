@@ -64,13 +64,16 @@ class PlaybackController(Controller):
         self, request: Request[Any, Any, Any], services: Services, track_id: str,
         quality: Literal["low", "normal", "high", "lossless", "original"] | None = None,
         time_offset: Seconds = 0.0, device_id: str | None = None, st: str | None = None,
+        format: Literal["ogg", "mp3", "aac", "opus"] | None = None,
     ) -> MediaResponse:
-        """The track at a quality (default: the user's), with Range; `time_offset` seeks inside a tier."""
+        """The track at a quality (default: the user's) in a tier `format` (default ogg), with Range;
+        `time_offset` seeks inside a tier."""
         user = await media_user(request, services, track_id, st)
         q = await services.playback.quality_for(user, quality, device_id)
         body = await services.playback.open_track(track_id, q, time_offset=time_offset,
                                                   head=request.method == "HEAD",
-                                                  range_header=request.headers.get("range"))
+                                                  range_header=request.headers.get("range"),
+                                                  codec=services.playback.codec_for(format))
         return MediaResponse(body)
 
     @route("/tracks/{track_id:str}/download", http_method=_GET_HEAD, opt=_OPEN)

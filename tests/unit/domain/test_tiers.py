@@ -74,3 +74,18 @@ def test_content_types() -> None:
     assert content_type("opus").startswith("audio/ogg")
     assert content_type("m4a") == "audio/mp4"
     assert content_type("xyz") == "application/octet-stream"
+
+
+@pytest.mark.parametrize(("quality", "codec", "src", "kbps", "want"), [
+    ("normal", "mp3", "flac", 900, "normal-mp3"),
+    ("high", "opus", "mp3", 256, "normal-opus"),  # never above the source
+    ("normal", "mp3", "mp3", 160, None),  # already MP3 at the tier: the file itself
+    ("low", "mp3", "ogg", 64, "low-mp3"),  # below every tier, but the client cannot play Ogg
+    ("low", "vorbis", "mp3", 64, None),  # below every tier, and Vorbis asked: the file itself
+    ("normal", "aac", "m4a", 160, None),
+])
+def test_codec_tiers(quality: str, codec: str, src: str, kbps: int, want: str | None) -> None:
+    tier = effective_tier(quality, src, kbps, codec=codec)
+    assert (tier.name if tier else None) == want
+    if tier is not None:
+        assert tier.codec == codec and tier.ext == {"mp3": "mp3", "aac": "aac", "opus": "opus"}[codec]

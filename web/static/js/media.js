@@ -79,9 +79,24 @@ export function tokenNow(id) {
   return fresh(id);
 }
 
+let tierFmt = null;
+
+/** The tier format this browser plays, asked once with canPlayType: Ogg Vorbis (the tiers made ahead of
+ * time) where it can, else Opus, MP3 (Safari, iOS) or AAC. */
+export function tierFormat() {
+  if (tierFmt === null) {
+    const a = document.createElement("audio");
+    const can = (type) => a.canPlayType(type) !== "";
+    tierFmt = can('audio/ogg; codecs="vorbis"') ? "ogg" : can('audio/ogg; codecs="opus"') ? "opus"
+      : can("audio/mpeg") ? "mp3" : can("audio/aac") ? "aac" : "mp3";
+  }
+  return tierFmt;
+}
+
 export function streamUrl(trackId, st, quality) {
   const q = new URLSearchParams({ st });
   if (quality) q.set("quality", quality);
+  if (tierFormat() !== "ogg") q.set("format", tierFormat());
   return `/v1/tracks/${encodeURIComponent(trackId)}/stream?${q}`;
 }
 
