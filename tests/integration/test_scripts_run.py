@@ -33,7 +33,7 @@ def _checkout(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     for name in ("python", "musicd"):
         (venv / "bin" / name).symlink_to(here / "bin" / name)
     sha = hashlib.sha256((checkout / "pyproject.toml").read_bytes()).hexdigest()
-    (venv / ".musicd-installed").write_text(f"{sha}-\n")
+    (venv / ".musicd-installed").write_text(f"{sha}--{checkout}\n")  # pyproject, no extras, this checkout
     env = {**user_env(tmp_path / "share"), "MUSICD_VENV": str(venv), "MUSICD_WITH_BROWSER": "0"}
     return checkout, env
 

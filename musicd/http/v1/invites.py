@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from musicd.domain.models import User
 from musicd.http.auth import client_address
+from musicd.http.bounds import Int64
 from musicd.http.urls import base_url
 from musicd.http.v1.accounts import user_object
 from musicd.services.invites import Invite
@@ -24,7 +25,7 @@ _PUBLIC = {"exclude_from_auth": True}
 
 class NewInviteBody(msgspec.Struct, forbid_unknown_fields=True):
     role: Literal["admin", "user", "guest"] = "user"
-    expires_in: int | None = None  # seconds; 7 days unless told
+    expires_in: Int64 | None = None  # seconds; 7 days unless told (the service checks the range)
     note: str | None = None
 
 

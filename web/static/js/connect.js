@@ -20,6 +20,8 @@ export const connect = new EventTarget();
 let deviceId = sessionStorage.getItem(ID_KEY); // one device per tab
 let server = null; // the last player_state
 let remoteTrack = null;
+// Until this time (ms), a claim of this tab (PUT /v1/me/player/play) has not come back as a state naming it.
+let claimUntil = 0;
 let applying = 0; // > 0 while the server's state is being put into the local player (no echo back)
 
 const changed = () => connect.dispatchEvent(new CustomEvent("change"));
@@ -54,11 +56,14 @@ async function register() {
 async function apply(st) {
   if (server && st.state_version < server.state_version) return;
   server = st;
+  if (st.device_id === deviceId) claimUntil = 0;
   if (st.device_id === deviceId && st.track_id) {
     if (st.changed_by !== deviceId) await playHere(st);
     else if (isStation(st.context_uri)) await followServerQueue(st);
   } else if (st.device_id && st.track_id) {
-    if (player.isPlaying() || player.playing) {
+    // While this tab's claim is on its way, a state naming another device predates it (that device moved
+    // on to its next track, say): falling silent then would leave this tab paused once the claim lands.
+    if (Date.now() >= claimUntil && (player.isPlaying() || player.playing)) {
       applying += 1;
       try { player.pause(); } finally { applying -= 1; } // playback moved away: this tab falls silent
     }
@@ -132,10 +137,15 @@ async function claim() {
   const uris = player.queue.slice(i, i + 50).filter((e) => e.track.kind !== "episode")
     .map((e) => `spotify:track:${e.track.id}`);
   if (!uris.length || !deviceId) return;
+  claimUntil = Date.now() + 5000;
   try {
     await api.put("/v1/me/player/play", { uris, position_ms: Math.round(player.currentTime * 1000) },
       { params: { device_id: deviceId } });
-  } catch (e) { console.warn("could not take over playback", e); }
+  } catch (e) {
+    console.warn("could not take over playback", e);
+    claimUntil = 0;
+    if (server) await apply({ ...server }); // refused: the device the server names plays on
+  }
 }
 
 async function report() {
