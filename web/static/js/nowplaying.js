@@ -8,6 +8,7 @@ import { player } from "./player.js";
 import { connect, control, pickDevice } from "./connect.js";
 import { h, icon, setIcon, fmtTime, artistLinks, imageUrl, toast } from "./ui/dom.js";
 import { signImage } from "./media.js";
+import { showProgress, showRemote } from "./ui/progress.js";
 import { isSaved, setSaved, canEdit, on } from "./state.js";
 import { markSaved, trackMenu } from "./ui/tracks.js";
 
@@ -115,23 +116,10 @@ export function setupNowPlaying() {
     setIcon(el.repeat, rep === "track" ? "repeat-one" : "repeat");
     const has = Boolean(control.track);
     for (const b of [el.prev, el.next, el.seek, el.play]) b.disabled = !has;
-    const where = control.deviceName;
-    el.remote.hidden = !where;
-    el.remote.textContent = where ? `Playing on ${where}` : "";
-    view.classList.toggle("is-remote", Boolean(where));
+    const where = showRemote(el, view);
     el.context.textContent = player.context?.name && !where ? `Playing from ${player.context.name}` : "Now playing";
   };
-  const showTime = () => {
-    const d = control.duration || 0;
-    const t = control.time || 0;
-    el.seek.max = String(d);
-    if (!dragging) {
-      el.seek.value = String(t);
-      el.time.textContent = fmtTime(t);
-    }
-    el.duration.textContent = fmtTime(d);
-    el.seek.setAttribute("aria-valuetext", `${fmtTime(t)} of ${fmtTime(d)}`);
-  };
+  const showTime = () => showProgress(el, dragging);
   const showTrack = () => {
     const t = control.track;
     shown = t;

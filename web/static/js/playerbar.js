@@ -4,6 +4,7 @@ import { player } from "./player.js";
 import { connect, control, pickDevice } from "./connect.js";
 import { fmtTime, setIcon, artistLinks, clear, toast, imageUrl } from "./ui/dom.js";
 import { signImage } from "./media.js";
+import { showProgress, showRemote } from "./ui/progress.js";
 import { isSaved, setSaved, canEdit, on } from "./state.js";
 import { markSaved, trackMenu } from "./ui/tracks.js";
 
@@ -67,22 +68,11 @@ export function setupPlayerBar() {
     setIcon(el.repeat, rep === "track" ? "repeat-one" : "repeat");
     const has = Boolean(control.track);
     for (const b of [el.prev, el.next, el.seek]) b.disabled = !has;
-    const where = control.deviceName;
-    el.remote.hidden = !where;
-    el.remote.textContent = where ? `Playing on ${where}` : "";
-    el.bar.classList.toggle("is-remote", Boolean(where));
+    showRemote(el, el.bar);
   };
 
   const showTime = () => {
-    const d = control.duration || 0;
-    const t = control.time || 0;
-    el.seek.max = String(d);
-    if (!dragging) {
-      el.seek.value = String(t);
-      el.time.textContent = fmtTime(t);
-    }
-    el.duration.textContent = fmtTime(d);
-    el.seek.setAttribute("aria-valuetext", `${fmtTime(t)} of ${fmtTime(d)}`);
+    const [t, d] = showProgress(el, dragging);
     el.fill.style.width = d ? `${(100 * t) / d}%` : "0";
   };
 
