@@ -30,11 +30,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "musicd: installing Python dependencies" >&2
   rm -f "$stamp"
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
+  # The log is shown only when the install fails: a working install is one line, not pages of build output.
   log="$VENV/.musicd-install.log"
   if ! "$VENV/bin/pip" install -q --disable-pip-version-check -e "$ROOT${extras:+[$extras]}" >"$log" 2>&1; then
     cat "$log" >&2; echo "musicd: installing the Python dependencies failed (see above)" >&2; exit 1
   fi
-  grep -v "^WARNING: Location" "$log" >&2 || true
   # Every declared dependency (extras included) must be installed, not only importable musicd.
   "$VENV/bin/python" -m musicd.devtools.check_deps ${extras:+"$extras"} || { echo "musicd: install incomplete" >&2; exit 1; }
   echo "$want" > "$stamp"
