@@ -14,13 +14,13 @@ Public methods (`caller` is the asking domain User):
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from musicd.domain.models import User
+from musicd.domain.stamps import token_digest, utc_iso
 from musicd.errors import MusicdError, NotFoundError, ValidationError
 from musicd.services.accounts import ROLES, AccountService
 from musicd.services.auth import AuthService, TokenPair
@@ -55,12 +55,6 @@ class Invite(msgspec.Struct, frozen=True):
     token: str | None = None
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _state(rec: InviteRecord, now: str) -> str:
@@ -95,15 +89,15 @@ class InviteService:
         if note is not None and len(note) > _MAX_NOTE:
             raise ValidationError(f"note: at most {_MAX_NOTE} characters", code="invalid_note")
         token = secrets.token_urlsafe(24)
-        expires = _iso(datetime.now(UTC) + timedelta(seconds=seconds))
-        rec = await self.repo.insert(secrets.token_urlsafe(9), _hash(token), role, note, caller.id, expires)
-        return _invite(rec, _iso(datetime.now(UTC)), token)
+        expires = utc_iso(datetime.now(UTC) + timedelta(seconds=seconds))
+        rec = await self.repo.insert(secrets.token_urlsafe(9), token_digest(token), role, note, caller.id, expires)
+        return _invite(rec, utc_iso(datetime.now(UTC)), token)
 
     async def list(self, caller: User) -> list[Invite]:
         """The open invites and those made in the last 30 days, newest first."""
         require_admin(caller)
         now = datetime.now(UTC)
-        return [_invite(r, _iso(now)) for r in await self.repo.recent(_iso(now - timedelta(days=_LISTED_DAYS)))]
+        return [_invite(r, utc_iso(now)) for r in await self.repo.recent(utc_iso(now - timedelta(days=_LISTED_DAYS)))]
 
     async def revoke(self, caller: User, invite_id: str) -> None:
         require_admin(caller)
@@ -111,10 +105,10 @@ class InviteService:
             raise NotFoundError("no open invite with that id", code="invite_not_found")
 
     async def _live(self, token: str) -> InviteRecord:
-        rec = await self.repo.by_hash(_hash(token)) if 16 <= len(token) <= 128 else None
+        rec = await self.repo.by_hash(token_digest(token)) if 16 <= len(token) <= 128 else None
         if rec is None:
             raise NotFoundError("no such invite link", code="invite_not_found")
-        state = _state(rec, _iso(datetime.now(UTC)))
+        state = _state(rec, utc_iso(datetime.now(UTC)))
         if state != "open":
             raise InviteGone({"used": "this invite link was already used", "revoked": "this invite link was revoked",
                               "expired": "this invite link has expired"}[state], code=f"invite_{state}")
@@ -122,14 +116,14 @@ class InviteService:
 
     async def check(self, token: str) -> Invite:
         """The invite behind a link, if it can still be used (what the sign-up page shows)."""
-        return _invite(await self._live(token), _iso(datetime.now(UTC)))
+        return _invite(await self._live(token), utc_iso(datetime.now(UTC)))
 
     async def accept(self, token: str, username: str, password: str, email: str | None, client: str,
                      user_agent: str | None = None) -> tuple[User, TokenPair]:
         """Make the invited member's account with the invite's role and log them in; the link is then used."""
         self.auth.limits.take("login", f"{client}|invite")  # tokens cannot be guessed quickly either
         rec = await self._live(token)
-        if not await self.repo.claim(rec.id, _iso(datetime.now(UTC))):
+        if not await self.repo.claim(rec.id, utc_iso(datetime.now(UTC))):
             raise InviteGone("this invite link was already used", code="invite_used")
         try:
             user = await self.accounts.create(username, password, role=rec.role, email=email or None)

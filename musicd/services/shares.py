@@ -36,6 +36,7 @@ from musicd.domain.catalog import Page, TrackView
 from musicd.domain.ids import random_id
 from musicd.domain.models import User
 from musicd.domain.playlists import Playlist, PlaylistEntry, PlaylistItem
+from musicd.domain.stamps import token_digest, utc_iso
 from musicd.errors import ForbiddenError, MusicdError, NotFoundError, ValidationError
 from musicd.services.accounts import AccountService
 from musicd.services.catalog import CatalogService
@@ -92,15 +93,9 @@ class SharedPage(msgspec.Struct, frozen=True):
 
 
 def _now() -> str:
-    return _iso(datetime.now(UTC))
+    return utc_iso(datetime.now(UTC))
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _expired(rec: ShareRecord) -> bool:
@@ -124,7 +119,7 @@ class ShareService:
 
     def _token(self, rec: ShareRecord) -> str | None:
         for candidate in (self._derive(rec.id), rec.id):  # made here; a Subsonic share made before 0012
-            if hmac.compare_digest(_hash(candidate), rec.token_hash):
+            if hmac.compare_digest(token_digest(candidate), rec.token_hash):
                 return candidate
         return None
 
@@ -151,7 +146,7 @@ class ShareService:
     async def _insert(self, user: User, items: list[tuple[str, str]], description: str | None,
                       expires_at: str | None) -> ShareRecord:
         share_id = random_id()
-        token_hash = _hash(self._derive(share_id))
+        token_hash = token_digest(self._derive(share_id))
         created = await self.repo.insert(share_id, token_hash, user.id, description, expires_at, items)
         return ShareRecord(share_id, token_hash, user.id, user.username, description, created, expires_at, None,
                            None, 0, items)
@@ -180,7 +175,7 @@ class ShareService:
         seconds = DEFAULT_LINK_SECONDS if expires_in is None else expires_in
         if not 1 <= seconds <= MAX_LINK_SECONDS:
             raise ValidationError(f"expires_in must be 1 to {MAX_LINK_SECONDS} seconds", code="invalid_expiry")
-        expires = _iso(datetime.now(UTC) + timedelta(seconds=seconds))
+        expires = utc_iso(datetime.now(UTC) + timedelta(seconds=seconds))
         return self._share(await self._insert(user, [("playlist", playlist_id)], None, expires))
 
     # ---- the maker's side ----
@@ -211,7 +206,7 @@ class ShareService:
 
     async def _own(self, user: User, token: str) -> ShareRecord:
         require_member(user)
-        rec = await self.repo.by_hash(_hash(token)) if 8 <= len(token) <= 128 else None
+        rec = await self.repo.by_hash(token_digest(token)) if 8 <= len(token) <= 128 else None
         if rec is None or rec.revoked_at is not None or (rec.user_id != user.id and not is_admin(user)):
             raise NotFoundError("no such share", code="share_not_found")
         return rec
@@ -230,7 +225,7 @@ class ShareService:
     # ---- the visitors' side ----
 
     async def _live(self, token: str) -> ShareRecord:
-        rec = await self.repo.by_hash(_hash(token)) if 8 <= len(token) <= 128 else None
+        rec = await self.repo.by_hash(token_digest(token)) if 8 <= len(token) <= 128 else None
         if rec is None:
             raise NotFoundError("no such share link", code="share_not_found")
         if rec.revoked_at is not None:

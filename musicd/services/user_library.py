@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from musicd.domain.catalog import AlbumView, ArtistView, CursorPage, Page, PlayedTrack, TrackView
 from musicd.domain.events import FollowsChanged, RatingChanged, SavesChanged
 from musicd.domain.models import User
+from musicd.domain.stamps import utc_iso
 from musicd.errors import NotFoundError, ValidationError
 from musicd.services.bus import EventBus
 from musicd.services.catalog import item_not_found
@@ -49,13 +50,10 @@ class ShowLibrary(Protocol):
     async def saved_contains(self, user_id: str, show_ids: Sequence[str]) -> list[bool]: ...
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
 
 def _ms_to_iso(ms: int) -> str:
     try:
-        return _iso(datetime.fromtimestamp(ms / 1000, UTC))
+        return utc_iso(datetime.fromtimestamp(ms / 1000, UTC))
     except (OverflowError, OSError, ValueError):
         raise ValidationError("cursor out of range (unix milliseconds)", code="bad_cursor") from None
 
@@ -300,4 +298,4 @@ class UserLibraryService:
         if time_range not in TIME_RANGES:
             raise ValidationError("time_range must be short_term, medium_term or long_term", code="bad_time_range")
         window = TIME_RANGES[time_range]
-        return _iso(datetime.now(UTC) - window) if window is not None else None
+        return utc_iso(datetime.now(UTC) - window) if window is not None else None
