@@ -40,6 +40,7 @@ from musicd.logs import get_logger
 from musicd.services.bus import EventBus
 from musicd.services.catalog import CatalogService
 from musicd.services.devices import DeviceService
+from musicd.services.player_queue import jump_fields, move_fields, remove_fields
 from musicd.services.playlists import PlaylistService
 from musicd.store.player import PlayerStateRepository
 
@@ -396,22 +397,26 @@ class PlayerService:
         return await self._simple(user, "queue", device_id, by, None, change)
 
     async def remove_from_queue(self, user: User, index: int, track_id: str, device_id: str | None = None,
-                                by: str | None = None) -> PlayerState:
-        """Take out what comes `index`-th next (the play-next queue, then the context's order: what GET
-        /v1/me/player/queue lists), when it is still `track_id` (else `stale_state`: the list moved)."""
+                                by: str | None = None, expected: int | None = None) -> PlayerState:
+        """Take out what comes `index`-th next (what GET /v1/me/player/queue lists), when it is still
+        `track_id` (else `stale_state`: the list moved)."""
         async def change(s: PlayerState, now: float) -> dict[str, Any]:
-            coming = len(s.queue) + max(0, len(s.order) - s.pos - 1)
-            if not 0 <= index < coming:
-                raise ValidationError(f"index must be 0 to {coming - 1}", code="invalid_index")
-            if index < len(s.queue):
-                if s.queue[index] != track_id:
-                    raise PlayerError("the queue changed", status=409, reason="STALE_STATE", code="stale_state")
-                return {"queue": s.queue[:index] + s.queue[index + 1:]}
-            at = s.pos + 1 + index - len(s.queue)
-            if s.tracks[s.order[at]] != track_id:
-                raise PlayerError("the queue changed", status=409, reason="STALE_STATE", code="stale_state")
-            return {"order": s.order[:at] + s.order[at + 1:]}
-        return await self._simple(user, "queue", device_id, by, None, change)
+            return remove_fields(s, index, track_id)
+        return await self._simple(user, "queue", device_id, by, expected, change)
+
+    async def move_in_queue(self, user: User, index: int, track_id: str, to: int, device_id: str | None = None,
+                            by: str | None = None, expected: int | None = None) -> PlayerState:
+        """Move what comes `index`-th next (still `track_id`) to be the `to`-th."""
+        async def change(s: PlayerState, now: float) -> dict[str, Any]:
+            return move_fields(s, index, track_id, to)
+        return await self._simple(user, "queue", device_id, by, expected, change)
+
+    async def play_from_queue(self, user: User, index: int, track_id: str, device_id: str | None = None,
+                              by: str | None = None, expected: int | None = None) -> PlayerState:
+        """Play what comes `index`-th next (still `track_id`) now, from its start."""
+        async def change(s: PlayerState, now: float) -> dict[str, Any]:
+            return {**jump_fields(s, index, track_id), "duration_ms": await self._duration(track_id, user.id)}
+        return await self._simple(user, "jump", device_id, by, expected, change)
 
     async def transfer(self, user: User, device_id: str, play: bool | None = None, by: str | None = None,
                        expected: int | None = None) -> PlayerState:

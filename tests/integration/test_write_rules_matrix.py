@@ -738,6 +738,16 @@ def _player_unqueue(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "DELETE", "/v1/me/player/queue", params={"uri": _uri(w.tracks[0]), "index": 0})
 
 
+@case("PUT /v1/me/player/queue/move", NO_DEVICE, fresh=True)
+def _player_queue_move(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", "/v1/me/player/queue/move", params={"uri": _uri(w.tracks[0]), "index": 0, "to": 1})
+
+
+@case("PUT /v1/me/player/queue/play", NO_DEVICE, fresh=True)
+def _player_queue_play(w: World, a: Account, _: Account) -> str:
+    return w.outcome(a, "PUT", "/v1/me/player/queue/play", params={"uri": _uri(w.tracks[0]), "index": 0})
+
+
 @case("POST /v1/jam/{jam_id:str}/queue", NO_DEVICE)
 def _jam_queue(w: World, a: Account, _: Account) -> str:
     return w.outcome(a, "POST", "/v1/jam/nosuchjam00/queue", params={"uri": _uri(w.tracks[0])})

@@ -220,6 +220,21 @@ class PlayerController(Controller):
 
     @delete("/queue", status_code=_NO, responses=ERRORS)
     async def remove_from_queue(self, user: User, services: Services, uri: str, index: Int64,
-                                device_id: DeviceId = None) -> None:
+                                device_id: DeviceId = None, state_version: Version = None) -> None:
         """(musicd) Take out the `index`-th coming track of GET /queue, when it is still `uri`."""
-        await services.player.remove_from_queue(user, index, parse_uri(uri, ("track",))[1], device_id, by="api")
+        await services.player.remove_from_queue(user, index, parse_uri(uri, ("track",))[1], device_id, by="api",
+                                                expected=state_version)
+
+    @put("/queue/move", status_code=_NO, responses=ERRORS)
+    async def move_in_queue(self, user: User, services: Services, uri: str, index: Int64, to: Int64,
+                            device_id: DeviceId = None, state_version: Version = None) -> None:
+        """(musicd) Move the `index`-th coming track of GET /queue (still `uri`) to be the `to`-th."""
+        await services.player.move_in_queue(user, index, parse_uri(uri, ("track",))[1], to, device_id, by="api",
+                                            expected=state_version)
+
+    @put("/queue/play", status_code=_NO, responses=ERRORS)
+    async def play_from_queue(self, user: User, services: Services, uri: str, index: Int64,
+                              device_id: DeviceId = None, state_version: Version = None) -> None:
+        """(musicd) Play the `index`-th coming track of GET /queue (still `uri`) now."""
+        await services.player.play_from_queue(user, index, parse_uri(uri, ("track",))[1], device_id, by="api",
+                                              expected=state_version)

@@ -14,6 +14,8 @@ import { dragged, endDrag, isTrackDrag } from "./ui/tracks.js";
 import { realtime } from "./realtime.js";
 import { setupConnect } from "./connect.js";
 import { setupJam } from "./connect-ui.js";
+import { jamMember, setupJamMember } from "./jam-member.js";
+import { playback } from "./playback.js";
 import { setupFriendsPanel } from "./friends.js";
 import { setupEpisodes, syncRestoredEpisode } from "./episodes.js";
 
@@ -184,6 +186,7 @@ async function main() {
   // Live: the realtime channel; the sidebar follows playlist changes, the panel friends' listening.
   setupConnect();
   setupJam();
+  setupJamMember();
   realtime.start();
   const reloadPlaylists = debounce(loadPlaylists, 300);
   for (const type of ["playlist_created", "playlist_deleted", "playlist_follow_changed", "playlist_collaborators_changed"]) {
@@ -203,7 +206,7 @@ async function main() {
     },
   });
   document.body.classList.add("ready");
-  window.musicd = { player, navigate, state, realtime };
+  window.musicd = { player, playback, jam: jamMember, navigate, state, realtime };
 }
 
 main();

@@ -1,16 +1,19 @@
-// Playback across devices (docs/realtime.md, "Devices and playback"). The server holds the one playback
-// state; this tab's <audio> (player.js) is one output of it, any other device (another tab, a speaker) is
-// another. `control` is what the player bar drives: the local player while this tab plays, the
-// /v1/me/player API while another device does (the bar then follows that device's state: a remote).
+// Playback across devices (docs/realtime.md, "Devices and playback"): this tab as a device of the user.
+// It registers over the realtime channel, takes the server's `player_state` and hands it to the output it
+// is about: this tab's audio (player.js) when the state names this tab, the remote output
+// (remote-output.js) when it names another device; playback.js shows whichever plays. A track started here
+// claims playback for this tab; while it plays it reports its position.
 //
 //   connect.addEventListener("change", ...)   // the state or the devices changed
-//   control.toggle() / next() / seek(s) ...   // whichever output is active
 //   pickDevice(anchor)                        // the device picker
+//   holdLocal(true)                           // a Jam drives this tab's audio: server states only followed
 
 import { api } from "./api.js";
 import { openConnectDialog } from "./connect-ui.js";
+import { setRemote } from "./playback.js";
 import { player, slimTrack } from "./player.js";
 import { realtime } from "./realtime.js";
+import { followRemote } from "./remote-output.js";
 import { showMenu } from "./ui/menu.js";
 
 const ID_KEY = "musicd.device";
@@ -19,7 +22,7 @@ const REPORT_EVERY_MS = 2000;
 export const connect = new EventTarget();
 let deviceId = sessionStorage.getItem(ID_KEY); // one device per tab
 let server = null; // the last player_state
-let remoteTrack = null;
+let held = false; // a Jam plays in this tab (jam-member.js): the user's playback state does not drive it
 // Until this time (ms), a claim of this tab (PUT /v1/me/player/play) has not come back as a state naming it.
 let claimUntil = 0;
 let applying = 0; // > 0 while the server's state is being put into the local player (no echo back)
@@ -38,10 +41,22 @@ export function deviceName() {
 
 const isStation = (uri) => /^(spotify|musicd):station:/.test(uri || "");
 
-export const isRemote = () => Boolean(server?.track_id && server.device_id && server.device_id !== deviceId);
+const isRemote = () => Boolean(!held && server?.track_id && server.device_id && server.device_id !== deviceId);
 export const thisDevice = () => deviceId;
-/** The server's state version as this tab last saw it (views refetch when it moves). */
-export const stateVersion = () => server?.state_version ?? 0;
+
+/** While `on`, this tab's audio belongs to a Jam: the user's playback state neither drives nor hears it. */
+export function holdLocal(on) {
+  held = on;
+  if (!on && isRemote()) followRemote(server).then(showOutput, (e) => console.warn("player state", e));
+  else showOutput();
+}
+
+/** Which output the page shows: this tab, or the device the server's state names. */
+function showOutput() {
+  document.documentElement.dataset.output = isRemote() ? "remote" : "local";
+  setRemote(isRemote() ? activeName() : null);
+  changed();
+}
 
 async function register() {
   const fields = { name: deviceName(), kind: "web", device_type: "Computer" };
@@ -50,6 +65,7 @@ async function register() {
   deviceId = res.device.id;
   sessionStorage.setItem(ID_KEY, deviceId);
   document.documentElement.dataset.deviceId = deviceId;
+  devices = (await api.get("/v1/me/player/devices").catch(() => ({ devices }))).devices;
   await apply(res.state);
 }
 
@@ -57,7 +73,9 @@ async function apply(st) {
   if (server && st.state_version < server.state_version) return;
   server = st;
   if (st.device_id === deviceId) claimUntil = 0;
-  if (st.device_id === deviceId && st.track_id) {
+  if (held) {
+    // a Jam plays here: the user's own playback goes on elsewhere (or not) without this tab
+  } else if (st.device_id === deviceId && st.track_id) {
     if (st.changed_by !== deviceId) await playHere(st);
     else if (isStation(st.context_uri)) await followServerQueue(st);
   } else if (st.device_id && st.track_id) {
@@ -67,10 +85,9 @@ async function apply(st) {
       applying += 1;
       try { player.pause(); } finally { applying -= 1; } // playback moved away: this tab falls silent
     }
-    if (remoteTrack?.id !== st.track_id) remoteTrack = slimTrack(await api.get(`/v1/tracks/${st.track_id}`));
+    await followRemote(st);
   }
-  document.documentElement.dataset.output = isRemote() ? "remote" : "local";
-  changed();
+  showOutput();
 }
 
 /** The server moved playback to this tab (a transfer, or a remote's command): play what it says. */
@@ -130,6 +147,7 @@ export async function playContext(uri) {
 
 /** Something was started in this tab: it becomes the active device, with its queue from here on. */
 async function claim() {
+  if (held) return;
   // The server's playback state holds library tracks; a podcast episode keeps its own position (episodes.js).
   if (player.current?.track?.kind === "episode") return;
   if (await followStation()) return;
@@ -149,7 +167,7 @@ async function claim() {
 }
 
 async function report() {
-  if (!server || server.device_id !== deviceId || !player.current || realtime.status !== "open") return;
+  if (held || !server || server.device_id !== deviceId || !player.current || realtime.status !== "open") return;
   if (player.current.track.kind === "episode") return;
   try {
     const res = await realtime.request("player_report", {
@@ -160,40 +178,8 @@ async function report() {
   } catch { /* refused (a newer state is on its way) or offline */ }
 }
 
-const remoteTime = () => {
-  if (!server) return 0;
-  const ms = server.position_ms + (server.is_playing ? Math.max(0, Date.now() - server.timestamp) : 0);
-  return Math.min(ms, server.duration_ms || ms) / 1000;
-};
-
-const cmd = (method, path, params, body) =>
-  api[method](`/v1/me/player${path}`, body, { params }).catch((e) => console.warn("player command failed", e));
-
-/** The controls of the bar: this tab's player, or the active device through the API. */
-export const control = {
-  get remote() { return isRemote(); },
-  get track() { return isRemote() ? remoteTrack : player.current?.track || null; },
-  get playing() { return isRemote() ? server.is_playing : Boolean(player.isPlaying() || (player.playing && player.current)); },
-  get time() { return isRemote() ? remoteTime() : player.currentTime; },
-  get duration() { return isRemote() ? (server.duration_ms || 0) / 1000 : player.duration; },
-  get shuffle() { return isRemote() ? server.shuffle : player.shuffle; },
-  get repeat() { return isRemote() ? server.repeat : player.repeat; },
-  toggle() { return isRemote() ? cmd("put", server.is_playing ? "/pause" : "/play") : player.toggle(); },
-  next() { return isRemote() ? cmd("post", "/next") : player.next(); },
-  previous() { return isRemote() ? cmd("post", "/previous") : player.previous(); },
-  seek(s) { return isRemote() ? cmd("put", "/seek", { position_ms: Math.round(s * 1000) }) : player.seek(s); },
-  seekBy(d) { return isRemote() ? this.seek(Math.max(0, remoteTime() + d)) : player.seekBy(d); },
-  setShuffle(on) { return isRemote() ? cmd("put", "/shuffle", { state: on }) : player.setShuffle(on); },
-  cycleRepeat() {
-    if (!isRemote()) return player.cycleRepeat();
-    const next = { off: "context", context: "track", track: "off" }[server.repeat] || "off";
-    return cmd("put", "/repeat", { state: next });
-  },
-  /** The name of the device playing, when it is not this tab. */
-  get deviceName() { return isRemote() ? devices.find((d) => d.id === server.device_id)?.name || "another device" : null; },
-};
-
 let devices = [];
+const activeName = () => devices.find((d) => d.id === server?.device_id)?.name || "another device";
 
 /** The device picker: every device of the user; choosing one moves playback there. */
 export async function pickDevice(anchor) {
@@ -217,11 +203,14 @@ export async function transferTo(id) {
 export function setupConnect() {
   realtime.on("open", () => register().catch((e) => console.warn("device registration failed", e)));
   realtime.on("player_state", (st) => apply(st).catch((e) => console.warn("player state", e)));
-  realtime.on("devices_changed", (d) => { devices = d.devices; changed(); });
+  realtime.on("devices_changed", (d) => {
+    devices = d.devices;
+    if (isRemote()) setRemote(activeName());
+    changed();
+  });
   realtime.on("resync", () => realtime.request("player_get").then((r) => apply(r.state)).catch(() => {}));
   // A track started in this tab by the user (not by the server's state): this tab takes over.
   player.addEventListener("track", () => { if (!applying && player.playing) claim(); });
   player.addEventListener("state", () => { if (!applying && server?.device_id === deviceId) report(); });
   setInterval(() => { if (player.isPlaying()) report(); }, REPORT_EVERY_MS);
-  setInterval(() => { if (isRemote()) changed(); }, 500); // the remote's progress moves on
 }

@@ -1,11 +1,12 @@
 // The full-screen now-playing view (phones; any width can open it): cover, seek, every control, like,
 // devices, quality, and the lyrics or the queue below. Opened by tapping the player bar on a phone.
 //
-// Every control drives `control` (connect.js), so while another device plays, this view is its remote.
+// Every control drives `playback` (playback.js), so while another device plays, this view is its remote.
 // The lyrics and the queue are the /lyrics and /queue views themselves, mounted inside this one.
 
 import { player } from "./player.js";
-import { connect, control, pickDevice } from "./connect.js";
+import { pickDevice } from "./connect.js";
+import { playback } from "./playback.js";
 import { h, icon, setIcon, fmtTime, artistLinks, imageUrl, toast } from "./ui/dom.js";
 import { signImage } from "./media.js";
 import { showProgress, showRemote } from "./ui/progress.js";
@@ -105,23 +106,23 @@ export function setupNowPlaying() {
   };
 
   const showState = () => {
-    const playing = control.playing;
+    const playing = playback.playing;
     setIcon(el.play, playing ? "pause" : "play");
     el.play.setAttribute("aria-label", playing ? "Pause" : "Play");
-    el.shuffle.setAttribute("aria-pressed", String(control.shuffle));
-    el.shuffle.classList.toggle("on", control.shuffle);
-    const rep = control.repeat;
+    el.shuffle.setAttribute("aria-pressed", String(playback.shuffle));
+    el.shuffle.classList.toggle("on", playback.shuffle);
+    const rep = playback.repeat;
     el.repeat.classList.toggle("on", rep !== "off");
     el.repeat.setAttribute("aria-label", `Repeat: ${{ off: "off", context: "all", track: "this track" }[rep]}`);
     setIcon(el.repeat, rep === "track" ? "repeat-one" : "repeat");
-    const has = Boolean(control.track);
+    const has = Boolean(playback.track);
     for (const b of [el.prev, el.next, el.seek, el.play]) b.disabled = !has;
     const where = showRemote(el, view);
-    el.context.textContent = player.context?.name && !where ? `Playing from ${player.context.name}` : "Now playing";
+    el.context.textContent = playback.context?.name && !where ? `Playing from ${playback.context.name}` : "Now playing";
   };
   const showTime = () => showProgress(el, dragging);
   const showTrack = () => {
-    const t = control.track;
+    const t = playback.track;
     shown = t;
     el.artists.replaceChildren();
     el.cover.hidden = true;
@@ -148,24 +149,24 @@ export function setupNowPlaying() {
   view.addEventListener("keydown", (e) => { if (e.key === "Escape" && !document.querySelector(".menu")) { e.preventDefault(); close(); } });
   // A link followed inside the view (an artist, an album from the queue's menu) leaves it.
   view.addEventListener("click", (e) => { if (e.target.closest("a[data-link]")) close(); });
-  el.play.addEventListener("click", () => control.toggle());
-  el.prev.addEventListener("click", () => control.previous());
-  el.next.addEventListener("click", () => control.next());
-  el.shuffle.addEventListener("click", () => control.setShuffle(!control.shuffle));
-  el.repeat.addEventListener("click", () => control.cycleRepeat());
+  el.play.addEventListener("click", () => playback.toggle());
+  el.prev.addEventListener("click", () => playback.previous());
+  el.next.addEventListener("click", () => playback.next());
+  el.shuffle.addEventListener("click", () => playback.setShuffle(!playback.shuffle));
+  el.repeat.addEventListener("click", () => playback.cycleRepeat());
   el.devices.addEventListener("click", () => pickDevice(el.devices).catch(() => toast("No devices.", { error: true })));
-  el.more.addEventListener("click", () => { if (control.track) trackMenu(control.track, { anchor: el.more }); });
+  el.more.addEventListener("click", () => { if (playback.track) trackMenu(playback.track, { anchor: el.more }); });
   el.lyrics.addEventListener("click", () => openPanel("lyrics"));
   el.queue.addEventListener("click", () => openPanel("queue"));
   el.seek.addEventListener("input", () => { dragging = true; el.time.textContent = fmtTime(Number(el.seek.value)); });
-  el.seek.addEventListener("change", () => { dragging = false; control.seek(Number(el.seek.value)); });
+  el.seek.addEventListener("change", () => { dragging = false; playback.seek(Number(el.seek.value)); });
   el.quality.addEventListener("change", () => {
     player.setQuality(el.quality.value);
     document.getElementById("player-quality").value = el.quality.value;
     toast(`Streaming quality: ${el.quality.selectedOptions[0].textContent}`);
   });
   el.save.addEventListener("click", async () => {
-    const t = control.track;
+    const t = playback.track;
     if (!t) return;
     try { await setSaved(t.id, el.save.getAttribute("aria-pressed") !== "true"); } catch { toast("Could not change Liked songs.", { error: true }); }
   });
@@ -182,15 +183,13 @@ export function setupNowPlaying() {
 
   const onChange = () => {
     if (view.hidden) return;
-    if (control.track !== shown) showTrack();
+    if (playback.track !== shown) showTrack();
     showState();
     showTime();
   };
-  player.addEventListener("state", onChange);
-  player.addEventListener("time", () => { if (!view.hidden) showTime(); });
-  player.addEventListener("track", onChange);
-  connect.addEventListener("change", onChange);
-  on("saved", ({ id, value }) => { if (control.track?.id === id) markSaved(el.save, value); });
+  for (const n of ["state", "track", "output"]) playback.addEventListener(n, onChange);
+  playback.addEventListener("time", () => { if (!view.hidden) showTime(); });
+  on("saved", ({ id, value }) => { if (playback.track?.id === id) markSaved(el.save, value); });
   el.quality.value = player.quality;
   return { open, close, get isOpen() { return !view.hidden; } };
 }

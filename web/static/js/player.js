@@ -3,6 +3,7 @@
 // and the Media Session API for lock screens and media keys.
 
 import { streamUrl, token, tokenNow, warm } from "./media.js";
+import { slimTrack } from "./track-shape.js";
 import {
   addToQueue, appendContext, clearUpcoming, move, newUid, playNext, removeAt, setShuffle, shuffled,
 } from "./queue-edit.js";
@@ -16,15 +17,7 @@ const PROGRESS_EVERY_MS = 30000;
 const RESTART_AFTER_S = 3;
 const MAX_SKIPS = 3;
 
-/** The small part of a track the player keeps (and saves across reloads). */
-export function slimTrack(t, album = null) {
-  const al = t.album || album || {};
-  return {
-    id: t.id, name: t.name, uri: t.uri || `spotify:track:${t.id}`, duration_ms: t.duration_ms || 0,
-    artists: (t.artists || []).map((a) => ({ id: a.id, name: a.name })),
-    album: { id: al.id, name: al.name, images: al.images || [] },
-  };
-}
+export { slimTrack };
 
 export class Player extends EventTarget {
   constructor(pool) {

@@ -1,7 +1,8 @@
 // The player bar at the bottom: what is playing, the controls, progress and seek, volume, quality.
 
 import { player } from "./player.js";
-import { connect, control, pickDevice } from "./connect.js";
+import { pickDevice } from "./connect.js";
+import { playback } from "./playback.js";
 import { fmtTime, setIcon, artistLinks, clear, toast, imageUrl } from "./ui/dom.js";
 import { signImage } from "./media.js";
 import { showProgress, showRemote } from "./ui/progress.js";
@@ -20,12 +21,12 @@ export function setupPlayerBar() {
   };
   let dragging = false;
 
-  // The controls drive `control`: this tab's player, or the device playing elsewhere (connect.js).
-  el.play.addEventListener("click", () => control.toggle());
-  el.prev.addEventListener("click", () => control.previous());
-  el.next.addEventListener("click", () => control.next());
-  el.shuffle.addEventListener("click", () => control.setShuffle(!control.shuffle));
-  el.repeat.addEventListener("click", () => control.cycleRepeat());
+  // The controls drive `playback`: this tab's audio, or the device playing elsewhere (playback.js).
+  el.play.addEventListener("click", () => playback.toggle());
+  el.prev.addEventListener("click", () => playback.previous());
+  el.next.addEventListener("click", () => playback.next());
+  el.shuffle.addEventListener("click", () => playback.setShuffle(!playback.shuffle));
+  el.repeat.addEventListener("click", () => playback.cycleRepeat());
   el.devices.addEventListener("click", () => pickDevice(el.devices).catch(() => toast("No devices.", { error: true })));
   el.seek.addEventListener("input", () => {
     dragging = true;
@@ -33,7 +34,7 @@ export function setupPlayerBar() {
   });
   el.seek.addEventListener("change", () => {
     dragging = false;
-    control.seek(Number(el.seek.value));
+    playback.seek(Number(el.seek.value));
   });
   el.volume.addEventListener("input", () => player.setVolume(Number(el.volume.value)));
   el.mute.addEventListener("click", () => player.toggleMute());
@@ -42,31 +43,31 @@ export function setupPlayerBar() {
     toast(`Streaming quality: ${el.quality.selectedOptions[0].textContent}`);
   });
   el.save.addEventListener("click", async () => {
-    const t = player.current?.track;
+    const t = playback.track;
     if (!t) return;
     const value = el.save.getAttribute("aria-pressed") !== "true";
     try { await setSaved(t.id, value); } catch { toast("Could not change Liked songs.", { error: true }); }
   });
   el.title.addEventListener("contextmenu", (e) => {
-    const t = player.current?.track;
+    const t = playback.track;
     if (!t) return;
     e.preventDefault();
     trackMenu(t, { point: { x: e.clientX, y: e.clientY } });
   });
 
   const showState = () => {
-    const playing = control.playing;
+    const playing = playback.playing;
     setIcon(el.play, playing ? "pause" : "play");
     el.play.setAttribute("aria-label", playing ? "Pause" : "Play");
     el.bar.classList.toggle("is-playing", Boolean(playing));
-    el.shuffle.setAttribute("aria-pressed", String(control.shuffle));
-    el.shuffle.classList.toggle("on", control.shuffle);
-    const rep = control.repeat;
+    el.shuffle.setAttribute("aria-pressed", String(playback.shuffle));
+    el.shuffle.classList.toggle("on", playback.shuffle);
+    const rep = playback.repeat;
     el.repeat.dataset.mode = rep;
     el.repeat.classList.toggle("on", rep !== "off");
     el.repeat.setAttribute("aria-label", `Repeat: ${{ off: "off", context: "all", track: "this track" }[rep]}`);
     setIcon(el.repeat, rep === "track" ? "repeat-one" : "repeat");
-    const has = Boolean(control.track);
+    const has = Boolean(playback.track);
     for (const b of [el.prev, el.next, el.seek]) b.disabled = !has;
     showRemote(el, el.bar);
   };
@@ -78,7 +79,7 @@ export function setupPlayerBar() {
 
   let shown = null;
   const showTrack = () => {
-    const t = control.track;
+    const t = playback.track;
     shown = t;
     clear(el.artists);
     if (!t) {
@@ -114,20 +115,16 @@ export function setupPlayerBar() {
     setIcon(el.mute, player.muted || player.volume === 0 ? "volume-off" : "volume");
   };
 
-  player.addEventListener("state", showState);
-  player.addEventListener("time", showTime);
-  player.addEventListener("track", showTrack);
+  playback.addEventListener("state", showState);
+  playback.addEventListener("time", showTime);
+  playback.addEventListener("track", showTrack);
+  playback.addEventListener("output", () => { showTrack(); showState(); });
   player.addEventListener("volume", showVolume);
-  connect.addEventListener("change", () => {
-    if (control.track !== shown) showTrack();
-    showState();
-    showTime();
-  });
   player.addEventListener("error", (e) => {
     const name = e.detail?.track?.name;
     toast(name ? `Can't play “${name}”.` : "Can't play this track.", { error: true });
   });
-  on("saved", ({ id, value }) => { if (player.current?.track.id === id) markSaved(el.save, value); });
+  on("saved", ({ id, value }) => { if (playback.track?.id === id) markSaved(el.save, value); });
   el.quality.value = player.quality;
   showState();
   showTrack();
@@ -152,28 +149,28 @@ export function setupShortcuts({ focusSearch }) {
       case " ":
         if (onControl) return; // space activates the focused button
         e.preventDefault();
-        control.toggle();
+        playback.toggle();
         break;
       case "ArrowLeft":
         if (t.type === "range") return;
         e.preventDefault();
-        if (e.shiftKey) control.previous();
-        else control.seekBy(-5);
+        if (e.shiftKey) playback.previous();
+        else playback.seekBy(-5);
         break;
       case "ArrowRight":
         if (t.type === "range") return;
         e.preventDefault();
-        if (e.shiftKey) control.next();
-        else control.seekBy(5);
+        if (e.shiftKey) playback.next();
+        else playback.seekBy(5);
         break;
       case "m":
         player.toggleMute();
         break;
       case "s":
-        control.setShuffle(!control.shuffle);
+        playback.setShuffle(!playback.shuffle);
         break;
       case "r":
-        control.cycleRepeat();
+        playback.cycleRepeat();
         break;
       default:
     }

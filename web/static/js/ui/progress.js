@@ -1,13 +1,13 @@
 // What the player bar and the full-screen now-playing view show alike: the seek slider with its times, and
-// "Playing on X" while another device plays. Both read `control` (this tab's player or the active device).
-import { control } from "../connect.js";
+// "Playing on X" while another device plays. Both read `playback` (this tab's audio or the active device).
+import { playback } from "../playback.js";
 import { fmtTime } from "./dom.js";
 
-/** The slider and times in `el` (seek, time, duration) from `control`; `dragging` leaves the thumb alone.
+/** The slider and times in `el` (seek, time, duration) from `playback`; `dragging` leaves the thumb alone.
  * Returns [time, duration] in seconds. */
 export function showProgress(el, dragging) {
-  const d = control.duration || 0;
-  const t = control.time || 0;
+  const d = playback.duration || 0;
+  const t = playback.time || 0;
   el.seek.max = String(d);
   if (!dragging) {
     el.seek.value = String(t);
@@ -20,7 +20,7 @@ export function showProgress(el, dragging) {
 
 /** "Playing on X" in `el.remote` and the `is-remote` class on `box` when another device plays; its name or null. */
 export function showRemote(el, box) {
-  const where = control.deviceName;
+  const where = playback.deviceName;
   el.remote.hidden = !where;
   el.remote.textContent = where ? `Playing on ${where}` : "";
   box.classList.toggle("is-remote", Boolean(where));

@@ -3,7 +3,8 @@
 import { h, icon, setIcon, fmtTime, artistLinks, cover, toast, errorText } from "./dom.js";
 import { showMenu } from "./menu.js";
 import { VirtualList, arraySource } from "./vlist.js";
-import { player, slimTrack } from "../player.js";
+import { playback } from "../playback.js";
+import { slimTrack } from "../track-shape.js";
 import { isSaved, setSaved, canEdit, on } from "../state.js";
 import { chooseAndAdd } from "../playlists.js";
 import { navigate } from "../router.js";
@@ -42,8 +43,8 @@ function artistNames(t) {
 export function trackMenu(track, { anchor = null, point = null, extra = [] } = {}) {
   const t = slimTrack(track);
   const items = [
-    { label: "Play next", icon: "play", action: () => { player.playNext([t]); toast(`“${t.name}” plays next`); } },
-    { label: "Add to queue", icon: "queue", action: () => { player.addToQueue([t]); toast(`Added “${t.name}” to the queue`); } },
+    { label: "Play next", icon: "play", action: () => { playback.addToQueue([t], { next: true }); toast(`“${t.name}” plays next`); } },
+    { label: "Add to queue", icon: "queue", action: () => { playback.addToQueue([t]); toast(`Added “${t.name}” to the queue`); } },
     "-",
     { label: "Add to playlist…", icon: "plus", disabled: !canEdit(), action: () => chooseAndAdd([t]) },
     { label: "Save to Liked songs", icon: "heart", disabled: !canEdit(), action: async () => {
@@ -107,8 +108,8 @@ export function trackList({
   const root = h(`div.tracks${showAlbum ? "" : ".no-album"}${added ? ".with-added" : ""}`, null, header, list.el);
   const offTrack = (() => {
     const fn = () => list.refresh();
-    player.addEventListener("track", fn);
-    return () => player.removeEventListener("track", fn);
+    playback.addEventListener("track", fn);
+    return () => playback.removeEventListener("track", fn);
   })();
   const offSaved = on("saved", () => list.refresh());
   if (playlist?.editable) enableReorder(list, playlist);
@@ -127,7 +128,7 @@ export function sourceLabel(source) {
 }
 
 function trackRow(t, i, { showAlbum, showCover, numbering, playlist, play, addedAt }) {
-  const current = player.current?.track.id === t.id;
+  const current = playback.track?.id === t.id;
   const num = numbering === "track" ? (t.track_number || i + 1) : i + 1;
   const playBtn = h("button.row-play", {
     type: "button", "aria-label": `Play “${t.name}”`, tabindex: "-1",

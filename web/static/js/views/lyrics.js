@@ -1,11 +1,12 @@
 // Lyrics of the playing track, as the server parsed them (one parser for every client): synced lines
 // (the LRC [offset:] already applied) highlight and scroll with playback and seek on click; enhanced LRC
 // words light up as they are sung (karaoke); plain lyrics are shown as text. A track with lyrics in
-// several languages offers them all; users (not guests) add or fix lyrics, kept on the server.
+// several languages offers them all; users (not guests) add or fix lyrics, kept on the server. They follow
+// `playback`: this tab's audio, or the device playing elsewhere (its position as its state puts it).
 
 import { api } from "../api.js";
 import { h, cover, artistLinks, emptyState, errorText, toast } from "../ui/dom.js";
-import { player } from "../player.js";
+import { playback } from "../playback.js";
 import { lineAt } from "../lrc.js";
 import { canEdit } from "../state.js";
 
@@ -42,7 +43,7 @@ export function render({ root }) {
 
   const highlight = (force = false) => {
     if (!lines.length) return;
-    const t = player.currentTime;
+    const t = playback.time;
     const i = lineAt(lines, t);
     if (i === active && !force) {
       (words[i] || []).forEach((w) => w.el.classList.toggle("sung", w.time <= t + 0.05));
@@ -65,10 +66,10 @@ export function render({ root }) {
 
   const loop = () => {
     highlight();
-    frame = player.isPlaying() ? requestAnimationFrame(loop) : null;
+    frame = playback.playing ? requestAnimationFrame(loop) : null;
   };
   const kick = () => {
-    if (frame === null && player.isPlaying()) frame = requestAnimationFrame(loop);
+    if (frame === null && playback.playing) frame = requestAnimationFrame(loop);
     highlight();
   };
 
@@ -126,7 +127,7 @@ export function render({ root }) {
   };
 
   const show = async () => {
-    const t = player.current?.track;
+    const t = playback.track;
     if (t?.id === shownFor) return;
     if (t?.id !== shownFor) lang = shownFor === null ? lang : null;
     shownFor = t?.id ?? null;
@@ -151,10 +152,10 @@ export function render({ root }) {
     try {
       found = await fetchLyrics(t.id, lang);
     } catch (e) {
-      if (player.current?.track.id === t.id) body.replaceChildren(emptyState("Couldn't load the lyrics.", errorText(e), { error: true }));
+      if (playback.track?.id === t.id) body.replaceChildren(emptyState("Couldn't load the lyrics.", errorText(e), { error: true }));
       return;
     }
-    if (player.current?.track.id !== t.id) return;
+    if (playback.track?.id !== t.id) return;
     paintTools(t, found);
     if (!found || !found.text) {
       body.replaceChildren(emptyState("No lyrics for this track.", "Lyrics come from .lrc files next to the music, from the files' tags, or from listeners."));
@@ -172,8 +173,8 @@ export function render({ root }) {
         type: "button", "aria-label": `${l.text || "♪"}: play from here`, dataset: { start: String(l.time) },
         onclick: () => {
           manualUntil = 0;
-          player.seek(l.time);
-          if (!player.isPlaying()) player.resume();
+          playback.seek(l.time);
+          playback.play();
         },
       }, spans.length ? spans.map((s) => s.el) : l.text || "♪");
     });
@@ -185,17 +186,14 @@ export function render({ root }) {
   const onWheel = () => { manualUntil = Date.now() + MANUAL_SCROLL_PAUSE_MS; };
   main.addEventListener("wheel", onWheel, { passive: true });
   main.addEventListener("touchmove", onWheel, { passive: true });
-  player.addEventListener("track", show);
   const onTime = () => highlight();
-  player.addEventListener("time", onTime);
-  player.addEventListener("state", kick);
+  const events = [["track", show], ["output", show], ["time", onTime], ["state", kick]];
+  for (const [n, fn] of events) playback.addEventListener(n, fn);
   show();
   return () => {
     if (frame !== null) cancelAnimationFrame(frame);
     main.removeEventListener("wheel", onWheel);
     main.removeEventListener("touchmove", onWheel);
-    player.removeEventListener("track", show);
-    player.removeEventListener("time", onTime);
-    player.removeEventListener("state", kick);
+    for (const [n, fn] of events) playback.removeEventListener(n, fn);
   };
 }
