@@ -74,7 +74,7 @@ async def test_move_play_and_remove_queue_items(live_server: LiveServer) -> None
             (400, "invalid_index")
         assert _error(c.delete("/v1/me/player/queue", params={"index": 0, "uri": uri(tracks[1]),
                                                                "state_version": v - 1})) == (409, "stale_state")
-        with httpx.Client(base_url=live_server.base, headers=live_server.headers("bob"), timeout=10) as bob:
+        with api(live_server, live_server.token("bob")) as bob:
             r = bob.put("/v1/me/player/queue/play", params={"index": 0, "uri": uri(tracks[1]), "device_id": device})
             assert r.status_code == 404 and r.json()["error"]["reason"] == "DEVICE_NOT_FOUND", r.text
         r = c.put("/v1/me/player/queue/move", params={"index": 0, "uri": uri(tracks[1]), "to": 1,

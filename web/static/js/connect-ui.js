@@ -53,9 +53,11 @@ function pairSection() {
 export async function jamSection(prefill = "") {
   const root = h("section.connect-section", { "aria-labelledby": "jam-head" });
   const out = h("p.muted", { id: "jam-status", role: "status" });
-  const devices = (await api.get("/v1/me/player/devices")).devices.filter((d) => !d.is_restricted);
-  const pick = () => h("select", { id: "jam-device", "aria-label": "Listen on" },
-    devices.map((d) => h("option", { value: d.id, selected: d.is_active || null }, d.name)));
+  const usable = (list) => list.filter((d) => !d.is_restricted);
+  let devices = usable((await api.get("/v1/me/player/devices")).devices);
+  let chosen = null;
+  const pick = () => h("select", { id: "jam-device", "aria-label": "Listen on", onchange: (e) => { chosen = e.target.value; } },
+    devices.map((d) => h("option", { value: d.id, selected: (chosen ? d.id === chosen : d.is_active) || null }, d.name)));
   const act = async (fn) => {
     try { jam = await fn(); draw(); } catch (err) { status(out, errorText(err), true); }
   };
@@ -92,7 +94,14 @@ export async function jamSection(prefill = "") {
   };
   draw();
   jamChanged.addEventListener("change", draw);
-  return [root, () => jamChanged.removeEventListener("change", draw)];
+  // A device that comes online meanwhile (this very tab, just after a Jam link opened it) can be chosen.
+  const offDevices = realtime.on("devices_changed", (d) => {
+    devices = usable(d.devices);
+    if (jam) return;
+    prefill = root.querySelector("#jam-join-code")?.value ?? prefill;
+    draw();
+  });
+  return [root, () => { jamChanged.removeEventListener("change", draw); offDevices(); }];
 }
 
 /** The "Speakers and Jam" dialog. */

@@ -12,7 +12,9 @@ import { realtime } from "./realtime.js";
 import { slimTrack } from "./track-shape.js";
 
 const CHECK_MS = 250;
-const SEEK_MS = 1000; // further off than this: start again on the timeline
+// Further off than this: seek back onto the timeline (a speaker waits for 1 s: it restarts a decoder; a tab
+// seeks within what its <audio> has buffered, which is quick).
+const SEEK_MS = 300;
 const NUDGE_MS = 20; // a browser's currentTime is coarser than a speaker's sample count: below this, leave it
 const MAX_RATE = 0.04; // at most 4 % faster or slower (a speaker's limit too)
 const CATCH_UP_S = 2; // a drift is made up over about this long
@@ -93,13 +95,13 @@ async function step() {
   }
   const expected = serverNow() - j.start_at; // ms into the track, now, on the timeline
   if (player.current?.track.id !== j.track_id) {
-    if (expected > -2 * SEEK_MS) await load(j, Math.max(0, expected) / 1000);
+    if (expected > -2000) await load(j, Math.max(0, expected) / 1000);
     return;
   }
   const el = player.audio;
   if (!el || el.paused) {
     // Not started yet: start on time (a start in the future waits for it).
-    if (expected < -CHECK_MS) return;
+    if (player.playing || expected < -CHECK_MS) return;
     if (expected > 0) player.seek(expected / 1000);
     setTimeout(() => { if (jam === j) player.resume(); }, Math.max(0, -expected));
     return;
