@@ -114,7 +114,8 @@ def test_a_show_kept_offline_plays_without_network_and_follows_the_feed(
     page.goto(f"{server.base}/show/{sid}")
     page.get_by_role("button", name="Unsubscribe").click()
     expect(page.locator("[data-offline-toggle=show]")).to_be_hidden()
-    assert _wait(page, "() => window.musicdOffline.stored().then(n => n === 0 ? 'empty' : '')") == "empty"
+    # (polled from here: wait_for_function takes the first answer of a function returning a promise)
+    assert wait_for(lambda: page.evaluate("() => window.musicdOffline.stored()") == 0)
     assert page.evaluate(_SCAN_STORAGE)["found"] == []
     http.close()
     context.close()
