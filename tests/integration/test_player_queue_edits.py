@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.realtime_support import Client, api, login, new_user
+from tests.integration.realtime_support import DOC, TABLES, Client, api, login, new_user
 from tests.live import LiveServer
 
 
@@ -31,6 +31,19 @@ def _version(c: httpx.Client) -> int:
 
 def _error(r: httpx.Response) -> tuple[int, str]:
     return r.status_code, r.json()["error"]["code"]
+
+
+def test_the_documented_queue_edits() -> None:
+    """docs/realtime.md lists the three edits this file exercises, with the parameters it sends."""
+    documented = {}
+    for cells in TABLES["request"]:
+        method, target = cells[0].split(" ", 1)
+        path, query = target.split("?", 1)
+        documented[(method, path)] = sorted(p.split("=")[0] for p in query.split("&"))
+    assert documented == {("DELETE", "/v1/me/player/queue"): ["index", "uri"],
+                          ("PUT", "/v1/me/player/queue/move"): ["index", "to", "uri"],
+                          ("PUT", "/v1/me/player/queue/play"): ["index", "uri"]}
+    assert "`jump` (an item of the queue played now)" in DOC.read_text()
 
 
 async def test_move_play_and_remove_queue_items(live_server: LiveServer) -> None:
