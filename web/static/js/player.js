@@ -1,8 +1,10 @@
-// The audio engine: a queue with shuffle and repeat, one <audio> element per track, the next two
-// already loading ("prefetch") so a track change only swaps elements, play events for the server,
-// and the Media Session API for lock screens and media keys.
+// The local playback: this tab's own queue (local-queue.js) played through this tab's audio (audio-output.js),
+// with play events for the server and the Media Session API for lock screens and media keys. It is one of
+// the two outputs behind the page's playback state (playback.js); the other is a remote device.
 
-import { streamUrl, token, tokenNow, warm } from "./media.js";
+import { AudioOutput } from "./audio-output.js";
+import { LocalQueue, QUEUE_FIELDS } from "./local-queue.js";
+import { warm } from "./media.js";
 import { slimTrack } from "./track-shape.js";
 import {
   addToQueue, appendContext, clearUpcoming, move, newUid, playNext, removeAt, setShuffle, shuffled,
@@ -16,27 +18,26 @@ const PREFETCH = 2;
 const PROGRESS_EVERY_MS = 30000;
 const RESTART_AFTER_S = 3;
 const MAX_SKIPS = 3;
+// What the audio output holds, shown as the player's own (player-session.js, episodes.js and tools read them).
+const OUTPUT_FIELDS = ["audio", "elements", "volume", "muted", "quality", "playing", "pendingSeek", "offlineSource"];
 
 export { slimTrack };
 
 export class Player extends EventTarget {
   constructor(pool) {
     super();
-    this.pool = pool; // a hidden element holding the <audio> elements (so tests and tools can find them)
-    this.queue = []; // {uid, track, queued}
-    this.index = -1;
-    this.context = null; // {uri, name, href}
-    this.shuffle = false;
-    this.unshuffled = null;
-    this.repeat = "off"; // off | context | track
-    this.volume = 1;
-    this.muted = false;
-    this.quality = ""; // "" = the user's default
-    this.elements = new Map(); // uid -> <audio>
-    this.audio = null;
-    this.playing = false;
+    this.q = new LocalQueue();
+    this.out = new AudioOutput(pool, {
+      playing: () => this.onPlaying(),
+      state: () => this.emit("state"),
+      timeupdate: () => { this.countPlayed(); this.emit("time"); this.updatePosition(); },
+      time: () => this.emit("time"),
+      seeked: (el) => { if (this.play_) this.play_.lastPos = el.currentTime; },
+      ended: () => this.onEnded(),
+      fail: (el, err) => this.fail(el, err),
+      offline: (on) => { if (this.play_) this.play_.offline = on; },
+    });
     this.play_ = null; // play-event bookkeeping of the current entry
-    this.pendingSeek = null;
     this.restore();
     window.addEventListener("pagehide", () => { this.reportEnd(true); this.save(); });
     this.setupMediaSession();
@@ -45,11 +46,11 @@ export class Player extends EventTarget {
   // ---- state ----
 
   get current() {
-    return this.queue[this.index] || null;
+    return this.q.current;
   }
 
   get currentTime() {
-    return this.audio ? this.audio.currentTime : this.pendingSeek || 0;
+    return this.out.currentTime;
   }
 
   get duration() {
@@ -64,19 +65,7 @@ export class Player extends EventTarget {
 
   /** What comes after the current entry, in play order (repeat context wraps around). */
   upcoming(n = PREFETCH) {
-    if (this.index < 0) return [];
-    if (this.repeat === "track") return [];
-    const out = [];
-    for (let k = 1; k <= n && k < this.queue.length + 1; k++) {
-      let i = this.index + k;
-      if (i >= this.queue.length) {
-        if (this.repeat !== "context") break;
-        i %= this.queue.length;
-      }
-      if (i === this.index) break;
-      out.push(this.queue[i]);
-    }
-    return out;
+    return this.q.upcoming(n);
   }
 
   // ---- starting playback ----
@@ -116,14 +105,10 @@ export class Player extends EventTarget {
   startAt(i, { autoplay = true, at = 0 } = {}) {
     if (i < 0 || i >= this.queue.length) return;
     const entry = this.queue[i];
-    const previous = this.audio;
     this.index = i;
     if (!autoplay && !this.elements.has(entry.uid)) {
       // Shown, not loaded: nothing is fetched until the user presses play (a restored queue, say).
-      previous?.pause();
-      this.audio = null;
-      this.pendingSeek = at;
-      this.playing = false;
+      this.out.unload(at);
       this.play_ = null;
       this.emit("track", entry);
       this.emit("state");
@@ -132,24 +117,9 @@ export class Player extends EventTarget {
       this.save();
       return;
     }
-    let el = this.elements.get(entry.uid);
-    const prefetched = Boolean(el && el.readyState >= 2);
-    if (!el) el = this.makeElement(entry);
-    if (previous && previous !== el) previous.pause();
-    this.audio = el;
-    el.volume = this.volume;
-    el.muted = this.muted;
+    const prefetched = this.out.select(entry, { autoplay, at });
     this.play_ = { entry, msPlayed: 0, lastPos: at, started: false, lastReport: 0, prefetched,
-      offline: el.dataset.offline === "1" };
-    if (el.dataset.src) {
-      this.pendingSeek = null;
-      if (el.currentTime !== at) {
-        try { el.currentTime = at; } catch { /* not seekable yet; applied on loadedmetadata */ }
-      }
-    } else {
-      this.pendingSeek = at; // applied when its URL is known (makeElement)
-    }
-    this.playing = autoplay;
+      offline: this.audio.dataset.offline === "1" };
     if (autoplay) this.resume();
     this.emit("track", entry);
     this.emit("state");
@@ -158,72 +128,21 @@ export class Player extends EventTarget {
     this.save();
   }
 
-  /** One <audio> per queue entry; its URL needs the track's stream token (usually known already). */
-  makeElement(entry) {
-    const el = document.createElement("audio");
-    el.preload = "auto";
-    el.dataset.uid = entry.uid;
-    el.dataset.trackId = entry.track.id;
-    const attach = (url, offline = false) => {
-      if (!el.isConnected && !this.elements.has(entry.uid)) return;
-      el.src = url;
-      el.dataset.src = "1";
-      el.dataset.offline = offline ? "1" : "";
-      if (el === this.audio && this.play_) this.play_.offline = offline;
-      if (this.pendingSeek && el === this.audio) {
-        const at = this.pendingSeek;
-        this.pendingSeek = null;
-        el.addEventListener("loadedmetadata", () => { el.currentTime = at; }, { once: true });
-      }
-      if (el === this.audio && this.playing) this.resume();
-    };
-    for (const [name, fn] of Object.entries(this.listeners(el))) el.addEventListener(name, fn);
-    this.elements.set(entry.uid, el);
-    this.pool.append(el);
-    const stream = () => {
-      const st = tokenNow(entry.track.id);
-      const url = (t) => streamUrl(entry.track.id, t, this.quality);
-      if (st) attach(url(st));
-      else token(entry.track.id).then((t) => attach(url(t)), (e) => this.fail(el, e));
-    };
-    // A track downloaded for offline plays from this browser's storage (js/offline), decrypted in memory.
-    if (this.offlineSource) this.offlineSource(entry.track.id).then((u) => (u ? attach(u, true) : stream()), (e) => this.fail(el, e));
-    else stream();
-    return el;
-  }
-
-  listeners(el) {
-    const mine = () => el === this.audio;
-    return {
-      playing: () => {
-        if (!mine()) return;
-        performance.mark("musicd:playing");
-        try {
-          const m = performance.measure("musicd:click-to-playing", "musicd:play-click", "musicd:playing");
-          this.lastStartMs = m.duration;
-          this.lastStartPrefetched = this.play_?.prefetched ?? false;
-        } catch { /* no click mark (media keys, restored queue) */ }
-        performance.clearMarks("musicd:play-click");
-        this.failures = 0;
-        if (this.play_ && !this.play_.started) {
-          this.play_.started = true;
-          this.sendEvent("start");
-        }
-        this.emit("state");
-      },
-      pause: () => mine() && this.emit("state"),
-      timeupdate: () => {
-        if (!mine()) return;
-        this.countPlayed();
-        this.emit("time");
-        this.updatePosition();
-      },
-      durationchange: () => mine() && this.emit("time"),
-      seeked: () => { if (mine() && this.play_) this.play_.lastPos = el.currentTime; this.emit("time"); },
-      ended: () => mine() && this.onEnded(),
-      error: () => this.fail(el, el.error),
-      waiting: () => mine() && this.emit("state"),
-    };
+  /** The audio output started playing the current entry. */
+  onPlaying() {
+    performance.mark("musicd:playing");
+    try {
+      const m = performance.measure("musicd:click-to-playing", "musicd:play-click", "musicd:playing");
+      this.lastStartMs = m.duration;
+      this.lastStartPrefetched = this.play_?.prefetched ?? false;
+    } catch { /* no click mark (media keys, restored queue) */ }
+    performance.clearMarks("musicd:play-click");
+    this.failures = 0;
+    if (this.play_ && !this.play_.started) {
+      this.play_.started = true;
+      this.sendEvent("start");
+    }
+    this.emit("state");
   }
 
   fail(el, err) {
@@ -245,32 +164,18 @@ export class Player extends EventTarget {
   }
 
   async resume() {
-    const el = this.audio;
-    if (!el) {
+    if (!this.audio) {
       if (this.queue.length) {
         performance.mark("musicd:play-click");
         this.startAt(Math.max(0, this.index), { at: this.pendingSeek || 0 });
       }
       return;
     }
-    this.playing = true;
-    if (!el.dataset.src) return; // plays as soon as its URL is known
-    try {
-      await el.play();
-    } catch (e) {
-      if (e.name === "AbortError") return; // replaced by another play() or a new source
-      if (e.name === "NotAllowedError") {
-        this.playing = false; // the browser wants a click first
-        this.emit("state");
-        return;
-      }
-      console.warn("play() failed", e);
-    }
+    await this.out.resume();
   }
 
   pause() {
-    this.playing = false;
-    this.audio?.pause();
+    this.out.pause();
     this.sendEvent("progress");
     this.emit("state");
     this.save();
@@ -282,31 +187,21 @@ export class Player extends EventTarget {
   }
 
   isPlaying() {
-    return Boolean(this.audio && !this.audio.paused && !this.audio.ended);
+    return this.out.isPlaying();
   }
 
   // ---- moving through the queue ----
 
   next({ auto = false } = {}) {
     if (!this.queue.length) return;
-    if (auto && this.repeat === "track") {
-      this.reportEnd();
-      this.startAt(this.index);
+    const i = this.q.nextIndex(auto);
+    this.reportEnd();
+    if (i < 0) {
+      this.out.pause();
+      this.emit("state");
       return;
     }
-    let i = this.index + 1;
-    if (i >= this.queue.length) {
-      if (this.repeat !== "context" && auto) {
-        this.reportEnd();
-        this.playing = false;
-        this.audio?.pause();
-        this.emit("state");
-        return;
-      }
-      i = 0;
-    }
-    this.reportEnd();
-    performance.mark("musicd:play-click");
+    if (!auto || this.repeat !== "track") performance.mark("musicd:play-click");
     this.startAt(i);
   }
 
@@ -330,18 +225,10 @@ export class Player extends EventTarget {
 
   seek(seconds) {
     const el = this.audio;
-    if (!el) {
-      this.pendingSeek = Math.max(0, seconds);
-      this.emit("time");
-      return;
-    }
-    const d = this.duration;
-    const t = Math.max(0, Math.min(d || seconds, seconds));
-    if (this.play_) this.play_.lastPos = t;
-    if (el.readyState >= 1) el.currentTime = t;
-    else el.addEventListener("loadedmetadata", () => { el.currentTime = t; }, { once: true });
+    const t = this.out.seek(seconds, this.duration);
+    if (el && this.play_) this.play_.lastPos = t;
     this.emit("time");
-    this.updatePosition();
+    if (el) this.updatePosition();
   }
 
   seekBy(delta) {
@@ -349,16 +236,13 @@ export class Player extends EventTarget {
   }
 
   setVolume(v) {
-    this.volume = Math.max(0, Math.min(1, v));
-    if (this.volume > 0) this.muted = false;
-    for (const el of this.elements.values()) { el.volume = this.volume; el.muted = this.muted; }
+    this.out.setVolume(v);
     this.emit("volume");
     this.save();
   }
 
   toggleMute() {
-    this.muted = !this.muted;
-    for (const el of this.elements.values()) el.muted = this.muted;
+    this.out.toggleMute();
     this.emit("volume");
     this.save();
   }
@@ -373,21 +257,7 @@ export class Player extends EventTarget {
   }
 
   setQuality(q) {
-    this.quality = q;
-    // Prefetched elements carry the old quality: drop them; the current track reloads where it was.
-    const keep = this.current?.uid;
-    for (const uid of [...this.elements.keys()]) if (uid !== keep) this.dropElement(uid);
-    const el = this.audio;
-    if (el && el.dataset.src && !el.dataset.offline && this.current) {
-      const at = el.currentTime;
-      const wasPlaying = !el.paused;
-      const st = tokenNow(this.current.track.id);
-      if (st) {
-        el.src = streamUrl(this.current.track.id, st, q);
-        el.addEventListener("loadedmetadata", () => { el.currentTime = at; }, { once: true });
-        if (wasPlaying) this.resume();
-      }
-    }
+    this.out.setQuality(q, this.current);
     this.prefetch();
     this.save();
   }
@@ -421,26 +291,13 @@ export class Player extends EventTarget {
 
   /** Keep elements for the current entry and the next PREFETCH ones loading; drop the rest. */
   prefetch() {
-    const want = new Set();
-    if (this.current) want.add(this.current.uid);
     const next = this.upcoming(PREFETCH);
-    for (const e of next) want.add(e.uid);
-    for (const uid of [...this.elements.keys()]) if (!want.has(uid)) this.dropElement(uid);
+    this.out.keep(this.current ? [this.current, ...next] : next, next);
     warm(this.queue.slice(this.index + 1, this.index + 30).map((e) => e.track.id));
-    for (const e of next) {
-      if (!this.elements.has(e.uid)) this.makeElement(e);
-    }
   }
 
   dropElement(uid) {
-    const el = this.elements.get(uid);
-    if (!el) return;
-    this.elements.delete(uid);
-    if (el === this.audio) return;
-    el.pause();
-    el.removeAttribute("src");
-    el.load(); // frees the media resource and its connection
-    el.remove();
+    this.out.drop(uid);
   }
 
   // ---- play events (player-session.js) ----
@@ -475,12 +332,20 @@ export class Player extends EventTarget {
   /** Forget everything (logout). */
   reset() {
     this.reportEnd();
-    for (const uid of [...this.elements.keys()]) this.dropElement(uid);
-    if (this.audio) { this.audio.pause(); this.audio.removeAttribute("src"); this.audio.load(); this.audio.remove(); }
-    this.audio = null;
+    this.out.reset();
     this.queue = [];
     this.index = -1;
     forgetSavedPlayer();
+  }
+}
+
+// The queue's fields and the output's read and written as the player's own.
+for (const [part, names] of [["q", QUEUE_FIELDS], ["out", OUTPUT_FIELDS]]) {
+  for (const name of names) {
+    Object.defineProperty(Player.prototype, name, {
+      get() { return this[part][name]; },
+      set(v) { this[part][name] = v; },
+    });
   }
 }
 
