@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
+from musicd.devtools.speakers import build_long_library
 from tests.live import USERS, LiveServer, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,13 @@ def serve(workdir: Path, *folders: Path, **kw: Any) -> Iterator[LiveServer]:
         yield server
     finally:
         cm.__exit__(None, None, None)
+
+
+@contextmanager
+def serve_long_library(work: Path, tracks: int) -> Iterator[tuple[LiveServer, Path]]:
+    """A private server on one album of `tracks` one-minute tones (for speakers and Jams): (server, `work`)."""
+    with serve(work, build_long_library(work / "Music", tracks=tracks, seconds=60.0)) as server:
+        yield server, work
 
 
 @pytest.fixture(scope="module")

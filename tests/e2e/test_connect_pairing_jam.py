@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from musicd.devtools.speakers import SpeakerProcess, build_long_library
-from tests.e2e.conftest import Console, login, new_page, serve, sync_api
+from musicd.devtools.speakers import SpeakerProcess
+from tests.e2e.conftest import Console, login, new_page, serve_long_library, sync_api
 from tests.live import REPO_ROOT, LiveServer
 
 Page = sync_api.Page
@@ -24,10 +24,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def jam_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
-    work = tmp_path_factory.mktemp("connect-jam-web")
-    lib = build_long_library(work / "Music", tracks=2, seconds=60.0)
-    with serve(work, lib) as server:
-        yield server, work
+    with serve_long_library(tmp_path_factory.mktemp("connect-jam-web"), tracks=2) as served:
+        yield served
 
 
 def _open_dialog(page: Page) -> None:

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from musicd.devtools.speakers import SpeakerProcess, build_long_library
-from tests.e2e.conftest import Console, login, new_page, serve, sync_api
+from musicd.devtools.speakers import SpeakerProcess
+from tests.e2e.conftest import Console, login, new_page, serve_long_library, sync_api
 from tests.live import REPO_ROOT, LiveServer
 
 Page = sync_api.Page
@@ -31,22 +30,27 @@ LRC = "\n".join(f"[00:{s:02d}.00]Line at {s} seconds" for s in range(0, 60, 2))
 
 @pytest.fixture(scope="module")
 def remote_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
-    work = tmp_path_factory.mktemp("connect-remote-web")
-    lib = build_long_library(work / "Music", tracks=4, seconds=60.0)
-    with serve(work, lib) as server:
-        yield server, work
+    with serve_long_library(tmp_path_factory.mktemp("connect-remote-web"), tracks=4) as served:
+        yield served
 
 
-def _speaker(server: LiveServer, work: Path, user: str, name: str) -> SpeakerProcess:
-    with server.client(user) as c:
+def _playing_speaker(server: LiveServer, work: Path, name: str) -> tuple[SpeakerProcess, str, str, dict[str, str]]:
+    """Alice's null speaker `name`, playing the long album: (process, device id, album uri, track ids by name)."""
+    with server.client("alice") as c:
         key = c.post("/v1/me/api-keys", json={"name": name}).json()["key"]
-    return SpeakerProcess(server.base, name, work / f"state-{user}-{name}", api_key=key, cwd=REPO_ROOT)
-
-
-def _album(c: httpx.Client) -> tuple[str, dict[str, str]]:
-    album = c.get("/v1/search", params={"q": "Long Album", "type": "album"}).json()["albums"]["items"][0]
-    tracks = c.get(f"/v1/albums/{album['id']}/tracks").json()["items"]
-    return album["uri"], {t["name"]: t["id"] for t in tracks}
+    speaker = SpeakerProcess(server.base, name, work / f"state-{name}", api_key=key, cwd=REPO_ROOT)
+    try:
+        device = speaker.ready(30)
+        with server.client("alice") as c:
+            album = c.get("/v1/search", params={"q": "Long Album", "type": "album"}).json()["albums"]["items"][0]
+            ids = {t["name"]: t["id"] for t in c.get(f"/v1/albums/{album['id']}/tracks").json()["items"]}
+            r = c.put("/v1/me/player/play", params={"device_id": device}, json={"context_uri": album["uri"]})
+            assert r.status_code == 204, r.text
+        speaker.wait("playing", 15)
+    except BaseException:
+        speaker.stop()
+        raise
+    return speaker, device, album["uri"], ids
 
 
 def _page(browser: sync_api.Browser, console: Console, server: LiveServer, user: str, **kw: Any) -> Page:
@@ -61,15 +65,10 @@ def test_a_phone_is_the_remote_of_a_speaker(browser: sync_api.Browser, remote_se
                                             screenshots: Path) -> None:
     server, work = remote_server
     console = Console()
-    speaker = _speaker(server, work, "alice", "Living Room")
+    speaker, _, _, ids = _playing_speaker(server, work, "Living Room")
     try:
-        device = speaker.ready(30)
         with server.client("alice") as c:
-            uri, ids = _album(c)
             assert c.put(f"/v1/tracks/{ids['Tone 1.3']}/lyrics", json={"text": LRC}).status_code == 200
-            r = c.put("/v1/me/player/play", params={"device_id": device}, json={"context_uri": uri})
-            assert r.status_code == 204, r.text
-        speaker.wait("playing", 15)
         phone = _page(browser, console, server, "alice", **PHONE)
         expect(phone.locator("#player-remote")).to_have_text("Playing on Living Room")
 
@@ -133,14 +132,9 @@ def test_a_phone_is_the_remote_of_a_speaker(browser: sync_api.Browser, remote_se
 def test_a_tab_joins_a_jam_and_keeps_in_step(browser: sync_api.Browser, remote_server: tuple[LiveServer, Path]) -> None:
     server, work = remote_server
     console = Console()
-    speaker = _speaker(server, work, "alice", "Kitchen")
+    speaker, device, _, _ = _playing_speaker(server, work, "Kitchen")
     try:
-        device = speaker.ready(30)
         with server.client("alice") as c:
-            uri, _ = _album(c)
-            r = c.put("/v1/me/player/play", params={"device_id": device}, json={"context_uri": uri})
-            assert r.status_code == 204, r.text
-            speaker.wait("playing", 15)
             jam = c.post("/v1/me/jam", json={"device_id": device}).json()
         speaker.wait("jam_position", 15)
 
