@@ -132,7 +132,7 @@ def test_a_phone_is_the_remote_of_a_speaker(browser: sync_api.Browser, remote_se
 def test_a_tab_joins_a_jam_and_keeps_in_step(browser: sync_api.Browser, remote_server: tuple[LiveServer, Path]) -> None:
     server, work = remote_server
     console = Console()
-    speaker, device, _, _ = _playing_speaker(server, work, "Kitchen")
+    speaker, device, _, ids = _playing_speaker(server, work, "Kitchen")
     try:
         with server.client("alice") as c:
             jam = c.post("/v1/me/jam", json={"device_id": device}).json()
@@ -167,6 +167,21 @@ def test_a_tab_joins_a_jam_and_keeps_in_step(browser: sync_api.Browser, remote_s
         tab_off, spk_off = statistics.median(tab_offsets), statistics.median(spk)
         assert abs(tab_off) < 400 and abs(tab_off - spk_off) < 400, (tab_offsets, spk)
         assert bob.evaluate("() => window.musicd.player.audio.playbackRate") <= 1.04
+
+        # "Add to queue" in his tab adds to the Jam's shared queue.
+        bob.evaluate("(uri) => window.musicd.playback.addToQueue([{ uri, name: 'Tone 1.4' }])",
+                     f"spotify:track:{ids['Tone 1.4']}")
+        with server.client("alice") as c:
+            assert c.get(f"/v1/jam/{jam['jam_id']}").json()["queue"][-1] == ids["Tone 1.4"]
+
+        # Bob pauses his tab (the bar): it stays silent, still a member; play brings it back in step.
+        bob.locator("#player-play").click()
+        bob.wait_for_function("() => window.musicd.player.audio.paused")
+        bob.wait_for_timeout(1000)
+        assert bob.evaluate("() => window.musicd.player.audio.paused")
+        bob.locator("#player-play").click()
+        bob.wait_for_function("""() => { const a = window.musicd.player.audio, d = window.musicd.jam.drift;
+            return !a.paused && d !== null && Math.abs(d) < 300; }""")
 
         # The host ends the Jam: the tab falls silent.
         with server.client("alice") as c:

@@ -3,10 +3,12 @@
 // `time_sync`, plays `track_id` from `server_now - start_at`, and every quarter second compares what its
 // <audio> has played with that: a small drift is made up by a playbackRate a few per cent off 1, a large
 // one by a seek. Meanwhile the user's own playback state neither drives this tab nor hears from it
-// (connect.js holdLocal); leaving the Jam (or its end) stops it.
+// (connect.js holdLocal), and "Add to queue" adds to the Jam's shared queue; leaving the Jam (or its end)
+// stops it.
 
 import { api } from "./api.js";
 import { holdLocal, thisDevice } from "./connect.js";
+import { setSharedQueue } from "./playback.js";
 import { player } from "./player.js";
 import { realtime } from "./realtime.js";
 import { slimTrack } from "./track-shape.js";
@@ -24,6 +26,13 @@ let jam = null;
 let offset = 0; // the server's clock minus this tab's (ms)
 let timer = null;
 let loading = false;
+// Whether this module paused the player (to wait for a start, or the host's pause). A pause it did not make
+// is the user's (the bar, a media key): the tab then stays silent, still a member, until they press play,
+// and comes back in step with the timeline.
+let ownPause = true;
+
+const pause = () => { ownPause = true; player.pause(); };
+const userPaused = () => !player.playing && !ownPause;
 
 /** What this tab follows (for the page and for tests): the Jam, its last measured drift in ms. */
 export const jamMember = { get jam() { return jam; }, drift: null, offset: () => offset };
@@ -55,7 +64,10 @@ function onJamState(d) {
 
 async function join() {
   holdLocal(true);
-  player.pause();
+  setSharedQueue(async (tracks) => {
+    for (const t of tracks) await api.post(`/v1/jam/${jam.jam_id}/queue`, undefined, { params: { uri: t.uri } });
+  });
+  pause();
   await syncClock();
   if (jam === null) return;
   clearInterval(timer);
@@ -68,7 +80,8 @@ function leave() {
   clearInterval(timer);
   timer = null;
   if (player.audio) player.audio.playbackRate = 1;
-  player.pause();
+  pause();
+  setSharedQueue(null);
   holdLocal(false);
 }
 
@@ -79,8 +92,10 @@ async function load(j, at) {
     const ids = [j.track_id, ...(j.queue || []).slice(0, AHEAD)];
     const found = (await api.get("/v1/tracks", { ids: ids.join(",") })).tracks.filter(Boolean);
     if (jam !== j && jam?.track_id !== j.track_id) return;
+    const quiet = userPaused();
     player.playTracks(found.map((t) => slimTrack(t)), 0, { at });
-    player.pause();
+    pause();
+    ownPause = !quiet;
   } finally {
     loading = false;
   }
@@ -90,7 +105,7 @@ async function step() {
   const j = jam;
   if (!j || loading) return;
   if (!j.track_id || !j.is_playing) {
-    if (player.isPlaying()) player.pause();
+    if (player.isPlaying()) pause();
     return;
   }
   const expected = serverNow() - j.start_at; // ms into the track, now, on the timeline
@@ -100,10 +115,15 @@ async function step() {
   }
   const el = player.audio;
   if (!el || el.paused) {
+    jamMember.drift = null;
     // Not started yet: start on time (a start in the future waits for it).
-    if (player.playing || expected < -CHECK_MS) return;
+    if (player.playing || userPaused() || expected < -CHECK_MS) return;
     if (expected > 0) player.seek(expected / 1000);
-    setTimeout(() => { if (jam === j) player.resume(); }, Math.max(0, -expected));
+    setTimeout(() => {
+      if (jam !== j || userPaused()) return;
+      ownPause = false;
+      player.resume();
+    }, Math.max(0, -expected));
     return;
   }
   if (el.readyState < 3 || el.seeking) return;

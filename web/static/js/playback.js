@@ -10,6 +10,7 @@
 
 import { player } from "./player.js";
 import { remote, remoteOutput, remoteQueue } from "./remote-output.js";
+import { errorText, toast } from "./ui/dom.js";
 
 const REMOTE_TICK_MS = 500; // the remote's position moves on between its states
 
@@ -33,8 +34,18 @@ const local = {
 };
 
 let remoteName = null; // the name of the device playing elsewhere; null while this tab is the output
+let sharedQueue = null; // while this tab listens in a Jam: adds tracks to its shared queue (jam-member.js)
 
-const failed = (e) => console.warn("player command failed", e);
+/** Where "Add to queue" goes while this tab is in a Jam (`add(tracks)`), or null for the usual queue. */
+export function setSharedQueue(add) {
+  sharedQueue = add;
+}
+
+// A refused command (another controller acted first: 409 stale_state) says so; the view follows the new state.
+const failed = (e) => {
+  console.warn("player command failed", e);
+  toast(errorText(e), { error: true });
+};
 
 class Playback extends EventTarget {
   /** True while another device plays (this tab is its remote). */
@@ -80,8 +91,10 @@ class Playback extends EventTarget {
   move(from, to) { return this.run(() => this.output.move(from, to)); }
   removeAt(i) { return this.run(() => this.output.removeAt(i)); }
   clearUpcoming() { if (!this.remote) player.clearUpcoming(); }
-  /** Add tracks to the queue of whichever device plays (`next`: right after the current one, locally). */
+  /** Add tracks to the queue of whichever device plays (`next`: right after the current one, locally), or to
+   * the shared queue of the Jam this tab listens in. */
   addToQueue(tracks, { next = false } = {}) {
+    if (sharedQueue) return this.run(() => sharedQueue(tracks));
     if (this.remote) return this.run(() => remote.addToQueue(tracks));
     return next ? player.playNext(tracks) : player.addToQueue(tracks);
   }
