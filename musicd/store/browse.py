@@ -66,13 +66,7 @@ FROM albums al
 
 _ARTIST_COLUMNS = """
 SELECT a.id, a.name, a.sort_name, a.mbid,
- coalesce(a.cover_id,
-   (SELECT al.cover_id FROM albums al WHERE al.album_artist_id = a.id AND al.cover_id IS NOT NULL
-     ORDER BY al.year DESC LIMIT 1),
-   (SELECT t.cover_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
-     WHERE ta.artist_id = a.id AND t.cover_id IS NOT NULL LIMIT 1)) AS cover_id,
- (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id) AS album_count,
- (SELECT count(*) FROM track_artists ta WHERE ta.artist_id = a.id) AS track_count,
+ coalesce(a.cover_id, a.fallback_cover_id) AS cover_id, a.album_count, a.track_count,
  s.created_at AS saved_at, r.rating,
  CASE WHEN :uid IS NOT NULL THEN (SELECT json_array(sum(p.play_count), max(p.last_played_at))
    FROM track_artists ta JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = ta.track_id
@@ -124,6 +118,9 @@ class _ByName:
     def __getitem__(self, name: str) -> Any:
         return self._values[self._pos[name]]
 
+    def __contains__(self, name: str) -> bool:
+        return name in self._pos
+
 
 def track_from_row(row: sqlite3.Row) -> TrackView:
     """A TrackView from a row of the track select."""
@@ -156,14 +153,14 @@ def album_from_row(row: sqlite3.Row) -> AlbumView:
     )
 
 
-def artist_from_row(r: sqlite3.Row) -> ArtistView:
+def artist_from_row(row: sqlite3.Row) -> ArtistView:
     """An ArtistView from a row of the artist select (genres only when the row has them)."""
-    keys = r.keys()
+    r = _ByName(row)
     return ArtistView(
         id=r["id"], name=r["name"], sort_name=r["sort_name"], album_count=r["album_count"],
         track_count=r["track_count"], cover_id=r["cover_id"], mbid=r["mbid"],
         state=_state(r["saved_at"], r["rating"], *_plays(r["plays_js"])),
-        genres=json.loads(r["genres_js"]) if "genres_js" in keys else [],
+        genres=json.loads(r["genres_js"]) if "genres_js" in r else [],
     )
 
 
@@ -203,7 +200,7 @@ class BrowseRepository(ListQueries):
                           plays: bool = True) -> list[ArtistView]:
         """Every artist (or only those with albums of their own), unsorted; without `plays`, play counts
         stay 0 (summing every artist's plays over all their tracks is most of the query at 100k tracks)."""
-        where = " WHERE EXISTS (SELECT 1 FROM albums al WHERE al.album_artist_id = a.id)" if album_artists_only else ""
+        where = " WHERE a.album_count > 0" if album_artists_only else ""
         columns = _ARTIST_COLUMNS if plays else _ARTIST_COLUMNS_NO_PLAYS
         rows = await self.db.fetchall(f"{columns}{_ARTIST_FROM}{where}", {"uid": user_id})
         return [artist_from_row(r) for r in rows]
