@@ -57,19 +57,21 @@ SELECT al.id, al.name, aa.id AS aa_id, aa.name AS aa_name, al.compilation, al.ye
  (SELECT coalesce(sum(t.play_count), 0) FROM tracks t WHERE t.album_id = al.id) AS play_count,
  s.created_at AS saved_at, r.rating,
  CASE WHEN :uid IS NOT NULL THEN (SELECT json_array(sum(p.play_count), max(p.last_played_at)) FROM tracks t
-   JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = t.id WHERE t.album_id = al.id) END AS plays_js
+   CROSS JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = t.id WHERE t.album_id = al.id) END AS plays_js
 FROM albums al
  JOIN artists aa ON aa.id = al.album_artist_id
  LEFT JOIN saved_items s ON s.user_id = :uid AND s.item_type = 'album' AND s.item_id = al.id
  LEFT JOIN ratings r ON r.user_id = :uid AND r.item_type = 'album' AND r.item_id = al.id
 """
 
+# The CROSS JOINs keep SQLite's planner from walking all of the user's plays for each album or artist
+# (it did: 2 s for a page of 50 albums once the user had played 20,000 tracks).
 _ARTIST_COLUMNS = """
 SELECT a.id, a.name, a.sort_name, a.mbid,
  coalesce(a.cover_id, a.fallback_cover_id) AS cover_id, a.album_count, a.track_count,
  s.created_at AS saved_at, r.rating,
  CASE WHEN :uid IS NOT NULL THEN (SELECT json_array(sum(p.play_count), max(p.last_played_at))
-   FROM track_artists ta JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = ta.track_id
+   FROM track_artists ta CROSS JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = ta.track_id
    WHERE ta.artist_id = a.id) END AS plays_js
 """
 _ARTIST_COLUMNS_NO_PLAYS = _ARTIST_COLUMNS[:_ARTIST_COLUMNS.index("CASE WHEN")] + "NULL AS plays_js\n"
