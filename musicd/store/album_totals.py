@@ -39,7 +39,7 @@ async def recompute_marked_albums(conn: aiosqlite.Connection, now: str) -> int:
         " cover_id = (SELECT t.cover_id FROM tracks t JOIN covers c ON c.id = t.cover_id"
         "   WHERE t.album_id = albums.id"
         "   ORDER BY c.source = 'embedded' DESC, t.disc_number, t.track_number, t.path LIMIT 1),"
-        " updated_at = ?"
+        " name_fold = fold(name), updated_at = ?"
         f" WHERE id IN ({MARKED_ALBUMS})",
         (now,),
     )

@@ -10,15 +10,15 @@ import aiosqlite
 
 __all__ = ["ARTIST_TOTALS", "recompute_artist_totals"]
 
-# The aggregates of one artist `a` (the same subqueries migrations/0044_artist_totals.sql filled them with).
+# The aggregates of one artist `a` (the same subqueries migrations/0044_browse_totals.sql filled them with).
 ARTIST_TOTALS = """
  (SELECT count(*) FROM albums al WHERE al.album_artist_id = a.id) AS album_count,
  (SELECT count(*) FROM track_artists ta WHERE ta.artist_id = a.id) AS track_count,
  coalesce(
    (SELECT al.cover_id FROM albums al WHERE al.album_artist_id = a.id AND al.cover_id IS NOT NULL
-     ORDER BY al.year DESC LIMIT 1),
+     ORDER BY al.year DESC, al.name, al.id LIMIT 1),
    (SELECT t.cover_id FROM track_artists ta JOIN tracks t ON t.id = ta.track_id
-     WHERE ta.artist_id = a.id AND t.cover_id IS NOT NULL LIMIT 1)) AS fallback_cover_id
+     WHERE ta.artist_id = a.id AND t.cover_id IS NOT NULL ORDER BY t.path LIMIT 1)) AS fallback_cover_id
 """
 
 
