@@ -22,3 +22,11 @@ UPDATE artists SET
 ALTER TABLE albums ADD COLUMN name_fold TEXT;
 UPDATE albums SET name_fold = fold(name);
 CREATE INDEX albums_name_fold ON albums (name_fold, name, id);
+
+-- A counter the scan's finalize step bumps whenever it recomputes the catalogue: the server keeps the
+-- artist index (getArtists, getIndexes) in memory while the counter stays the same, in any process.
+CREATE TABLE catalogue_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+INSERT INTO catalogue_version (id, version) VALUES (1, 0);

@@ -24,7 +24,8 @@ ARTIST_TOTALS = """
 
 async def recompute_artist_totals(conn: aiosqlite.Connection) -> int:
     """Recompute every artist's stored aggregates inside the caller's transaction, writing only the rows
-    whose values changed; return how many changed.
+    whose values changed, and bump the catalogue version (what caches of catalogue lists follow); return
+    how many artists changed.
 
     Every artist, not only those of the albums a scan touched: a retagged track leaves no trace of the
     artist it credited before, and the whole pass costs tens of milliseconds at 100k tracks.
@@ -36,4 +37,5 @@ async def recompute_artist_totals(conn: aiosqlite.Connection) -> int:
         " WHERE c.id = artists.id AND (artists.album_count IS NOT c.album_count"
         "  OR artists.track_count IS NOT c.track_count OR artists.fallback_cover_id IS NOT c.fallback_cover_id)"
     )
+    await conn.execute("UPDATE catalogue_version SET version = version + 1")
     return cur.rowcount

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from musicd.devtools.library_builder import BuiltLibrary, ExpectedTrack, write_tags
-from musicd.domain.catalog import fold_name
+from musicd.domain.catalog import ArtistView, fold_name
 from musicd.domain.grouping import artist_key
 from musicd.services.registry import Services
 from musicd.store.artist_totals import ARTIST_TOTALS
@@ -29,6 +29,10 @@ def _derived(services: Services) -> dict[str, tuple[int, int, str | None]]:
     return {r[0]: (r[1], r[2], r[4] or r[3]) for r in rows}
 
 
+def _fields(a: ArtistView) -> tuple[object, ...]:
+    return a.id, a.name, a.sort_name, a.album_count, a.track_count, a.cover_id, a.mbid, a.state
+
+
 async def _check_artists(s: Services, tracks: list[ExpectedTrack]) -> None:
     artists = await s.catalog.all_artists()
     listed = {a.id: (a.album_count, a.track_count, a.cover_id) for a in artists}
@@ -43,6 +47,9 @@ async def _check_artists(s: Services, tracks: list[ExpectedTrack]) -> None:
         assert (a.album_count, a.track_count) == (want_albums[key], want_tracks[key]), a.name
     index = await s.catalog.all_artists(album_artists_only=True)
     assert {artist_key(a.name) for a in index} == set(want_albums)
+    # The Subsonic index (no play counts, kept between scans) is the same list with the same fields.
+    lean = await s.catalog.all_artists(album_artists_only=True, plays=False)
+    assert [_fields(a) for a in lean] == [_fields(a) for a in index]
     covered = [a for a in artists if a.album_count and a.cover_id]
     assert covered  # the test library has album artists with covers
 
