@@ -2,10 +2,11 @@
 """Browsing a big library through /rest: start-up to the first answer, then getArtists and getAlbumList2.
 
     .venv/bin/python scripts/bench_browse.py --data /tmp/data100k --library /tmp/lib100k \
-        [--user bench --password bench-password] [--rounds 40]
+        [--rounds 40]
 
 Starts `musicd serve` on a loopback port over an already scanned data dir (no scan on start, no
-background analysis or pre-transcoding), times spawn to the first authenticated getArtists answer,
+background analysis or pre-transcoding), times spawn to the first authenticated getArtists answer
+(bench_memory.py's probe; both log in as its user "bench", password "bench-password"),
 then asks each list `--rounds` times on one keep-alive connection after a warm-up request. Per list:
 wall p50/p99 in ms, and the server's CPU time per request (utime + stime of the server process and its
 children over the rounds, from /proc), which the other users of a shared box disturb far less than wall
@@ -20,7 +21,6 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench_memory import PASSWORD, USER, free_port, wait_first_answer  # scripts/ is on sys.path when run
+
 LISTS: list[tuple[str, str, dict[str, Any]]] = [
     ("getArtists", "getArtists", {}),
     ("getAlbumList2 newest", "getAlbumList2", {"type": "newest", "size": 50}),
@@ -37,12 +39,6 @@ LISTS: list[tuple[str, str, dict[str, Any]]] = [
     ("getAlbumList2 random", "getAlbumList2", {"type": "random", "size": 50}),
     ("getIndexes", "getIndexes", {}),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cpu_s(pid: int) -> float:
@@ -74,19 +70,6 @@ class Client:
         return r.status, r.read()
 
 
-def _first_answer(port: int, args: argparse.Namespace, proc: subprocess.Popen[bytes], t0: float, log: Path) -> float:
-    while True:
-        try:
-            status, body = Client(port, args.user, args.password).get("getArtists", {})
-            if status == 200 and b'"ok"' in body:
-                return time.perf_counter() - t0
-        except OSError:
-            pass
-        if proc.poll() is not None or time.perf_counter() - t0 > 300:
-            raise SystemExit("server did not answer: " + log.read_text()[-3000:])
-        time.sleep(0.02)
-
-
 def measure(client: Client, pid: int, method: str, params: dict[str, Any], rounds: int) -> dict[str, Any]:
     """Wall p50/p99 and server CPU per request of one list."""
     status, body = client.get(method, params)
@@ -110,12 +93,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True, help="a data dir holding a scanned catalogue")
     ap.add_argument("--library", type=Path, required=True)
-    ap.add_argument("--user", default="bench")
-    ap.add_argument("--password", default="bench-password")
     ap.add_argument("--rounds", type=int, default=40)
     args = ap.parse_args()
 
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MUSICD_")}
     env.update({"MUSICD_DATA_DIR": str(args.data), "MUSICD_LIBRARY_FOLDERS": str(args.library),
                 "MUSICD_LOG_LEVEL": "warning", "MUSICD_LIBRARY_SCAN_ON_START": "never",
@@ -127,8 +108,8 @@ def main() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "musicd", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     try:
-        out["startup_to_first_answer_s"] = round(_first_answer(port, args, proc, t0, log), 2)
-        client = Client(port, args.user, args.password)
+        out["startup_to_first_answer_s"] = round(wait_first_answer(port, proc, t0, log), 2)
+        client = Client(port, USER, PASSWORD)
         for label, method, params in LISTS:
             out[label] = measure(client, proc.pid, method, params, args.rounds)
         out["load_end"] = os.getloadavg()

@@ -119,3 +119,30 @@ async def test_random_picks_are_rows_that_exist(library_copy: BuiltLibrary, serv
         assert len(set(tracks)) == 3 and total == len(lib.tracks) - 2
         page = await s.catalog.album_list("random", None, 2, 0)
         assert len(page.items) == 2 and page.total == len(all_albums)
+
+
+_STORED = ("SELECT id, album_count, track_count, fallback_cover_id FROM artists ORDER BY id",
+           "SELECT id, name_fold FROM albums ORDER BY id")
+
+
+async def test_migration_fills_what_the_scan_keeps(library_copy: BuiltLibrary, services_for, tmp_path: Path) -> None:
+    """A database from before migration 0044 gets the same stored values as a scan computes."""
+    data = tmp_path / "data"
+    async with services_for(library_copy.root, data_dir=data) as s:
+        await s.library.scan()
+    db = data / "musicd.db"
+    with sqlite3.connect(db) as conn:
+        scanned = [conn.execute(q).fetchall() for q in _STORED]
+        assert any(r[3] for r in scanned[0]) and all(r[1] for r in scanned[1])
+        # Back to the schema before 0044, keeping the catalogue.
+        conn.executescript(
+            "DROP INDEX albums_name_fold; ALTER TABLE albums DROP COLUMN name_fold;"
+            " ALTER TABLE artists DROP COLUMN album_count; ALTER TABLE artists DROP COLUMN track_count;"
+            " ALTER TABLE artists DROP COLUMN fallback_cover_id; DROP TABLE catalogue_version;"
+            " DELETE FROM schema_version WHERE version = 44;")
+    conn.close()
+    async with services_for(library_copy.root, data_dir=data):
+        pass
+    with sqlite3.connect(db) as conn:
+        assert [conn.execute(q).fetchall() for q in _STORED] == scanned
+    conn.close()
