@@ -2,22 +2,25 @@
 """Search benchmark: index build time and size from a scanned data dir, and query latency over HTTP.
 
     .venv/bin/python scripts/bench_search.py --data /tmp/bench100k [--library /tmp/lib100k]
-        [--base-url http://127.0.0.1:4750 --user bench --password benchpass] [--queries 400]
+        [--base-url http://127.0.0.1:4750 --user bench --password benchpass] [--queries 400] [--api v1|rest]
 
 Prints one JSON object. The build part opens the data dir's database (the server must not be
 running on it) and rebuilds the index into a fresh folder. The HTTP part sends `GET /v1/search`
-with type=track,artist,album,limit=10 for queries made from the library's manifest.json (titles,
-3-letter prefixes, one-typo titles, artists) over one keep-alive connection.
+with type=track,artist,album,limit=10 (with --api rest: `GET /rest/search3`, 10 of each) for queries
+made from the library's manifest.json (titles, 3-letter prefixes, one-typo titles, artists) over one
+keep-alive connection.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import http.client
 import json
 import os
 import random
+import secrets
 import shutil
 import statistics
 import tempfile
@@ -91,14 +94,24 @@ def _login(conn: http.client.HTTPConnection, user: str, password: str) -> str:
     return str(body["access_token"])
 
 
-def _http(base_url: str, user: str, password: str, queries: list[tuple[str, str]]) -> dict[str, Any]:
+def _path(api: str, q: str, user: str, password: str) -> str:
+    if api == "v1":
+        return "/v1/search?" + urllib.parse.urlencode({"q": q, "type": "track,artist,album", "limit": 10})
+    salt = secrets.token_hex(6)
+    token = hashlib.md5((password + salt).encode()).hexdigest()  # the Subsonic token scheme
+    return "/rest/search3?" + urllib.parse.urlencode({
+        "query": q, "artistCount": 10, "albumCount": 10, "songCount": 10,
+        "u": user, "t": token, "s": salt, "v": "1.16.1", "c": "bench-search", "f": "json"})
+
+
+def _http(base_url: str, user: str, password: str, queries: list[tuple[str, str]], api: str = "v1") -> dict[str, Any]:
     u = urllib.parse.urlsplit(base_url)
     conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=30)
-    headers = {"Authorization": f"Bearer {_login(conn, user, password)}"}
+    headers = {"Authorization": f"Bearer {_login(conn, user, password)}"} if api == "v1" else {}
     lat: dict[str, list[float]] = {}
     errors: dict[int, int] = {}
     for i, (kind, q) in enumerate([("warmup", q) for _, q in queries[:20]] + queries):
-        path = "/v1/search?" + urllib.parse.urlencode({"q": q, "type": "track,artist,album", "limit": 10})
+        path = _path(api, q, user, password)
         t0 = time.perf_counter()
         conn.request("GET", path, headers=headers)
         r = conn.getresponse()
@@ -126,12 +139,15 @@ def main() -> None:
     ap.add_argument("--user", default="bench")
     ap.add_argument("--password", default=os.environ.get("MUSICD_BENCH_PASSWORD", "benchpass"))
     ap.add_argument("--queries", type=int, default=400)
+    ap.add_argument("--api", choices=("v1", "rest"), default="v1",
+                    help="v1: GET /v1/search (bearer token); rest: GET /rest/search3 (Subsonic token auth)")
     args = ap.parse_args()
     out: dict[str, Any] = {}
     if args.data:
         out["build"] = asyncio.run(_build(args.data))
     if args.base_url and args.library:
-        out["http"] = _http(args.base_url, args.user, args.password, _queries(args.library, args.queries))
+        out["http"] = _http(args.base_url, args.user, args.password, _queries(args.library, args.queries), args.api)
+        out["api"] = args.api
     print(json.dumps(out, indent=2))
 
 

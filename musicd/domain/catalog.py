@@ -207,6 +207,9 @@ def fold_name(name: str | None) -> str | None:
     return unicodedata.normalize("NFC", "".join(c for c in s if not unicodedata.combining(c))).strip()
 
 
+# Cached like fold_name: an artist index sorts and groups every artist on each request (about 7 ms of CPU
+# for 2,500 artists uncached); names repeat from one request to the next.
+@functools.lru_cache(maxsize=16384)
 def index_sort_key(name: str, sort_name: str | None = None) -> str:
     """The key an artist index sorts by: the sort name if tagged, leading articles skipped, case and accents folded."""
     s = (sort_name or name).strip()

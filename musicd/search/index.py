@@ -475,11 +475,22 @@ class SearchIndex:
         if short:
             must = self._text_query(words, tantivy.Occur.Must)
             results.update({k: self._search_kind(searcher, must, k, limit, offset, user_id) for k in short})
-        if fallback and len(words) > 1 and all(r.total == 0 for r in results.values()):
+        if fallback and all(r.total == 0 for r in results.values()):
             # Nothing has every word: show what has some of them rather than nothing.
-            should = self._text_query(words, tantivy.Occur.Should)
-            results = {k: self._search_kind(searcher, should, k, limit, offset, user_id) for k in wanted}
+            return self.search_partial(query, kinds, limit, offset, user_id)
         return results
+
+    def search_partial(self, query: str, kinds: set[str] | frozenset[str] = frozenset(KINDS), limit: int = 20,
+                       offset: int = 0, user_id: str | None = None) -> dict[str, KindHits]:
+        """`search`'s fallback alone: what matches some of the words of a query of several words."""
+        wanted = [k for k in KINDS if k in kinds]
+        words = _query_words(query or "")
+        limit, offset = max(0, limit), max(0, offset)
+        if len(words) < 2 or limit == 0:
+            return {k: KindHits([], 0) for k in wanted}
+        searcher = self._index.searcher()
+        should = self._text_query(words, tantivy.Occur.Should)
+        return {k: self._search_kind(searcher, should, k, limit, offset, user_id) for k in wanted}
 
     def _search_kind(
         self,

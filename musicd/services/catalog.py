@@ -28,8 +28,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from musicd.domain.catalog import AlbumView, ArtistView, GenreCount, Page, TrackView, index_sort_key
+from musicd.domain.catalog import AlbumView, ArtistView, GenreCount, Page, TrackView
 from musicd.errors import NotFoundError, ValidationError
+from musicd.services.artist_index import ArtistIndex, index_order
 from musicd.store.browse import BrowseRepository
 
 __all__ = ["ALBUM_LIST_KINDS", "ARTIST_ALBUM_GROUPS", "CatalogService", "CoverFile", "TrackFile", "item_not_found"]
@@ -85,6 +86,7 @@ class CatalogService:
         """`cover_file(cover_id, mime)` is where the image with that id is stored (the artwork store's rule)."""
         self.browse = browse
         self._cover_file = cover_file
+        self._index = ArtistIndex(browse)
 
     # ---- any item: what a folder-style id names ----
 
@@ -205,8 +207,10 @@ class CatalogService:
                           plays: bool = True) -> list[ArtistView]:
         """Every artist sorted for an index: sort name, leading articles ("The") skipped, case and accents folded.
         `plays=False` leaves play counts at 0 for lists that do not show them (the Subsonic index)."""
+        if not plays:
+            return await self._index.artists(user_id, album_artists_only)
         artists = await self.browse.all_artists(user_id, album_artists_only, plays)
-        artists.sort(key=lambda a: (index_sort_key(a.name, a.sort_name), a.name, a.id))
+        artists.sort(key=index_order)
         return artists
 
     async def artist_albums(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from musicd.domain.catalog import AlbumView, ArtistView, Page, TrackView, index_sort_key
+from musicd.domain.catalog import AlbumView, ArtistView, Page, TrackView
 from musicd.domain.federation import Sources
 from musicd.domain.ids import is_federated
 from musicd.domain.models import Lyrics
 from musicd.errors import NotFoundError, ValidationError
+from musicd.services.artist_index import index_order
 from musicd.services.catalog import ARTIST_ALBUM_GROUPS, CatalogService, TrackFile
 from musicd.services.fed_views import FedViews
 
@@ -195,7 +196,7 @@ class RoutedCatalog(CatalogService):
         views = self._views()
         ids = await views.mirror.peer_artist_ids(sources.peer_id)
         artists = [a for a in await views.artists(ids, user_id) if a is not None]
-        artists.sort(key=lambda a: (index_sort_key(a.name, a.sort_name), a.name, a.id))
+        artists.sort(key=index_order)
         return artists
 
     async def album_list(self, kind: str, user_id: str | None = None, size: int = 10, offset: int = 0,

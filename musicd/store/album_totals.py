@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from musicd.store.artist_totals import recompute_artist_totals
+
 __all__ = ["MARKED_ALBUMS", "recompute_marked_albums"]
 
 # Albums changed since the last complete scan (see CatalogRepository).
@@ -12,7 +14,8 @@ MARKED_ALBUMS = "SELECT album_id FROM scan_dirty_albums"
 
 async def recompute_marked_albums(conn: aiosqlite.Connection, now: str) -> int:
     """Recompute the aggregates of every marked album (counts, discs, year, genres, cover), drop empty
-    albums and orphan artists and genres, inside the caller's transaction; return how many were marked.
+    albums and orphan artists and genres, recompute the artists' aggregates (`recompute_artist_totals`),
+    inside the caller's transaction; return how many were marked.
 
     Every value is a function of the tracks alone (ties broken by name or path, never by the order
     rows were written in), so an album comes out the same whichever scan, or how many, wrote it.
@@ -36,7 +39,7 @@ async def recompute_marked_albums(conn: aiosqlite.Connection, now: str) -> int:
         " cover_id = (SELECT t.cover_id FROM tracks t JOIN covers c ON c.id = t.cover_id"
         "   WHERE t.album_id = albums.id"
         "   ORDER BY c.source = 'embedded' DESC, t.disc_number, t.track_number, t.path LIMIT 1),"
-        " updated_at = ?"
+        " name_fold = fold(name), updated_at = ?"
         f" WHERE id IN ({MARKED_ALBUMS})",
         (now,),
     )
@@ -55,6 +58,7 @@ async def recompute_marked_albums(conn: aiosqlite.Connection, now: str) -> int:
         "DELETE FROM artists WHERE NOT EXISTS (SELECT 1 FROM track_artists ta WHERE ta.artist_id = artists.id)"
         " AND NOT EXISTS (SELECT 1 FROM albums a WHERE a.album_artist_id = artists.id)"
     )
+    await recompute_artist_totals(conn)
     await conn.execute(
         "DELETE FROM genres WHERE NOT EXISTS (SELECT 1 FROM track_genres tg WHERE tg.genre_id = genres.id)"
     )

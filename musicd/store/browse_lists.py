@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from musicd.store.db import Database
+from musicd.store.sampling import random_ids
 
 __all__ = ["IdPage", "ListQueries"]
 
@@ -43,12 +44,12 @@ class ListQueries:
         lim = "LIMIT :limit OFFSET :offset"
         count_all = "SELECT count(*) FROM albums"
         if kind == "random":
-            return await self._id_page("SELECT id FROM albums ORDER BY random() LIMIT :limit", p, count_all)
+            return await random_ids(self.db, "albums", limit)
         if kind == "newest":
             return await self._id_page(f"SELECT id FROM albums ORDER BY created_at DESC, id {lim}", p, count_all)
         if kind == "alphabeticalByName":
             return await self._id_page(
-                f"SELECT id FROM albums ORDER BY fold(name), name, id {lim}", p, count_all)
+                f"SELECT id FROM albums ORDER BY name_fold, name, id {lim}", p, count_all)
         if kind == "alphabeticalByArtist":
             return await self._id_page(
                 "SELECT al.id AS id FROM albums al JOIN artists aa ON aa.id = al.album_artist_id"
@@ -162,6 +163,8 @@ class ListQueries:
         self, size: int, genre: str | None = None, from_year: int | None = None, to_year: int | None = None,
     ) -> list[str]:
         """Random tracks, optionally of a genre and within years (inclusive, either bound may be missing)."""
+        if genre is None and from_year is None and to_year is None:
+            return (await random_ids(self.db, "tracks", size))[0]
         where, p = ["1"], {"size": size, "genre": genre, "lo": from_year, "hi": to_year}
         if genre is not None:
             where.append("t.id IN (SELECT tg.track_id FROM track_genres tg JOIN genres g ON g.id = tg.genre_id"

@@ -176,17 +176,20 @@ def _roles(a: ArtistView) -> list[str]:
 
 def artist_id3(a: ArtistView) -> dict[str, Any]:
     """An artist as ArtistID3 (getArtists, search3, starred2); getArtist adds the albums."""
-    return _clean({
-        "id": a.id,
-        "name": a.name,
-        "coverArt": a.cover_id,
-        "albumCount": a.album_count,
-        "starred": a.state.saved_at,
-        "userRating": a.state.rating,
-        "musicBrainzId": a.mbid or "",
-        "sortName": a.sort_name or "",
-        "roles": _roles(a),
-    })
+    # Built key by key rather than through _clean: getArtists maps every artist of the library (2,500 at
+    # 100k tracks), and the keys that may be missing are only these three.
+    d: dict[str, Any] = {"id": a.id, "name": a.name}
+    if a.cover_id is not None:
+        d["coverArt"] = a.cover_id
+    d["albumCount"] = a.album_count
+    if a.state.saved_at is not None:
+        d["starred"] = a.state.saved_at
+    if a.state.rating is not None:
+        d["userRating"] = a.state.rating
+    d["musicBrainzId"] = a.mbid or ""
+    d["sortName"] = a.sort_name or ""
+    d["roles"] = _roles(a)
+    return d
 
 
 def artist(a: ArtistView) -> dict[str, Any]:
