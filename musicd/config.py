@@ -156,8 +156,11 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     )
     # Make the tiers of the whole library in the background, at low priority, resuming after a restart.
     pre_transcode: bool = True
+    # The background transcoder starts a track only after this many seconds without a stream: while the
+    # household listens its encoders are not running (memory, CPU), and they stop when the tiers are made.
+    pre_transcode_quiet_seconds: float = 60.0
     # ffmpeg processes the background transcoder runs at once; 0 = one per core.
-    workers: int = 0
+    workers: int = 1
     # Size limit of the tier cache in bytes (least recently used files are removed first); 0 = no limit.
     cache_max_bytes: int = 20 * 1024**3
     # Encoders kept started per tier so an on-the-fly transcode begins in milliseconds; 0 = none. A tier's
@@ -170,7 +173,8 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ffmpeg: str = "ffmpeg"
 
     def __post_init__(self) -> None:
-        for name in ("workers", "cache_max_bytes", "pool_size", "pool_idle_seconds", "live_limit"):
+        for name in ("workers", "cache_max_bytes", "pool_size", "pool_idle_seconds", "live_limit",
+                     "pre_transcode_quiet_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 

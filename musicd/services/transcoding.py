@@ -124,12 +124,22 @@ class TranscodeService(BackgroundPasses):
         return removed
 
     async def run_pass(self, progress: Progress | None = None, *, retry_failed: bool = False,
-                       limit: int | None = None) -> PassSummary:
-        """Make every missing tier with `workers` niced ffmpeg processes; one pass at a time."""
+                       limit: int | None = None, quiet: bool = False) -> PassSummary:
+        """Make every missing tier with `workers` niced ffmpeg processes; one pass at a time. With `quiet`,
+        each track waits until nobody has streamed for `pre_transcode_quiet_seconds`."""
         try:
-            return await self.exclusive(lambda: self._pass(progress, retry_failed, limit))
+            return await self.exclusive(lambda: self._pass(progress, retry_failed, limit, quiet))
         finally:
             self.metrics.transcode_queue.set(0)
+
+    async def background_pass(self) -> PassSummary:
+        return await self.run_pass(quiet=True)
+
+    async def _quiet(self) -> None:
+        """Wait until no stream was opened for `pre_transcode_quiet_seconds` (the server's own use first)."""
+        # A deadline that every stream moves later, read when it passes: no event to wait for.
+        while (left := self.playback.last_stream + self.cfg.pre_transcode_quiet_seconds - time.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(left)
 
     async def _missing(self, ids: list[str], summary: PassSummary | None, retry_failed: bool
                        ) -> list[tuple[SourceRow, list[Tier]]]:
@@ -159,7 +169,8 @@ class TranscodeService(BackgroundPasses):
             jobs.setdefault(row.id, (row, []))[1].append(tier)
         return list(jobs.values())
 
-    async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None) -> PassSummary:
+    async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None,
+                    quiet: bool) -> PassSummary:
         # Memory stays flat however large the library: the pass holds the ordered track ids and one chunk
         # of rows at a time (it held every row, every (track, tier) pair and every cached path: about 15 MiB
         # at 10k tracks, ten times that at 100k).
@@ -179,6 +190,10 @@ class TranscodeService(BackgroundPasses):
         async def worker(queue: asyncio.Queue[tuple[SourceRow, list[Tier]]]) -> None:
             nonlocal done
             while not queue.empty() and not summary.stopped:
+                if quiet:
+                    await self._quiet()
+                    if queue.empty() or summary.stopped:  # another worker took the last job meanwhile
+                        return
                 row, tiers = queue.get_nowait()
                 estimate = int(row.duration * sum(t.bitrate_kbps for t in tiers) * 125 * 1.1)
                 if cache.max_bytes and cache.total_bytes + estimate > cache.max_bytes:
