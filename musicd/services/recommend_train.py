@@ -1,10 +1,13 @@
 """A model build in a short-lived process: it reads the catalogue and the history from the database,
-trains (numpy, scipy, `implicit`), and hands back the stored form of the model, then exits.
+trains (numpy, scipy, `implicit`), writes the stored form of the model to its stdout, and exits.
 
 The server never loads numpy, scipy or `implicit` to train (about 30 MiB of libraries and module
 objects that a thread would keep in the serving process for good), and the build's peak memory (the
 listens as arrays, the co-listening matrix) is returned to the system when the process ends. The
-process is niced and uses one BLAS thread, like the analysis workers.
+process is niced and uses one BLAS thread, like the analysis workers. A plain subprocess rather than
+multiprocessing: a spawn context would leave its resource-tracker process (7 MiB) running for good.
+
+    python -m musicd.services.recommend_train DB_PATH HISTORY_ID   (stdout: a msgpack-encoded Built)
 """
 
 from __future__ import annotations
@@ -12,18 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from multiprocessing import get_context
+import sys
 from pathlib import Path
+
+import msgspec
 
 __all__ = ["Built", "build_in_process"]
 
 _NICENESS = 10
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(msgspec.Struct, frozen=True):
     """A stored model (`to_bytes`) and what it was built from."""
 
     data: bytes
@@ -51,29 +53,35 @@ async def _read_and_train(db_path: Path, history_id: int) -> Built:
     return Built(to_bytes(models), history_id, models.listens, len(facts), len(models.user_ids), models.build_s)
 
 
-def _build(db_path: str, history_id: int) -> Built:
-    """The body of the worker process."""
+def main(argv: list[str]) -> None:
+    """The worker process: train, write the result to stdout."""
     with contextlib.suppress(OSError):
         os.nice(_NICENESS)
     import numpy  # noqa: F401  (loaded before the limit, which only reaches libraries already loaded)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return asyncio.run(_read_and_train(Path(db_path), history_id))
+        built = asyncio.run(_read_and_train(Path(argv[0]), int(argv[1])))
+    sys.stdout.buffer.write(msgspec.msgpack.encode(built))
 
 
 async def build_in_process(db_path: Path, history_id: int) -> Built:
     """Train every model from the listens up to `history_id` in a fresh process, which exits after."""
-    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
-    finished = False
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "musicd.services.recommend_train", str(db_path), str(history_id),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
-        built = await asyncio.get_running_loop().run_in_executor(pool, _build, str(db_path), history_id)
-        finished = True
-        return built
+        out, err = await proc.communicate()
     finally:
-        if not finished:  # cancelled (the server stops) or failed: the build is not waited for
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.kill()
-        # Never blocks the event loop: a niced process on a busy box can take a moment to exit.
-        await asyncio.to_thread(pool.shutdown, wait=finished, cancel_futures=True)
+        if proc.returncode is None:  # cancelled (the server stops): the build is not waited for
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+    if proc.returncode != 0:
+        tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
+        raise RuntimeError(f"the model build process failed: {tail[0]}")
+    return msgspec.msgpack.decode(out, type=Built)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -4,6 +4,7 @@ models are trained in a short-lived process); only a request that needs the mode
 
 from __future__ import annotations
 
+import contextlib
 import time
 import urllib.parse
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import libsonic
 
 from musicd.devtools.library_builder import BuiltLibrary
+from musicd.devtools.processes import process_tree
 from tests.integration.recommend_support import metric, wait_for_model
 from tests.live import USERS, LiveServer, start_server
 
@@ -27,6 +29,17 @@ def _heavy_loaded(pid: int) -> set[str]:
             if f"/{name}/" in path or f"/{name}.libs/" in path:
                 found.add(name)
     return found
+
+
+def _python_children(pid: int) -> list[str]:
+    """The Python processes the server runs now (a finished build leaves none, nor a helper of it)."""
+    out = []
+    for child in process_tree(pid)[1:]:
+        with contextlib.suppress(OSError):
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if "python" in Path(f"/proc/{child}/comm").read_text() or "python" in cmd.split(" ")[0]:
+                out.append(cmd)
+    return out
 
 
 def _sonic(srv: LiveServer, name: str) -> libsonic.Connection:
@@ -54,6 +67,10 @@ def test_serving_and_training_never_load_numpy_scipy_or_implicit(built_library: 
         wait_for_model(srv, 4 * len(ids))
         assert metric(srv, 'musicd_recommend_builds_total{outcome="done"}') >= 1
         assert _heavy_loaded(pid) == set(), srv.log()[-2000:]
+        deadline = time.monotonic() + 30  # the build's process exits right after its answer
+        while (left := _python_children(pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert left == []
 
         # The check sees them once a request needs the models.
         with srv.client("alice") as c:
