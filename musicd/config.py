@@ -104,9 +104,13 @@ class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     min_free_bytes: int = 16 * 1024 * 1024
     # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
     max_database_bytes: int = 0
+    # SQLite's page cache per database connection (the server has three), in MiB, and how much of the file
+    # each maps into memory (0 = none: pages are read into the bounded cache, the kernel caches the file).
+    sqlite_cache_mib: int = 8
+    sqlite_mmap_mib: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("min_free_bytes", "max_database_bytes"):
+        for name in ("min_free_bytes", "max_database_bytes", "sqlite_cache_mib", "sqlite_mmap_mib"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 

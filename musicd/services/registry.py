@@ -329,7 +329,7 @@ async def open_services(config: Config) -> Services:
     data = config.data_dir
     data.mkdir(parents=True, exist_ok=True)
     keys = load_or_create_keys(data)
-    db = Database(data / "musicd.db")
+    db = Database(data / "musicd.db", cache_mib=config.data.sqlite_cache_mib, mmap_mib=config.data.sqlite_mmap_mib)
     # A damaged file is refused before anything reads or writes it (quick_check: 0.4 s on 100k tracks).
     await asyncio.to_thread(check_database, db.path)
     await db.open()
