@@ -106,7 +106,7 @@ class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_database_bytes: int = 0
     # SQLite's page cache per database connection (the server has three), in MiB, and how much of the file
     # each maps into memory (0 = none: pages are read into the bounded cache, the kernel caches the file).
-    sqlite_cache_mib: int = 8
+    sqlite_cache_mib: int = 4
     sqlite_mmap_mib: int = 0
 
     def __post_init__(self) -> None:

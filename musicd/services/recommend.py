@@ -199,14 +199,17 @@ class RecommendService:
             return self.status()
 
     async def _due(self) -> bool:
+        await self._load_info()
+        last = await self.repo.last_listen_id()
+        if last == 0 and (self._info is None or self._info.listens == 0):
+            return False  # no history, none learnt: a build would make the empty model serving starts from
         if self._library_changed or self._new_plays >= self.cfg.rebuild_after_plays:
             return True
-        await self._load_info()
         if self._info is None or self._built_at is None:
             return True
         if time.time() - self._built_at >= self.cfg.rebuild_hours * 3600:
             return True
-        return await self.repo.last_listen_id() - self._info.history_id >= self.cfg.rebuild_after_plays
+        return last - self._info.history_id >= self.cfg.rebuild_after_plays
 
     def wake(self) -> None:
         self._wake.set()

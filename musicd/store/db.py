@@ -28,7 +28,7 @@ _PRAGMAS = (
 # counts in the process's memory for as long as it stays mapped (at 100k tracks a browse maps most of the
 # file: about 95 MiB), while a page read into the bounded page cache is copied once and the kernel's page
 # cache, outside the process, keeps the file warm either way.
-CACHE_MIB, MMAP_MIB = 8, 0
+CACHE_MIB, MMAP_MIB = 4, 0
 
 
 def utc_now() -> str:

@@ -1,6 +1,7 @@
 """The serving process stays lean (issue 20): browsing, searching, streaming (raw and transcoded), recording
 plays and training the recommendation models never load numpy, scipy or `implicit` into the server (the
-models are trained in a short-lived process); only a request that needs the models loads numpy."""
+models are trained in a short-lived process, and only once there is a history to learn from); only a
+request that needs the models loads numpy."""
 
 from __future__ import annotations
 
@@ -59,6 +60,10 @@ def test_serving_and_training_never_load_numpy_scipy_or_implicit(built_library: 
         assert len(ids) >= 2
         assert alice.stream(ids[0], tformat="raw").read()
         assert alice.stream(ids[1], tformat="ogg", maxBitRate=96).read()[:4] == b"OggS"
+        # No history yet: nothing to learn, no build (the trainer checks every 0.5 s).
+        time.sleep(2)
+        assert metric(srv, 'musicd_recommend_builds_total{outcome="done"}') == 0
+        assert _python_children(pid) == []
         # Two users' plays: the build after them trains every model, the factors (`implicit`) included.
         now_s = int(time.time()) - 86400
         for k, sid in enumerate(ids * 2):
