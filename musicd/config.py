@@ -104,9 +104,13 @@ class DataConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     min_free_bytes: int = 16 * 1024 * 1024
     # Cap on the database file's size in bytes (writes past it answer 507 like a full disk); 0 = no cap.
     max_database_bytes: int = 0
+    # SQLite's page cache per database connection (the server has three), in MiB, and how much of the file
+    # each maps into memory (0 = none: pages are read into the bounded cache, the kernel caches the file).
+    sqlite_cache_mib: int = 4
+    sqlite_mmap_mib: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("min_free_bytes", "max_database_bytes"):
+        for name in ("min_free_bytes", "max_database_bytes", "sqlite_cache_mib", "sqlite_mmap_mib"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 
@@ -156,8 +160,11 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     )
     # Make the tiers of the whole library in the background, at low priority, resuming after a restart.
     pre_transcode: bool = True
+    # The background transcoder starts a track only after this many seconds without a stream: while the
+    # household listens its encoders are not running (memory, CPU), and they stop when the tiers are made.
+    pre_transcode_quiet_seconds: float = 60.0
     # ffmpeg processes the background transcoder runs at once; 0 = one per core.
-    workers: int = 0
+    workers: int = 1
     # Size limit of the tier cache in bytes (least recently used files are removed first); 0 = no limit.
     cache_max_bytes: int = 20 * 1024**3
     # Encoders kept started per tier so an on-the-fly transcode begins in milliseconds; 0 = none. A tier's
@@ -170,7 +177,8 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ffmpeg: str = "ffmpeg"
 
     def __post_init__(self) -> None:
-        for name in ("workers", "cache_max_bytes", "pool_size", "pool_idle_seconds", "live_limit"):
+        for name in ("workers", "cache_max_bytes", "pool_size", "pool_idle_seconds", "live_limit",
+                     "pre_transcode_quiet_seconds"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
 

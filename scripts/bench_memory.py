@@ -24,10 +24,12 @@ JSON object; the load averages at start and end say how busy the (shared) machin
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import http.client
 import json
 import os
+import platform
 import random
 import resource
 import secrets
@@ -52,6 +54,20 @@ MIB = 1024
 
 
 # ---- process tree memory ----
+
+_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())  # kcmp(2)'s syscall number
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _shares_vm(a: int, b: int) -> bool:
+    """True while `b` runs in `a`'s address space: a child between vfork and exec (Python starts ffmpeg so).
+    Its smaps are the parent's, so counting it too would count the server twice (seen as a 'python'
+    process of the server's size under load)."""
+    return _KCMP is not None and _LIBC.syscall(_KCMP, a, b, 1, 0, 0) == 0  # 1 = KCMP_VM
+
+
+def _processes(root: int) -> list[int]:
+    return [pid for pid in tree(root) if pid == root or not _shares_vm(root, pid)]
 
 def _kind(pid: int, root: int) -> str:
     if pid == root:
@@ -87,7 +103,7 @@ def tree_memory(root: int) -> dict[str, Any]:
     """PSS, RSS and USS (KiB) summed over the tree, and PSS, USS and process count by kind."""
     total = {"pss": 0, "rss": 0, "uss": 0}
     kinds: dict[str, dict[str, int]] = {}
-    for pid in tree(root):
+    for pid in _processes(root):
         m = _rollup(pid)
         for key in total:
             total[key] += m[key]
@@ -133,7 +149,7 @@ def _mappings(pid: int, data_dir: str, out: dict[str, int]) -> None:
 def mapping_breakdown(root: int, data_dir: str) -> dict[str, dict[str, float]]:
     """PSS (MiB) of the tree by kind of process and kind of mapping, from /proc/PID/smaps."""
     by_kind: dict[str, dict[str, int]] = {}
-    for pid in tree(root):
+    for pid in _processes(root):
         _mappings(pid, data_dir, by_kind.setdefault(_kind(pid, root), {}))
     return {kind: {k: round(v / MIB, 1) for k, v in sorted(m.items(), key=lambda kv: -kv[1])}
             for kind, m in by_kind.items()}

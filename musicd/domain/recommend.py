@@ -5,6 +5,8 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "MAX_SEEDS",
+    "MODEL_VERSION",
     "STATION_KINDS",
     "TUNABLE",
     "Reason",
@@ -16,6 +18,11 @@ __all__ = [
 ]
 
 STATION_KINDS = ("track", "album", "artist", "genre", "playlist")
+
+# The format of a stored recommendation model (services/recommend_models.py to_bytes); a stored model of
+# another version is rebuilt.
+MODEL_VERSION = 1
+MAX_SEEDS = 5  # seeds of one recommendations request (artists, tracks and genres together), Spotify's limit
 
 # Spotify's tunable track attributes musicd can measure: name -> (lowest, highest) accepted value.
 # instrumentalness, liveness and speechiness need trained models musicd does not have (their

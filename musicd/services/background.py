@@ -38,6 +38,10 @@ class BackgroundPasses:
             finally:
                 self.running = False
 
+    async def background_pass(self) -> Any:
+        """The pass the background loop runs (a subclass may make it gentler than a foreground one)."""
+        return await self.run_pass()
+
     def wake(self) -> None:
         """Ask the background loop for a pass (after a scan, at start)."""
         self._wake.set()
@@ -55,7 +59,7 @@ class BackgroundPasses:
             if self.scanning():
                 continue  # the scan wakes us again when it is done
             try:
-                await self.run_pass()
+                await self.background_pass()
             except asyncio.CancelledError:
                 raise
             except Exception as e:

@@ -179,6 +179,7 @@ class PlaybackService:
         self._devices: dict[tuple[str, str], tuple[str | None, float]] = {}
         self._routes: dict[str, TrackSource] = {}
         self._origins: list[Origin] = []
+        self.last_stream = time.monotonic()  # when a local file was last opened to stream (the start counts)
 
     def add_origin(self, origin: Origin) -> None:
         """Serve another kind of item through the same stream endpoints (route by origin)."""
@@ -321,6 +322,7 @@ class PlaybackService:
     async def open_file(self, row: SourceRow, st: os.stat_result, quality: str, *, time_offset: float = 0.0,
                         head: bool = False, codec: str = "vorbis") -> Body:
         """The body for a source file as it is now (`st`) at a quality in `codec`."""
+        self.last_stream = time.monotonic()
         tier = self.tier_for(row, quality, codec)
         if tier is None:
             return self._file(row.path, content_type(row.format), "orig", st=st)

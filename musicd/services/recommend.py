@@ -13,35 +13,34 @@ Public methods (`user` is the asking domain User):
 - personal_mixes(user_id) / personal_mix(kind, key, user_id): the made-for-you mixes (services/made_for_you.py)
 - loop(): the background trainer; rebuild() trains now; status() says what the model was built from.
 
-The models (services/recommend_models.py) are trained in one niced worker thread with BLAS limited to one
-thread, stored in the database (a restart recommends at once), and rebuilt every `rebuild_hours`, after
-`rebuild_after_plays` new plays and after a scan that changed the library. Plays are followed on the bus
-(on_event: every API's finished plays, ListenBrainz scrobblers' included) and, for what reaches the history
-without an event (ListenBrainz and Last.fm imports, rematched listens), the history table is compared
-every `check_seconds`. A build first folds the play journal, so the plays that made it due are in it.
-Until a first model exists, and for users and tracks it does not know, audio similarity and the library's
-own play counts answer.
+The models (services/recommend_models.py) are trained in a short-lived niced process with BLAS limited to
+one thread (services/recommend_train.py), stored in the database (a restart recommends at once), and
+rebuilt every `rebuild_hours`, after `rebuild_after_plays` new plays and after a scan that changed the
+library. Plays are followed on the bus (on_event: every API's finished plays, ListenBrainz scrobblers'
+included) and, for what reaches the history without an event (ListenBrainz and Last.fm imports, rematched
+listens), the history table is compared every `check_seconds`. A build first folds the play journal, so
+the plays that made it due are in it. Until a first model exists, and for users and tracks it does not
+know, audio similarity and the library's own play counts answer.
+
+numpy (and the model, the scoring modules, stations and mixes) is loaded on the first request that needs
+it, never to serve the rest of the APIs, and never to decide or make a build.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from musicd.config import RecommendConfig
 from musicd.domain import events as ev
 from musicd.domain.catalog import ArtistView, Mix, TrackView
 from musicd.domain.models import User
-from musicd.domain.recommend import Reason, SeedResult, StationPage
+from musicd.domain.recommend import MAX_SEEDS, MODEL_VERSION, Reason, SeedResult, StationPage
 from musicd.errors import NotFoundError, ValidationError
 from musicd.logs import get_logger
 from musicd.services.analysis import AnalysisService
@@ -49,10 +48,16 @@ from musicd.services.catalog import CatalogService
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.playlists import PlaylistService
-from musicd.services.recommend_models import MODEL_VERSION, Models, TrainingSet, align, from_bytes, to_bytes, train
-from musicd.services.recommend_rank import Snapshot, reason_for, seed_scores, user_scores, user_weights
-from musicd.services.recommend_seeds import MAX_SEEDS, filter_and_rank, parse_tunables
-from musicd.store.recommend import RecommendRepository
+from musicd.services.recommend_train import build_in_process
+from musicd.store.recommend import ModelInfo, RecommendRepository
+
+if TYPE_CHECKING:  # numpy and everything over it: loaded on first use (see the module's docstring)
+    import numpy as np
+
+    from musicd.services.made_for_you import MadeForYou
+    from musicd.services.recommend_models import Models
+    from musicd.services.recommend_rank import Snapshot
+    from musicd.services.stations import Stations
 
 __all__ = ["ModelStatus", "RecommendService"]
 
@@ -73,22 +78,10 @@ class ModelStatus:
     build_s: float
 
 
-def _train_niced(ts: TrainingSet) -> Models:
-    from threadpoolctl import threadpool_limits
-
-    with contextlib.suppress(OSError):  # this thread only (Linux niceness is per thread)
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    with threadpool_limits(1):
-        return train(ts)
-
-
 class RecommendService:
     def __init__(self, repo: RecommendRepository, analysis: AnalysisService, catalog: CatalogService,
                  playlists: PlaylistService, mixes: MixesService, cfg: RecommendConfig, metrics: Metrics,
                  fold_plays: Callable[[], Awaitable[int]] | None = None) -> None:
-        from musicd.services.made_for_you import MadeForYou
-        from musicd.services.stations import Stations
-
         self.repo = repo
         self.analysis = analysis
         self.catalog = catalog
@@ -97,7 +90,10 @@ class RecommendService:
         self.cfg = cfg
         self.metrics = metrics
         self._models: Models | None = None
-        self._loaded = False
+        self._loaded = False  # the stored model was loaded (or found missing) for serving
+        self._info: ModelInfo | None = None  # what the current model was built from
+        self._info_loaded = False
+        self._build_s = 0.0
         self._snap: Snapshot | None = None
         self._dirty = True  # the catalogue or the model changed: the snapshot is made again
         self._lock = asyncio.Lock()
@@ -107,9 +103,18 @@ class RecommendService:
         self._new_plays = 0  # finished plays seen on the bus since the last build started
         self._fold_plays = fold_plays
         self._built_at: float | None = None
-        self._executor: ThreadPoolExecutor | None = None
-        self.stations = Stations(self)
-        self.made_for_you = MadeForYou(self)
+
+    @cached_property
+    def stations(self) -> Stations:
+        from musicd.services.stations import Stations
+
+        return Stations(self)
+
+    @cached_property
+    def made_for_you(self) -> MadeForYou:
+        from musicd.services.made_for_you import MadeForYou
+
+        return MadeForYou(self)
 
     # ---- the model ----
 
@@ -120,6 +125,9 @@ class RecommendService:
                 self._loaded = True
                 await self._load_stored()
             if self._snap is None or self._dirty:
+                from musicd.services.recommend_models import Models, align
+                from musicd.services.recommend_rank import Snapshot
+
                 facts = await self.repo.track_facts()
                 ids = [f.id for f in facts]
                 models = align(self._models, ids) if self._models else Models.empty(ids)
@@ -131,6 +139,8 @@ class RecommendService:
             return self._snap
 
     async def _load_stored(self) -> None:
+        from musicd.services.recommend_models import from_bytes
+
         stored = await self.repo.model(MODEL_NAME)
         if stored is None or stored.version != MODEL_VERSION:
             return
@@ -138,14 +148,30 @@ class RecommendService:
             self._models = await asyncio.to_thread(from_bytes, stored.data)
         except Exception as e:  # a damaged row is rebuilt, never fatal
             log.warning("recommend.model_unreadable", error=str(e))
+            self._info, self._info_loaded = None, True
             return
-        self._built_at = time.time()
-        self.metrics.recommend_listens.set(self._models.listens)
+        self._set_info(ModelInfo(stored.version, stored.history_id, stored.listens, stored.tracks, stored.users))
+        self._build_s = self._models.build_s
+
+    def _set_info(self, info: ModelInfo) -> None:
+        if self._info != info or self._built_at is None:
+            self._built_at = time.time()
+        self._info, self._info_loaded = info, True
+        self.metrics.recommend_listens.set(info.listens)
+
+    async def _load_info(self) -> None:
+        """What the stored model was built from (one small row, no arrays), once."""
+        if self._info_loaded:
+            return
+        self._info_loaded = True
+        info = await self.repo.model_info(MODEL_NAME)
+        if info is not None and info.version == MODEL_VERSION:
+            self._set_info(info)
 
     def status(self) -> ModelStatus:
-        m = self._models
-        return ModelStatus(self._built_at, m.history_id if m else 0, m.listens if m else 0,
-                           len(m.user_ids) if m else 0, len(m.track_ids) if m else 0, m.build_s if m else 0.0)
+        i = self._info
+        return ModelStatus(self._built_at, i.history_id if i else 0, i.listens if i else 0, i.users if i else 0,
+                           i.tracks if i else 0, self._build_s)
 
     async def rebuild(self) -> ModelStatus:
         """Train every model from the whole history now (one build at a time), store it and use it."""
@@ -155,43 +181,35 @@ class RecommendService:
             if self._fold_plays is not None:
                 await self._fold_plays()  # the journaled plays reach the history first
             history_id = await self.repo.last_listen_id()
-            facts = await self.repo.track_facts()
-            listens = await self.repo.listens(0, history_id)
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="recommend-train")
-            loop = asyncio.get_running_loop()
-            ts = await loop.run_in_executor(self._executor, TrainingSet.from_rows, [f.id for f in facts], listens,
-                                            history_id)
-            models = await loop.run_in_executor(self._executor, _train_niced, ts)
-            blob = await loop.run_in_executor(self._executor, to_bytes, models)
-            await self.repo.save_model(MODEL_NAME, MODEL_VERSION, history_id, models.listens, len(facts),
-                                       len(models.user_ids), blob)
-            async with self._lock:
-                self._models, self._dirty, self._loaded = models, True, True
-            self._built_at = time.time()
-            self.made_for_you.forget()
+            built = await build_in_process(self.repo.db.path, history_id)
+            await self.repo.save_model(MODEL_NAME, MODEL_VERSION, built.history_id, built.listens, built.tracks,
+                                       built.users, built.data)
+            async with self._lock:  # the next request that needs the model loads this one
+                self._models, self._dirty, self._loaded = None, True, False
+                self._built_at = None
+                self._set_info(ModelInfo(MODEL_VERSION, built.history_id, built.listens, built.tracks, built.users))
+                self._build_s = built.build_s
+            if "made_for_you" in self.__dict__:  # made already: its mixes are of the old model
+                self.made_for_you.forget()
             wall = time.monotonic() - t0
             self.metrics.recommend_builds.labels("done").inc()
             self.metrics.recommend_build_seconds.set(wall)
-            self.metrics.recommend_listens.set(models.listens)
-            log.info("recommend.built", listens=models.listens, users=len(models.user_ids), tracks=len(facts),
-                     train_s=round(models.build_s, 2), wall_s=round(wall, 2))
+            log.info("recommend.built", listens=built.listens, users=built.users, tracks=built.tracks,
+                     train_s=round(built.build_s, 2), wall_s=round(wall, 2))
             return self.status()
 
     async def _due(self) -> bool:
+        await self._load_info()
+        last = await self.repo.last_listen_id()
+        if last == 0 and (self._info is None or self._info.listens == 0):
+            return False  # no history, none learnt: a build would make the empty model serving starts from
         if self._library_changed or self._new_plays >= self.cfg.rebuild_after_plays:
             return True
-        if not self._loaded:
-            async with self._lock:
-                if not self._loaded:
-                    self._loaded = True
-                    await self._load_stored()
-        m = self._models
-        if m is None or self._built_at is None:
+        if self._info is None or self._built_at is None:
             return True
         if time.time() - self._built_at >= self.cfg.rebuild_hours * 3600:
             return True
-        return await self.repo.last_listen_id() - m.history_id >= self.cfg.rebuild_after_plays
+        return last - self._info.history_id >= self.cfg.rebuild_after_plays
 
     def wake(self) -> None:
         self._wake.set()
@@ -221,24 +239,19 @@ class RecommendService:
 
     async def loop(self) -> None:
         """Background task: a build when due (checked every `check_seconds` and when woken)."""
-        try:
-            while True:
-                try:
-                    if await self._due():
-                        self._library_changed = False
-                        await self.rebuild()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as e:
-                    self.metrics.recommend_builds.labels("failed").inc()
-                    log.error("recommend.build_failed", error=str(e))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.cfg.check_seconds)
-                self._wake.clear()
-        finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+        while True:
+            try:
+                if await self._due():
+                    self._library_changed = False
+                    await self.rebuild()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self.metrics.recommend_builds.labels("failed").inc()
+                log.error("recommend.build_failed", error=str(e))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.cfg.check_seconds)
+            self._wake.clear()
 
     # ---- recommendations ----
 
@@ -256,6 +269,10 @@ class RecommendService:
     async def for_me_indexes(self, user_id: str, limit: int, *, exclude: Sequence[int] = ()
                              ) -> list[tuple[int, Reason]]:
         """Track indexes (of the snapshot) and reasons of the user's recommendations."""
+        import numpy as np
+
+        from musicd.services.recommend_rank import reason_for, user_scores, user_weights
+
         snap = await self.snapshot()
         plays = await self.repo.user_plays(user_id)
         weights = user_weights(snap, plays, time.time())
@@ -279,6 +296,10 @@ class RecommendService:
                                   code="bad_seeds")
         if not 1 <= limit <= MAX_LIMIT:
             raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", code="bad_limit")
+        import numpy as np
+
+        from musicd.services.recommend_seeds import filter_and_rank, parse_tunables
+
         tunables = parse_tunables(attributes or {})
         snap = await self.snapshot()
         seeds = [("artist", a, await self._artist_seed(snap, a)) for a in seed_artists]
@@ -288,6 +309,8 @@ class RecommendService:
         pools: list[np.ndarray] = []
         scored = []
         own: set[int] = set()
+        from musicd.services.recommend_rank import seed_scores
+
         for _kind, _id, (weights, bonus) in seeds:
             s = await asyncio.to_thread(seed_scores, snap, weights, bonus)
             total = s.total.astype(np.float64)
@@ -310,6 +333,8 @@ class RecommendService:
 
     @staticmethod
     def _seed_reason(snap: Snapshot, scored: list[Any], i: int) -> Reason:
+        from musicd.services.recommend_rank import reason_for
+
         best = max(scored, key=lambda s: float(s.total[i]))
         return reason_for(snap, best, i, user=False)
 
@@ -321,6 +346,8 @@ class RecommendService:
         return {i: 1.0}, None
 
     async def _artist_seed(self, snap: Snapshot, artist_id: str) -> tuple[dict[int, float], np.ndarray]:
+        import numpy as np
+
         a = snap.artist_index.get(artist_id)
         if a is None:
             await self.catalog.artist(artist_id)  # NotFoundError "artist_not_found" for an unknown one
@@ -344,6 +371,8 @@ class RecommendService:
     @staticmethod
     def _group_seed(snap: Snapshot, rows: np.ndarray) -> tuple[dict[int, float], np.ndarray]:
         """The ten most played of a group of tracks as seeds, and a bonus for the whole group."""
+        import numpy as np
+
         pop = snap.popularity[rows] + 0.05
         top = rows[np.argsort(-pop, kind="stable")[:10]]
         bonus = np.zeros(len(snap), np.float32)
@@ -371,6 +400,10 @@ class RecommendService:
     async def similar_artists(self, artist_id: str, count: int, user: User) -> list[ArtistView]:
         """Artists whose tracks are played with, sound like, or are liked with theirs; then the artists
         credited with them or sharing their genres."""
+        import numpy as np
+
+        from musicd.services.recommend_rank import seed_scores
+
         snap = await self.snapshot()
         a = snap.artist_index.get(artist_id)
         if a is None:

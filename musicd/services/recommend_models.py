@@ -11,9 +11,9 @@
 - Popularity: each track's listens with a 60-day half-life, 0..1.
 Audio similarity (tracks nobody played) comes from the feature matrix of the analysis, at query time.
 
-`train` runs in a worker thread with BLAS limited to one thread (training never holds the event loop
-and never takes both cores); `align` re-indexes a model on the current catalogue (tracks added since
-are rows of zeros, removed ones are dropped).
+`train` runs in a short-lived process with BLAS limited to one thread (services/recommend_train.py: training
+never holds the event loop, never takes both cores, and leaves none of this in the server); `align`
+re-indexes a model on the current catalogue (tracks added since are rows of zeros, removed ones are dropped).
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from musicd.domain.recommend import MODEL_VERSION
+
 __all__ = ["MODEL_VERSION", "Models", "TrainingSet", "align", "from_bytes", "to_bytes", "train"]
 
-MODEL_VERSION = 1
 SESSION_GAP_S = 30 * 60
 WINDOW = 5
 TOP_NEIGHBOURS = 50

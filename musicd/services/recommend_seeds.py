@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from musicd.domain.numbers import NumberError, parse_float
-from musicd.domain.recommend import TUNABLE, Tunables
+from musicd.domain.recommend import MAX_SEEDS, TUNABLE, Tunables
 from musicd.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_SEEDS", "filter_and_rank", "parse_tunables"]
 
-MAX_SEEDS = 5
 PREFIXES = ("min_", "max_", "target_")
 UNSUPPORTED = ("instrumentalness", "liveness", "speechiness")
 # How far apart two values are "very different" (the target penalty is the distance over this).

@@ -45,6 +45,7 @@ from musicd.services.listen_imports import ListenImports
 from musicd.services.listen_tokens import ListenTokenService
 from musicd.services.listens import ListenService
 from musicd.services.lyrics import LyricsService
+from musicd.services.memory import trim_loop
 from musicd.services.metrics import Metrics
 from musicd.services.mixes import MixesService
 from musicd.services.offline import OfflineService
@@ -238,6 +239,7 @@ class Services:
     async def start_playback(self) -> None:
         """Server-only playback work: tier cache index, encoder pool, play-event writer, pre-transcoder."""
         await self.transcoder.start()
+        self.spawn("memory-trim", trim_loop())
         await self.play_events.recover()  # plays acknowledged before a crash reach the history before we serve
         self.spawn("play-events", self.play_events.run())
         await self.podcasts.start()
@@ -329,7 +331,7 @@ async def open_services(config: Config) -> Services:
     data = config.data_dir
     data.mkdir(parents=True, exist_ok=True)
     keys = load_or_create_keys(data)
-    db = Database(data / "musicd.db")
+    db = Database(data / "musicd.db", cache_mib=config.data.sqlite_cache_mib, mmap_mib=config.data.sqlite_mmap_mib)
     # A damaged file is refused before anything reads or writes it (quick_check: 0.4 s on 100k tracks).
     await asyncio.to_thread(check_database, db.path)
     await db.open()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,12 +124,23 @@ class TranscodeService(BackgroundPasses):
         return removed
 
     async def run_pass(self, progress: Progress | None = None, *, retry_failed: bool = False,
-                       limit: int | None = None) -> PassSummary:
-        """Make every missing tier with `workers` niced ffmpeg processes; one pass at a time."""
+                       limit: int | None = None, quiet: bool = False) -> PassSummary:
+        """Make every missing tier with `workers` niced ffmpeg processes; one pass at a time. With `quiet`,
+        each track waits until nobody has streamed for `pre_transcode_quiet_seconds`."""
         try:
-            return await self.exclusive(lambda: self._pass(progress, retry_failed, limit))
+            return await self.exclusive(lambda: self._pass(progress, retry_failed, limit, quiet))
         finally:
             self.metrics.transcode_queue.set(0)
+
+    async def background_pass(self) -> PassSummary:
+        await self._quiet()  # reading the catalogue and the cache folder is work too: not while anyone listens
+        return await self.run_pass(quiet=True)
+
+    async def _quiet(self) -> None:
+        """Wait until no stream was opened for `pre_transcode_quiet_seconds` (the server's own use first)."""
+        # A deadline that every stream moves later, read when it passes: no event to wait for.
+        while (left := self.playback.last_stream + self.cfg.pre_transcode_quiet_seconds - time.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(left)
 
     async def _missing(self, ids: list[str], summary: PassSummary | None, retry_failed: bool
                        ) -> list[tuple[SourceRow, list[Tier]]]:
@@ -159,17 +170,29 @@ class TranscodeService(BackgroundPasses):
             jobs.setdefault(row.id, (row, []))[1].append(tier)
         return list(jobs.values())
 
-    async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None) -> PassSummary:
-        # Memory stays flat however large the library: the pass holds the ordered track ids and one chunk
-        # of rows at a time (it held every row, every (track, tier) pair and every cached path: about 15 MiB
-        # at 10k tracks, ten times that at 100k).
+    async def _chunks(self) -> AsyncIterator[list[str]]:
+        """The ids of the library's sources in the pass's order, a chunk at a time (one string holds them)."""
+        text = await self.lookup.source_ids([f.lower() for f in self.cfg.source_formats])
+        pos = 0
+        while pos < len(text):
+            end = pos
+            for _ in range(_CHUNK):
+                end = text.find("\n", end) + 1 or len(text) + 1
+                if end > len(text):
+                    break
+            yield text[pos:end].split()
+            pos = end
+
+    async def _pass(self, progress: Progress | None, retry_failed: bool, limit: int | None,
+                    quiet: bool) -> PassSummary:
+        # Memory stays flat however large the library: the pass holds one chunk of ids and rows at a time
+        # (it held every row, every (track, tier) pair and every cached path: about 15 MiB at 10k tracks,
+        # ten times that at 100k; then every id: 29 MiB of heap at 100k).
         t0 = time.monotonic()
         summary = PassSummary()
         summary.removed_stale = await self._remove_stale()
-        ids = await self.lookup.source_ids([f.lower() for f in self.cfg.source_formats])
-        chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
         total = 0  # (track, tier) pairs to make, counted first for the progress bar and the queue metric
-        for chunk in chunks:
+        async for chunk in self._chunks():
             total += sum(len(tiers) for _, tiers in await self._missing(chunk, None, retry_failed))
         total = min(total, limit) if limit is not None else total
         self.metrics.transcode_queue.set(total)
@@ -179,6 +202,10 @@ class TranscodeService(BackgroundPasses):
         async def worker(queue: asyncio.Queue[tuple[SourceRow, list[Tier]]]) -> None:
             nonlocal done
             while not queue.empty() and not summary.stopped:
+                if quiet:
+                    await self._quiet()
+                    if queue.empty() or summary.stopped:  # another worker took the last job meanwhile
+                        return
                 row, tiers = queue.get_nowait()
                 estimate = int(row.duration * sum(t.bitrate_kbps for t in tiers) * 125 * 1.1)
                 if cache.max_bytes and cache.total_bytes + estimate > cache.max_bytes:
@@ -197,7 +224,7 @@ class TranscodeService(BackgroundPasses):
                     progress(done, total)
 
         try:
-            for chunk in chunks:
+            async for chunk in self._chunks():
                 if summary.stopped or done >= total:
                     break
                 # One job per track: one ffmpeg decodes it once and writes all of its missing tiers.

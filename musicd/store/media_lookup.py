@@ -68,15 +68,14 @@ class MediaLookup:
         )
         return [SourceRow(*r) for r in rows]
 
-    async def source_ids(self, formats: Sequence[str] | None = None) -> list[str]:
-        """The ids of `all_sources`, in the same order (a pass over 100k tracks holds ids, not rows)."""
-        where, params = "", ()
-        if formats is not None:
-            where, params = f"WHERE t.format IN ({_IDS})", (json.dumps(list(formats)),)
-        rows = await self.db.fetchall(
-            f"SELECT t.id FROM tracks t {where} ORDER BY t.play_count DESC, t.created_at DESC, t.id", params
-        )
-        return [r[0] for r in rows]
+    async def source_ids(self, formats: Sequence[str]) -> str:
+        """The ids of `all_sources` in the same order, one a line, in one string: a pass over the library
+        reads them a chunk at a time. 100k ids as a list of rows then strings left the server's heap about
+        29 MiB larger for good; as one string they are 2.3 MB."""
+        row = await self.db.fetchone(
+            f"SELECT group_concat(id, char(10)) FROM (SELECT t.id FROM tracks t WHERE t.format IN ({_IDS})"
+            " ORDER BY t.play_count DESC, t.created_at DESC, t.id)", (json.dumps(list(formats)),))
+        return row[0] if row and row[0] else ""
 
     async def album_entries(self, album_id: str) -> tuple[str, str, list[ZipEntryRow]] | None:
         """An album's name, album artist and tracks in disc/track order; None when there is no such album."""

@@ -9,7 +9,7 @@ import msgspec
 
 from musicd.store.db import Database, utc_now
 
-__all__ = ["RecommendRepository", "StoredModel", "TrackFact", "UserPlay"]
+__all__ = ["ModelInfo", "RecommendRepository", "StoredModel", "TrackFact", "UserPlay"]
 
 # played_at (ISO-8601 UTC text) as POSIX seconds, in SQL.
 _EPOCH = "(julianday({}) - 2440587.5) * 86400.0"
@@ -35,6 +35,14 @@ class UserPlay(msgspec.Struct, frozen=True, array_like=True):
     track_id: str
     plays: int
     last_at: float
+
+
+class ModelInfo(msgspec.Struct, frozen=True):
+    version: int
+    history_id: int
+    listens: int
+    tracks: int
+    users: int
 
 
 class StoredModel(msgspec.Struct, frozen=True):
@@ -93,6 +101,12 @@ class RecommendRepository:
             f" WHERE user_id = ? AND played_at >= strftime('%Y-%m-%dT%H:%M:%fZ', ?, 'unixepoch')"
             " ORDER BY played_at DESC LIMIT ?", (user_id, since, limit))
         return [(r[0], float(r[1] or 0.0)) for r in rows]
+
+    async def model_info(self, name: str) -> ModelInfo | None:
+        """What a stored model was built from, without the model itself."""
+        row = await self.db.fetchone(
+            "SELECT version, history_id, listens, tracks, users FROM recommend_models WHERE name = ?", (name,))
+        return None if row is None else ModelInfo(*row)
 
     async def model(self, name: str) -> StoredModel | None:
         row = await self.db.fetchone(

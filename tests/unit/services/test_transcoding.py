@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
+
 from musicd.devtools.library_builder import BuiltLibrary
 
 
@@ -53,3 +55,27 @@ async def test_stops_when_the_cache_is_full(services_for, built_library: BuiltLi
         assert summary.stopped == "cache_full"
         assert s.transcoder.cache.total_bytes <= 60_000
         assert (await s.transcoding.status()).pending > 0
+
+
+async def test_the_background_pass_waits_while_anyone_streams(services_for, built_library: BuiltLibrary) -> None:  # type: ignore[no-untyped-def]
+    """No background encoder runs beside the household's streams: a track starts only after
+    `pre_transcode_quiet_seconds` without a stream; then the pass makes every tier."""
+    import asyncio
+
+    async with services_for(built_library.root) as s:
+        await s.library.scan()
+        await s.transcoder.load()
+        s.transcoding.cfg = msgspec.structs.replace(s.transcoding.cfg, pre_transcode_quiet_seconds=0.5)
+        track = (await s.db.fetchone("SELECT id FROM tracks LIMIT 1"))[0]
+        wanted = (await s.transcoding.status()).wanted
+        background = asyncio.create_task(s.transcoding.background_pass())
+        try:
+            for _ in range(15):  # someone listens: a stream opened every 0.1 s for 1.5 s
+                await s.playback.open_track(track, "original")
+                await asyncio.sleep(0.1)
+            assert (await s.transcoding.status()).done == 0 and not background.done()
+            summary = await asyncio.wait_for(background, 120)  # quiet now: the pass runs to its end
+            assert summary.made == wanted and (await s.transcoding.status()).pending == 0
+        finally:
+            background.cancel()
+            await asyncio.gather(background, return_exceptions=True)
