@@ -14,12 +14,9 @@ as changed, so listeners such as the search index see what the interrupted scan 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from multiprocessing import get_context
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +26,8 @@ from musicd.domain.ids import random_id
 from musicd.domain.models import CoverRef, KnownFile, ScannedTrack, TrackChange
 from musicd.errors import LibraryError
 from musicd.library.artwork import store_image
+from musicd.library.read_pool import ReaderPool
+from musicd.library.read_worker import Failure, Job
 from musicd.library.walk import WalkResult, walk_folder
 from musicd.logs import get_logger
 
@@ -40,7 +39,6 @@ _BATCH = 128  # files per worker task: large enough to amortise pickling, small 
 _FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
-Failure = tuple[str, int, int, str]  # (path, size, mtime_ns, reason)
 
 
 class CatalogWriter(Protocol):
@@ -77,24 +75,6 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     changed_track_ids: list[str] = msgspec.field(default_factory=list)  # added, updated or moved
     removed_track_ids: list[str] = msgspec.field(default_factory=list)
     album_ids: list[str] = msgspec.field(default_factory=list)  # albums whose tracks changed, came or went
-
-
-def _read_batch(jobs: list[tuple[str, int, int, str | None]], covers_dir: str) -> list[ScannedTrack | Failure]:
-    """Worker-process entry: read a batch of files; failures come back as tuples, never raise."""
-    from musicd.library.reader import ReadError, read_track  # in the workers only: mutagen stays out of the server
-
-    out: list[ScannedTrack | Failure] = []
-    cdir = Path(covers_dir)
-    for path, size, mtime, lrc in jobs:
-        try:
-            out.append(read_track(path, size, mtime, cdir, lrc))
-        except ReadError as e:
-            out.append((path, size, mtime, str(e)))
-        except OSError as e:
-            out.append((path, size, mtime, f"cannot read: {e.strerror or e}"))
-        except Exception as e:  # a mutagen bug on one odd file must not stop the scan
-            out.append((path, size, mtime, f"unexpected {type(e).__name__}: {e}"))
-    return out
 
 
 def _folder_covers(walked: WalkResult, paths: Iterable[str], covers_dir: Path) -> dict[str, CoverRef | None]:
@@ -134,7 +114,6 @@ class Scanner:
 
     async def scan(
         self, folders: Sequence[Path], progress: Progress | None = None, *, allow_empty: bool = False,
-        executor: Executor | None = None,
     ) -> ScanSummary:
         """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable."""
         t0 = time.perf_counter()
@@ -147,19 +126,15 @@ class Scanner:
             log.warning("scan.healing", albums=len(leftover),
                         reason="an earlier scan stopped before it finished; recomputing the albums it left")
         failures_known = await self.catalog.known_failures()
-        own_pool = executor is None
-        pool = executor or ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         try:
-            await self._drop_unconfigured(folders, summary)
-            for i, folder in enumerate(folders):
-                last = i == len(folders) - 1
-                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
+            async with ReaderPool(self.covers_dir, self.workers) as pool:
+                await self._drop_unconfigured(folders, summary)
+                for i, folder in enumerate(folders):
+                    last = i == len(folders) - 1
+                    await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
         except Exception:
             await self._finalize_after_failure()
             raise
-        finally:
-            if own_pool:
-                pool.shutdown(wait=True, cancel_futures=True)
         if leftover:
             # The interrupted scan's tracks count as unchanged now: report them, or listeners (the search
             # index) would never see them.
@@ -205,7 +180,7 @@ class Scanner:
             log.warning("scan.finalize_failed", error=str(e), note="the next scan recomputes the albums left")
 
     async def _scan_folder(
-        self, folder: Path, pool: Executor, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
+        self, folder: Path, pool: ReaderPool, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
         progress: Progress | None, allow_empty: bool, last: bool,
     ) -> None:
         fid = await self.catalog.ensure_folder(str(folder))
@@ -224,7 +199,7 @@ class Scanner:
                 "not removing them (is the disk mounted?)", code="library_empty",
             )
 
-        to_read: list[tuple[str, int, int, str | None]] = []
+        to_read: list[Job] = []
         for path, st in files.items():
             k = known.get(path)
             if k is not None and k.size == st.size and k.mtime_ns == st.mtime_ns:
@@ -250,8 +225,7 @@ class Scanner:
                 by_mbid.setdefault(k.mbid_recording, []).append(p)
 
         folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
-        loop = asyncio.get_running_loop()
-        batches = iter([to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH)])
+        batches = (to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH))
         changes: list[TrackChange] = []
         old_albums: set[str] = set()
         failures: list[Failure] = []
@@ -268,20 +242,7 @@ class Scanner:
                     return vanished.pop(cands[0])
             return None
 
-        async def read_results() -> AsyncIterator[list[ScannedTrack | Failure]]:
-            # A bounded window of batches in flight: results are stored as they arrive instead of
-            # piling up in memory when reading outruns the database (100k tracks would hold GBs).
-            window: set[asyncio.Future[list[ScannedTrack | Failure]]] = set()
-            for b in itertools.islice(batches, self.workers * 3):
-                window.add(loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)))
-            while window:
-                finished, window = await asyncio.wait(window, return_when=asyncio.FIRST_COMPLETED)
-                for fut in finished:
-                    if (b := next(batches, None)) is not None:
-                        window.add(loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)))
-                    yield fut.result()
-
-        async for results in read_results():
+        async for results in pool.read(batches):
             for r in results:
                 if isinstance(r, tuple):
                     failures.append(r)
