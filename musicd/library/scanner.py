@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from musicd.domain.ids import random_id
+from musicd.domain.ids import ordered_id
 from musicd.domain.models import CoverRef, KnownFile, ScannedTrack, TrackChange
 from musicd.errors import LibraryError
 from musicd.library.artwork import store_image
@@ -264,7 +264,7 @@ class Scanner:
                     old_albums.add(moved.album_id)
                 else:
                     summary.added += 1
-                    changes.append(TrackChange(random_id(), r, new=True))
+                    changes.append(TrackChange(ordered_id(), r, new=True))
             done += len(results)
             if progress:
                 progress("read", done, len(to_read))
