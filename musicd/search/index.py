@@ -339,11 +339,23 @@ class SearchIndex:
     def upsert(self, docs: Iterable[SearchDoc]) -> None:
         """Add or replace documents, in one commit."""
         with self._lock:
+            self.add(docs)
+            self.commit()
+
+    def add(self, docs: Iterable[SearchDoc], *, replace: bool = True) -> None:
+        """Add documents (replacing those with the same key unless `replace` is False: the caller knows
+        there are none) without committing them: `commit` does, once for many batches."""
+        with self._lock:
             writer = self._get_writer()
             for doc in docs:
-                writer.delete_documents_by_term("key", f"{doc.kind}:{doc.id}")
+                if replace:
+                    writer.delete_documents_by_term("key", f"{doc.kind}:{doc.id}")
                 writer.add_document(_to_document(doc, self._schema))
-            writer.commit()
+
+    def commit(self) -> None:
+        """Make what `add` staged searchable."""
+        with self._lock:
+            self._get_writer().commit()
             self._index.reload()
 
     def delete(self, ids: Iterable[str]) -> None:
