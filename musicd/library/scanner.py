@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ __all__ = ["CatalogWriter", "ScanSummary", "Scanner"]
 
 log = get_logger("musicd.scan")
 
-_BATCH = 128  # files per worker task: large enough to amortise pickling, small enough to spread
+_BATCH = 128  # files per reader request: large enough to amortise the round trip, small enough to spread
 _FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -75,6 +75,16 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     changed_track_ids: list[str] = msgspec.field(default_factory=list)  # added, updated or moved
     removed_track_ids: list[str] = msgspec.field(default_factory=list)
     album_ids: list[str] = msgspec.field(default_factory=list)  # albums whose tracks changed, came or went
+
+
+def _batches(jobs: list[Job]) -> Iterator[list[Job]]:
+    """`jobs` in batches, in order, each taken out of the list as it is handed out (so freed once read)."""
+    jobs.reverse()
+    while jobs:
+        batch = jobs[-_BATCH:]
+        del jobs[-_BATCH:]
+        batch.reverse()
+        yield batch
 
 
 def _folder_covers(walked: WalkResult, paths: Iterable[str], covers_dir: Path) -> dict[str, CoverRef | None]:
@@ -224,14 +234,18 @@ class Scanner:
             if k.mbid_recording:
                 by_mbid.setdefault(k.mbid_recording, []).append(p)
 
+        gone_failures = [p for p in failures_known if p.startswith(str(folder).rstrip("/") + "/") and p not in files]
+        # What the rest needs of the walk is in `to_read` now: 100k files held twice cost some 40 MB.
+        walked.files = files = {}
         folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
-        batches = (to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH))
+        total = len(to_read)
+        batches = _batches(to_read)
         changes: list[TrackChange] = []
         old_albums: set[str] = set()
         failures: list[Failure] = []
         done = 0
         if progress:
-            progress("read", 0, len(to_read))
+            progress("read", 0, total)
 
         def claim_vanished(t: ScannedTrack) -> KnownFile | None:
             for table, key in ((by_fp, (t.size, t.fingerprint)), (by_mbid, t.mbid_recording)):
@@ -267,7 +281,7 @@ class Scanner:
                     changes.append(TrackChange(ordered_id(), r, new=True))
             done += len(results)
             if progress:
-                progress("read", done, len(to_read))
+                progress("read", done, total)
             if len(changes) >= _FLUSH:
                 await self._flush(fid, changes, old_albums, summary)
         await self._flush(fid, changes, old_albums, summary)
@@ -277,7 +291,6 @@ class Scanner:
         if vanished:
             await self._remove([k.track_id for k in vanished.values()], str(folder), summary)
             await self.catalog.forget_failures(list(vanished))
-        gone_failures = [p for p in failures_known if p.startswith(str(folder).rstrip("/") + "/") and p not in files]
         await self.catalog.forget_failures(gone_failures)
         if progress:
             progress("finalize", 0, 0)
