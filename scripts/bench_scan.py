@@ -93,8 +93,8 @@ def run_scan(data: Path, library: Path) -> dict:
     summary = json.loads(out)
     summary.pop("failures", None)
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 2), "scanner_wall_s": summary["wall_s"],
-            "loadavg": [round(x, 2) for x in (*load, *os.getloadavg())],  # 1/5/15 min at start, then at end "peak_rss_mib": round(peak[0] / 1024, 1),
-            "peak_pss_mib": round(peak[1] / 1024, 1),
+            "loadavg": [round(x, 2) for x in (*load, *os.getloadavg())],  # 1/5/15 min at start, then at end
+            "peak_rss_mib": round(peak[0] / 1024, 1), "peak_pss_mib": round(peak[1] / 1024, 1),
             "summary": summary}
 
 
