@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -67,6 +68,8 @@ def _pss_kib(pid: int) -> int:
 def run_scan(data: Path, library: Path) -> dict:
     env = dict(os.environ, MUSICD_DATA_DIR=str(data), MUSICD_LIBRARY_FOLDERS=str(library), MUSICD_LOG_LEVEL="error")
     musicd = Path(sys.executable).with_name("musicd")
+    load = os.getloadavg()
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen([str(musicd), "scan", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = [0, 0]
@@ -82,12 +85,16 @@ def run_scan(data: Path, library: Path) -> dict:
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     th.join()
+    # The scan waits for its workers, so its children's times (user + sys) include theirs.
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     if proc.returncode != 0:
         raise SystemExit(f"scan failed: {err.decode()[-2000:]}")
     summary = json.loads(out)
     summary.pop("failures", None)
-    return {"wall_s": round(wall, 3), "scanner_wall_s": summary["wall_s"], "peak_rss_mib": round(peak[0] / 1024, 1),
-            "peak_pss_mib": round(peak[1] / 1024, 1),
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 2), "scanner_wall_s": summary["wall_s"],
+            "loadavg": [round(x, 2) for x in (*load, *os.getloadavg())],  # 1/5/15 min at start, then at end
+            "peak_rss_mib": round(peak[0] / 1024, 1), "peak_pss_mib": round(peak[1] / 1024, 1),
             "summary": summary}
 
 

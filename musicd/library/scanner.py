@@ -14,21 +14,20 @@ as changed, so listeners such as the search index see what the interrupted scan 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from multiprocessing import get_context
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
 
-from musicd.domain.ids import random_id
+from musicd.domain.ids import ordered_id
 from musicd.domain.models import CoverRef, KnownFile, ScannedTrack, TrackChange
 from musicd.errors import LibraryError
 from musicd.library.artwork import store_image
+from musicd.library.read_pool import ReaderPool
+from musicd.library.read_worker import Failure, Job
 from musicd.library.walk import WalkResult, walk_folder
 from musicd.logs import get_logger
 
@@ -36,11 +35,10 @@ __all__ = ["CatalogWriter", "ScanSummary", "Scanner"]
 
 log = get_logger("musicd.scan")
 
-_BATCH = 128  # files per worker task: large enough to amortise pickling, small enough to spread
+_BATCH = 128  # files per reader request: large enough to amortise the round trip, small enough to spread
 _FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
-Failure = tuple[str, int, int, str]  # (path, size, mtime_ns, reason)
 
 
 class CatalogWriter(Protocol):
@@ -79,22 +77,14 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     album_ids: list[str] = msgspec.field(default_factory=list)  # albums whose tracks changed, came or went
 
 
-def _read_batch(jobs: list[tuple[str, int, int, str | None]], covers_dir: str) -> list[ScannedTrack | Failure]:
-    """Worker-process entry: read a batch of files; failures come back as tuples, never raise."""
-    from musicd.library.reader import ReadError, read_track  # in the workers only: mutagen stays out of the server
-
-    out: list[ScannedTrack | Failure] = []
-    cdir = Path(covers_dir)
-    for path, size, mtime, lrc in jobs:
-        try:
-            out.append(read_track(path, size, mtime, cdir, lrc))
-        except ReadError as e:
-            out.append((path, size, mtime, str(e)))
-        except OSError as e:
-            out.append((path, size, mtime, f"cannot read: {e.strerror or e}"))
-        except Exception as e:  # a mutagen bug on one odd file must not stop the scan
-            out.append((path, size, mtime, f"unexpected {type(e).__name__}: {e}"))
-    return out
+def _batches(jobs: list[Job]) -> Iterator[list[Job]]:
+    """`jobs` in batches, in order, each taken out of the list as it is handed out (so freed once read)."""
+    jobs.reverse()
+    while jobs:
+        batch = jobs[-_BATCH:]
+        del jobs[-_BATCH:]
+        batch.reverse()
+        yield batch
 
 
 def _folder_covers(walked: WalkResult, paths: Iterable[str], covers_dir: Path) -> dict[str, CoverRef | None]:
@@ -134,7 +124,6 @@ class Scanner:
 
     async def scan(
         self, folders: Sequence[Path], progress: Progress | None = None, *, allow_empty: bool = False,
-        executor: Executor | None = None,
     ) -> ScanSummary:
         """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable."""
         t0 = time.perf_counter()
@@ -147,19 +136,15 @@ class Scanner:
             log.warning("scan.healing", albums=len(leftover),
                         reason="an earlier scan stopped before it finished; recomputing the albums it left")
         failures_known = await self.catalog.known_failures()
-        own_pool = executor is None
-        pool = executor or ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
         try:
-            await self._drop_unconfigured(folders, summary)
-            for i, folder in enumerate(folders):
-                last = i == len(folders) - 1
-                await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
+            async with ReaderPool(self.covers_dir, self.workers) as pool:
+                await self._drop_unconfigured(folders, summary)
+                for i, folder in enumerate(folders):
+                    last = i == len(folders) - 1
+                    await self._scan_folder(folder, pool, summary, failures_known, progress, allow_empty, last)
         except Exception:
             await self._finalize_after_failure()
             raise
-        finally:
-            if own_pool:
-                pool.shutdown(wait=True, cancel_futures=True)
         if leftover:
             # The interrupted scan's tracks count as unchanged now: report them, or listeners (the search
             # index) would never see them.
@@ -205,7 +190,7 @@ class Scanner:
             log.warning("scan.finalize_failed", error=str(e), note="the next scan recomputes the albums left")
 
     async def _scan_folder(
-        self, folder: Path, pool: Executor, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
+        self, folder: Path, pool: ReaderPool, summary: ScanSummary, failures_known: dict[str, tuple[int, int, str]],
         progress: Progress | None, allow_empty: bool, last: bool,
     ) -> None:
         fid = await self.catalog.ensure_folder(str(folder))
@@ -224,7 +209,7 @@ class Scanner:
                 "not removing them (is the disk mounted?)", code="library_empty",
             )
 
-        to_read: list[tuple[str, int, int, str | None]] = []
+        to_read: list[Job] = []
         for path, st in files.items():
             k = known.get(path)
             if k is not None and k.size == st.size and k.mtime_ns == st.mtime_ns:
@@ -249,15 +234,18 @@ class Scanner:
             if k.mbid_recording:
                 by_mbid.setdefault(k.mbid_recording, []).append(p)
 
+        gone_failures = [p for p in failures_known if p.startswith(str(folder).rstrip("/") + "/") and p not in files]
+        # What the rest needs of the walk is in `to_read` now: 100k files held twice cost some 40 MB.
+        walked.files = files = {}
         folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
-        loop = asyncio.get_running_loop()
-        batches = iter([to_read[i : i + _BATCH] for i in range(0, len(to_read), _BATCH)])
+        total = len(to_read)
+        batches = _batches(to_read)
         changes: list[TrackChange] = []
         old_albums: set[str] = set()
         failures: list[Failure] = []
         done = 0
         if progress:
-            progress("read", 0, len(to_read))
+            progress("read", 0, total)
 
         def claim_vanished(t: ScannedTrack) -> KnownFile | None:
             for table, key in ((by_fp, (t.size, t.fingerprint)), (by_mbid, t.mbid_recording)):
@@ -268,20 +256,7 @@ class Scanner:
                     return vanished.pop(cands[0])
             return None
 
-        async def read_results() -> AsyncIterator[list[ScannedTrack | Failure]]:
-            # A bounded window of batches in flight: results are stored as they arrive instead of
-            # piling up in memory when reading outruns the database (100k tracks would hold GBs).
-            window: set[asyncio.Future[list[ScannedTrack | Failure]]] = set()
-            for b in itertools.islice(batches, self.workers * 3):
-                window.add(loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)))
-            while window:
-                finished, window = await asyncio.wait(window, return_when=asyncio.FIRST_COMPLETED)
-                for fut in finished:
-                    if (b := next(batches, None)) is not None:
-                        window.add(loop.run_in_executor(pool, _read_batch, b, str(self.covers_dir)))
-                    yield fut.result()
-
-        async for results in read_results():
+        async for results in pool.read(batches):
             for r in results:
                 if isinstance(r, tuple):
                     failures.append(r)
@@ -303,10 +278,10 @@ class Scanner:
                     old_albums.add(moved.album_id)
                 else:
                     summary.added += 1
-                    changes.append(TrackChange(random_id(), r, new=True))
+                    changes.append(TrackChange(ordered_id(), r, new=True))
             done += len(results)
             if progress:
-                progress("read", done, len(to_read))
+                progress("read", done, total)
             if len(changes) >= _FLUSH:
                 await self._flush(fid, changes, old_albums, summary)
         await self._flush(fid, changes, old_albums, summary)
@@ -316,7 +291,6 @@ class Scanner:
         if vanished:
             await self._remove([k.track_id for k in vanished.values()], str(folder), summary)
             await self.catalog.forget_failures(list(vanished))
-        gone_failures = [p for p in failures_known if p.startswith(str(folder).rstrip("/") + "/") and p not in files]
         await self.catalog.forget_failures(gone_failures)
         if progress:
             progress("finalize", 0, 0)

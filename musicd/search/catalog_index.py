@@ -25,6 +25,7 @@ class CatalogIndex:
         self.tracks = tracks
         self.groups = groups
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="search")
+        self._staged: set[SearchIndex] = set()  # indexes `add` wrote to since the last `commit`
 
     @classmethod
     def open(cls, path: Path) -> CatalogIndex:
@@ -52,6 +53,19 @@ class CatalogIndex:
             self.tracks.upsert(tracks)
         if groups:
             self.groups.upsert(groups)
+
+    def add(self, docs: Iterable[SearchDoc], *, replace: bool = True) -> None:
+        """Stage documents without committing (see SearchIndex.add); `commit` makes them searchable."""
+        tracks, groups = self._split(docs)
+        for index, part in ((self.tracks, tracks), (self.groups, groups)):
+            if part:
+                index.add(part, replace=replace)
+                self._staged.add(index)
+
+    def commit(self) -> None:
+        for index in self._staged:
+            index.commit()
+        self._staged.clear()
 
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)

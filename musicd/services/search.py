@@ -173,11 +173,15 @@ class SearchService:
         if s.removed_track_ids or gone:
             await asyncio.to_thread(self.index.delete, [*s.removed_track_ids, *gone])
         ids = s.changed_track_ids
-        # In slices, so a first scan of 100k tracks never holds every row and document at once.
+        # A first scan: no track is in the index yet, so none is looked up to be replaced.
+        replace = await asyncio.to_thread(self.index.tracks.count) > 0
+        # In slices, so a first scan of 100k tracks never holds every row and document at once, and in one
+        # commit: a commit per slice made tantivy write and merge segments over and over.
         for i in range(0, len(ids), _CHUNK):
             tracks = _docs("track", await self.catalog.search_track_rows(ids[i : i + _CHUNK]))
-            await asyncio.to_thread(self.index.upsert, tracks)
-        await asyncio.to_thread(self.index.upsert, groups)
+            await asyncio.to_thread(self.index.add, tracks, replace=replace)
+        await asyncio.to_thread(self.index.add, groups)
+        await asyncio.to_thread(self.index.commit)
         self._groups = {d.id for d in groups}
 
     async def tracks_changed(self, track_ids: Sequence[str]) -> None:
