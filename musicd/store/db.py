@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from musicd.domain.catalog import fold_name
+from musicd.domain.stamps import utc_now  # re-exported: the format every timestamp column uses
 
 __all__ = ["Database", "utc_now"]
 
@@ -26,13 +27,6 @@ _PRAGMAS = (
     "PRAGMA cache_size=-32000",
     "PRAGMA mmap_size=268435456",
 )
-
-
-def utc_now() -> str:
-    """Now as ISO-8601 UTC text with millisecond precision, the format every timestamp column uses."""
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Database:
