@@ -325,10 +325,15 @@ class ListensConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Largest listen-history file (ListenBrainz export, Last.fm CSV) an upload to /v1/me/listens/imports may
     # be; it is spooled to the data dir as it arrives, never held in memory.
     import_max_bytes: int = 2 * 1024 * 1024 * 1024
+    # Seconds the play writer gathers acknowledged plays (journaled at once: a crash loses none) before it
+    # folds them into the history in one transaction; a shorter window shows plays sooner, in more writes.
+    write_window_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.import_max_bytes < 1024:
             raise ValueError("import_max_bytes must be at least 1024")
+        if not 0.1 <= self.write_window_s <= 3600:
+            raise ValueError("write_window_s must be between 0.1 and 3600")
 
 
 class DiscoveryConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

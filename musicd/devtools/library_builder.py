@@ -65,6 +65,7 @@ __all__ = [
     "build_bulk_library",
     "build_demo_library",
     "build_test_library",
+    "demo_tracks",
     "encode_tone",
     "write_tags",
 ]
@@ -1459,29 +1460,19 @@ def _render_tune(dest: Path, fmt: str, tune: _Tune, seed: str) -> None:
     _encode(dest, fmt, source, filters=filters, channels=2, codec_args=_DEMO_CODEC_ARGS)
 
 
-def build_demo_library(root: Path, progress: Callable[[int, int], None] | None = None) -> BuiltLibrary:
-    """Write a small, pleasant demo library (3 albums × 4 synthesised pieces) under ``root``.
+_DemoJob = tuple[ExpectedTrack, _Tune, bytes, bool, str | None]  # track, tune, cover, cover in folder, lrc
 
-    ``progress(done, total)`` is called once before encoding starts and after each finished track.
-    Pieces are encoded in parallel, one ffmpeg process per core.
-    """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    jobs: list[tuple[Path, ExpectedTrack, _Tune, bytes | None, str | None]] = []
-    ignored: list[str] = []
+
+def _demo_jobs() -> list[_DemoJob]:
+    """What the demo library holds, before anything is encoded (durations are the nominal ones)."""
+    jobs: list[_DemoJob] = []
     for a in _demo_albums():
         folder = f"{_safe(a.artist)}/{_safe(a.album)} ({a.year})"
         cover = _demo_cover(a.album, a.artist, *a.colors)
-        if a.cover_in_folder:
-            (root / folder).mkdir(parents=True, exist_ok=True)
-            (root / folder / "cover.jpg").write_bytes(cover)
-            ignored.append(f"{folder}/cover.jpg")
         for n, tune in enumerate(a.tunes, start=1):
             rel = f"{folder}/{n:02d} {_safe(tune.title)}.{_EXTENSIONS[a.fmt]}"
             artist = tune.artist or a.artist
             lrc = _tune_lrc(tune, artist) if tune.lyrics else None
-            if lrc is not None:
-                ignored.append(rel.rsplit(".", 1)[0] + ".lrc")
             t = ExpectedTrack(
                 path=unicodedata.normalize("NFC", rel),
                 title=tune.title,
@@ -1502,12 +1493,39 @@ def build_demo_library(root: Path, progress: Callable[[int, int], None] | None =
                 lyrics="lrc" if lrc else None,
                 lyrics_first_line=tune.lyrics[0] if tune.lyrics else None,
             )
-            jobs.append((root / rel, t, tune, None if a.cover_in_folder else cover, lrc))
+            jobs.append((t, tune, cover, a.cover_in_folder, lrc))
+    return jobs
 
-    def make(job: tuple[Path, ExpectedTrack, _Tune, bytes | None, str | None]) -> ExpectedTrack:
-        dest, t, tune, cover, lrc = job
+
+def demo_tracks() -> tuple[ExpectedTrack, ...]:
+    """The tracks `build_demo_library` writes, by path, with their nominal durations (nothing is encoded)."""
+    return tuple(sorted((t for t, *_ in _demo_jobs()), key=lambda t: t.path))
+
+
+def build_demo_library(root: Path, progress: Callable[[int, int], None] | None = None) -> BuiltLibrary:
+    """Write a small, pleasant demo library (3 albums × 4 synthesised pieces) under ``root``.
+
+    ``progress(done, total)`` is called once before encoding starts and after each finished track.
+    Pieces are encoded in parallel, one ffmpeg process per core.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    jobs = _demo_jobs()
+    ignored: list[str] = []
+    for t, _, cover, in_folder, lrc in jobs:
+        folder = t.path.rsplit("/", 1)[0]
+        if in_folder and f"{folder}/cover.jpg" not in ignored:  # one cover per album folder
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            (root / folder / "cover.jpg").write_bytes(cover)
+            ignored.append(f"{folder}/cover.jpg")
+        if lrc is not None:
+            ignored.append(t.path.rsplit(".", 1)[0] + ".lrc")
+
+    def make(job: _DemoJob) -> ExpectedTrack:
+        t, tune, cover, in_folder, lrc = job
+        dest = root / t.path
         _render_tune(dest, t.format, tune, seed=t.path)
-        write_tags(dest, t, cover=("image/jpeg", cover) if cover else None, lyrics_text=lrc)
+        write_tags(dest, t, cover=None if in_folder else ("image/jpeg", cover), lyrics_text=lrc)
         return replace(t, duration=_read_duration(dest))
 
     total = len(jobs)

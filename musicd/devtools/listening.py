@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from musicd.domain.audio import ANALYSIS_VERSION, AudioAnalysis
+from musicd.domain.stamps import epoch_iso
 from musicd.store.audio_features import AudioFeatureRepository
 from musicd.store.db import Database
 from musicd.store.recommend import RecommendRepository, TrackFact
@@ -30,7 +31,7 @@ DIM = 8
 
 def iso(t: float) -> str:
     """POSIX seconds as the history's timestamp text."""
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return epoch_iso(t)
 
 
 @dataclass

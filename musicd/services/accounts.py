@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from musicd.domain.events import SessionsRevoked, UserChanged, UserCreated, UserDeleted, UserSettingsChanged
 from musicd.domain.ids import random_id
 from musicd.domain.models import User, UserSettings
+from musicd.domain.stamps import utc_iso
 from musicd.errors import AuthError, ConflictError, NotFoundError, ValidationError
 from musicd.services.bus import EventBus
 from musicd.services.secretbox import SecretBox
@@ -53,7 +54,7 @@ def _settings_input(settings: dict[str, object]) -> dict[str, object]:
         if not isinstance(on, bool):
             raise ValidationError("private_session must be true or false", code="invalid_settings")
         until = datetime.now(UTC) + PRIVATE_SESSION
-        out["private_session_until"] = until.isoformat(timespec="milliseconds").replace("+00:00", "Z") if on else None
+        out["private_session_until"] = utc_iso(until) if on else None
     return out
 
 

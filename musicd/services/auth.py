@@ -14,6 +14,7 @@ from musicd.config import AuthConfig
 from musicd.domain.events import SessionsRevoked
 from musicd.domain.ids import random_id
 from musicd.domain.models import User
+from musicd.domain.stamps import utc_iso, utc_now
 from musicd.errors import AuthError
 from musicd.services.accounts import AccountService
 from musicd.services.bus import EventBus
@@ -49,10 +50,6 @@ class AccessSession(msgspec.Struct, frozen=True):
 
 def _hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
-
-
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AuthService:
@@ -123,7 +120,7 @@ class AuthService:
         )
         refresh = secrets.token_urlsafe(32)
         rec = RefreshRecord(id=random_id(), user_id=user.id, family_id=family_id,
-                            expires_at=_iso(datetime.now(UTC) + self._refresh_ttl), used_at=None, revoked_at=None)
+                            expires_at=utc_iso(datetime.now(UTC) + self._refresh_ttl), used_at=None, revoked_at=None)
         if replaces is None:
             await self.tokens.insert(rec, _hash(refresh), user_agent)
         elif not await self.tokens.rotate(replaces, rec, _hash(refresh), user_agent):
@@ -151,7 +148,7 @@ class AuthService:
         if rec.used_at is not None:
             await self._end_login(rec.user_id, rec.family_id, "refresh_reused")
             raise AuthError("refresh token already used; please log in again", code="invalid_refresh_token")
-        if rec.expires_at < _iso(datetime.now(UTC)):
+        if rec.expires_at < utc_now():
             raise AuthError("refresh token expired", code="expired_refresh_token")
         user = await self.accounts.get(rec.user_id)
         if user.disabled:

@@ -39,6 +39,7 @@ from musicd.domain.federation import (
     normalise_scopes,
 )
 from musicd.domain.ids import random_id
+from musicd.domain.stamps import utc_iso
 from musicd.errors import (
     AuthError,
     ConflictError,
@@ -90,10 +91,6 @@ class _InvitePayload(msgspec.Struct, frozen=True):
     name: str
     token: str
     exp: str
-
-
-def _iso(t: datetime) -> str:
-    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _check_url(url: str) -> str:
@@ -217,9 +214,9 @@ class FederationService:
         token = secrets.token_urlsafe(24)
         expires = datetime.now(UTC) + timedelta(hours=hours)
         await self.peers.add_invite(random_id(), hashlib.sha256(token.encode()).digest(), granted, approve,
-                                    created_by, _iso(expires))
+                                    created_by, utc_iso(expires))
         payload = _InvitePayload(1, self.public_url, self.instance_id, b64(self.identity.public_key), self.name,
-                                 token, _iso(expires))
+                                 token, utc_iso(expires))
         return INVITE_PREFIX + b64(msgspec.json.encode(payload))
 
     @staticmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -20,6 +20,7 @@ import msgspec
 from musicd.domain import events as ev
 from musicd.domain.catalog import TrackView
 from musicd.domain.models import User
+from musicd.domain.stamps import epoch_iso
 from musicd.errors import NotFoundError
 from musicd.services.accounts import AccountService
 from musicd.services.catalog import CatalogService
@@ -54,10 +55,6 @@ class _Live:
         self.at = at
         self.playing = playing
         self.seen = time.monotonic()
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _epoch(iso: str) -> float:
@@ -149,7 +146,7 @@ class FriendActivityService:
         track = (await self.catalog.tracks([track_id], viewer_id))[0]
         if u is None or track is None:
             return None
-        return FriendActivity(user_id, u.display_name, track, context_uri, playing, _iso(at))
+        return FriendActivity(user_id, u.display_name, track, context_uri, playing, epoch_iso(at))
 
     # ---- the bus consumer that keeps the last shared play ----
 
@@ -157,9 +154,9 @@ class FriendActivityService:
         if isinstance(e, ev.PlayProgressed) or not await self.sharing(e.user_id):
             return
         if isinstance(e, ev.PlayStarted):
-            await self.social.record_start(e.user_id, e.track_id, e.context_uri, _iso(e.at))
+            await self.social.record_start(e.user_id, e.track_id, e.context_uri, epoch_iso(e.at))
         else:  # ended, or scrobbled after the fact
-            await self.social.record_end(e.user_id, e.track_id, e.context_uri, _iso(e.at))
+            await self.social.record_end(e.user_id, e.track_id, e.context_uri, epoch_iso(e.at))
 
     # ---- reads ----
 
@@ -187,7 +184,7 @@ class FriendActivityService:
                 continue
             if playing is None:  # from the database: still playing if the track cannot have ended yet
                 playing = at + track.duration + 60 > now
-            out.append(FriendActivity(fid, u.display_name, track, ctx, playing, _iso(at)))
+            out.append(FriendActivity(fid, u.display_name, track, ctx, playing, epoch_iso(at)))
         out.sort(key=lambda a: a.timestamp, reverse=True)
         return out
 

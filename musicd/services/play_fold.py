@@ -12,8 +12,8 @@ write. A row it cannot make sense of is parked with the reason instead of failin
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
+from musicd.domain.stamps import epoch_iso
 from musicd.store.history import FoldWrites, JournalRow, NewPlay, OpenPlay, PlayUpdate, SessionKey
 
 __all__ = ["COUNT_AFTER_MS", "EVENT_KINDS", "MAX_EVENT_MS", "check_time", "check_values", "describe_time", "plan_fold"]
@@ -49,14 +49,10 @@ def check_time(at: float) -> str | None:
     return None
 
 
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def describe_time(at: float) -> str:
     """A POSIX time for a message: ISO when it names a date, else the value itself."""
     try:
-        return _iso(at)
+        return epoch_iso(at)
     except (ValueError, OverflowError, OSError, TypeError):
         return _shown(at)
 
@@ -79,7 +75,7 @@ class _Fold:
         key = (e.user_id, e.device_id or "", e.track_id)
         play = self.plays[key] if key in self.plays else self.stored.get(key)
         if e.event == "start" or play is None:
-            play = OpenPlay(*key, _iso(e.at - (e.ms_played or e.position_ms) / 1000), 0, 0, False, e.context_uri,
+            play = OpenPlay(*key, epoch_iso(e.at - (e.ms_played or e.position_ms) / 1000), 0, 0, False, e.context_uri,
                             e.device_id, self.now)
             self.row_of.pop(key, None)
         self.plays[key] = play

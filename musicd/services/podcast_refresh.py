@@ -18,6 +18,7 @@ import msgspec
 
 from musicd.config import PodcastsConfig
 from musicd.domain.podcasts import FeedInfo, FeedItem
+from musicd.domain.stamps import utc_iso
 from musicd.errors import ValidationError
 from musicd.library.artwork import store_image
 from musicd.logs import get_logger
@@ -48,7 +49,7 @@ class RefreshResult:
 
 
 def _at(delta: timedelta) -> str:
-    return (datetime.now(UTC) + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.now(UTC) + delta)
 
 
 class Refresher:

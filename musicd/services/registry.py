@@ -145,7 +145,8 @@ class Services:
                                    keys.token_key)
         self.search.attach(self.catalog, self.playlists.lookup)
         # Playback: play events, tiers, images, downloads (issue 5).
-        self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays)
+        self.play_events = PlayEventService(HistoryRepository(db), self.bus, on_written=self._count_plays,
+                                            window_s=config.listens.write_window_s)
         self.play_reports = PlayReportService(self.play_events, self.catalog)
         media, tc = MediaLookup(db), config.transcode
         self.transcoder = Transcoder(

@@ -14,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from musicd.domain.catalog import fold_name
+from musicd.domain.stamps import utc_now  # re-exported: the format every timestamp column uses
 
 __all__ = ["Database", "utc_now"]
 
@@ -29,13 +30,6 @@ _PRAGMAS = (
 # file: about 95 MiB), while a page read into the bounded page cache is copied once and the kernel's page
 # cache, outside the process, keeps the file warm either way.
 CACHE_MIB, MMAP_MIB = 4, 0
-
-
-def utc_now() -> str:
-    """Now as ISO-8601 UTC text with millisecond precision, the format every timestamp column uses."""
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Database:

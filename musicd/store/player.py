@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import msgspec
 
 from musicd.domain.player import Device, PlayerState
+from musicd.domain.stamps import epoch_iso
 from musicd.store.db import Database, utc_now
 
 __all__ = ["DeviceRepository", "PlayerStateRepository"]
@@ -44,7 +45,7 @@ class DeviceRepository:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
             " kind = excluded.kind, type = excluded.type, supports_volume = excluded.supports_volume,"
             " last_seen = excluded.last_seen WHERE devices.user_id = excluded.user_id",
-            (d.id, d.user_id, d.name, d.kind, d.type, int(d.supports_volume), utc_now(), _iso(d.last_seen)),
+            (d.id, d.user_id, d.name, d.kind, d.type, int(d.supports_volume), utc_now(), epoch_iso(d.last_seen)),
         )
 
     async def get(self, device_id: str) -> Device | None:
@@ -69,10 +70,6 @@ class DeviceRepository:
 
     async def delete(self, user_id: str, device_id: str) -> bool:
         return await self.db.execute("DELETE FROM devices WHERE id = ? AND user_id = ?", (device_id, user_id)) > 0
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _device(r: tuple) -> Device:  # type: ignore[type-arg]

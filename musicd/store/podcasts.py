@@ -12,6 +12,7 @@ import msgspec
 from musicd.domain.ids import derived_id
 from musicd.domain.models import CoverRef
 from musicd.domain.podcasts import Chapter, Episode, EpisodeProgress, FeedInfo, Show, Transcript
+from musicd.domain.stamps import epoch_iso
 from musicd.store.db import Database, utc_now
 
 __all__ = ["ChannelState", "EpisodeFile", "PodcastRepository", "episode_id", "show_id"]
@@ -42,9 +43,7 @@ def episode_id(channel_id: str, guid: str) -> str:
 def _iso_ms(ms: int | None) -> str | None:
     if ms is None:
         return None
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return epoch_iso(ms / 1000)
 
 
 def _show(r: sqlite3.Row, saved: bool = False) -> Show:

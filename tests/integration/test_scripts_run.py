@@ -1,7 +1,8 @@
 """The README's first command as a user meets it: `scripts/run` in a checkout whose older version left
 ./data (moved to the per-user data dir, its admin kept), serving the demo library; an admin added with
 `musicd user add` from another folder; then `scripts/run --library` with a path relative to that folder:
-the demo's tracks leave the catalogue and the real library is served."""
+the demo's tracks leave the catalogue and the real library is served. The demo library it wrote is checked
+file by file here (tests/unit/devtools/test_library_builder.py checks the builder with short tones)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from musicd.devtools.library_builder import BuiltLibrary
+from musicd.devtools.library_builder import BuiltLibrary, demo_tracks
 from tests.integration.subsonic_support import Sub
 from tests.integration.test_data_dir_cli import musicd, user_env
 from tests.live import REPO_ROOT, START_WAIT_S, USERS, free_port, wait_for_health
+from tests.unit.devtools.test_library_builder import check_demo_files
 
 
 def _checkout(tmp_path: Path) -> tuple[Path, dict[str, str]]:
@@ -91,6 +93,7 @@ def test_scripts_run_upgrade_demo_then_real_library(built_library: BuiltLibrary,
     assert f"musicd: moved the data dir of an older version from {old} to {new}" in text
     assert f"serving the demo library in {checkout / 'demo-library'}" in text
     assert old.is_symlink() and (new / "musicd.db").is_file()
+    check_demo_files(checkout / "demo-library", demo_tracks())  # what `musicd demo-library` wrote
 
     rel = os.path.relpath(built_library.root, elsewhere)
     second = tmp_path / "second.log"

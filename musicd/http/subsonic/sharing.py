@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from musicd.domain.stamps import utc_iso
 from musicd.http.subsonic.context import Ctx, Reply, endpoint
 from musicd.http.subsonic.envelope import ERR_GENERIC, SubsonicError
 from musicd.http.subsonic.mappers import child
@@ -29,7 +30,7 @@ def _expiry(ctx: Ctx) -> str | None:
         dt = datetime.fromtimestamp(ms / 1000, UTC)
     except (OverflowError, OSError, ValueError):
         raise SubsonicError(ERR_GENERIC, "expires is not a valid time") from None
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(dt)
 
 
 def _share(ctx: Ctx, s: Share) -> dict[str, Any]:
