@@ -200,10 +200,12 @@ class RecommendService:
 
     async def _due(self) -> bool:
         await self._load_info()
+        if self._new_plays >= self.cfg.rebuild_after_plays:
+            return True  # plays seen on the bus may still be in the journal, which a build folds first
         last = await self.repo.last_listen_id()
         if last == 0 and (self._info is None or self._info.listens == 0):
             return False  # no history, none learnt: a build would make the empty model serving starts from
-        if self._library_changed or self._new_plays >= self.cfg.rebuild_after_plays:
+        if self._library_changed:
             return True
         if self._info is None or self._built_at is None:
             return True

@@ -95,12 +95,17 @@ export async function jamSection(prefill = "") {
   draw();
   jamChanged.addEventListener("change", draw);
   // A device that comes online meanwhile (this very tab, just after a Jam link opened it) can be chosen.
-  const offDevices = realtime.on("devices_changed", (d) => {
-    devices = usable(d.devices);
+  let heard = false;
+  const redraw = (list) => {
+    devices = usable(list);
     if (jam) return;
     prefill = root.querySelector("#jam-join-code")?.value ?? prefill;
     draw();
-  });
+  };
+  const offDevices = realtime.on("devices_changed", (d) => { heard = true; redraw(d.devices); });
+  // The tab may have registered between the first list and the subscription (its event then came before
+  // anyone listened): ask once more, unless an event has already said something newer.
+  api.get("/v1/me/player/devices").then((r) => { if (!heard) redraw(r.devices); }).catch(() => {});
   return [root, () => { jamChanged.removeEventListener("change", draw); offDevices(); }];
 }
 
