@@ -58,7 +58,12 @@ def test_every_operation_needs_a_valid_token(live_server: LiveServer, kind: str)
     failures = []
     with httpx.Client(base_url=live_server.base, timeout=10) as c:
         for method, path in ops:
-            r = c.request(method, path, headers={"Authorization": header} if header else {}, json={})
+            try:
+                r = c.request(method, path, headers={"Authorization": header} if header else {}, json={})
+            except httpx.RemoteProtocolError:
+                # A kept-alive connection the server had just closed (seen once in the full suite): the
+                # auth answer is what is tested, so ask once more on a new connection; a crash fails again.
+                r = c.request(method, path, headers={"Authorization": header} if header else {}, json={})
             if r.status_code != 401 or "error" not in r.json():
                 failures.append(f"{method} {path}: {r.status_code} {r.text[:120]}")
     assert not failures, "\n".join(failures)
