@@ -21,7 +21,7 @@ from multiprocessing import get_context
 
 from musicd.domain.audio import AudioAnalysis
 
-__all__ = ["AnalysisPool", "Outcome"]
+__all__ = ["AnalysisPool", "Outcome", "settle_numeric_worker"]
 
 _NICENESS = 19
 _TASKS_PER_WORKER = 200  # a fresh process now and then: no slow creep of a long pass's memory
@@ -33,7 +33,8 @@ class Outcome:
     cpu_s: float  # CPU seconds of the worker and its ffmpeg for this file
 
 
-def _init_worker(niceness: int) -> None:
+def settle_numeric_worker(niceness: int) -> None:
+    """A background numpy process: niced, and one BLAS thread so it never takes every core from serving."""
     with contextlib.suppress(OSError):
         os.nice(niceness)
     import numpy  # noqa: F401  (loaded before the limit, which only reaches libraries already loaded)
@@ -72,7 +73,7 @@ class AnalysisPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
+                max_workers=self.workers, mp_context=get_context("spawn"), initializer=settle_numeric_worker,
                 initargs=(self.niceness,), max_tasks_per_child=_TASKS_PER_WORKER,
             )
         return self._executor

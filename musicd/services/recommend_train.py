@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 from pathlib import Path
 
@@ -55,13 +54,10 @@ async def _read_and_train(db_path: Path, history_id: int) -> Built:
 
 def main(argv: list[str]) -> None:
     """The worker process: train, write the result to stdout."""
-    with contextlib.suppress(OSError):
-        os.nice(_NICENESS)
-    import numpy  # noqa: F401  (loaded before the limit, which only reaches libraries already loaded)
-    from threadpoolctl import threadpool_limits
+    from musicd.analysis.pool import settle_numeric_worker
 
-    with threadpool_limits(1):
-        built = asyncio.run(_read_and_train(Path(argv[0]), int(argv[1])))
+    settle_numeric_worker(_NICENESS)
+    built = asyncio.run(_read_and_train(Path(argv[0]), int(argv[1])))
     sys.stdout.buffer.write(msgspec.msgpack.encode(built))
 
 
