@@ -33,10 +33,13 @@ _jobs_encoder = msgspec.msgpack.Encoder()
 _results_decoder = msgspec.msgpack.Decoder(list[Result])
 
 
+def _frame(body: bytes) -> bytes:
+    return len(body).to_bytes(_HEADER, "big") + body
+
+
 def encode_jobs(jobs: list[Job]) -> bytes:
     """One request frame: a batch of jobs."""
-    body = _jobs_encoder.encode(jobs)
-    return len(body).to_bytes(_HEADER, "big") + body
+    return _frame(_jobs_encoder.encode(jobs))
 
 
 def decode_results(body: bytes) -> list[Result]:
@@ -57,7 +60,7 @@ def read_frame(fh: BinaryIO) -> bytes | None:
 
 
 def write_frame(fh: BinaryIO, body: bytes) -> None:
-    fh.write(len(body).to_bytes(_HEADER, "big") + body)
+    fh.write(_frame(body))
     fh.flush()
 
 
