@@ -122,8 +122,11 @@ class CatalogService:
     async def album(self, album_id: str, user_id: str | None = None) -> AlbumView:
         return _found(await self.browse.albums([album_id], user_id), album_id, "album")
 
-    async def albums(self, ids: Sequence[str], user_id: str | None = None) -> list[AlbumView | None]:
-        return await self.browse.albums(ids, user_id)
+    async def albums(self, ids: Sequence[str], user_id: str | None = None, *, brief: bool = False
+                     ) -> list[AlbumView | None]:
+        """Albums in the order of `ids`; None where an id is unknown. `brief`: as search results show them,
+        without the other artists of their tracks and their plays by everyone (store/browse.py)."""
+        return await self.browse.albums(ids, user_id, brief=brief)
 
     async def album_tracks(self, album_id: str, user_id: str | None = None) -> list[TrackView]:
         """The album's tracks ordered by disc and track number; NotFoundError for an unknown album."""
@@ -200,8 +203,11 @@ class CatalogService:
     async def artist(self, artist_id: str, user_id: str | None = None) -> ArtistView:
         return _found(await self.browse.artists([artist_id], user_id), artist_id, "artist")
 
-    async def artists(self, ids: Sequence[str], user_id: str | None = None) -> list[ArtistView | None]:
-        return await self.browse.artists(ids, user_id)
+    async def artists(self, ids: Sequence[str], user_id: str | None = None, *, brief: bool = False
+                      ) -> list[ArtistView | None]:
+        """Artists in the order of `ids`; None where an id is unknown. `brief`: without their genres and the
+        user's plays of them (what Subsonic's artist shapes leave out)."""
+        return await self.browse.artists(ids, user_id, brief=brief)
 
     async def all_artists(self, user_id: str | None = None, album_artists_only: bool = False,
                           plays: bool = True) -> list[ArtistView]:

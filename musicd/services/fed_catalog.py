@@ -8,6 +8,7 @@ Everything here reads the local database (the mirror): no request here ever wait
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from musicd.domain.catalog import AlbumView, ArtistView, Page, TrackView
@@ -107,8 +108,10 @@ class RoutedCatalog(CatalogService):
             return await super().album(album_id, user_id)
         return _first(await self._views().albums([album_id], user_id), "album", album_id)
 
-    async def albums(self, ids: Sequence[str], user_id: str | None = None) -> list[AlbumView | None]:
-        return await _routed(ids, user_id, super().albums, self._views().albums if self.fed else _none)
+    async def albums(self, ids: Sequence[str], user_id: str | None = None, *, brief: bool = False
+                     ) -> list[AlbumView | None]:
+        return await _routed(ids, user_id, partial(super().albums, brief=brief),
+                             self._views().albums if self.fed else _none)
 
     async def album_tracks(self, album_id: str, user_id: str | None = None) -> list[TrackView]:
         if not is_federated(album_id):
@@ -149,8 +152,10 @@ class RoutedCatalog(CatalogService):
             return await super().artist(artist_id, user_id)
         return _first(await self._views().artists([artist_id], user_id), "artist", artist_id)
 
-    async def artists(self, ids: Sequence[str], user_id: str | None = None) -> list[ArtistView | None]:
-        return await _routed(ids, user_id, super().artists, self._views().artists if self.fed else _none)
+    async def artists(self, ids: Sequence[str], user_id: str | None = None, *, brief: bool = False
+                      ) -> list[ArtistView | None]:
+        return await _routed(ids, user_id, partial(super().artists, brief=brief),
+                             self._views().artists if self.fed else _none)
 
     async def artist_albums(self, artist_id: str, user_id: str | None = None, limit: int = 20, offset: int = 0,
                             include_groups: Sequence[str] = ARTIST_ALBUM_GROUPS) -> Page[AlbumView]:

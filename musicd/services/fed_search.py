@@ -150,13 +150,13 @@ class FederatedSearchService(SearchService):
         self.fed_views = views
 
     async def find(self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0,
-                   user_id: str | None = None, sources: Sources | None = None) -> SearchResults:
+                   user_id: str | None = None, sources: Sources | None = None, detail: bool = True) -> SearchResults:
         """Search the local library and friends' libraries (as `sources` says), merged by relevance."""
         sources = sources or ALL
         if self.fed_index is None or self.fed_views is None or not sources.peers or self.fed_index.docs == 0:
             if not sources.local:
                 return SearchResults(query, {k: KindPage() for k in KINDS if k in set(kinds)})
-            return await super().find(query, kinds, limit, offset, user_id)
+            return await super().find(query, kinds, limit, offset, user_id, detail)
         wanted = [k for k in KINDS if k in set(kinds)]
         query = (query or "")[:MAX_QUERY]
         limit, offset = min(max(0, limit), MAX_LIMIT), max(0, offset)
@@ -172,7 +172,7 @@ class FederatedSearchService(SearchService):
         none = KindHits([], 0)
         pages = await asyncio.gather(*(
             self._merged(kind, (local_hits or {}).get(kind, none), (fed_hits or {}).get(kind, none), limit, offset,
-                         user_id, sources) for kind in wanted))
+                         user_id, sources, detail) for kind in wanted))
         return SearchResults(query, dict(zip(wanted, pages, strict=True)))
 
     async def pages(self, query: str | None, wanted: Mapping[str, tuple[int, int]], user_id: str | None = None,
@@ -182,7 +182,7 @@ class FederatedSearchService(SearchService):
         if sources is None:
             return await super().pages(query, wanted, user_id)
         if not is_blank(query):
-            return await paged_find(partial(self.find, sources=sources), query or "", wanted, user_id)
+            return await paged_find(partial(self.find, sources=sources, detail=False), query or "", wanted, user_id)
         views: Any = self._views  # the RoutedCatalog (services/fed_catalog.py), which takes `sources`
         if views is None:
             raise RuntimeError("search service has no catalogue attached")
@@ -198,7 +198,7 @@ class FederatedSearchService(SearchService):
         return out
 
     async def _merged(self, kind: str, local: KindHits, fed: KindHits, limit: int, offset: int,
-                      user_id: str | None, sources: Sources) -> KindPage:
+                      user_id: str | None, sources: Sources, detail: bool = True) -> KindPage:
         assert self.fed_views is not None
         fed_items: dict[str, Any] = {}
         fed_list = fed.hits
@@ -212,7 +212,7 @@ class FederatedSearchService(SearchService):
         local_ids = [i for _, i, f in ranked if not f]
         fed_ids = [i for _, i, f in ranked if f and i not in fed_items]
         local_found, fed_found = await asyncio.gather(
-            _maybe(self._resolve(kind, local_ids, user_id) if local_ids else None),
+            _maybe(self._resolve(kind, local_ids, user_id, detail) if local_ids else None),
             _maybe(self._fed_resolve(kind, fed_ids, user_id) if fed_ids else None))
         local_found, fed_found = local_found or [], fed_found or []
         by_id: dict[str, Any] = {**dict(zip(local_ids, local_found, strict=True)),

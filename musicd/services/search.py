@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +65,8 @@ def is_blank(q: str | None) -> bool:
 
 async def paged_find(find: Callable[..., Awaitable[SearchResults]], query: str,
                      wanted: Mapping[str, tuple[int, int]], user_id: str | None) -> dict[str, list[Any]]:
-    """Subsonic's search pages through `find`: one index query per distinct (count, offset), as the usual
-    call asks the same page of every kind."""
+    """Subsonic's search pages through `find` (artists brief: its shapes show neither their genres nor plays):
+    one index query per distinct (count, offset), as the usual call asks the same page of every kind."""
     groups: dict[tuple[int, int], list[str]] = {}
     for kind, page in wanted.items():
         groups.setdefault(page, []).append(kind)
@@ -210,9 +211,11 @@ class SearchService:
         await asyncio.to_thread(self.index.delete, list(playlist_ids))
 
     async def find(
-        self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0, user_id: str | None = None
+        self, query: str, kinds: Iterable[str], limit: int = 20, offset: int = 0, user_id: str | None = None,
+        detail: bool = True,
     ) -> SearchResults:
-        """Search and resolve the hits into read models with the user's state, per kind, in rank order."""
+        """Search and resolve the hits into read models with the user's state, per kind, in rank order. Albums
+        come brief (what search results show of them); artists too without `detail` (no genres, no plays)."""
         wanted = [k for k in (*KINDS, *self._more) if k in set(kinds)]
         query = clean_query(query)[:MAX_QUERY]
         limit, offset = min(max(0, limit), MAX_LIMIT), max(0, offset)
@@ -220,7 +223,7 @@ class SearchService:
         out: dict[str, KindPage] = {}
         # Resolved concurrently: the database has several reader connections.
         resolved = await asyncio.gather(*(
-            self._resolve(kind, [doc_id for doc_id, _ in hits[kind].hits], user_id) for kind in wanted
+            self._resolve(kind, [doc_id for doc_id, _ in hits[kind].hits], user_id, detail) for kind in wanted
         ))
         for kind, items in zip(wanted, resolved, strict=True):
             # An id the index still has but the catalogue lost (mid-scan) is skipped, not an error.
@@ -229,7 +232,8 @@ class SearchService:
                                  [s for _, s in kept])
         return SearchResults(query, out)
 
-    async def _resolve(self, kind: str, ids: list[str], user_id: str | None) -> Sequence[Any | None]:
+    async def _resolve(self, kind: str, ids: list[str], user_id: str | None, detail: bool = True
+                       ) -> Sequence[Any | None]:
         if not ids:
             return []
         if kind == "playlist":
@@ -242,9 +246,9 @@ class SearchService:
         if kind == "track":
             found = await self._views.tracks(ids, user_id)
         elif kind == "album":
-            found = await self._views.albums(ids, user_id)
+            found = await self._views.albums(ids, user_id, brief=True)
         else:
-            found = await self._views.artists(ids, user_id)
+            found = await self._views.artists(ids, user_id, brief=not detail)
         return found
 
     async def request(self, q: str | None, kinds: Sequence[str], limit: int = 20, offset: int = 0,
@@ -280,7 +284,7 @@ class SearchService:
                 else:
                     out[kind] = (await views.all_tracks(user_id, count, offset)).items
             return out
-        return await paged_find(self.find, query or "", wanted, user_id)
+        return await paged_find(partial(self.find, detail=False), query or "", wanted, user_id)
 
     async def songs(self, query: str | None, count: int, offset: int = 0, user_id: str | None = None) -> KindPage:
         """Subsonic's 1.0 search: the tracks matching; nothing for a blank query."""

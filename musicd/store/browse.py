@@ -44,17 +44,20 @@ FROM tracks t
  LEFT JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = t.id
 """
 
-_ALBUM_SELECT = """
-SELECT al.id, al.name, aa.id AS aa_id, aa.name AS aa_name, al.compilation, al.year, al.release_date,
- al.cover_id, al.track_count, al.duration, al.disc_total, al.mbid, al.created_at,
- (SELECT json_group_array(name) FROM (SELECT g.name FROM album_genres ag JOIN genres g ON g.id = ag.genre_id
-   WHERE ag.album_id = al.id ORDER BY ag.position)) AS genres_js,
- (SELECT json_group_array(json_array(id, name)) FROM (SELECT a.id, a.name FROM tracks t
+# The other artists of an album's tracks and its plays by everyone, which no search result shows: `brief` leaves
+# them out (they were most of the cost of hydrating albums at 100k tracks).
+_ALBUM_TOTALS = """(SELECT json_group_array(json_array(id, name)) FROM (SELECT a.id, a.name FROM tracks t
    JOIN track_artists ta ON ta.track_id = t.id JOIN artists a ON a.id = ta.artist_id
    WHERE t.album_id = al.id AND a.id <> al.album_artist_id
    GROUP BY a.id ORDER BY count(*) DESC, min(coalesce(t.disc_number, 0) * 10000 + coalesce(t.track_number, 0))))
    AS artists_js,
- (SELECT coalesce(sum(t.play_count), 0) FROM tracks t WHERE t.album_id = al.id) AS play_count,
+ (SELECT coalesce(sum(t.play_count), 0) FROM tracks t WHERE t.album_id = al.id) AS play_count,"""
+_ALBUM_SELECT_TEMPLATE = """
+SELECT al.id, al.name, aa.id AS aa_id, aa.name AS aa_name, al.compilation, al.year, al.release_date,
+ al.cover_id, al.track_count, al.duration, al.disc_total, al.mbid, al.created_at,
+ (SELECT json_group_array(name) FROM (SELECT g.name FROM album_genres ag JOIN genres g ON g.id = ag.genre_id
+   WHERE ag.album_id = al.id ORDER BY ag.position)) AS genres_js,
+ {_ALBUM_TOTALS}
  s.created_at AS saved_at, r.rating,
  CASE WHEN :uid IS NOT NULL THEN (SELECT json_array(sum(p.play_count), max(p.last_played_at)) FROM tracks t
    CROSS JOIN user_track_plays p ON p.user_id = :uid AND p.track_id = t.id WHERE t.album_id = al.id) END AS plays_js
@@ -63,6 +66,9 @@ FROM albums al
  LEFT JOIN saved_items s ON s.user_id = :uid AND s.item_type = 'album' AND s.item_id = al.id
  LEFT JOIN ratings r ON r.user_id = :uid AND r.item_type = 'album' AND r.item_id = al.id
 """
+_ALBUM_SELECT = _ALBUM_SELECT_TEMPLATE.replace("{_ALBUM_TOTALS}", _ALBUM_TOTALS)
+_ALBUM_SELECT_BRIEF = _ALBUM_SELECT_TEMPLATE.replace("{_ALBUM_TOTALS}", "NULL AS artists_js, 0 AS play_count,")
+
 
 # The CROSS JOINs keep SQLite's planner from walking all of the user's plays for each album or artist
 # (it did: 2 s for a page of 50 albums once the user had played 20,000 tracks).
@@ -187,20 +193,28 @@ class BrowseRepository(ListQueries):
         found = {r["id"]: track_from_row(r, pos) for r in rows}
         return [found.get(i) for i in ids]
 
-    async def albums(self, ids: Sequence[str], user_id: str | None) -> list[AlbumView | None]:
+    async def albums(self, ids: Sequence[str], user_id: str | None, *, brief: bool = False
+                     ) -> list[AlbumView | None]:
+        """Albums by id, in the order given; None where an id is unknown. `brief`: without the other artists of
+        their tracks (`artists` holds the album artist alone) and their plays by everyone (`play_count` 0)."""
         if not ids:
             return []
-        rows = await self.db.fetchall(f"{_ALBUM_SELECT} WHERE al.id IN ({_IDS})", {"uid": user_id,
-                                                                                   "ids": json.dumps(list(ids))})
+        select = _ALBUM_SELECT_BRIEF if brief else _ALBUM_SELECT
+        rows = await self.db.fetchall(f"{select} WHERE al.id IN ({_IDS})", {"uid": user_id,
+                                                                            "ids": json.dumps(list(ids))})
         pos = _positions_of(rows)
         found = {r["id"]: album_from_row(r, pos) for r in rows}
         return [found.get(i) for i in ids]
 
-    async def artists(self, ids: Sequence[str], user_id: str | None) -> list[ArtistView | None]:
+    async def artists(self, ids: Sequence[str], user_id: str | None, *, brief: bool = False
+                      ) -> list[ArtistView | None]:
+        """Artists by id, in the order given; None where an id is unknown. `brief`: without their genres and the
+        user's plays of them (summed over every track of the artist: most of the query for a prolific one)."""
         if not ids:
             return []
+        columns = _ARTIST_COLUMNS_NO_PLAYS if brief else _ARTIST_COLUMNS + _ARTIST_GENRES
         rows = await self.db.fetchall(
-            f"{_ARTIST_COLUMNS}{_ARTIST_GENRES}{_ARTIST_FROM} WHERE a.id IN ({_IDS})",
+            f"{columns}{_ARTIST_FROM} WHERE a.id IN ({_IDS})",
             {"uid": user_id, "ids": json.dumps(list(ids))},
         )
         pos = _positions_of(rows)

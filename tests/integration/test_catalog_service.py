@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
@@ -395,3 +396,20 @@ async def test_artist_index_without_play_counts_is_the_same_index(s: Services) -
 
     assert [fields(a) for a in lean] == [fields(a) for a in full]
     assert lean[0].state.saved_at is not None and all(a.state.play_count == 0 for a in lean)
+
+
+async def test_brief_albums_and_artists_leave_out_only_what_search_results_do_not_show(s: Services) -> None:
+    uid = await _user(s, "brief")
+    summer = (await _albums_by_name(s))[("Various Artists", "Summer Mix 2020")]
+    track = next(t for t in await s.catalog.album_tracks(summer.id) if t.artists)
+    await _play(s, uid, track.id, utc_now())
+    [full] = await s.catalog.albums([summer.id], uid)
+    [brief] = await s.catalog.albums([summer.id], uid, brief=True)
+    assert len(full.artists) > 1 and full.state.play_count == 1
+    # The other artists of its tracks and the plays by everyone go; the user's own plays stay (Subsonic shows them).
+    assert brief == msgspec.structs.replace(full, artists=[full.artist], play_count=0)
+    [full_artist] = await s.catalog.artists([track.artists[0].id], uid)
+    [brief_artist] = await s.catalog.artists([track.artists[0].id], uid, brief=True)
+    assert full_artist.genres and full_artist.state.play_count == 1
+    assert brief_artist == msgspec.structs.replace(
+        full_artist, genres=[], state=msgspec.structs.replace(full_artist.state, play_count=0, last_played_at=None))

@@ -23,6 +23,7 @@ async def test_plays_are_looked_up_by_user_and_track(tmp_path: Path) -> None:
     try:
         await migrate(db)
         for sql in (f"{browse._ALBUM_SELECT} WHERE al.id IN ({browse._IDS})",
+                    f"{browse._ALBUM_SELECT_BRIEF} WHERE al.id IN ({browse._IDS})",
                     f"{browse._ARTIST_COLUMNS}{browse._ARTIST_FROM} WHERE a.id IN ({browse._IDS})"):
             plays = [step for step in await _plan(db, sql) if step.startswith("SEARCH p ")]
             assert plays == ["SEARCH p USING PRIMARY KEY (user_id=? AND track_id=?)"], plays
