@@ -257,3 +257,13 @@ def test_corrupt_index_opens_empty(tmp_path: Path) -> None:
     assert reopened.count() == 0
     reopened.rebuild(CORPUS)
     assert ids(reopened, "home")[0] == "t-home"
+
+
+def test_typo_matching_takes_the_words_some_item_has_as_typed(tmp_path: Path) -> None:
+    # Typo matching walks four term dictionaries per word: it is kept for the words no item has. "hotel" is a
+    # word of a title, so it is not also read as "hostel" (one edit away); "califronia" and "hostle" are typos.
+    idx = SearchIndex.open(tmp_path / "s")
+    idx.upsert([_track("t-hotel", "Hotel California", ["Eagles"]), _track("t-hostel", "Hostel Nights", ["Someone"])])
+    assert ids(idx, "hotel") == ["t-hotel"]
+    assert ids(idx, "hotel califronia") == ["t-hotel"]
+    assert ids(idx, "hostle") == ["t-hostel"]
