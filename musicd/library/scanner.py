@@ -31,7 +31,7 @@ from musicd.library.read_worker import Failure, Job
 from musicd.library.walk import WalkResult, walk_folder
 from musicd.logs import get_logger
 
-__all__ = ["CatalogWriter", "ScanSummary", "Scanner"]
+__all__ = ["CatalogWriter", "ScanSummary", "Scanner", "Stored"]
 
 log = get_logger("musicd.scan")
 
@@ -39,6 +39,7 @@ _BATCH = 128  # files per reader request: large enough to amortise the round tri
 _FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
+Stored = Callable[[list[str]], None]  # the ids of tracks a write transaction of the running scan stored
 
 
 class CatalogWriter(Protocol):
@@ -105,6 +106,7 @@ class Scanner:
         self.catalog = catalog
         self.covers_dir = covers_dir
         self.workers = workers or os.cpu_count() or 1
+        self._stored: Stored | None = None
 
     @staticmethod
     def check_folders(folders: Sequence[Path]) -> None:
@@ -124,9 +126,12 @@ class Scanner:
 
     async def scan(
         self, folders: Sequence[Path], progress: Progress | None = None, *, allow_empty: bool = False,
+        stored: Stored | None = None,
     ) -> ScanSummary:
-        """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable."""
+        """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable.
+        `stored` is told the tracks of each write as it commits (the summary still lists them all)."""
         t0 = time.perf_counter()
+        self._stored = stored
         self.check_folders(folders)
         self.covers_dir.mkdir(parents=True, exist_ok=True)
         summary = ScanSummary()
@@ -306,6 +311,9 @@ class Scanner:
         if not changes:
             return
         await self.catalog.apply(fid, changes, old_albums)
-        summary.changed_track_ids.extend(c.track_id for c in changes)
+        ids = [c.track_id for c in changes]
+        summary.changed_track_ids.extend(ids)
+        if self._stored is not None:
+            self._stored(ids)
         changes.clear()
         old_albums.clear()

@@ -1,7 +1,8 @@
 """The library use-case: scan folders into the catalogue and tell the rest of the app what changed.
 
-A scan publishes ScanStarted, ScanProgress (at most every 0.25 s, and at each phase change), ScanDone and,
-when the catalogue changed, LibraryChanged; `scan()` returns once the consumers (the search index, the
+A scan publishes ScanStarted, ScanProgress (at most every 0.25 s, and at each phase change), TracksStored
+(after each write, so the search index works while the scan reads on), ScanDone and, when the catalogue
+changed, LibraryChanged; `scan()` returns once the consumers (the search index, the
 transcoder) have applied the change.
 """
 
@@ -12,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from musicd.domain.events import LibraryChanged, ScanDone, ScanProgress, ScanStarted
+from musicd.domain.events import LibraryChanged, ScanDone, ScanProgress, ScanStarted, TracksStored
 from musicd.domain.models import User
 from musicd.errors import ConflictError
 from musicd.library.scanner import Progress, Scanner, ScanSummary
@@ -88,7 +89,10 @@ class LibraryService:
 
             try:
                 run = await self.catalog.begin_scan(st.started_at)
-                summary = await self.scanner.scan(self.folders, track, allow_empty=allow_empty)
+                summary = await self.scanner.scan(
+                    self.folders, track, allow_empty=allow_empty,
+                    stored=lambda ids: self.bus.publish(TracksStored(started_at=started, track_ids=tuple(ids))),
+                )
             except Exception as e:
                 st.last_error = str(e)
                 self.bus.publish(ScanDone(error=str(e)))
