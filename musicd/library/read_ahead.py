@@ -22,7 +22,7 @@ from musicd.library.walk import WalkResult, walk_folder
 
 __all__ = ["ReadAhead"]
 
-_HELD = 8  # reader answers (batches) held before the scanner takes them: the readers pause beyond
+_HELD = 32  # reader answers (batches of 128) held until the scanner takes them (a few MB); readers pause beyond
 _DONE = object()
 
 
