@@ -37,7 +37,7 @@ __all__ = ["CatalogWriter", "ScanSummary", "Scanner", "Stored"]
 
 log = get_logger("musicd.scan")
 
-_BATCH = BATCH
+_BATCH = BATCH  # files per reader request (a test lowers it to get several answers from a small library)
 _FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
