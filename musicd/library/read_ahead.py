@@ -56,6 +56,10 @@ class ReadAhead:
             await self._queue.put(e)
         await self._queue.put(_DONE)
 
+    def waiting(self) -> int:
+        """How many files' answers wait to be taken (read while the application started)."""
+        return sum(len(x) for x in self._queue._queue if isinstance(x, list))  # type: ignore[attr-defined]
+
     async def results(self) -> AsyncIterator[list[Result]]:
         """The answers for every file walked, as they come (not in order)."""
         while (item := await self._queue.get()) is not _DONE:

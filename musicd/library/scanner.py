@@ -266,7 +266,8 @@ class Scanner:
         if ahead is not None:
             # An empty catalogue and no failures remembered: the diff kept every file the read-ahead walked.
             assert total == ahead.total, "read-ahead out of step with the scan"
-            log.info("scan.read_ahead", files=total, note="first scan: read while the application started")
+            log.info("scan.read_ahead", files=total, read_already=ahead.waiting(),
+                     note="first scan: read while the application started")
             answers = ahead.results()
         else:
             answers = pool.read(in_batches(to_read, _BATCH))
