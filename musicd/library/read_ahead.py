@@ -38,6 +38,7 @@ class ReadAhead:
         self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=_HELD)
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._waiting = 0
 
     async def start(self) -> None:
         """Start the readers, walk the folder and start reading every audio file in it."""
@@ -51,6 +52,7 @@ class ReadAhead:
     async def _pump(self, jobs: list[Job]) -> None:
         try:
             async for results in self.pool.read(in_batches(jobs)):
+                self._waiting += len(results)
                 await self._queue.put(results)
         except Exception as e:  # the scanner raises it where it takes the answers
             await self._queue.put(e)
@@ -58,13 +60,14 @@ class ReadAhead:
 
     def waiting(self) -> int:
         """How many files' answers wait to be taken (read while the application started)."""
-        return sum(len(x) for x in self._queue._queue if isinstance(x, list))  # type: ignore[attr-defined]
+        return self._waiting
 
     async def results(self) -> AsyncIterator[list[Result]]:
         """The answers for every file walked, as they come (not in order)."""
         while (item := await self._queue.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
+            self._waiting -= len(item)  # type: ignore[arg-type]
             yield item  # type: ignore[misc]
 
     async def __aexit__(self, exc_type: object, *_: object) -> None:
