@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import msgspec
@@ -21,7 +22,10 @@ from musicd.config import Config, load_config, remember_library
 from musicd.errors import MusicdError
 from musicd.logs import configure_logging
 from musicd.services.data_lock import DataDirLock
-from musicd.services.registry import Services, open_services
+
+if TYPE_CHECKING:
+    from musicd.library.read_ahead import ReadAhead
+    from musicd.services.registry import Services
 
 __all__ = ["main"]
 
@@ -29,16 +33,26 @@ T = TypeVar("T")
 console = Console(stderr=True)
 
 
-def _run(config: Config, fn: Callable[[Services], Awaitable[T]]) -> T:
+def _run(config: Config, fn: Callable[[Services], Awaitable[T]], ahead: ReadAhead | None = None) -> T:
     """Open the services, run `fn`, close them; a MusicdError (or a storage failure) becomes a one-line
-    CLI error."""
+    CLI error. `ahead` is started first and reads while the application is imported (closed at the end)."""
 
     async def go() -> T:
-        services = await open_services(config)
         try:
-            return await fn(services)
+            if ahead is not None:
+                await ahead.start()
+                # Imported here, in a thread, so the event loop keeps the read-ahead's readers fed meanwhile.
+                await asyncio.to_thread(importlib.import_module, "musicd.services.registry")
+            from musicd.services.registry import open_services
+
+            services = await open_services(config)
+            try:
+                return await fn(services)
+            finally:
+                await services.close()
         finally:
-            await services.close()
+            if ahead is not None:
+                await ahead.close(failed=True)  # a no-op once the scan used it
 
     with one_line_errors(config):
         return asyncio.run(go())
@@ -168,9 +182,16 @@ def scan(ctx: click.Context, allow_empty: bool, as_json: bool) -> None:
             def progress(phase: str, done: int, total: int) -> None:
                 bar.update(task, description=phase, completed=done, total=total or None)
 
-            return await services.library.scan(progress, allow_empty=allow_empty)
+            return await services.library.scan(progress, allow_empty=allow_empty, ahead=ahead)
 
-    summary = _run(config, go)
+    ahead = None
+    if len(config.library_folders) == 1 and not (config.data_dir / "musicd.db").exists():
+        # A first scan reads every file: start on them before the application is even imported.
+        from musicd.library.read_ahead import ReadAhead
+
+        ahead = ReadAhead(config.library_folders[0], config.data_dir / "covers",
+                          config.library.scan_workers or os.cpu_count() or 1)
+    summary = _run(config, go, ahead)
     if as_json:
         out = msgspec.to_builtins(summary)
         out.pop("changed_track_ids", None)

@@ -42,6 +42,7 @@ __all__ = [
     "ScanProgress",
     "ScanStarted",
     "SessionsRevoked",
+    "TracksStored",
     "UserChanged",
     "UserCreated",
     "UserDeleted",
@@ -220,6 +221,14 @@ class ScanDone(Event, frozen=True, kw_only=True):
     error: str | None = None
 
 
+class TracksStored(Event, frozen=True, kw_only=True):
+    """A running scan stored these tracks (added, re-read or moved); LibraryChanged still follows with all
+    of them. Lets the search index take them while the scan reads on, instead of all at its end."""
+
+    started_at: str  # the scan's ScanStarted.started_at
+    track_ids: tuple[str, ...]
+
+
 class LibraryChanged(Event, frozen=True, kw_only=True):
     """What a scan changed in the catalogue (published only when something did)."""
 
@@ -270,6 +279,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PlaylistCreated, PlaylistChanged, PlaylistDeleted, PlaylistCollaboratorsChanged, PlaylistFollowChanged,
     SavesChanged, RatingChanged, FollowsChanged,
     PlayStarted, PlayProgressed, PlayEnded, PlayScrobbled, PlayerStateChanged, DevicesChanged, JamChanged,
-    ScanStarted, ScanProgress, ScanDone, LibraryChanged,
+    ScanStarted, ScanProgress, ScanDone, TracksStored, LibraryChanged,
     UserCreated, UserChanged, UserSettingsChanged, UserDeleted, SessionsRevoked,
 )

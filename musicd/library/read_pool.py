@@ -13,12 +13,23 @@ import musicd
 from musicd.errors import LibraryError
 from musicd.library.read_worker import Job, Result, decode_results, encode_jobs
 
-__all__ = ["ReaderPool"]
+__all__ = ["ReaderPool", "in_batches"]
 
+BATCH = 128  # files per reader request: large enough to amortise the round trip, small enough to spread
 _AHEAD = 2  # batches sent to a reader before its first answer: it starts the next while we store the last
 _DONE = object()
 # The readers import this very checkout, whatever the current folder or the installed copy.
 _SRC = os.path.dirname(os.path.dirname(os.path.abspath(musicd.__file__)))
+
+
+def in_batches(jobs: list[Job], size: int = BATCH) -> Iterator[list[Job]]:
+    """`jobs` in batches, in order, each taken out of the list as it is handed out (so freed once read)."""
+    jobs.reverse()
+    while jobs:
+        batch = jobs[-size:]
+        del jobs[-size:]
+        batch.reverse()
+        yield batch
 
 
 class ReaderPool:

@@ -14,9 +14,10 @@ as changed, so listeners such as the search index see what the interrupted scan 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,19 +27,21 @@ from musicd.domain.ids import ordered_id
 from musicd.domain.models import CoverRef, KnownFile, ScannedTrack, TrackChange
 from musicd.errors import LibraryError
 from musicd.library.artwork import store_image
-from musicd.library.read_pool import ReaderPool
+from musicd.library.read_ahead import ReadAhead
+from musicd.library.read_pool import BATCH, ReaderPool, in_batches
 from musicd.library.read_worker import Failure, Job
 from musicd.library.walk import WalkResult, walk_folder
 from musicd.logs import get_logger
 
-__all__ = ["CatalogWriter", "ScanSummary", "Scanner"]
+__all__ = ["CatalogWriter", "ScanSummary", "Scanner", "Stored"]
 
 log = get_logger("musicd.scan")
 
-_BATCH = 128  # files per reader request: large enough to amortise the round trip, small enough to spread
+_BATCH = BATCH  # files per reader request (a test lowers it to get several answers from a small library)
 _FLUSH = 1000  # tracks per write transaction
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
+Stored = Callable[[list[str]], None]  # the ids of tracks a write transaction of the running scan stored
 
 
 class CatalogWriter(Protocol):
@@ -77,16 +80,6 @@ class ScanSummary(msgspec.Struct, kw_only=True):
     album_ids: list[str] = msgspec.field(default_factory=list)  # albums whose tracks changed, came or went
 
 
-def _batches(jobs: list[Job]) -> Iterator[list[Job]]:
-    """`jobs` in batches, in order, each taken out of the list as it is handed out (so freed once read)."""
-    jobs.reverse()
-    while jobs:
-        batch = jobs[-_BATCH:]
-        del jobs[-_BATCH:]
-        batch.reverse()
-        yield batch
-
-
 def _folder_covers(walked: WalkResult, paths: Iterable[str], covers_dir: Path) -> dict[str, CoverRef | None]:
     refs: dict[str, CoverRef | None] = {}
     for p in paths:
@@ -105,6 +98,8 @@ class Scanner:
         self.catalog = catalog
         self.covers_dir = covers_dir
         self.workers = workers or os.cpu_count() or 1
+        self._stored: Stored | None = None
+        self._ahead: ReadAhead | None = None
 
     @staticmethod
     def check_folders(folders: Sequence[Path]) -> None:
@@ -124,8 +119,21 @@ class Scanner:
 
     async def scan(
         self, folders: Sequence[Path], progress: Progress | None = None, *, allow_empty: bool = False,
+        stored: Stored | None = None, ahead: ReadAhead | None = None,
     ) -> ScanSummary:
-        """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable."""
+        """Bring the catalogue in step with `folders`; raise LibraryError (changing nothing) if one is unusable.
+        `stored` is told the tracks of each write as it commits (the summary still lists them all). `ahead`:
+        readers started before on the folder's files, used when this scan reads exactly those; closed here."""
+        self._stored = stored
+        try:
+            return await self._scan(folders, progress, allow_empty, ahead)
+        finally:
+            if ahead is not None:
+                await ahead.close(failed=True)  # a no-op once the scan took its answers and closed it
+
+    async def _scan(
+        self, folders: Sequence[Path], progress: Progress | None, allow_empty: bool, ahead: ReadAhead | None,
+    ) -> ScanSummary:
         t0 = time.perf_counter()
         self.check_folders(folders)
         self.covers_dir.mkdir(parents=True, exist_ok=True)
@@ -136,8 +144,20 @@ class Scanner:
             log.warning("scan.healing", albums=len(leftover),
                         reason="an earlier scan stopped before it finished; recomputing the albums it left")
         failures_known = await self.catalog.known_failures()
+        if ahead is not None and not (
+            [ahead.folder] == list(folders) and ahead.covers_dir == self.covers_dir and not leftover
+            and not failures_known and not await self.catalog.folders()
+        ):
+            await ahead.close()  # it read what this scan may not need (a catalogue exists): read as usual
+            ahead = None
+        self._ahead = ahead
         try:
-            async with ReaderPool(self.covers_dir, self.workers) as pool:
+            async with contextlib.AsyncExitStack() as stack:
+                if ahead is not None:
+                    stack.push_async_exit(ahead)
+                    pool = ahead.pool
+                else:
+                    pool = await stack.enter_async_context(ReaderPool(self.covers_dir, self.workers))
                 await self._drop_unconfigured(folders, summary)
                 for i, folder in enumerate(folders):
                     last = i == len(folders) - 1
@@ -197,7 +217,11 @@ class Scanner:
         known = await self.catalog.known_files(fid)
         if progress:
             progress("walk", 0, 0)
-        walked = await asyncio.to_thread(walk_folder, str(folder))
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.walked is not None:
+            walked, ahead.walked = ahead.walked, None
+        else:
+            walked = await asyncio.to_thread(walk_folder, str(folder))
         files = walked.files
         summary.unreadable_dirs.extend(walked.unreadable)
         for d, reason in walked.unreadable:
@@ -239,7 +263,14 @@ class Scanner:
         walked.files = files = {}
         folder_covers = await asyncio.to_thread(_folder_covers, walked, (j[0] for j in to_read), self.covers_dir)
         total = len(to_read)
-        batches = _batches(to_read)
+        if ahead is not None:
+            # An empty catalogue and no failures remembered: the diff kept every file the read-ahead walked.
+            assert total == ahead.total, "read-ahead out of step with the scan"
+            log.info("scan.read_ahead", files=total, read_already=ahead.waiting(),
+                     note="first scan: read while the application started")
+            answers = ahead.results()
+        else:
+            answers = pool.read(in_batches(to_read, _BATCH))
         changes: list[TrackChange] = []
         old_albums: set[str] = set()
         failures: list[Failure] = []
@@ -256,7 +287,7 @@ class Scanner:
                     return vanished.pop(cands[0])
             return None
 
-        async for results in pool.read(batches):
+        async for results in answers:
             for r in results:
                 if isinstance(r, tuple):
                     failures.append(r)
@@ -306,6 +337,9 @@ class Scanner:
         if not changes:
             return
         await self.catalog.apply(fid, changes, old_albums)
-        summary.changed_track_ids.extend(c.track_id for c in changes)
+        ids = [c.track_id for c in changes]
+        summary.changed_track_ids.extend(ids)
+        if self._stored is not None:
+            self._stored(ids)
         changes.clear()
         old_albums.clear()

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["wire_consumers"]
 
-_SEARCH = (ev.PlaylistCreated, ev.PlaylistChanged, ev.PlaylistDeleted, ev.PlaylistFollowChanged, ev.LibraryChanged)
+_SEARCH = (ev.PlaylistCreated, ev.PlaylistChanged, ev.PlaylistDeleted, ev.PlaylistFollowChanged, ev.TracksStored,
+           ev.LibraryChanged)
 _ACCOUNTS = (ev.UserChanged, ev.UserSettingsChanged, ev.UserDeleted, ev.SessionsRevoked)
 _OUTCOMES = ("added", "updated", "moved", "removed", "failed", "unchanged")
 
@@ -24,7 +25,9 @@ def wire_consumers(s: Services) -> None:
     bus = s.bus
 
     async def search(e: Any) -> None:
-        if isinstance(e, ev.LibraryChanged):
+        if isinstance(e, ev.TracksStored):
+            await s.search.on_tracks_stored(e)
+        elif isinstance(e, ev.LibraryChanged):
             await s.search.on_scanned(e)
         elif isinstance(e, ev.PlaylistDeleted):
             await s.search.playlists_deleted([e.playlist_id])

@@ -1,7 +1,8 @@
 """The library use-case: scan folders into the catalogue and tell the rest of the app what changed.
 
-A scan publishes ScanStarted, ScanProgress (at most every 0.25 s, and at each phase change), ScanDone and,
-when the catalogue changed, LibraryChanged; `scan()` returns once the consumers (the search index, the
+A scan publishes ScanStarted, ScanProgress (at most every 0.25 s, and at each phase change), TracksStored
+(after each write, so the search index works while the scan reads on), ScanDone and, when the catalogue
+changed, LibraryChanged; `scan()` returns once the consumers (the search index, the
 transcoder) have applied the change.
 """
 
@@ -12,9 +13,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from musicd.domain.events import LibraryChanged, ScanDone, ScanProgress, ScanStarted
+from musicd.domain.events import LibraryChanged, ScanDone, ScanProgress, ScanStarted, TracksStored
 from musicd.domain.models import User
 from musicd.errors import ConflictError
+from musicd.library.read_ahead import ReadAhead
 from musicd.library.scanner import Progress, Scanner, ScanSummary
 from musicd.logs import get_logger
 from musicd.services.bus import EventBus
@@ -66,9 +68,13 @@ class LibraryService:
         """Whether the last scan stopped before it finished (killed or failed): the next one heals it."""
         return await self.catalog.last_scan_unfinished()
 
-    async def scan(self, progress: Progress | None = None, *, allow_empty: bool = False) -> ScanSummary:
-        """Scan every library folder; only one scan runs at a time."""
+    async def scan(
+        self, progress: Progress | None = None, *, allow_empty: bool = False, ahead: ReadAhead | None = None,
+    ) -> ScanSummary:
+        """Scan every library folder; only one scan runs at a time. `ahead`: see `ReadAhead` (closed here)."""
         if self._lock.locked():
+            if ahead is not None:
+                await ahead.close()
             raise ConflictError("a scan is already running", code="scan_running")
         async with self._lock:
             st = self.state
@@ -88,7 +94,11 @@ class LibraryService:
 
             try:
                 run = await self.catalog.begin_scan(st.started_at)
-                summary = await self.scanner.scan(self.folders, track, allow_empty=allow_empty)
+                summary = await self.scanner.scan(
+                    self.folders, track, allow_empty=allow_empty,
+                    stored=lambda ids: self.bus.publish(TracksStored(started_at=started, track_ids=tuple(ids))),
+                    ahead=ahead,
+                )
             except Exception as e:
                 st.last_error = str(e)
                 self.bus.publish(ScanDone(error=str(e)))

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from musicd.domain.events import LibraryChanged
+from musicd.domain.events import LibraryChanged, TracksStored
 from musicd.errors import ValidationError
 from musicd.logs import get_logger
 from musicd.search.catalog_index import CatalogIndex
@@ -115,6 +115,9 @@ class SearchService:
         self._views: CatalogService | None = None
         self._playlists: PlaylistLookup | None = None
         self._more: dict[str, tuple[RowSource, PlaylistLookup]] = {}
+        # What the running scan's TracksStored events indexed so far: (scan, how many ids, the last id,
+        # whether they replaced documents). Those ids lead its LibraryChanged list, in the same order.
+        self._early: tuple[str, int, str, bool] | None = None
 
     def add_kind(self, kind: str, rows: RowSource, resolve: PlaylistLookup) -> None:
         """Index another kind: `rows()` gives its documents for a rebuild, `resolve(ids, user_id)` its items."""
@@ -165,8 +168,28 @@ class SearchService:
         log.info("search.rebuilt", docs=len(docs))
         return len(docs)
 
+    async def on_tracks_stored(self, e: TracksStored) -> None:
+        """Index the tracks a running scan just stored, while it reads on; its LibraryChanged commits them
+        (a track document holds only what the scan wrote for it: its album's and artists' names are the
+        same words whichever spelling the rest of the scan settles on)."""
+        if self._early is None or self._early[0] != e.started_at:
+            # A first scan: no track is in the index yet, so none is looked up to be replaced; unless a scan
+            # that failed left tracks it indexed uncommitted (they count once committed).
+            replace = await asyncio.to_thread(self.index.tracks.count) > 0 or self._pending()
+            self._early = (e.started_at, 0, "", replace)
+        _, n, _, replace = self._early
+        docs = _docs("track", await self.catalog.search_track_rows(list(e.track_ids)))
+        await asyncio.to_thread(self.index.add, docs, replace=replace)
+        if e.track_ids:
+            self._early = (e.started_at, n + len(e.track_ids), e.track_ids[-1], replace)
+
+    def _pending(self) -> bool:
+        """Whether TracksStored documents wait uncommitted (a scan that failed before its LibraryChanged)."""
+        return self._early is not None and self._early[1] > 0
+
     async def on_scanned(self, s: LibraryChanged) -> None:
         """Apply a scan's changes without a rebuild: changed tracks, removed tracks, albums and artists."""
+        early, self._early = self._early, None
         if not (s.changed_track_ids or s.removed_track_ids):
             return
         groups = await self._group_docs()
@@ -175,7 +198,9 @@ class SearchService:
             await asyncio.to_thread(self.index.delete, [*s.removed_track_ids, *gone])
         ids = s.changed_track_ids
         # A first scan: no track is in the index yet, so none is looked up to be replaced.
-        replace = await asyncio.to_thread(self.index.tracks.count) > 0
+        replace = await asyncio.to_thread(self.index.tracks.count) > 0 or (early is not None and early[1] > 0)
+        if early is not None and 0 < early[1] <= len(ids) and ids[early[1] - 1] == early[2]:
+            ids = ids[early[1]:]  # indexed already, as the scan stored them (uncommitted until below)
         # In slices, so a first scan of 100k tracks never holds every row and document at once, and in one
         # commit: a commit per slice made tantivy write and merge segments over and over.
         for i in range(0, len(ids), _CHUNK):

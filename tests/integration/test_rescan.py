@@ -12,6 +12,7 @@ import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary, ExpectedTrack, write_tags
 from musicd.errors import LibraryError
+from musicd.library.read_ahead import ReadAhead
 from musicd.services.registry import Services
 
 
@@ -181,3 +182,16 @@ async def test_new_lrc_sidecar_rereads_track(library_copy: BuiltLibrary, service
         assert row is not None and row[0] == "lrc" and row[1] == 1
         assert "Hello sidecar" in row[2]
         assert has == 1
+
+
+async def test_read_ahead_is_not_used_once_a_catalogue_exists(library_copy: BuiltLibrary, services_for) -> None:
+    """Readers started ahead on every file are stopped, unused, when the catalogue already has the folder:
+    the scan reads only what changed, as without them."""
+    async with services_for(library_copy.root) as s:
+        first = await s.library.scan()
+        ahead = ReadAhead(library_copy.root, s.config.data_dir / "covers", 2)
+        await ahead.start()
+        readers = list(ahead.pool._procs)
+        again = await s.library.scan(ahead=ahead)
+        assert (again.added, again.updated, again.unchanged) == (0, 0, first.added)
+        assert len(readers) == 2 and all(p.returncode is not None for p in readers)  # stopped, not left over

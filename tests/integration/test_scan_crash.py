@@ -242,3 +242,24 @@ async def test_albums_an_older_version_left_unfinished_heal_after_the_upgrade(
     assert summary.healed_albums == 5
     diff = catalogue_diff(clean, catalogue(db))
     assert not diff, diff
+
+
+def test_first_scan_reads_while_the_command_starts_and_gives_the_clean_catalogue(
+    reference: Reference, tmp_path: Path
+) -> None:
+    """`musicd scan` on a new data dir starts its readers before the application is up (a read-ahead);
+    the catalogue is the clean scan's, field by field. The next scan has a catalogue: no read-ahead."""
+    lib, data = reference.library, tmp_path / "data"
+    env = server_env(data, lib.root, MUSICD_LOG_LEVEL="info", MUSICD_LOG_FORMAT="json")
+    first = subprocess.run(_musicd("scan", "--json"), env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert first.returncode == 0, first.stderr
+    assert '"scan.read_ahead"' in first.stderr, first.stderr[-2000:]
+    assert json.loads(first.stdout)["added"] == len(lib.tracks)
+    _assert_same_catalogue(reference, data / "musicd.db")
+
+    again = subprocess.run(_musicd("scan", "--json"), env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert '"scan.read_ahead"' not in again.stderr
+    assert json.loads(again.stdout)["unchanged"] == len(lib.tracks)
