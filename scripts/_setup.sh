@@ -40,3 +40,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
+# Bytecode for the checkout, as an installed package has it: where PYTHONDONTWRITEBYTECODE is set, every
+# command would otherwise compile musicd's modules again on each start (about 0.3 CPU-s). Up-to-date files
+# are skipped, so this costs a fraction of a second after the first time.
+"$VENV/bin/python" -m compileall -q -j 0 "$ROOT/musicd" >/dev/null || true
