@@ -110,6 +110,9 @@ def _config(ctx: click.Context) -> Config:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Run the HTTP server (migrates the database; scans at start if the catalogue is empty)."""
+    from musicd.services.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first, before any thread (the start-up's database check starts some)
     from musicd.app import create_app
     from musicd.http.serving import port_busy_message, serve_in_process, start_problem
 

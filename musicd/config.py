@@ -167,11 +167,13 @@ class TranscodeConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     workers: int = 1
     # Size limit of the tier cache in bytes (least recently used files are removed first); 0 = no limit.
     cache_max_bytes: int = 20 * 1024**3
-    # Encoders kept started per tier so an on-the-fly transcode begins in milliseconds; 0 = none. A tier's
-    # encoders start after its first on-the-fly transcode and stop after pool_idle_seconds without one.
+    # Encoders kept started (one per tier, for the pool_size tiers used last) so an on-the-fly transcode
+    # begins in milliseconds; 0 = none. A tier's encoder starts after its first on-the-fly transcode and
+    # stops after pool_idle_seconds without one.
     pool_size: int = 1
     pool_idle_seconds: int = 300
-    # On-the-fly transcodes running at once (more wait their turn); 0 = two per core.
+    # On-the-fly transcodes running at once (more wait their turn; each ffmpeg holds ~10 MiB of its own);
+    # 0 = one per core, at least 2.
     live_limit: int = 0
     # The ffmpeg program (a name looked up on PATH, or a path).
     ffmpeg: str = "ffmpeg"

@@ -12,7 +12,8 @@
    (the server, ffmpeg encoders, anything else it started) and by mapping (Python heap and other
    anonymous memory, shared libraries, the database's mmap, the search index, the rest).
 3. Under load, sampled every 50 ms: the built-in load (--clients threads for --duration seconds, each
-   looping over raw and Ogg-transcoded streams, search3, getArtists, getAlbumList2 and getAlbum), or
+   looping over raw and Ogg-transcoded streams, search3, getArtists, getAlbumList2 and getAlbum; the
+   time to each answer's headers by kind, p50/p95/max: a stream's TTFB), or
    --load-cmd, a shell command run while sampling ({base}, {user}, {password}, {pid} are filled in),
    e.g. the shared harness's measure.py. Then idle again.
 
@@ -248,10 +249,21 @@ def rest(path: str, **params: Any) -> str:
     return f"/rest/{path}?{urlencode({**auth, **params})}"
 
 
-def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
+def get(conn: http.client.HTTPConnection, path: str, ttfb: list[float] | None = None) -> tuple[int, bytes]:
+    t0 = time.perf_counter()
     conn.request("GET", path)
     r = conn.getresponse()
+    if ttfb is not None:  # the status line and headers are in: a stream's first bytes are on their way
+        ttfb.append(time.perf_counter() - t0)
     return r.status, r.read()
+
+
+def _percentiles_ms(xs: list[float]) -> dict[str, float]:
+    xs = sorted(xs)
+    if not xs:
+        return {}
+    at = lambda q: round(1000 * xs[min(len(xs) - 1, int(q * len(xs)))], 1)  # noqa: E731
+    return {"p50": at(0.5), "p95": at(0.95), "max": round(1000 * xs[-1], 1)}
 
 
 def wait_first_answer(port: int, proc: subprocess.Popen[bytes], t0: float, log: Path) -> float:
@@ -296,6 +308,7 @@ def builtin_load(port: int, clients: int, duration: float, seed: int) -> dict[st
     stop = time.monotonic() + duration
     counts: dict[str, int] = {}
     errors: dict[str, int] = {}
+    ttfb: dict[str, list[float]] = {}
     lock = threading.Lock()
     kinds = ["raw", "raw", "ogg", "search", "search", "artists", "albumlist", "album"]
 
@@ -316,8 +329,9 @@ def builtin_load(port: int, clients: int, duration: float, seed: int) -> dict[st
                 path = rest("getAlbumList2", type=rng.choice(["newest", "random", "alphabeticalByName"]), size=50)
             else:
                 path = rest("getAlbum", id=rng.choice(albums))
+            took: list[float] = []
             try:
-                status, _ = get(c, path)
+                status, _ = get(c, path, took)
                 bad = status != 200
             except (OSError, http.client.HTTPException):
                 bad = True
@@ -325,13 +339,15 @@ def builtin_load(port: int, clients: int, duration: float, seed: int) -> dict[st
             with lock:
                 counts[kind] = counts.get(kind, 0) + 1
                 errors[kind] = errors.get(kind, 0) + bad
+                ttfb.setdefault(kind, []).extend(took)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return {"clients": clients, "duration_s": duration, "requests": counts, "errors": errors}
+    return {"clients": clients, "duration_s": duration, "requests": counts, "errors": errors,
+            "ttfb_ms": {k: _percentiles_ms(v) for k, v in sorted(ttfb.items())}}
 
 
 def main() -> None:

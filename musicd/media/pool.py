@@ -8,6 +8,10 @@ The pool starts empty and fills a tier only once that tier has been transcoded o
 listening at that quality, and their next track starts from a warm encoder. Encoders of a tier nobody
 asked for in `idle_seconds` are stopped (each one holds about 10 MiB of private memory), so a server
 nobody transcodes from keeps no ffmpeg running.
+
+`size` bounds the pool as a whole, not per tier: one encoder each for the `size` tiers asked for last
+(warming a tier stops the encoder of the tier used longest ago), so three qualities in use hold one
+spare encoder, not three.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ Key = tuple[str, int]  # (codec, bitrate)
 
 
 class FfmpegPool:
-    """Encoders started ahead of time per (codec, bitrate) after its first use, each waiting for a source on stdin.
+    """Up to `size` encoders started ahead of time for the (codec, bitrate) tiers used last, each waiting for a
+    source on stdin.
 
     A household whose phones ask for MP3 keeps MP3 encoders ready while they listen; one that never does
     starts none.
@@ -74,7 +79,7 @@ class FfmpegPool:
         self.reaped = 0
 
     def take(self, bitrate: int, codec: str = "vorbis") -> asyncio.subprocess.Process | None:
-        """An idle encoder for `bitrate` in `codec`, or None; the pool (re)fills that tier in the background."""
+        """An idle encoder for `bitrate` in `codec`, or None (the caller says what to warm next: `refill`)."""
         key = (codec, bitrate)
         q = self._idle.get(key)
         if q is None and self.size > 0 and not self._closed:
@@ -87,7 +92,6 @@ class FfmpegPool:
                 break
         if q is not None and self.size > 0:
             self.touch(bitrate, codec)
-            self.refill(key)
         return proc
 
     def touch(self, bitrate: int, codec: str = "vorbis") -> None:
@@ -111,34 +115,49 @@ class FfmpegPool:
             return
         q = self._idle[key]
         while q:
-            proc = q.popleft()
-            kill(proc)
-            self.reaped += 1
-            task = asyncio.create_task(proc.wait(), name=f"ffmpeg-reap-{key[0]}-{key[1]}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._stop(key, q.popleft())
 
-    def refill(self, key: Key | None = None) -> None:
-        for b in [key] if key is not None else list(self._idle):
-            if b is None or self._closed or b in self._filling or len(self._idle[b]) >= self.size:
-                continue
-            self._filling.add(b)
-            task = asyncio.create_task(self._fill(b), name=f"ffmpeg-pool-{b[0]}-{b[1]}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    def _stop(self, key: Key, proc: asyncio.subprocess.Process) -> None:
+        kill(proc)
+        self.reaped += 1
+        task = asyncio.create_task(proc.wait(), name=f"ffmpeg-reap-{key[0]}-{key[1]}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def processes(self) -> int:
+        """Encoders waiting here or being started."""
+        return self.idle() + len(self._filling)
+
+    def refill(self, key: Key) -> None:
+        """Warm an encoder of `key` in the background, stopping one of the tier used longest ago if the pool is full."""
+        if self.size <= 0 or self._closed or key in self._filling:
+            return
+        q = self._idle.setdefault(key, deque())
+        if q:
+            return  # warm already: one encoder per tier, for up to `size` tiers
+        while self.processes() >= self.size:
+            others = [k for k, o in self._idle.items() if o and k != key]
+            if not others:
+                return
+            old = min(others, key=lambda k: self._last_use.get(k, 0.0))
+            self._stop(old, self._idle[old].popleft())
+        self._last_use.setdefault(key, time.monotonic())
+        self._filling.add(key)
+        task = asyncio.create_task(self._fill(key), name=f"ffmpeg-pool-{key[0]}-{key[1]}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _fill(self, key: Key) -> None:
         codec, bitrate = key
         try:
-            while not self._closed and len(self._idle[key]) < self.size:
-                proc = await spawn(tier_argv(self.binary, bitrate, codec=codec), stdin=True)
-                self.spawned += 1
-                if self._closed:
-                    kill(proc)
-                    await proc.wait()
-                    return
-                self._idle[key].append(proc)
-                self._schedule_reap(key, self._last_use.get(key, 0.0) + self.idle_seconds - time.monotonic())
+            proc = await spawn(tier_argv(self.binary, bitrate, codec=codec), stdin=True)
+            self.spawned += 1
+            if self._closed:
+                kill(proc)
+                await proc.wait()
+                return
+            self._idle[key].append(proc)
+            self._schedule_reap(key, self._last_use.get(key, 0.0) + self.idle_seconds - time.monotonic())
         except OSError as e:
             log.error("ffmpeg.pool_failed", error=str(e))
         finally:

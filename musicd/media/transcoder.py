@@ -11,6 +11,12 @@ first Ogg byte in about 5 ms instead of about 50. Sources
 ffmpeg cannot demux from a pipe (an MP4 with its index at the end) and seeks (`time_offset`) start
 their own ffmpeg on the file. The background transcoder runs one niced ffmpeg per track that writes
 all of its missing tiers at once, straight into the cache folder.
+
+Memory is the count of ffmpeg processes (each holds about 10 MiB of its own beside the ~40 MiB of
+libraries they share), so it is bounded: `live_limit` encoders run at once, and the pool keeps
+`pool_size` more started ahead. Transcodes beyond the limit wait their turn, and the pool warms the
+tier the first of them needs, so it starts in milliseconds when a slot frees (on 2 cores two
+encoders already use all the CPU: the queue costs little throughput).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import contextlib
 import itertools
 import os
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,6 +175,8 @@ class Transcoder:
         self.cache = TranscodeCache(cache_dir, max_bytes)
         self.pool = FfmpegPool(binary, pool_bitrates, pool_size, pool_idle_seconds)
         self._live = asyncio.Semaphore(max(1, live_limit))
+        # The tiers (codec, bitrate) of the piped transcodes waiting for a slot, first in line first.
+        self._waiting: list[list[tuple[str, int]]] = []
         self._active: dict[Path, Production] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._serial = itertools.count()
@@ -196,6 +205,33 @@ class Transcoder:
 
     def active(self) -> int:
         return len(self._active)
+
+    @asynccontextmanager
+    async def _slot(self, key: tuple[str, int] | None = None) -> AsyncIterator[None]:
+        """One of the `live_limit` slots for an encoder; a piped transcode of tier `key` that must wait has the
+        pool warm its tier when it is first in line."""
+        if self._live.locked():
+            entry = [key] if key is not None else []
+            self._waiting.append(entry)
+            if entry and self._next_waiting() == key:
+                self.pool.refill(key)
+            try:
+                await self._live.acquire()
+            finally:
+                self._waiting.remove(entry)
+        else:
+            await self._live.acquire()
+        try:
+            yield
+        finally:
+            self._live.release()
+
+    def _next_waiting(self) -> tuple[str, int] | None:
+        return next((e[0] for e in self._waiting if e), None)
+
+    def _warm_next(self, key: tuple[str, int]) -> None:
+        """After a take: warm the tier of the first piped transcode in line, else this one's (the next track)."""
+        self.pool.refill(self._next_waiting() or key)
 
     def produce(self, src: Source, tier: Tier) -> Production:
         """The running on-the-fly production of (source, tier), joined, or a new one started."""
@@ -239,6 +275,7 @@ class Transcoder:
         proc = feeder = None
         if piped:
             proc = self.pool.take(tier.bitrate_kbps, tier.codec)
+            self._warm_next((tier.codec, tier.bitrate_kbps))
         try:
             if proc is not None:
                 self.stats["from_pool"] += 1
@@ -267,10 +304,10 @@ class Transcoder:
         final, part = prod.path, prod.part
         error: str | None = None
         try:
-            async with self._live:
+            piped = self.pool.size > 0 and self._pipe_ok(src)
+            async with self._slot((tier.codec, tier.bitrate_kbps) if piped else None):
                 final.parent.mkdir(parents=True, exist_ok=True)
                 with open(part, "wb", buffering=0) as out:  # noqa: ASYNC230 (writes land in the page cache)
-                    piped = self.pool.size > 0 and self._pipe_ok(src)
                     rc, err = await self._encode(prod, src, tier, out, piped=piped)
                     if piped and rc != 0 and prod.size == 0:
                         # Some files demux from a pipe badly; the file itself is the authority.
@@ -344,7 +381,7 @@ class Transcoder:
 
     async def seek(self, src: Source, tier: Tier, offset: float) -> AsyncIterator[bytes]:
         """The tier from `offset` seconds on, straight from a new ffmpeg (not cached, not shared)."""
-        async with self._live:
+        async with self._slot():
             proc = await spawn(tier_argv(self.binary, tier.bitrate_kbps, source=src.path, time_offset=offset,
                                          codec=tier.codec), stdin=False)
             err_task = asyncio.create_task(stderr_tail(proc.stderr))

@@ -13,10 +13,15 @@ import contextlib
 import ipaddress
 import socket
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
-from zeroconf import IPVersion, ServiceStateChange, Zeroconf
-from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+# zeroconf is imported where it is used: it costs the server ~4 MiB, and a server on loopback (the
+# default) never advertises.
+if TYPE_CHECKING:
+    from zeroconf import ServiceStateChange, Zeroconf
+    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 __all__ = ["SERVICE_TYPE", "Advertiser", "Found", "browse", "is_lan_host", "local_addresses"]
 
@@ -83,12 +88,17 @@ class Advertiser:
         return local_addresses()
 
     def _service(self, addresses: list[str]) -> AsyncServiceInfo:
+        from zeroconf.asyncio import AsyncServiceInfo
+
         label = self.name.replace(".", " ")[:63]
         return AsyncServiceInfo(
             SERVICE_TYPE, f"{label}.{SERVICE_TYPE}", port=self.port, properties=self.props,
             parsed_addresses=addresses, server=f"{socket.gethostname().split('.')[0]}.local.")
 
     async def start(self) -> None:
+        from zeroconf import IPVersion
+        from zeroconf.asyncio import AsyncZeroconf
+
         addrs = self.addresses()
         self._zc = AsyncZeroconf(interfaces=self.interfaces or addrs or None, ip_version=IPVersion.V4Only)  # type: ignore[arg-type]
         self._info = self._service(addrs)
@@ -122,6 +132,9 @@ class Advertiser:
 
 async def browse(within: float = 3.0, interfaces: Sequence[str] = (), first: bool = False) -> list[Found]:
     """The servers that answer within `within` seconds (as soon as one does when `first`)."""
+    from zeroconf import IPVersion, ServiceStateChange
+    from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
     zc = AsyncZeroconf(interfaces=list(interfaces) or None, ip_version=IPVersion.V4Only)  # type: ignore[arg-type]
     names: asyncio.Queue[str] = asyncio.Queue()
 

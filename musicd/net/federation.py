@@ -22,10 +22,9 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import http_sf
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, algorithms
@@ -60,6 +59,17 @@ LABEL = "musicd"
 TAG = "musicd-fed"
 WINDOW_S = 300
 _USER_AGENT = "musicd-federation/1"
+if TYPE_CHECKING:
+    import httpx
+
+
+def _httpx() -> Any:
+    """httpx, imported on first use: it costs the server ~6 MiB, and only a server with peers needs it."""
+    import httpx
+
+    return httpx
+
+
 # httpx logs every request at INFO: a sync of a big peer would fill the server log with page fetches.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -154,7 +164,7 @@ def verify_request(method: str, target: str, headers: Sequence[tuple[str, str]],
     """
     if not any(k.lower() == "signature" for k, _ in headers):
         raise SignatureError("this request is not signed (Signature and Signature-Input headers)", code="unsigned")
-    h = httpx.Headers(list(headers))
+    h = _httpx().Headers(list(headers))
     keyid = read_keyid(h)
     if keyid is None:
         raise SignatureError("the request has no musicd signature with a keyid", code="bad_signature")
@@ -266,7 +276,7 @@ class PeerStream:
                     if seen > self._max:
                         raise PeerError("the peer sent more than it announced", code="peer_bad_response")
                     yield chunk
-        except (httpx.HTTPError, TimeoutError) as e:
+        except (_httpx().HTTPError, TimeoutError) as e:
             raise PeerError(f"the peer stopped sending: {type(e).__name__}") from None
         finally:
             await self.response.aclose()
@@ -290,9 +300,9 @@ class PeerClient:
         self.retries = retries
         self.backoff_s = backoff_s
         self.read_timeout = read_timeout
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+        self._http = _httpx().AsyncClient(
+            timeout=_httpx().Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
+            limits=_httpx().Limits(max_connections=16, max_keepalive_connections=8),
             follow_redirects=False, trust_env=False, headers={"user-agent": _USER_AGENT},
         )
 
@@ -360,7 +370,7 @@ class PeerClient:
                     return PeerReply(resp.status_code, resp.headers, bytes(buf))
                 finally:
                     await resp.aclose()
-        except (httpx.HTTPError, TimeoutError, OSError) as e:
+        except (_httpx().HTTPError, TimeoutError, OSError) as e:
             raise PeerError(f"peer {self.base_url} is unreachable: {type(e).__name__}") from None
 
     async def stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -372,7 +382,7 @@ class PeerClient:
         req = self._build(method, path, params, b"", headers)
         try:
             resp = await self._http.send(req, stream=True)
-        except (httpx.HTTPError, OSError) as e:
+        except (_httpx().HTTPError, OSError) as e:
             self.breaker.failure()
             raise PeerError(f"peer {self.base_url} is unreachable: {type(e).__name__}") from None
         try:

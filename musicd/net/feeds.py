@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-import feedparser
 import nh3
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -162,6 +161,9 @@ def _item(entry: Any, extra: dict[str, Any], base: str) -> FeedItem:
 
 def parse_feed(body: bytes, url: str) -> FeedInfo:
     """One feed page; FeedError when it is refused or holds no feed at all. Broken items are skipped."""
+    # Imported here: feedparser costs the server ~3 MiB, and only a household with podcasts parses feeds.
+    import feedparser
+
     tree = _refuse_dtd(body)
     parsed = feedparser.parse(body, resolve_relative_uris=False, sanitize_html=False)
     feed = parsed.get("feed", {})

@@ -152,7 +152,7 @@ class Services:
         self.transcoder = Transcoder(
             config.data_dir / "transcodes", binary=tc.ffmpeg, max_bytes=tc.cache_max_bytes, pool_size=tc.pool_size,
             pool_bitrates=[TIERS[t].bitrate_kbps for t in tc.tiers],
-            live_limit=tc.live_limit or 2 * (os.cpu_count() or 1), pool_idle_seconds=tc.pool_idle_seconds,
+            live_limit=tc.live_limit or max(2, os.cpu_count() or 1), pool_idle_seconds=tc.pool_idle_seconds,
             on_finished=lambda kind, ok: self.metrics.transcode_done.labels(kind, "done" if ok else "failed").inc(),
         )
         self.playback = PlaybackService(media, self.transcoder, ImageResizer(config.data_dir / "image-cache"),

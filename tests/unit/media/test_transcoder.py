@@ -32,9 +32,11 @@ def one_per_format(lib: BuiltLibrary) -> dict[str, Source]:
     return out
 
 
-async def make(tmp_path: Path, *, pool: int = 1, max_bytes: int = 0, pool_idle: float = 300) -> Transcoder:
+async def make(tmp_path: Path, *, pool: int = 1, max_bytes: int = 0, pool_idle: float = 300,
+               live_limit: int = 4) -> Transcoder:
     tc = Transcoder(tmp_path / "cache", binary="ffmpeg", max_bytes=max_bytes, pool_size=pool,
-                    pool_bitrates=[t.bitrate_kbps for t in TIERS.values()], live_limit=4, pool_idle_seconds=pool_idle)
+                    pool_bitrates=[t.bitrate_kbps for t in TIERS.values()], live_limit=live_limit,
+                    pool_idle_seconds=pool_idle)
     await tc.start()
     return tc
 
@@ -54,8 +56,8 @@ async def collect(tc: Transcoder, src: Source, tier_name: str) -> bytes:
 async def test_every_format_into_every_tier(tc: Transcoder, built_library: BuiltLibrary) -> None:
     sources = one_per_format(built_library)
     assert set(sources) == set(FORMATS)
-    for fmt, src in sources.items():
-        for name, tier in TIERS.items():
+    for name, tier in TIERS.items():  # tier by tier, as a listener plays track after track at one quality
+        for fmt, src in sources.items():
             data = await collect(tc, src, name)
             hit = tc.cached(src, tier)
             assert hit is not None, (fmt, name)
@@ -124,6 +126,34 @@ async def test_the_pool_warms_a_tier_after_its_first_use_and_stops_when_idle(
         await _until(lambda: tc.pool.idle() == 0 and _ffmpeg_children() == 0)  # unused for 3 s: stopped
         assert tc.pool.reaped >= 1
     finally:
+        await tc.close()
+
+
+async def test_encoders_stay_within_the_limit_and_a_waiting_tier_is_warmed(
+        tmp_path: Path, built_library: BuiltLibrary) -> None:
+    """Many listeners of three qualities at once: at most live_limit encoders run and the pool holds
+    pool_size more (not one per tier); each waiting transcode still gets its stream, the first in line
+    from an encoder warmed for its tier while it waited."""
+    tc = await make(tmp_path, pool=1, live_limit=2)
+    peak = 0
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, _ffmpeg_children())
+            await asyncio.sleep(0.005)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        srcs = [s for fmt, s in one_per_format(built_library).items() if fmt in ("flac", "mp3", "ogg", "wav")]
+        jobs = [(src, name) for src in srcs for name in ("low", "normal", "high")]
+        outs = await asyncio.gather(*(collect(tc, src, name) for src, name in jobs))
+        assert all(o[:4] == b"OggS" for o in outs) and tc.stats["failed"] == 0
+        assert all(tc.cached(src, TIERS[name]) is not None for src, name in jobs)
+        assert peak <= 3, f"{peak} ffmpeg processes at once (limit 2 + pool 1)"
+        assert tc.stats["from_pool"] >= 1, "a transcode that waited starts from an encoder warmed for its tier"
+    finally:
+        watcher.cancel()
         await tc.close()
 
 
