@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.live import start_server
 
@@ -14,6 +16,7 @@ from tests.live import start_server
 _EXCLUDE = r"^/v1/(auth/(logout|setup)|me/password)$"
 
 
+@pytest.mark.slow
 def test_v1_schema_holds_under_fuzzing(built_library: BuiltLibrary, tmp_path: Path) -> None:
     # A private server: fuzzed writes (deletes included) must not disturb the shared test server.
     with start_server(tmp_path, built_library.root, MUSICD_AUTH_WRITES_PER_SECOND="10000",
