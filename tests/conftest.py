@@ -63,3 +63,36 @@ def live_server(built_library: BuiltLibrary, tmp_path_factory: pytest.TempPathFa
     create what you change (your own playlist, your own user)."""
     with start_server(tmp_path_factory.mktemp("live"), built_library.root) as server:
         yield server
+
+
+_SHARED_SCOPES = ("module", "class", "package")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Plan the run for xdist's `loadgroup` (scripts/test): a module whose tests share a module-scoped
+    fixture (a private server, a browser) runs on one worker, so that fixture is built once, not once per
+    worker; and the slow tests go first, so the last minutes are not one worker running a long test alone.
+
+    Every other test is handed out one at a time, as `--dist load` does. The order within a group and the
+    order of the quick tests stay as collected."""
+    shared: set[str] = set()
+    for item in items:
+        defs = getattr(item, "_fixtureinfo", None)
+        if defs is not None and any(d.scope in _SHARED_SCOPES for ds in defs.name2fixturedefs.values() for d in ds):
+            shared.add(item.module.__name__ if item.module else item.nodeid)  # type: ignore[attr-defined]
+
+    def unit(item: pytest.Item) -> str:
+        module = item.module.__name__ if getattr(item, "module", None) else item.nodeid  # type: ignore[attr-defined]
+        return module if module in shared else item.nodeid
+
+    slow: set[str] = set()
+    for item in items:
+        u = unit(item)
+        if item.get_closest_marker("slow"):
+            slow.add(u)
+        if u in shared:
+            item.add_marker(pytest.mark.xdist_group(u))
+    first = {u: i for i, u in reversed(list(enumerate(unit(item) for item in items)))}
+    # Units with a slow test first; otherwise as collected (a module's tests stay together and in order).
+    items.sort(key=lambda item: (unit(item) not in slow, first[unit(item)]))

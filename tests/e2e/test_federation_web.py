@@ -42,6 +42,7 @@ def friends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServ
             cm.__exit__(None, None, None)
 
 
+@pytest.mark.slow
 def test_friends_tracks_show_their_source_and_settings_pair_and_follow(
     browser: sync_api.Browser, friends: tuple[LiveServer, LiveServer], screenshots: Path,
 ) -> None:

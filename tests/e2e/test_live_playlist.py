@@ -44,7 +44,17 @@ def _open(browser: sync_api.Browser, console: Console, base: str, name: str, pid
 
 
 def _names(page: Page, first: int, last: int) -> list[str]:
-    """The track names the view shows at indices first..last-1 (rows that exist in the DOM)."""
+    """The track names the view shows at indices first..last-1, once it shows them all.
+
+    The list is virtual: after a scroll it draws the rows now in view on the next animation frame, and until
+    then the DOM holds the rows of the old position (and the focused row, which it never drops). Read at
+    once, a busy browser answered None for rows it had not drawn yet, and the test then waited for names
+    that could never show."""
+    page.wait_for_function("""([a, b]) => { for (let i = a; i < b; i++) {
+          const row = `.track-list .track-row[data-index='${i}'][data-loaded='1'] .track-name`;
+          if (!document.querySelector(row)) return false;
+        }
+        return true; }""", arg=[first, last])
     return page.evaluate("""([a, b]) => { const out = [];
         for (let i = a; i < b; i++) {
           const r = document.querySelector(`.track-list .track-row[data-index='${i}'] .track-name`);

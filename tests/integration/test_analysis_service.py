@@ -79,6 +79,7 @@ async def test_a_pass_stores_results_per_track_and_a_restart_resumes(services_fo
         assert (await s.analysis.run_pass()).analysed == 0  # nothing left
 
 
+@pytest.mark.slow
 async def test_moves_keep_features_and_changed_or_broken_files_are_handled(services_for, library: Path) -> None:
     async with services_for(library) as s:
         await s.library.scan()
@@ -130,6 +131,7 @@ def _musicd(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
                           timeout=300, cwd=REPO_ROOT)
 
 
+@pytest.mark.slow
 def test_analyze_cli_status_and_run(library: Path, tmp_path: Path) -> None:
     env = server_env(tmp_path / "data", library, MUSICD_ANALYSIS_WORKERS="2")
     assert _musicd("scan", "--json", env=env).returncode == 0

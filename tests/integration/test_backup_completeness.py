@@ -11,6 +11,7 @@ from contextlib import closing
 from pathlib import Path
 
 import httpx
+import pytest
 from liblistenbrainz import Listen, ListenBrainz
 
 from musicd.devtools.library_builder import BuiltLibrary
@@ -45,6 +46,7 @@ def _wait_for(cond, timeout: float = 60) -> None:  # type: ignore[no-untyped-def
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_restore_on_a_new_box_brings_back_every_table_key_and_upload(
     built_library: BuiltLibrary, tmp_path: Path
 ) -> None:

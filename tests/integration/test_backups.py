@@ -48,6 +48,7 @@ def _wait_for(cond, timeout: float = 60) -> None:  # type: ignore[no-untyped-def
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_backup_while_serving_then_restore(template: Path, built_library: BuiltLibrary, tmp_path: Path) -> None:
     data = copy_data(template, tmp_path / "data")
     archive = tmp_path / "backups" / "today.tar.gz"
@@ -149,6 +150,7 @@ def test_the_daily_backup_runs_in_the_server_and_keeps_the_newest(
     assert count(fresh / "musicd.db", "users") == len(USERS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["auto", "without-sqlite3"])
 def test_db_recover_rebuilds_what_a_damaged_file_holds(
     template: Path, built_library: BuiltLibrary, tmp_path: Path, how: str
@@ -179,6 +181,7 @@ def test_db_recover_rebuilds_what_a_damaged_file_holds(
         assert server.client("bob").get("/v1/me").status_code == 200
 
 
+@pytest.mark.slow
 def test_db_recover_refuses_under_a_server_and_for_a_sound_database(
     template: Path, built_library: BuiltLibrary, tmp_path: Path
 ) -> None:

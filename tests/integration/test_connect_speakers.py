@@ -168,6 +168,7 @@ def test_speaker_killed_mid_transfer(rig: dict[str, Any]) -> None:
 
 
 
+@pytest.mark.slow
 def test_pairing_by_code(rig: dict[str, Any]) -> None:
     server: LiveServer = rig["server"]
     work = rig["work"]
@@ -293,6 +294,7 @@ def test_subsonic_app_is_a_device_and_resumes_on_a_speaker(rig: dict[str, Any]) 
     asyncio.run(go())
 
 
+@pytest.mark.slow
 def test_jam_two_users_one_timeline(rig: dict[str, Any]) -> None:
     server: LiveServer = rig["server"]
     sp: spotipy.Spotify = rig["sp"]

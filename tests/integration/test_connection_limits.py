@@ -85,6 +85,7 @@ def _closed_by_server(s: socket.socket, timeout: float) -> bool:
     return data == b"" or data.startswith(b"HTTP/1.1 408")
 
 
+@pytest.mark.slow
 def test_thousands_of_idle_and_slow_connections_do_not_stop_a_listener(srv: LiveServer) -> None:
     with sqlite3.connect(f"file:{srv.data_dir / 'musicd.db'}?mode=ro", uri=True) as db:
         tid, path = db.execute("SELECT id, path FROM tracks WHERE format = 'flac' ORDER BY id LIMIT 1").fetchone()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fractional_indexing import validate_order_key
 
 from musicd.devtools.library_builder import BuiltLibrary
@@ -158,6 +159,7 @@ def _check_after_restart(srv: LiveServer, editors: list[Editor]) -> None:
         db.close()
 
 
+@pytest.mark.slow
 def test_kill_9_during_playlist_edits_loses_no_acknowledged_edit(built_library: BuiltLibrary, tmp_path: Path
                                                                  ) -> None:
     lib = built_library.root

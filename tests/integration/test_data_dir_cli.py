@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.integration.subsonic_support import Sub
 from tests.live import USERS, serve
@@ -29,6 +31,7 @@ def musicd(*args: str, cwd: Path, env: dict[str, str], stdin: str | None = None)
                           capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_any_folder_finds_the_same_data_dir(built_library: BuiltLibrary, tmp_path: Path) -> None:
     env = user_env(tmp_path / "share")
     data = (tmp_path / "share" / "musicd").resolve()
@@ -71,6 +74,7 @@ def test_missing_library_folder_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "share" / "musicd" / "config.toml").exists()
 
 
+@pytest.mark.slow
 def test_catalogue_follows_the_configured_folders(built_library: BuiltLibrary, tmp_path: Path) -> None:
     """Demo first, then the real library: the demo's tracks leave the catalogue (reported), and the server's
     own scan uses the remembered folder."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from musicd.devtools.library_builder import BuiltLibrary
 from musicd.services.data_lock import DataDirLock
 from tests.integration.subsonic_support import Sub
@@ -35,6 +37,7 @@ def _moved_lines(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if "data dir of an older version" in ln]
 
 
+@pytest.mark.slow
 def test_old_data_dir_is_moved_once_and_every_folder_finds_it(built_library: BuiltLibrary, tmp_path: Path) -> None:
     checkout, old, env, new = _old_install(tmp_path, built_library.root)
     elsewhere = tmp_path / "elsewhere"
@@ -92,6 +95,7 @@ def test_old_data_dir_is_not_merged_into_a_new_one(built_library: BuiltLibrary, 
     assert "alice" in r.stdout and sorted(os.listdir(new)) == ["keys"] and not os.listdir(new / "keys")
 
 
+@pytest.mark.slow
 def test_a_configured_data_dir_leaves_an_old_one_alone(built_library: BuiltLibrary, tmp_path: Path) -> None:
     checkout, old, env, _ = _old_install(tmp_path, built_library.root)
     r = musicd("user", "list", cwd=checkout, env={**env, "MUSICD_DATA_DIR": str(tmp_path / "chosen")})

@@ -11,6 +11,7 @@ import urllib.parse
 from pathlib import Path
 
 import libsonic
+import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 from musicd.devtools.processes import process_tree
@@ -49,6 +50,7 @@ def _sonic(srv: LiveServer, name: str) -> libsonic.Connection:
                                appName="musicd-tests")
 
 
+@pytest.mark.slow
 def test_serving_and_training_never_load_numpy_scipy_or_implicit(built_library: BuiltLibrary, tmp_path: Path) -> None:
     with start_server(tmp_path, built_library.root, MUSICD_RECOMMEND_REBUILD_AFTER_PLAYS="1",
                       MUSICD_RECOMMEND_CHECK_SECONDS="0.5", MUSICD_TRANSCODE_PRE_TRANSCODE="false") as srv:

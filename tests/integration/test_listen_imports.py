@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.integration.listens_support import (
@@ -129,6 +130,7 @@ def test_cli_import_with_summary(live_server: LiveServer, tmp_path: Path) -> Non
     assert p.returncode != 0 and "no such user" in p.stderr
 
 
+@pytest.mark.slow
 def test_unmatched_listens_matched_after_rescan_and_uploads_bounded(
         library_copy: BuiltLibrary, tmp_path: Path) -> None:
     # Two tracks are not in the library when their listens arrive; they come back before a rescan.

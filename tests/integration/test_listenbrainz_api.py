@@ -56,6 +56,7 @@ def test_token_shown_regenerated_and_validated(live_server: LiveServer) -> None:
         assert r.json() == {"code": 400, "error": "You need to provide an Authorization token."}
 
 
+@pytest.mark.slow
 def test_single_playing_now_and_import_become_plays(live_server: LiveServer) -> None:
     acc = new_account(live_server)
     lb = _client(live_server, acc)
@@ -102,6 +103,7 @@ def test_single_playing_now_and_import_become_plays(live_server: LiveServer) -> 
 
 
 
+@pytest.mark.slow
 def test_listens_ahead_of_the_clock_or_a_day_long_still_count(live_server: LiveServer) -> None:
     """ListenBrainz takes a listen up to an hour ahead of the server and any duration up to 24 days; a play
     event takes neither. Such a listen is still taken and counted, dated when it began (or, ahead of the

@@ -228,6 +228,7 @@ def test_every_revocation_path_reaches_the_device_at_its_next_heartbeat(w: World
         assert lic.status == "active" and track in {i.track_id for i in lic.items}
 
 
+@pytest.mark.slow
 def test_offline_plays_reach_the_listening_history(w: World) -> None:
     alice = w.fresh("owner")
     dev = _device(w, alice)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.integration.listens_support import wait_for
@@ -13,6 +14,7 @@ from tests.integration.playlist_helpers import track_ids
 from tests.live import start_server
 
 
+@pytest.mark.slow
 def test_limits_and_a_track_removed_from_the_library(library_copy: BuiltLibrary, tmp_path: Path) -> None:
     env = {"MUSICD_OFFLINE_MAX_DEVICES": "1", "MUSICD_OFFLINE_MAX_TRACKS_PER_DEVICE": "3",
            "MUSICD_TRANSCODE_PRE_TRANSCODE": "false"}

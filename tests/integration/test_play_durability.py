@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 from musicd.devtools.processes import kill_tree
@@ -104,6 +105,7 @@ def _play_everything(server: LiveServer, tracks: list[tuple[str, float]]) -> tup
     return expected, still_open
 
 
+@pytest.mark.slow
 def test_acknowledged_plays_survive_kill_9(built_library: BuiltLibrary, tmp_path: Path) -> None:
     with start_server(tmp_path, built_library.root, **_ENV) as server:
         tracks = [(t, float(d)) for t, d in _db(server, "SELECT id, duration FROM tracks ORDER BY id LIMIT 24")]
@@ -180,6 +182,7 @@ def test_bad_values_are_clear_errors(live_server: LiveServer) -> None:
                             " OR at > 4102444800 OR at < 0") == [(0,)]
 
 
+@pytest.mark.slow
 def test_one_poison_event_never_costs_the_others(built_library: BuiltLibrary, tmp_path: Path) -> None:
     """The three events of issue 13 that used to fail the writer's whole batch, sent amid other users'
     plays: they are refused, and every other play of the batch is stored."""

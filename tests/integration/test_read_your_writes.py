@@ -14,6 +14,7 @@ import secrets
 import threading
 
 import httpx
+import pytest
 
 from tests.integration.playlist_helpers import new_user, track_ids, uri
 from tests.integration.subsonic_support import Sub
@@ -57,6 +58,7 @@ def _read_loop(server: LiveServer, stop: threading.Event, errors: list[str], cou
         c.close()
 
 
+@pytest.mark.slow
 def test_writes_are_visible_to_the_next_read_under_heavy_reads(live_server: LiveServer) -> None:
     pool = track_ids(live_server)
     stop = threading.Event()

@@ -70,6 +70,7 @@ def _unfinished(db: Path) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+@pytest.mark.slow
 def test_two_clean_scans_give_one_catalogue_and_album_genres_follow_the_tags(
     reference: Reference, tmp_path: Path
 ) -> None:

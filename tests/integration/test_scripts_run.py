@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from musicd.devtools.library_builder import BuiltLibrary, demo_tracks
 from tests.integration.subsonic_support import Sub
 from tests.integration.test_data_dir_cli import musicd, user_env
@@ -68,6 +70,7 @@ def _count(base: str, user: str) -> int:
     return int(Sub(base, user, USERS[user][0]).call("getScanStatus")["scanStatus"]["count"])
 
 
+@pytest.mark.slow
 def test_scripts_run_upgrade_demo_then_real_library(built_library: BuiltLibrary, tmp_path: Path) -> None:
     checkout, env = _checkout(tmp_path)
     elsewhere = tmp_path / "elsewhere"

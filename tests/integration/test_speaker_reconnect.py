@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from musicd.devtools.speakers import SpeakerProcess, build_long_library
 from tests.live import REPO_ROOT, serve, start_server
@@ -25,6 +26,7 @@ def _player(base: str, token: str) -> dict[str, object]:
     return r.json()  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_speaker_plays_through_a_server_restart(tmp_path: Path) -> None:
     lib = build_long_library(tmp_path / "Music", tracks=2, seconds=120.0)
     with start_server(tmp_path, lib) as server:

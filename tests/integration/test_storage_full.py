@@ -75,6 +75,7 @@ def _check_full_answers(server: LiveServer, made: list[str], refused: httpx.Resp
     assert "Traceback" not in server.log()
 
 
+@pytest.mark.slow
 def test_a_database_at_its_size_cap_answers_507_and_recovers(
     template: Path, built_library: BuiltLibrary, tmp_path: Path
 ) -> None:
@@ -125,6 +126,7 @@ def _fill_disk(where: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow
 def test_a_real_full_disk(template: Path, built_library: BuiltLibrary, tmp_path: Path) -> None:
     with _small_disk(tmp_path / "disk", 48) as disk:
         data = copy_data(template, disk / "data")

@@ -203,6 +203,7 @@ def test_info_similar_and_top_songs(admin: Sub, songs: list[dict[str, Any]]) -> 
     assert admin.call("getTopSongs", {"artist": "No Such Artist"})["topSongs"]["song"] == []
 
 
+@pytest.mark.slow
 def test_star_rate_scrobble_now_playing(fresh: Sub, songs: list[dict[str, Any]]) -> None:
     song = _song(songs, "Northern Lights")
     both(fresh, "star", [("id", song["id"]), ("albumId", song["albumId"]), ("artistId", song["artistId"])])

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from musicd.devtools.library_builder import BuiltLibrary
 from tests.live import REPO_ROOT, server_env
 
@@ -16,6 +18,7 @@ def musicd(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
                           timeout=120, cwd=REPO_ROOT)
 
 
+@pytest.mark.slow
 def test_transcode_run_and_status(built_library: BuiltLibrary, tmp_path: Path) -> None:
     env = server_env(tmp_path / "data", built_library.root, MUSICD_TRANSCODE_WORKERS="2")
     assert musicd("scan", "--json", env=env).returncode == 0

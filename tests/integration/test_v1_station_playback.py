@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.integration.realtime_support import api, login, new_user
 from tests.integration.test_v1_spotipy_player import _device, _reason, _sp
 from tests.live import LiveServer
@@ -14,6 +16,7 @@ from tests.live import LiveServer
 PAGE = 50  # services/player.py STATION_PAGE: the context's first page; the walk below goes past it
 
 
+@pytest.mark.slow
 async def test_spotipy_plays_a_station_context_past_its_first_page(live_server: LiveServer) -> None:
     name, password, _ = new_user(live_server, "radio")
     token = str(login(live_server, name, password)["access_token"])

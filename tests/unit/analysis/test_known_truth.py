@@ -48,6 +48,7 @@ def test_click_tracks_tempo_within_2_percent(tmp_path: Path) -> None:
     assert counts == {"exact": len(BPMS), "octave": 0, "wrong": 0}, verdicts
 
 
+@pytest.mark.slow
 def test_music_like_pieces_tempo_key_and_metre(tmp_path: Path) -> None:
     pieces = [Piece(bpm=80, key=0, mode=1), Piece(bpm=100, key=9, mode=0), Piece(bpm=120, key=7, mode=1),
               Piece(bpm=128, key=2, mode=0), Piece(bpm=140, key=5, mode=1), Piece(bpm=174, key=11, mode=0),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from musicd.devtools.library_builder import BuiltLibrary
 
@@ -57,6 +58,7 @@ async def test_stops_when_the_cache_is_full(services_for, built_library: BuiltLi
         assert (await s.transcoding.status()).pending > 0
 
 
+@pytest.mark.slow
 async def test_the_background_pass_waits_while_anyone_streams(services_for, built_library: BuiltLibrary) -> None:  # type: ignore[no-untyped-def]
     """No background encoder runs beside the household's streams: a track starts only after
     `pre_transcode_quiet_seconds` without a stream; then the pass makes every tier."""
