@@ -176,7 +176,7 @@ class Transcoder:
         self.pool = FfmpegPool(binary, pool_bitrates, pool_size, pool_idle_seconds)
         self._live = asyncio.Semaphore(max(1, live_limit))
         # The tiers (codec, bitrate) of the piped transcodes waiting for a slot, first in line first.
-        self._waiting: list[list[tuple[str, int]]] = []
+        self._waiting: list[tuple[str, int]] = []
         self._active: dict[Path, Production] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._serial = itertools.count()
@@ -210,15 +210,14 @@ class Transcoder:
     async def _slot(self, key: tuple[str, int] | None = None) -> AsyncIterator[None]:
         """One of the `live_limit` slots for an encoder; a piped transcode of tier `key` that must wait has the
         pool warm its tier when it is first in line."""
-        if self._live.locked():
-            entry = [key] if key is not None else []
-            self._waiting.append(entry)
-            if entry and self._next_waiting() == key:
+        if self._live.locked() and key is not None:
+            self._waiting.append(key)
+            if self._waiting[0] == key:
                 self.pool.refill(key)
             try:
                 await self._live.acquire()
             finally:
-                self._waiting.remove(entry)
+                self._waiting.remove(key)  # the first equal one: the same tiers stay in line either way
         else:
             await self._live.acquire()
         try:
@@ -227,7 +226,7 @@ class Transcoder:
             self._live.release()
 
     def _next_waiting(self) -> tuple[str, int] | None:
-        return next((e[0] for e in self._waiting if e), None)
+        return self._waiting[0] if self._waiting else None
 
     def _warm_next(self, key: tuple[str, int]) -> None:
         """After a take: warm the tier of the first piped transcode in line, else this one's (the next track)."""

@@ -173,19 +173,18 @@ class SearchService:
         (a track document holds only what the scan wrote for it: its album's and artists' names are the
         same words whichever spelling the rest of the scan settles on)."""
         if self._early is None or self._early[0] != e.started_at:
-            # A first scan: no track is in the index yet, so none is looked up to be replaced; unless a scan
-            # that failed left tracks it indexed uncommitted (they count once committed).
-            replace = await asyncio.to_thread(self.index.tracks.count) > 0 or self._pending()
-            self._early = (e.started_at, 0, "", replace)
+            self._early = (e.started_at, 0, "", await self._must_replace(self._early))
         _, n, _, replace = self._early
         docs = _docs("track", await self.catalog.search_track_rows(list(e.track_ids)))
         await asyncio.to_thread(self.index.add, docs, replace=replace)
         if e.track_ids:
             self._early = (e.started_at, n + len(e.track_ids), e.track_ids[-1], replace)
 
-    def _pending(self) -> bool:
-        """Whether TracksStored documents wait uncommitted (a scan that failed before its LibraryChanged)."""
-        return self._early is not None and self._early[1] > 0
+    async def _must_replace(self, early: tuple[str, int, str, bool] | None) -> bool:
+        """Whether a track added now may already have a document: not on a first scan (no track is in the index
+        yet, so none is looked up), unless `early` (a scan's TracksStored) left some uncommitted (they count
+        once committed)."""
+        return await asyncio.to_thread(self.index.tracks.count) > 0 or (early is not None and early[1] > 0)
 
     async def on_scanned(self, s: LibraryChanged) -> None:
         """Apply a scan's changes without a rebuild: changed tracks, removed tracks, albums and artists."""
@@ -197,8 +196,7 @@ class SearchService:
         if s.removed_track_ids or gone:
             await asyncio.to_thread(self.index.delete, [*s.removed_track_ids, *gone])
         ids = s.changed_track_ids
-        # A first scan: no track is in the index yet, so none is looked up to be replaced.
-        replace = await asyncio.to_thread(self.index.tracks.count) > 0 or (early is not None and early[1] > 0)
+        replace = await self._must_replace(early)
         if early is not None and 0 < early[1] <= len(ids) and ids[early[1] - 1] == early[2]:
             ids = ids[early[1]:]  # indexed already, as the scan stored them (uncommitted until below)
         # In slices, so a first scan of 100k tracks never holds every row and document at once, and in one
