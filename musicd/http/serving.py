@@ -111,11 +111,12 @@ def serve_in_process(app: Any, server: ServerConfig, host: str, port: int, log_l
 
 class ClientGoneFilter(logging.Filter):
     """Drops granian's "ASGI transport error: Closed" lines: a player that skips or seeks closes its
-    connection mid-stream many times an hour, which is routine, not an error worth a log line."""
+    connection mid-stream many times an hour, which is routine, not an error worth a log line. Granian says
+    "SendError" instead when the connection went while a body chunk was being handed over: the same event."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        return not ("transport error" in msg and "Closed" in msg)
+        return not ("transport error" in msg and ("Closed" in msg or "SendError" in msg))
 
 
 def _log_config() -> dict[str, Any]:
